@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+// Lichen: learned image compression from trained network to hardware, with watermarking.
+// Targets are layers; dependencies point one way (see docs/architecture.md).
+import PackageDescription
+
+let package = Package(
+  name: "Lichen",
+  products: [
+    .executable(name: "lichen", targets: ["LichenCLI"]),
+    .executable(name: "lichen-bench", targets: ["LichenBench"]),
+    .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
+    .library(name: "Imaging", targets: ["Imaging"]),
+    .library(name: "Compression", targets: ["Compression"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C-ABI shim over Debian's libtorch 1.13.1. C++ inside, plain C outside.
+    .target(
+      name: "CTorch",
+      cxxSettings: [
+        .headerSearchPath("include"),
+        .define("_GLIBCXX_USE_CXX11_ABI", to: "1"),
+      ],
+      linkerSettings: [
+        .linkedLibrary("torch_cpu"),
+        .linkedLibrary("c10"),
+      ]
+    ),
+    .target(name: "Torch", dependencies: ["CTorch"]),
+    // Pure Swift rANS coder: depends on nothing.
+    .target(name: "EntropyCoding"),
+    .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .target(name: "Imaging", dependencies: ["CLibPNG"]),
+    .target(name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"]),
+    .executableTarget(
+      name: "LichenCLI",
+      dependencies: [
+        "Torch", "Compression", "Imaging",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "LichenBench", dependencies: ["Torch", "Compression", "EntropyCoding"]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+    .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+  ],
+  cxxLanguageStandard: .cxx17
+)
