@@ -42,8 +42,15 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "LichenBench", dependencies: ["Torch", "Compression", "EntropyCoding"]),
-    .testTarget(name: "TorchTests", dependencies: ["Torch"], resources: [.copy("Fixtures")]),
+    .executableTarget(
+      name: "LichenBench",
+      dependencies: [
+        "Torch", "Compression", "EntropyCoding",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+    .testTarget(name: "SerializationTests", dependencies: ["Torch"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"]),

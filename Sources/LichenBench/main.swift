@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+
+/// `lichen-bench SUITE`: measurements as JSON lines (suite, case, value,
+/// unit, and peer/peer_value/ratio when a peer ran in the same process run).
+struct LichenBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lichen-bench", abstract: "Lichen benchmarks (JSON lines on stdout).")
+
+  enum Suite: String, ExpressibleByArgument, CaseIterable {
+    case torch
+  }
+
+  @Argument(help: "Suite to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
+  var suite: Suite
+
+  @Option(help: "Threads for Lichen and the peer.")
+  var threads = 2
+
+  @Option(help: "Timed repetitions per case (median reported).")
+  var repeats = 5
+
+  @Flag(help: "Skip the peer measurement.")
+  var noPeer = false
+
+  func run() throws {
+    switch suite {
+    case .torch: try TorchSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
+    }
+  }
+}
+
+LichenBench.main()

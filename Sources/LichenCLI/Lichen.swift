@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Torch
+
+/// `lichen`: the command-line front of every Lichen library. Thin: parse,
+/// call a library API, print.
+@main
+struct Lichen: ParsableCommand {
+  static let version = "0.1.0"
+
+  static let configuration = CommandConfiguration(
+    commandName: "lichen",
+    abstract: "Learned image compression from trained network to hardware, with watermarking.",
+    version: version,
+    subcommands: [Smoke.self]
+  )
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+  @Option(name: .long, help: "Threads for tensor ops (default: number of cores).")
+  var threads: Int?
+
+  func apply() throws {
+    if let threads {
+      guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+      try Torch.setThreads(threads)
+    }
+  }
+}

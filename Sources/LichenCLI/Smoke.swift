@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Torch
+
+/// `lichen smoke`: a quick end-to-end check of the tensor stack on this machine.
+struct Smoke: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train a tiny convolutional net for a few steps and report the loss (tensor stack check).")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Training steps.")
+  var steps = 50
+
+  @Option(help: "Random seed.")
+  var seed: UInt64 = 0
+
+  func run() throws {
+    try global.apply()
+    let g = try Generator(seed: seed)
+    let net = Sequential([
+      try Conv2d(3, 8, kernelSize: 3, padding: 1, generator: g), Activation(.relu),
+      try Conv2d(8, 3, kernelSize: 3, padding: 1, generator: g),
+    ])
+    let x = try Tensor.rand([4, 3, 32, 32], generator: g)
+    let optimizer = Adam(net.trainableParameters, learningRate: 1e-2)
+    let start = Date()
+    var first = 0.0
+    var last = 0.0
+    for step in 0..<steps {
+      try optimizer.zeroGrad()
+      let loss = try Loss.mse(net(x), x)
+      try loss.backward()
+      try optimizer.step()
+      last = try loss.item()
+      if step == 0 { first = last }
+    }
+    let seconds = Date().timeIntervalSince(start)
+    print(String(format: "threads %d, %d steps in %.2f s, reconstruction MSE %.5f -> %.5f", Torch.threads, steps,
+                 seconds, first, last))
+    guard last < first else { throw ValidationError("loss did not decrease: the tensor stack is broken") }
+  }
+}

@@ -1,0 +1,70 @@
+/// A layer or model: a tree of named parameters, buffers and children.
+///
+/// Names follow PyTorch's `state_dict()`: a module lists its own parameters,
+/// then its own buffers, then each child's entries under `child.` prefixes;
+/// `Sequential` children are named "0", "1", ... So a Lichen model and the
+/// PyTorch module of the same structure produce identical keys.
+public protocol Module: AnyObject {
+  /// This module's own parameters (not its children's), in registration order.
+  var parameters: [(name: String, tensor: Tensor)] { get }
+  /// This module's own buffers (running statistics, tables), in order.
+  var buffers: [(name: String, tensor: Tensor)] { get }
+  /// Direct children, in registration order.
+  var children: [(name: String, module: any Module)] { get }
+  /// Training mode of this module alone; use `setTraining(_:)` for the tree.
+  var isTraining: Bool { get set }
+}
+
+extension Module {
+  public var parameters: [(name: String, tensor: Tensor)] { [] }
+  public var buffers: [(name: String, tensor: Tensor)] { [] }
+  public var children: [(name: String, module: any Module)] { [] }
+
+  /// Every parameter of the tree with its dotted name.
+  public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+    var result = parameters.map { (prefix + $0.name, $0.tensor) }
+    for child in children {
+      result += child.module.namedParameters(prefix: prefix + child.name + ".")
+    }
+    return result
+  }
+
+  /// Every buffer of the tree with its dotted name.
+  public func namedBuffers(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+    var result = buffers.map { (prefix + $0.name, $0.tensor) }
+    for child in children {
+      result += child.module.namedBuffers(prefix: prefix + child.name + ".")
+    }
+    return result
+  }
+
+  /// Parameters and buffers in PyTorch's `state_dict()` order.
+  public func stateDict(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+    var result = parameters.map { (prefix + $0.name, $0.tensor) } + buffers.map { (prefix + $0.name, $0.tensor) }
+    for child in children {
+      result += child.module.stateDict(prefix: prefix + child.name + ".")
+    }
+    return result
+  }
+
+  public var trainableParameters: [Tensor] { namedParameters().map(\.tensor) }
+
+  /// Sets training mode on the whole tree.
+  public func setTraining(_ training: Bool) {
+    isTraining = training
+    for child in children { child.module.setTraining(training) }
+  }
+
+  /// Number of scalar parameters.
+  public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.tensor.elementCount } }
+
+  /// Clears every parameter's gradient.
+  public func zeroGrad() throws {
+    for (_, p) in namedParameters() { try p.zeroGrad() }
+  }
+}
+
+/// A module mapping one tensor to one tensor, usable inside `Sequential`.
+public protocol Layer: Module {
+  func callAsFunction(_ input: Tensor) throws -> Tensor
+}

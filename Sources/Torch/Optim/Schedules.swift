@@ -1,0 +1,80 @@
+import Foundation
+
+/// A learning-rate schedule evaluated from the step (or epoch) index.
+public protocol LearningRateSchedule: Sendable {
+  func learningRate(at step: Int) -> Double
+}
+
+/// Multiplies the rate by `gamma` every `stepSize` steps.
+public struct StepSchedule: LearningRateSchedule {
+  public var base: Double, stepSize: Int, gamma: Double
+  public init(base: Double, stepSize: Int, gamma: Double = 0.1) {
+    self.base = base
+    self.stepSize = Swift.max(1, stepSize)
+    self.gamma = gamma
+  }
+  public func learningRate(at step: Int) -> Double { base * Foundation.pow(gamma, Double(step / stepSize)) }
+}
+
+/// Multiplies the rate by `gamma` at each milestone.
+public struct MultiStepSchedule: LearningRateSchedule {
+  public var base: Double, milestones: [Int], gamma: Double
+  public init(base: Double, milestones: [Int], gamma: Double = 0.1) {
+    self.base = base
+    self.milestones = milestones.sorted()
+    self.gamma = gamma
+  }
+  public func learningRate(at step: Int) -> Double {
+    base * Foundation.pow(gamma, Double(milestones.filter { $0 <= step }.count))
+  }
+}
+
+/// Cosine annealing from `base` to `minimum` over `period` steps (then flat).
+public struct CosineSchedule: LearningRateSchedule {
+  public var base: Double, period: Int, minimum: Double
+  public init(base: Double, period: Int, minimum: Double = 0) {
+    self.base = base
+    self.period = Swift.max(1, period)
+    self.minimum = minimum
+  }
+  public func learningRate(at step: Int) -> Double {
+    let t = Double(Swift.min(step, period)) / Double(period)
+    return minimum + (base - minimum) * (1 + Foundation.cos(Double.pi * t)) / 2
+  }
+}
+
+/// Lowers the rate by `factor` when a monitored value stops improving for
+/// `patience` evaluations (PyTorch's ReduceLROnPlateau, mode "min", relative threshold).
+public struct PlateauSchedule: Codable, Sendable, Equatable {
+  public var learningRate: Double
+  public var factor: Double
+  public var patience: Int
+  public var threshold: Double
+  public var minimum: Double
+  public private(set) var best: Double = .infinity
+  public private(set) var badEvaluations = 0
+
+  public init(learningRate: Double, factor: Double = 0.5, patience: Int = 10, threshold: Double = 1e-4, minimum: Double = 0) {
+    self.learningRate = learningRate
+    self.factor = factor
+    self.patience = patience
+    self.threshold = threshold
+    self.minimum = minimum
+  }
+
+  /// Records a new value; returns true when the rate was lowered.
+  @discardableResult
+  public mutating func record(_ value: Double) -> Bool {
+    if value < best * (1 - threshold) {
+      best = value
+      badEvaluations = 0
+      return false
+    }
+    badEvaluations += 1
+    guard badEvaluations > patience else { return false }
+    badEvaluations = 0
+    let lowered = Swift.max(minimum, learningRate * factor)
+    defer { learningRate = lowered }
+    return lowered < learningRate
+  }
+}
