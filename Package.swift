@@ -34,7 +34,10 @@ let package = Package(
     .target(name: "EntropyCoding"),
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "Imaging", dependencies: ["CLibPNG"]),
-    .target(name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"]),
+    .target(
+      name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"],
+      resources: [.copy("Zoo/Weights")]
+    ),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
@@ -52,7 +55,7 @@ let package = Package(
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
     .testTarget(name: "SerializationTests", dependencies: ["Torch"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
-    .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -1,5 +1,6 @@
 // Element-wise math, reductions and in-place updates.
 #include "shim_internal.h"
+#include <cmath>
 
 using namespace ctorch;
 
@@ -56,6 +57,16 @@ template <class B> at::Tensor binary(int op, const at::Tensor &a, const B &b) {
   default: throw InvalidArgument("op code " + std::to_string(op) + " has no such operand form");
   }
 }
+/// A Swift Double as a Scalar: integral values stay integers for integer
+/// tensors, as Python's `int_tensor + 1` does (a double would promote to float).
+at::Scalar scalar_for(const at::Tensor &t, double v) {
+  if (!at::isFloatingType(t.scalar_type()) && std::trunc(v) == v && std::abs(v) < 9.0e15)
+    return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+c10::optional<at::Scalar> bound_for(const at::Tensor &t, double v, bool present) {
+  return present ? c10::optional<at::Scalar>(scalar_for(t, v)) : c10::nullopt;
+}
 } // namespace
 
 extern "C" {
@@ -80,7 +91,7 @@ lt_tensor lt_binary(int op, lt_tensor a, lt_tensor b) {
 lt_tensor lt_binary_scalar(int op, lt_tensor a, double b) {
   return tensor_call([&] {
     const auto &x = T(a);
-    at::Scalar s(b);
+    at::Scalar s = scalar_for(x, b);
     switch (op) {
     case 5: return at::clamp_min(x, s);
     case 6: return at::clamp_max(x, s);
@@ -88,13 +99,11 @@ lt_tensor lt_binary_scalar(int op, lt_tensor a, double b) {
     }
   });
 }
-lt_tensor lt_rsub_scalar(lt_tensor a, double b) { return tensor_call([&] { return at::rsub(T(a), b); }); }
+lt_tensor lt_rsub_scalar(lt_tensor a, double b) { return tensor_call([&] { return at::rsub(T(a), scalar_for(T(a), b)); }); }
 
 lt_tensor lt_clamp(lt_tensor t, double low, double high, bool has_low, bool has_high) {
   return tensor_call([&] {
-    c10::optional<at::Scalar> lo = has_low ? c10::optional<at::Scalar>(low) : c10::nullopt;
-    c10::optional<at::Scalar> hi = has_high ? c10::optional<at::Scalar>(high) : c10::nullopt;
-    return at::clamp(T(t), lo, hi);
+    return at::clamp(T(t), bound_for(T(t), low, has_low), bound_for(T(t), high, has_high));
   });
 }
 lt_tensor lt_softplus(lt_tensor t, double beta, double threshold) {
@@ -132,8 +141,8 @@ lt_tensor lt_norm(lt_tensor t, double p) { return tensor_call([&] { return T(t).
 // MARK: in-place
 int lt_add_(lt_tensor t, lt_tensor other, double alpha) { return status_call([&] { T(t).add_(T(other), alpha); }); }
 int lt_mul_(lt_tensor t, lt_tensor other) { return status_call([&] { T(t).mul_(T(other)); }); }
-int lt_mul_scalar_(lt_tensor t, double value) { return status_call([&] { T(t).mul_(value); }); }
-int lt_add_scalar_(lt_tensor t, double value) { return status_call([&] { T(t).add_(value); }); }
+int lt_mul_scalar_(lt_tensor t, double value) { return status_call([&] { T(t).mul_(scalar_for(T(t), value)); }); }
+int lt_add_scalar_(lt_tensor t, double value) { return status_call([&] { T(t).add_(scalar_for(T(t), value)); }); }
 int lt_addcmul_(lt_tensor t, lt_tensor a, lt_tensor b, double value) {
   return status_call([&] { T(t).addcmul_(T(a), T(b), value); });
 }
@@ -145,10 +154,12 @@ int lt_zero_(lt_tensor t) { return status_call([&] { T(t).zero_(); }); }
 int lt_fill_(lt_tensor t, double value) { return status_call([&] { T(t).fill_(value); }); }
 int lt_clamp_(lt_tensor t, double low, double high, bool has_low, bool has_high) {
   return status_call([&] {
-    c10::optional<at::Scalar> lo = has_low ? c10::optional<at::Scalar>(low) : c10::nullopt;
-    c10::optional<at::Scalar> hi = has_high ? c10::optional<at::Scalar>(high) : c10::nullopt;
-    T(t).clamp_(lo, hi);
+    T(t).clamp_(bound_for(T(t), low, has_low), bound_for(T(t), high, has_high));
   });
+}
+
+int lt_resize_(lt_tensor t, const int64_t *shape, int64_t ndim) {
+  return status_call([&] { T(t).resize_(ints(shape, ndim)); });
 }
 
 } // extern "C"

@@ -1,3 +1,11 @@
-/// Compression: the learned image codec (GDN family, entropy models,
-/// Balle-2018 models, container format, training and evaluation).
-public enum CompressionModule {}
+/// Compression: Lichen's learned image codec.
+///
+/// Layout follows CompressAI (`Layers/`, `Ops/`, `EntropyModels/`,
+/// `Models/`, `Zoo/`) and so do parameter and buffer names: a CompressAI 1.2
+/// state dict of the same architecture loads with no renaming. Entropy
+/// coding itself lives in `EntropyCoding` (no torch): this module only
+/// computes symbols, indexes and CDF tables.
+public enum CompressionModule {
+  /// Version of the `.lic` container this build writes.
+  public static let formatVersion: UInt8 = 1
+}

@@ -22,8 +22,7 @@ struct BenchRecord: Encodable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     if let data = try? encoder.encode(self), let line = String(data: data, encoding: .utf8) {
-      print(line)
-      fflush(stdout)
+      FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
   }
 }

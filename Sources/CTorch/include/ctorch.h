@@ -171,6 +171,8 @@ int lt_copy_(lt_tensor dst, lt_tensor src);
 int lt_zero_(lt_tensor t);
 int lt_fill_(lt_tensor t, double value);
 int lt_clamp_(lt_tensor t, double low, double high, bool has_low, bool has_high);
+/// Resizes storage in place (contents unspecified); for buffers whose size follows loaded data.
+int lt_resize_(lt_tensor t, const int64_t *shape, int64_t ndim);
 
 // MARK: autograd
 int lt_backward(lt_tensor t, lt_tensor grad_or_null, bool retain_graph);

@@ -126,6 +126,10 @@ extension Tensor {
     try Runtime.check(lt_addcdiv_(handle, a.handle, b.handle, value))
   }
   public func copy_(_ source: Tensor) throws { try Runtime.check(lt_copy_(handle, source.handle)) }
+  /// Resizes in place; contents are unspecified until overwritten.
+  public func resize_(_ shape: [Int]) throws {
+    try Runtime.check(lt_resize_(handle, shape.map(Int64.init), Int64(shape.count)))
+  }
   public func zero_() throws { try Runtime.check(lt_zero_(handle)) }
   public func fill_(_ value: Double) throws { try Runtime.check(lt_fill_(handle, value)) }
   public func clamp_(min low: Double? = nil, max high: Double? = nil) throws {

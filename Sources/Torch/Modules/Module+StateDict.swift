@@ -35,9 +35,11 @@ extension Module {
       if !unexpected.isEmpty { parts.append("unexpected: \(unexpected.prefix(10).joined(separator: ", "))") }
       throw TorchError(.value, "state dict does not match the model (\(parts.joined(separator: "; ")))")
     }
+    let resizable = namedResizableBuffers()
     try withNoGrad {
       for (name, destination) in own {
         guard let record = entries[name] else { continue }
+        if resizable.contains(name), record.shape != destination.shape { try destination.resize_(record.shape) }
         guard record.shape == destination.shape else {
           throw TorchError(.value, "state dict entry \(name) has shape \(record.shape), model expects \(destination.shape)")
         }

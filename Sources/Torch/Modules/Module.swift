@@ -13,12 +13,23 @@ public protocol Module: AnyObject {
   var children: [(name: String, module: any Module)] { get }
   /// Training mode of this module alone; use `setTraining(_:)` for the tree.
   var isTraining: Bool { get set }
+  /// Own buffers whose shape follows the data loaded into them (e.g. CDF
+  /// tables that `update()` sizes); every other entry must match exactly.
+  var resizableBufferNames: Set<String> { get }
 }
 
 extension Module {
   public var parameters: [(name: String, tensor: Tensor)] { [] }
   public var buffers: [(name: String, tensor: Tensor)] { [] }
   public var children: [(name: String, module: any Module)] { [] }
+  public var resizableBufferNames: Set<String> { [] }
+
+  /// Dotted names of every resizable buffer in the tree.
+  public func namedResizableBuffers(prefix: String = "") -> Set<String> {
+    var result = Set(resizableBufferNames.map { prefix + $0 })
+    for child in children { result.formUnion(child.module.namedResizableBuffers(prefix: prefix + child.name + ".")) }
+    return result
+  }
 
   /// Every parameter of the tree with its dotted name.
   public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {

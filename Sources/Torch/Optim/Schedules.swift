@@ -51,7 +51,7 @@ public struct PlateauSchedule: Codable, Sendable, Equatable {
   public var patience: Int
   public var threshold: Double
   public var minimum: Double
-  public private(set) var best: Double = .infinity
+  public private(set) var best: Double = .greatestFiniteMagnitude
   public private(set) var badEvaluations = 0
 
   public init(learningRate: Double, factor: Double = 0.5, patience: Int = 10, threshold: Double = 1e-4, minimum: Double = 0) {

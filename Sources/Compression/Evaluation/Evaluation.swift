@@ -1,0 +1,69 @@
+import Foundation
+import Imaging
+import Torch
+
+/// Per-image results of coding real files: real bitstream bpp (file bytes * 8
+/// / pixels) beside the likelihood estimate, RGB PSNR, MS-SSIM and times.
+public struct ImageResult: Codable, Sendable {
+  public var name: String
+  public var width: Int
+  public var height: Int
+  public var bytes: Int
+  public var bpp: Double
+  public var estimatedBpp: Double
+  public var psnr: Double
+  public var msSSIM: Double?
+  public var encodeSeconds: Double
+  public var decodeSeconds: Double
+
+  enum CodingKeys: String, CodingKey {
+    case name, width, height, bytes, bpp, psnr
+    case estimatedBpp = "estimated_bpp"
+    case msSSIM = "ms_ssim"
+    case encodeSeconds = "encode_seconds"
+    case decodeSeconds = "decode_seconds"
+  }
+}
+
+/// Evaluation of one model on a folder: per-image rows and their means.
+public struct EvaluationReport: Codable, Sendable {
+  public var model: String
+  public var dataset: String
+  public var threads: Int
+  public var images: [ImageResult]
+  public var mean: ImageResult
+
+  public static func summarize(model: String, dataset: String, threads: Int, images: [ImageResult]) -> EvaluationReport {
+    func avg(_ f: (ImageResult) -> Double) -> Double { images.map(f).reduce(0, +) / Double(Swift.max(1, images.count)) }
+    let ssims = images.compactMap(\.msSSIM)
+    let mean = ImageResult(
+      name: "mean", width: 0, height: 0, bytes: Int(avg { Double($0.bytes) }.rounded()), bpp: avg(\.bpp),
+      estimatedBpp: avg(\.estimatedBpp), psnr: avg(\.psnr),
+      msSSIM: ssims.isEmpty ? nil : ssims.reduce(0, +) / Double(ssims.count), encodeSeconds: avg(\.encodeSeconds),
+      decodeSeconds: avg(\.decodeSeconds))
+    return EvaluationReport(model: model, dataset: dataset, threads: threads, images: images, mean: mean)
+  }
+}
+
+public enum Evaluator {
+  /// Codes each image for real, decodes it, and measures.
+  public static func evaluate(_ loaded: LoadedModel, image: RGBImage, name: String) throws -> ImageResult {
+    let codec = ImageCodec(loaded)
+    let t0 = Date()
+    let bytes = try codec.compress(image)
+    let t1 = Date()
+    let decoded = try codec.decompress(bytes)
+    let t2 = Date()
+    let (padded, _) = try image.padded(toMultipleOf: loaded.model.downsamplingFactor, mode: .replicate)
+    let estimated = try withNoGrad {
+      try loaded.model.forward(padded.tensor(), mode: .dequantize).bitsPerPixel(pixels: image.width * image.height).item()
+    }
+    let pixels = Double(image.width * image.height)
+    let side = Swift.min(image.width, image.height)
+    return ImageResult(
+      name: name, width: image.width, height: image.height, bytes: bytes.count, bpp: Double(bytes.count * 8) / pixels,
+      estimatedBpp: estimated, psnr: try ImageMetrics.psnr(image, decoded),
+      msSSIM: side > 160 ? try ImageMetrics.msSSIM(image, decoded) : nil,
+      encodeSeconds: t1.timeIntervalSince(t0), decodeSeconds: t2.timeIntervalSince(t1))
+  }
+}

@@ -1,0 +1,73 @@
+import Torch
+
+/// What a training forward pass returns: the reconstruction and the
+/// likelihoods of each latent (for the rate term), plus the latents
+/// themselves (distillation compares them).
+public struct ForwardResult {
+  public var reconstruction: Tensor
+  /// Likelihoods by latent name ("y", "z").
+  public var likelihoods: [(name: String, tensor: Tensor)]
+  public var y: Tensor
+  public var z: Tensor?
+
+  /// Estimated bits per pixel: -sum(log2 likelihoods) / (N * H * W).
+  public func bitsPerPixel(pixels: Int) throws -> Tensor {
+    var total: Tensor? = nil
+    for (_, l) in likelihoods {
+      let bits = try l.log().sum() / -Foundation.log(2.0)
+      total = try total.map { try $0 + bits } ?? bits
+    }
+    guard let total else { throw CodecError.invalidModel("model reports no likelihoods") }
+    return try total / Double(pixels)
+  }
+}
+
+/// Entropy-coded latents of one image batch: one string per latent per
+/// batch item, plus the spatial shape the decoder needs.
+public struct CompressedLatents: Equatable, Sendable {
+  /// strings[latent][batchItem]; latent order is the model's (y first, then z).
+  public var strings: [[[UInt8]]]
+  /// Spatial size of the smallest latent (z for the hyperprior, y for the factorized model).
+  public var latentHeight: Int
+  public var latentWidth: Int
+}
+
+/// A learned image codec: analysis/synthesis transforms plus entropy models.
+public protocol CompressionModel: Module {
+  var architecture: Architecture { get }
+  /// The total stride of the analysis transform(s); inputs must be multiples of it.
+  var downsamplingFactor: Int { get }
+  func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult
+  func compress(_ x: Tensor) throws -> CompressedLatents
+  func decompress(_ latents: CompressedLatents) throws -> Tensor
+  /// Builds the integer CDF tables after training.
+  func update() throws
+  /// The entropy bottleneck's quantile loss (separate optimizer).
+  func auxiliaryLoss() throws -> Tensor
+  /// Parameters of the auxiliary optimizer (quantiles); the rest go to the main one.
+  var auxiliaryParameters: [Tensor] { get }
+  var mainParameters: [Tensor] { get }
+}
+
+extension CompressionModel {
+  /// Checks an NCHW input can go through the transforms.
+  func validateInput(_ x: Tensor) throws {
+    let (_, c, h, w) = try x.size4("codec input")
+    guard c == 3 else { throw CodecError.invalidInput("expected 3 channels (RGB), got \(c)") }
+    guard h > 0, w > 0, h % downsamplingFactor == 0, w % downsamplingFactor == 0 else {
+      throw CodecError.invalidInput("image \(w)x\(h) is not a multiple of \(downsamplingFactor); pad it first")
+    }
+  }
+
+  public var mainParameters: [Tensor] {
+    let aux = Set(auxiliaryParameters.map(ObjectIdentifier.init))
+    return namedParameters().map(\.tensor).filter { !aux.contains(ObjectIdentifier($0)) }
+  }
+
+  /// Number of parameters outside the entropy models.
+  public var transformParameterCount: Int {
+    namedParameters().filter { !$0.name.hasPrefix("entropy_bottleneck") }.reduce(0) { $0 + $1.tensor.elementCount }
+  }
+}
+
+import Foundation

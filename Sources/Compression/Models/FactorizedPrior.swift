@@ -1,0 +1,73 @@
+import Torch
+
+/// Factorized prior (Balle et al. 2018, arXiv:1802.01436; CompressAI's
+/// `FactorizedPrior`, "bmshj2018-factorized"): the same g_a / g_s as the
+/// hyperprior, with an entropy bottleneck directly on y. Total stride 16.
+public final class FactorizedPrior: CompressionModel {
+  public let n: Int
+  public let m: Int
+  public let analysis: Sequential
+  public let synthesis: Sequential
+  public let entropyBottleneck: EntropyBottleneck
+  public var isTraining = true
+
+  public init(n: Int, m: Int, gdnVariant: GDN.Variant = .standard, seed: UInt64 = 0) throws {
+    guard n > 0, m > 0 else { throw CodecError.invalidModel("N and M must be positive, got N=\(n) M=\(m)") }
+    self.n = n
+    self.m = m
+    let g = try Generator(seed: seed)
+    typealias C = CodecConvolution
+    entropyBottleneck = try EntropyBottleneck(channels: m, generator: g)
+    analysis = Sequential([
+      try C.conv(3, n, generator: g), try GDN(channels: n, variant: gdnVariant),
+      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
+      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
+      try C.conv(n, m, generator: g),
+    ])
+    synthesis = Sequential([
+      try C.deconv(m, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
+      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
+      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
+      try C.deconv(n, 3, generator: g),
+    ])
+  }
+
+  public var architecture: Architecture { .factorizedPrior }
+  public var downsamplingFactor: Int { 16 }
+
+  public var children: [(name: String, module: any Module)] {
+    [("entropy_bottleneck", entropyBottleneck), ("g_a", analysis), ("g_s", synthesis)]
+  }
+
+  public var auxiliaryParameters: [Tensor] { [entropyBottleneck.quantiles] }
+
+  public func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult {
+    try validateInput(x)
+    let y = try analysis(x)
+    let (yHat, likelihoods) = try entropyBottleneck(y, mode: mode)
+    return ForwardResult(reconstruction: try synthesis(yHat), likelihoods: [("y", likelihoods)], y: y, z: nil)
+  }
+
+  public func compress(_ x: Tensor) throws -> CompressedLatents {
+    try validateInput(x)
+    return try withNoGrad {
+      let y = try analysis(x)
+      let (_, _, h, w) = try y.size4()
+      return CompressedLatents(strings: [try entropyBottleneck.compress(y)], latentHeight: h, latentWidth: w)
+    }
+  }
+
+  public func decompress(_ latents: CompressedLatents) throws -> Tensor {
+    guard latents.strings.count == 1 else {
+      throw CodecError.invalidBitstream("the factorized model expects one string per image")
+    }
+    return try withNoGrad {
+      let yHat = try entropyBottleneck.decompress(latents.strings[0], height: latents.latentHeight,
+                                                  width: latents.latentWidth)
+      return try synthesis(yHat).clamp(min: 0, max: 1)
+    }
+  }
+
+  public func update() throws { try entropyBottleneck.update() }
+  public func auxiliaryLoss() throws -> Tensor { try entropyBottleneck.auxiliaryLoss() }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Torch
+
+extension RDTrainer {
+  /// Writes model, optimizer moments and schedule atomically (temp file + rename).
+  public func saveCheckpoint() throws {
+    var tensors: [String: TensorRecord] = [:]
+    for (name, tensor) in model.stateDict() { tensors["model." + name] = try tensor.record() }
+    for (prefix, optimizer, parameters) in [("main", main, model.namedParameters()), ("aux", auxiliary, model.namedParameters())] {
+      for (name, p) in parameters {
+        guard let (m, v) = optimizer.state(of: p) else { continue }
+        tensors["\(prefix).m.\(name)"] = try m.record()
+        tensors["\(prefix).v.\(name)"] = try v.record()
+      }
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let metadata = [
+      "config": String(decoding: try encoder.encode(config), as: UTF8.self),
+      "plateau": String(decoding: try encoder.encode(plateau), as: UTF8.self),
+      "step": String(step),
+      "main_steps": String(main.stepCount),
+      "aux_steps": String(auxiliary.stepCount),
+    ]
+    try SafeTensors.write(tensors, metadata: metadata, to: checkpointURL)
+  }
+
+  /// Restores a checkpoint written by `saveCheckpoint`; returns false when none exists.
+  @discardableResult
+  public func resumeIfPossible() throws -> Bool {
+    guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
+    let file = try SafeTensors.read(from: checkpointURL)
+    let decoder = JSONDecoder()
+    guard let configJSON = file.metadata["config"],
+      let saved = try? decoder.decode(RDTrainingConfig.self, from: Data(configJSON.utf8))
+    else { throw CodecError.invalidModel("\(checkpointURL.path) has no training configuration") }
+    var comparable = saved
+    comparable.steps = config.steps  // extending a run is allowed
+    guard comparable == config else {
+      throw CodecError.invalidModel("\(checkpointURL.path) was trained with a different configuration; use a new --out")
+    }
+    var modelEntries: [String: TensorRecord] = [:]
+    for (name, record) in file.tensors where name.hasPrefix("model.") { modelEntries[String(name.dropFirst(6))] = record }
+    try model.load(stateDict: modelEntries)
+    for (prefix, optimizer, key) in [("main", main, "main_steps"), ("aux", auxiliary, "aux_steps")] {
+      var moments: [(parameter: Tensor, m: Tensor, v: Tensor)] = []
+      for (name, p) in model.namedParameters() {
+        guard let m = file.tensors["\(prefix).m.\(name)"], let v = file.tensors["\(prefix).v.\(name)"] else { continue }
+        moments.append((p, try Tensor(record: m), try Tensor(record: v)))
+      }
+      try optimizer.restore(stepCount: Int(file.metadata[key] ?? "0") ?? 0, moments: moments)
+    }
+    if let plateauJSON = file.metadata["plateau"] {
+      plateau = try decoder.decode(PlateauSchedule.self, from: Data(plateauJSON.utf8))
+    }
+    step = Int(file.metadata["step"] ?? "0") ?? 0
+    return true
+  }
+}

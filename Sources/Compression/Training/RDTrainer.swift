@@ -1,0 +1,138 @@
+import Foundation
+import Torch
+
+/// One report of training progress, rendered by the CLI.
+public struct TrainingProgress: Sendable {
+  public var step: Int
+  public var totalSteps: Int
+  public var loss: Double
+  public var mse: Double
+  public var bpp: Double
+  public var auxiliaryLoss: Double
+  public var learningRate: Double
+  public var stepsPerSecond: Double
+  public var validation: (bpp: Double, psnr: Double, loss: Double)?
+  public var psnr: Double { Compression.psnr(mse: mse) }
+  public var etaSeconds: Double { stepsPerSecond > 0 ? Double(totalSteps - step) / stepsPerSecond : .infinity }
+}
+
+/// Trains a codec on the RD loss with Adam (main) + Adam (quantiles), gradient
+/// clipping, plateau decay on validation loss, CSV log, SVG curves and atomic
+/// checkpoints. Resuming continues exactly: batches and noise are drawn from
+/// generators re-seeded from (seed, step), and optimizer state is restored.
+public final class RDTrainer {
+  public let config: RDTrainingConfig
+  public let model: any CompressionModel
+  public let runDirectory: URL
+  let training: ImageSet
+  let validation: ImageSet
+  let main: Adam
+  let auxiliary: Adam
+  var plateau: PlateauSchedule
+  public internal(set) var step = 0
+
+  public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
+  public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
+
+  public init(config: RDTrainingConfig, model: any CompressionModel, training: ImageSet, validation: ImageSet,
+              runDirectory: URL) throws {
+    self.config = config
+    self.model = model
+    self.training = training
+    self.validation = validation
+    self.runDirectory = runDirectory
+    main = Adam(model.mainParameters, learningRate: config.learningRate)
+    auxiliary = Adam(model.auxiliaryParameters, learningRate: config.auxiliaryLearningRate)
+    plateau = PlateauSchedule(learningRate: config.learningRate, factor: config.plateauFactor,
+                              patience: config.plateauPatience)
+    try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+  }
+
+  /// One optimisation step on batch `x`; returns (loss, mse, bpp, aux).
+  func trainStep(_ x: Tensor, noise: Generator) throws -> (Double, Double, Double, Double) {
+    let loss = RDLoss(lambda: config.lambda)
+    try main.zeroGrad()
+    try auxiliary.zeroGrad()
+    let terms = try loss(model.forward(x, mode: .noise(noise)), target: x)
+    let value = try terms.loss.item()
+    guard value.isFinite else { throw TorchError(.value, "loss is not finite (\(value)) at step \(step)") }
+    try terms.loss.backward()
+    if config.clipNorm > 0 { try clipGradientNorm(model.mainParameters, maxNorm: config.clipNorm) }
+    try main.step()
+    let aux = try model.auxiliaryLoss()
+    try aux.backward()
+    try auxiliary.step()
+    return (value, try terms.mse.item(), try terms.bpp.item(), try aux.item())
+  }
+
+  /// Mean estimated bpp, PSNR and loss on the validation images (eval-mode rounding).
+  public func validate() throws -> (bpp: Double, psnr: Double, loss: Double) {
+    guard !validation.images.isEmpty else { return (0, 0, 0) }
+    model.setTraining(false)
+    defer { model.setTraining(true) }
+    var bpp = 0.0, mse = 0.0
+    let factor = model.downsamplingFactor
+    try withNoGrad {
+      for image in validation.images {
+        let w = image.width / factor * factor, h = image.height / factor * factor
+        guard w > 0, h > 0 else { continue }
+        let x = try image.tensor().narrow(2, start: 0, length: h).narrow(3, start: 0, length: w)
+        let result = try model.forward(x, mode: .dequantize)
+        bpp += try result.bitsPerPixel(pixels: w * h).item()
+        mse += try Loss.mse(result.reconstruction.clamp(min: 0, max: 1), x).item()
+      }
+    }
+    let count = Double(validation.images.count)
+    let meanMSE = mse / count, meanBPP = bpp / count
+    return (meanBPP, psnr(mse: meanMSE), config.lambda * 255 * 255 * meanMSE + meanBPP)
+  }
+
+  /// Trains until `config.steps` or until `shouldStop` returns true (then checkpoints).
+  public func run(progress: (TrainingProgress) -> Void, shouldStop: () -> Bool = { false }) throws {
+    model.setTraining(true)
+    let start = Date()
+    let firstStep = step
+    var lastValidation: (bpp: Double, psnr: Double, loss: Double)? = nil
+    while step < config.steps {
+      if shouldStop() { break }
+      var rng = SplitMix64(seed: config.seed, stream: 1, step: step)
+      let batch = try training.randomBatch(size: config.batchSize, crop: config.cropSize, using: &rng)
+      var noiseSeed = SplitMix64(seed: config.seed, stream: 2, step: step)
+      let noise = try Generator(seed: noiseSeed.next())
+      main.setLearningRate(plateau.learningRate)
+      let (loss, mse, bpp, aux) = try trainStep(batch, noise: noise)
+      step += 1
+      var report = TrainingProgress(
+        step: step, totalSteps: config.steps, loss: loss, mse: mse, bpp: bpp, auxiliaryLoss: aux,
+        learningRate: plateau.learningRate,
+        stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)), validation: nil)
+      if step % config.validateEvery == 0 || step == config.steps {
+        let v = try validate()
+        plateau.record(v.loss)
+        lastValidation = v
+        report.validation = v
+      }
+      try appendLog(report)
+      progress(report)
+      if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
+    }
+    if step < config.steps { try saveCheckpoint() }
+    _ = lastValidation
+    try? TrainingPlot.write(log: logURL, to: runDirectory.appendingPathComponent("curves.svg"))
+  }
+
+  func appendLog(_ p: TrainingProgress) throws {
+    let header = "step,loss,mse,bpp,psnr,aux_loss,learning_rate,val_bpp,val_psnr,val_loss\n"
+    if !FileManager.default.fileExists(atPath: logURL.path) {
+      try header.write(to: logURL, atomically: true, encoding: .utf8)
+    }
+    let v = p.validation
+    let line = [String(p.step), String(p.loss), String(p.mse), String(p.bpp), String(p.psnr), String(p.auxiliaryLoss),
+                String(p.learningRate), v.map { String($0.bpp) } ?? "", v.map { String($0.psnr) } ?? "",
+                v.map { String($0.loss) } ?? ""].joined(separator: ",") + "\n"
+    let handle = try FileHandle(forWritingTo: logURL)
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(line.utf8))
+  }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Bundled models, named after CompressAI's quality index (hyperprior-q2 is
+/// lambda 0.0035, -q3 0.0067, -q4 0.0130, -q5 0.0250). Weights ship as
+/// package resources in `Zoo/Weights`.
+public enum ModelRegistry {
+  public struct Entry: Sendable {
+    public var name: String
+    public var file: String
+    public var lambda: Double
+    public var summary: String
+
+    /// The bundled file; throws when this build does not carry it.
+    public func url() throws -> URL {
+      let candidates = [
+        Bundle.module.url(forResource: file, withExtension: nil, subdirectory: "Weights"),
+        Bundle.module.url(forResource: file, withExtension: nil),
+      ]
+      guard let url = candidates.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0.path) })
+      else {
+        throw CodecError.invalidModel("bundled model \(name) (\(file)) is missing from this build")
+      }
+      return url
+    }
+  }
+
+  public static let entries: [Entry] = [
+    Entry(name: "hyperprior-q2", file: "hyperprior-q2.safetensors", lambda: 0.0035, summary: "ScaleHyperprior N=128 M=192"),
+    Entry(name: "hyperprior-q3", file: "hyperprior-q3.safetensors", lambda: 0.0067, summary: "ScaleHyperprior N=128 M=192"),
+    Entry(name: "hyperprior-q4", file: "hyperprior-q4.safetensors", lambda: 0.0130, summary: "ScaleHyperprior N=128 M=192"),
+    Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250, summary: "ScaleHyperprior N=128 M=192"),
+  ]
+
+  /// The model used when `--model` is omitted.
+  public static let defaultName = "hyperprior-q4"
+
+  public static func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+
+  /// Entries whose weights are present in this build.
+  public static var available: [Entry] { entries.filter { (try? $0.url()) != nil } }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Compression
+import Foundation
+import Imaging
+
+/// `lichen compress IN.png -o OUT.lic`.
+struct Compress: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Compress a PNG image to a .lic bitstream.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var modelOptions: ModelOptions
+  @Argument(help: "Input PNG.") var input: String
+  @Option(name: .shortAndLong, help: "Output .lic file (default: input with .lic).") var output: String?
+
+  func run() throws {
+    try global.apply()
+    let loaded = try modelOptions.load()
+    let read = try PNGDecoder.read(fromFile: input)
+    for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
+    let start = Date()
+    let bytes = try ImageCodec(loaded).compress(read.image)
+    let seconds = Date().timeIntervalSince(start)
+    let out = output ?? (input as NSString).deletingPathExtension + ".lic"
+    try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
+    let bpp = Double(bytes.count * 8) / Double(read.image.width * read.image.height)
+    print(String(format: "%@: %dx%d -> %@, %d bytes, %.4f bpp, encode %.3f s (model %@)", input, read.image.width,
+                 read.image.height, out, bytes.count, bpp, seconds, loaded.source))
+  }
+}
+
+/// `lichen decompress IN.lic -o OUT.png`.
+struct Decompress: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Decompress a .lic bitstream to a PNG image.")
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Registry name or path (default: the bundled model whose weights made the file).") var model: String?
+  @Argument(help: "Input .lic file.") var input: String
+  @Option(name: .shortAndLong, help: "Output PNG (default: input with .png).") var output: String?
+
+  func run() throws {
+    try global.apply()
+    let bytes: [UInt8]
+    do {
+      bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input)))
+    } catch {
+      throw CodecError.invalidInput("cannot read \(input): \(error.localizedDescription)")
+    }
+    let header = try ImageCodec.peek(bytes)
+    let loaded = try model.map(ModelStore.load) ?? findModel(for: header)
+    let start = Date()
+    let image = try ImageCodec(loaded).decompress(bytes)
+    let seconds = Date().timeIntervalSince(start)
+    let out = output ?? (input as NSString).deletingPathExtension + ".png"
+    try PNGEncoder.write(image, toFile: out)
+    print(String(format: "%@ -> %@ (%dx%d), decode %.3f s", input, out, image.width, image.height, seconds))
+  }
+
+  /// The bundled model whose weights hash matches the file.
+  func findModel(for header: Bitstream) throws -> LoadedModel {
+    for entry in ModelRegistry.available {
+      let loaded = try ModelStore.load(entry.name)
+      if loaded.weightsHash == header.weightsHash { return loaded }
+    }
+    throw CodecError.invalidBitstream(String(
+      format: "no bundled model made this file (weights hash %016llx); pass --model", header.weightsHash))
+  }
+}

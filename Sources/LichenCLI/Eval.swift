@@ -1,0 +1,62 @@
+import ArgumentParser
+import Compression
+import Foundation
+import Imaging
+import Torch
+
+/// `lichen eval --data DIR --model M --json out.json`.
+struct Eval: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Code every PNG of a folder for real and report bpp, PSNR, MS-SSIM and times.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var modelOptions: ModelOptions
+  @Option(help: "Folder of PNG images (e.g. Kodak).") var data: String
+  @Option(help: "Write the per-image results and means as JSON here.") var json: String?
+  @Option(help: "Evaluate only the first K images.") var limit: Int?
+
+  func run() throws {
+    try global.apply()
+    let loaded = try modelOptions.load()
+    let set = try ImageSet.load(directory: URL(fileURLWithPath: data))
+    var rows: [ImageResult] = []
+    let count = min(limit ?? set.images.count, set.images.count)
+    for i in 0..<count {
+      let row = try Evaluator.evaluate(loaded, image: set.images[i], name: set.names[i])
+      rows.append(row)
+      print(String(format: "[%d/%d] %@  %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
+                   count, row.name, row.bpp, row.estimatedBpp, row.psnr,
+                   row.msSSIM.map { String(format: "%.4f", $0) } ?? "-", row.encodeSeconds, row.decodeSeconds))
+    }
+    let report = EvaluationReport.summarize(model: loaded.source, dataset: data, threads: Torch.threads, images: rows)
+    let m = report.mean
+    print(String(format: "mean: %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", m.bpp,
+                 m.estimatedBpp, m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,
+                 m.decodeSeconds))
+    if let json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+    }
+  }
+}
+
+/// `lichen models`: the registry with sizes and recorded Kodak RD.
+struct Models: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "List the bundled models.")
+
+  func run() throws {
+    for entry in ModelRegistry.entries {
+      guard let url = try? entry.url() else {
+        print("\(entry.name)  lambda \(entry.lambda)  (not in this build)")
+        continue
+      }
+      let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+      let meta = (try? SafeTensors.read(from: url).metadata) ?? [:]
+      let rd = meta["kodak"].map { "  Kodak \($0)" } ?? ""
+      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@", entry.name,
+                   entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,
+                   Double(size) / 1e6, meta["steps"] ?? "?", rd))
+    }
+  }
+}

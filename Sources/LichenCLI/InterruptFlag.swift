@@ -1,0 +1,33 @@
+import Dispatch
+import Foundation
+
+/// Set when the user presses Ctrl-C (SIGINT) or the process gets SIGTERM, so
+/// long work can checkpoint and stop cleanly instead of dying mid-write.
+final class InterruptFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var flag = false
+  private var sources: [DispatchSourceSignal] = []
+
+  var isSet: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return flag
+  }
+
+  static func install() -> InterruptFlag {
+    let result = InterruptFlag()
+    for sig in [SIGINT, SIGTERM] {
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler {
+        result.lock.lock()
+        result.flag = true
+        result.lock.unlock()
+        FileHandle.standardError.write(Data("\nstopping after this step (checkpointing)...\n".utf8))
+      }
+      source.resume()
+      result.sources.append(source)
+    }
+    return result
+  }
+}
