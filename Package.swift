@@ -56,7 +56,7 @@ let package = Package(
     .testTarget(name: "SerializationTests", dependencies: ["Torch"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
-    .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+    .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
   ],
   cxxLanguageStandard: .cxx17
 )
