@@ -41,8 +41,7 @@ func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 }
 
 /// Runs a peer script with Debian's python3 and parses its JSON lines by case name.
-func runPeer(script: String, arguments: [String]) -> [String: Double] {
-  let python = "/usr/bin/python3"
+func runPeer(script: String, arguments: [String], python: String = "/usr/bin/python3") -> [String: Double] {
   guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
     FileHandle.standardError.write(Data("peer skipped: \(python) or \(script) missing\n".utf8))
     return [:]

@@ -9,6 +9,7 @@ struct LichenBench: ParsableCommand {
 
   enum Suite: String, ExpressibleByArgument, CaseIterable {
     case torch
+    case codec
   }
 
   @Argument(help: "Suite to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -26,6 +27,7 @@ struct LichenBench: ParsableCommand {
   func run() throws {
     switch suite {
     case .torch: try TorchSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
+    case .codec: try CodecSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
     }
   }
 }

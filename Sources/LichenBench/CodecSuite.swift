@@ -1,0 +1,88 @@
+import Compression
+import EntropyCoding
+import Foundation
+import Imaging
+import Torch
+
+/// `lichen-bench codec`: ScaleHyperprior N=128 M=192 (random weights, as the
+/// peer) on kodim01: encode, decode, one training step (batch 8, 256x256,
+/// with the aux step), beside CompressAI in the same run; and rANS throughput.
+enum CodecSuite {
+  static let kodim01 = repositoryRoot.appendingPathComponent("../shared/data/kodak/kodim01.png").standardized
+
+  static func run(threads: Int, repeats: Int, withPeer: Bool) throws {
+    try Torch.setThreads(threads)
+    let image: RGBImage
+    var imageNote = "kodim01"
+    if FileManager.default.fileExists(atPath: kodim01.path) {
+      image = try PNGDecoder.read(fromFile: kodim01.path).image
+    } else {
+      imageNote = "synthetic 768x512 (../shared/data/kodak missing)"
+      image = try RGBImage(width: 768, height: 512, pixels: (0..<(3 * 768 * 512)).map { Float($0 % 251) / 250 })
+    }
+    let model = try ScaleHyperprior(n: 128, m: 192, seed: 0)
+    try model.update()
+    model.setTraining(false)
+    let (padded, _) = try image.padded(toMultipleOf: 64)
+    let x = try padded.tensor()
+    let latents = try model.compress(x)
+    let encode = try medianSeconds(repeats: repeats) { _ = try model.compress(x) }
+    let decode = try medianSeconds(repeats: repeats) { _ = try model.decompress(latents) }
+
+    let trainModel = try ScaleHyperprior(n: 128, m: 192, seed: 1)
+    let main = Adam(trainModel.mainParameters, learningRate: 1e-4)
+    let aux = Adam(trainModel.auxiliaryParameters, learningRate: 1e-3)
+    let g = try Generator(seed: 1)
+    let batch = try Tensor.rand([8, 3, 256, 256], generator: g)
+    let loss = RDLoss(lambda: 0.013)
+    let train = try medianSeconds(repeats: Swift.max(1, repeats / 2)) {
+      try main.zeroGrad()
+      try aux.zeroGrad()
+      let terms = try loss(trainModel.forward(batch, mode: .noise(g)), target: batch)
+      try terms.loss.backward()
+      try clipGradientNorm(trainModel.mainParameters, maxNorm: 1)
+      try main.step()
+      try trainModel.auxiliaryLoss().backward()
+      try aux.step()
+    }
+
+    let peer = withPeer
+      ? runPeer(script: repositoryRoot.appendingPathComponent("scripts/peers/compressai_codec.py").path,
+                arguments: [kodim01.path, String(threads), String(repeats)],
+                python: "/opt/lichen-peer-venv/bin/python")
+      : [:]
+    for (name, value) in [("hyperprior N=128 M=192 encode kodim01", encode),
+                          ("hyperprior N=128 M=192 decode kodim01", decode),
+                          ("hyperprior N=128 M=192 train step batch 8 256x256", train)] {
+      let p = peer[name]
+      BenchRecord(suite: "codec", case: name, value: value, unit: "s", peer: p == nil ? nil : "compressai-1.2.8",
+                  peerValue: p, ratio: p.map { value / $0 }, threads: threads, note: imageNote).printLine()
+    }
+    try rans()
+  }
+
+  /// rANS encode/decode throughput on Gaussian-like tables, single thread.
+  static func rans() throws {
+    let conditional = try GaussianConditional()
+    try conditional.update()
+    let table = try conditional.tables.table()
+    var rng = SplitMix64(seed: 5)
+    let count = 4_000_000
+    var symbols = [Int32](repeating: 0, count: count)
+    var indexes = [Int32](repeating: 0, count: count)
+    for i in 0..<count {
+      let index = Int32(rng.next() % 20)  // scales up to ~1: the common case in trained models
+      indexes[i] = index
+      // Sum of uniforms: a cheap bell-shaped symbol around 0.
+      let spread = Int64(1 + index / 4)
+      symbols[i] = Int32(Int64(rng.next() % UInt64(2 * spread + 1)) - spread)
+    }
+    var stream: [UInt8] = []
+    let encode = try medianSeconds(repeats: 3) { stream = try table.encode(symbols: symbols, indexes: indexes) }
+    let decode = try medianSeconds(repeats: 3) { _ = try table.decode(stream, indexes: indexes) }
+    BenchRecord(suite: "codec", case: "rANS encode (Gaussian tables, 1 thread)", value: Double(count) / encode / 1e6,
+                unit: "Msymbols/s", threads: 1).printLine()
+    BenchRecord(suite: "codec", case: "rANS decode (Gaussian tables, 1 thread)", value: Double(count) / decode / 1e6,
+                unit: "Msymbols/s", threads: 1, note: "target >= 50").printLine()
+  }
+}
