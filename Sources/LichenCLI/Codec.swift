@@ -36,6 +36,7 @@ struct Decompress: ParsableCommand {
   @Option(help: "Registry name or path (default: the bundled model whose weights made the file).") var model: String?
   @Argument(help: "Input .lic file.") var input: String
   @Option(name: .shortAndLong, help: "Output PNG (default: input with .png).") var output: String?
+  @Option(help: "Original PNG: also print PSNR and MS-SSIM of the result against it.") var reference: String?
 
   func run() throws {
     try global.apply()
@@ -52,7 +53,18 @@ struct Decompress: ParsableCommand {
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".png"
     try PNGEncoder.write(image, toFile: out)
-    print(String(format: "%@ -> %@ (%dx%d), decode %.3f s", input, out, image.width, image.height, seconds))
+    print(String(format: "%@ -> %@ (%dx%d), decode %.3f s (model %@)", input, out, image.width, image.height, seconds,
+                 loaded.source))
+    if let reference {
+      let original = try PNGDecoder.read(fromFile: reference).image
+      guard original.width == image.width, original.height == image.height else {
+        throw CodecError.invalidInput("reference is \(original.width)x\(original.height), decoded image is \(image.width)x\(image.height)")
+      }
+      let bpp = Double(bytes.count * 8) / Double(image.width * image.height)
+      let ssim = min(image.width, image.height) > 160 ? String(format: "%.4f", try ImageMetrics.msSSIM(original, image)) : "-"
+      print(String(format: "%.4f bpp, PSNR %.2f dB, MS-SSIM %@ against %@", bpp, try ImageMetrics.psnr(original, image),
+                   ssim, reference))
+    }
   }
 
   /// The bundled model whose weights hash matches the file.

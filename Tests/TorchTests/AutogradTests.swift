@@ -120,3 +120,47 @@ final class AutogradTests: XCTestCase {
     XCTAssertThrowsError(try clipGradientNorm([x], maxNorm: 1))
   }
 }
+
+/// More ops through finite differences: everything else the models use.
+final class MoreGradientTests: XCTestCase {
+  func testRemainingDifferentiableOps() throws {
+    let g = try Generator(seed: 11)
+    let x = try Tensor.uniform([2, 3], low: -2, high: 2, generator: g, dtype: .float64)
+    let positive = try Tensor.uniform([2, 3], low: 0.2, high: 2, generator: g, dtype: .float64)
+    let other = try Tensor.uniform([2, 3], low: -2, high: 2, generator: g, dtype: .float64)
+    try checkGradient("relu6", input: try x * 4) { try $0.relu6() }
+    try checkGradient("hardsigmoid", input: x) { try $0.hardsigmoid() }
+    try checkGradient("leakyReLU", input: x) { try $0.leakyReLU(slope: 0.1) }
+    try checkGradient("silu", input: x) { try $0.silu() }
+    try checkGradient("erf", input: x) { try $0.erf() }
+    try checkGradient("sin/cos", input: x) { try $0.sin() * $0.cos() }
+    try checkGradient("log1p/expm1", input: positive) { try $0.log1p() + $0.expm1() }
+    try checkGradient("maximum/minimum", input: x) { try $0.maximum(other) + $0.minimum(other * 0.5) }
+    try checkGradient("where", input: x) { try Tensor.where(other.gt(0), $0.square(), $0 * 3) }
+    try checkGradient("maskedFill", input: x) { try $0.maskedFill(other.gt(0), 0) * $0 }
+    try checkGradient("cat/stack", input: x) { try Tensor.cat([$0, $0.square()], dim: 1) + Tensor.stack([$0, $0], dim: 0).sum(dims: [0]).repeated([1, 2]) }
+    try checkGradient("indexSelect/gather", input: x) {
+      try $0.indexSelect(1, Tensor([2, 0] as [Int64])) * $0.gather(1, Tensor([1, 1, 0, 2] as [Int64], shape: [2, 2]))
+    }
+    try checkGradient("permute/slice/narrow", input: x) { try $0.permute([1, 0]).slice(0, 1, 3).narrow(1, start: 0, length: 1).square() }
+    try checkGradient("expand/roll/flip", input: x) {
+      try $0.unsqueeze(0).expand([2, 2, 3]).roll(shifts: [1], dims: [2]).flip([1]) * 1.5
+    }
+    try checkGradient("logsumexp/cumsum", input: x) { try $0.logsumexp(dims: [1]) + $0.cumsum(dim: 1).sum(dims: [1]) }
+    try checkGradient("norm", input: x) { try $0.norm().reshape([1]) }
+    try checkGradient("pad", input: x.reshape([1, 1, 2, 3])) { try $0.padded([1, 1, 1, 0], mode: .replicate).square() }
+    let w = try Tensor.randn([4, 3], generator: g, dtype: .float64)
+    let b = try Tensor.randn([4], generator: g, dtype: .float64)
+    try checkGradient("linear input", input: x) { try $0.linear(weight: w, bias: b) }
+    try checkGradient("linear weight", input: w) { try x.linear(weight: $0) }
+    let table = try Tensor.randn([5, 3], generator: g, dtype: .float64)
+    try checkGradient("embedding", input: table) { try Tensor.embedding($0, indices: Tensor([4, 0, 4] as [Int64])) }
+    let image = try Tensor.randn([1, 2, 4, 4], generator: g, dtype: .float64)
+    try checkGradient("adaptive avg/max pool", input: image) { try $0.adaptiveAvgPool2d(2, 2) + $0.adaptiveMaxPool2d(2, 2) }
+    try checkGradient("nearest upsample", input: image) { try $0.upsampleNearest(height: 8, width: 8) }
+    try checkGradient("dropout (fixed mask)", input: x) {
+      try $0.dropout(p: 0.3, training: true, generator: Generator(seed: 5))
+    }
+    try checkGradient("lowerBounded above bound", input: positive) { try $0.lowerBounded(0.1) }
+  }
+}

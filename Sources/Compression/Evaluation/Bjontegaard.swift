@@ -167,14 +167,16 @@ struct CubicFit {
 
   init(x: [Double], y: [Double]) {
     let n = x.count
-    centre = x.reduce(0, +) / Double(n)
-    let spread = x.map { Swift.abs($0 - centre) }.max() ?? 0
-    scale = spread > 0 ? spread : 1
+    let mid = x.reduce(0, +) / Double(n)
+    let spread = x.map { Swift.abs($0 - mid) }.max() ?? 0
+    let unit = spread > 0 ? spread : 1
+    centre = mid
+    scale = unit
     let columns = 4
     // Row-major n x 4 design matrix in t.
     var a = [Double](repeating: 0, count: n * columns)
     for i in 0..<n {
-      let t = (x[i] - centre) / scale
+      let t = (x[i] - mid) / unit
       var power = 1.0
       for j in 0..<columns {
         a[i * columns + j] = power
@@ -266,6 +268,7 @@ struct MonotoneCubic {
     for k in 1..<(n - 1) {
       let m0 = secant[k - 1], m1 = secant[k]
       if m0 == 0 || m1 == 0 || (m0 > 0) != (m1 > 0) {
+        // A local extremum or flat piece: a zero slope keeps the curve monotone.
         d[k] = 0
       } else {
         let w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1]
@@ -281,11 +284,10 @@ struct MonotoneCubic {
   /// if it points against the first secant and limited to three times that
   /// secant when the data turn, so the end piece cannot overshoot.
   static func endSlope(h0: Double, h1: Double, m0: Double, m1: Double) -> Double {
+    func sign(_ v: Double) -> Int { v > 0 ? 1 : (v < 0 ? -1 : 0) }
     let d = ((2 * h0 + h1) * m0 - h0 * m1) / (h0 + h1)
-    if d.sign != m0.sign || d == 0 || m0 == 0 {
-      return (d == 0 || m0 == 0) && d == m0 ? d : (d.sign != m0.sign || m0 == 0 ? 0 : d)
-    }
-    if (m0 > 0) != (m1 > 0) || m1 == 0, Swift.abs(d) > 3 * Swift.abs(m0) { return 3 * m0 }
+    if sign(d) != sign(m0) { return 0 }
+    if sign(m0) != sign(m1), Swift.abs(d) > 3 * Swift.abs(m0) { return 3 * m0 }
     return d
   }
 
