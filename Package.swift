@@ -38,10 +38,13 @@ let package = Package(
       name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"],
       resources: [.copy("Zoo/Weights")]
     ),
+    .target(name: "Vision", dependencies: ["Torch", "Imaging"]),
+    // Teacher -> student distillation (one width knob).
+    .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
-        "Torch", "Compression", "Imaging",
+        "Torch", "Compression", "Imaging", "Distillation", "Vision",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -57,6 +60,8 @@ let package = Package(
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
+    .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
+    .testTarget(name: "VisionTests", dependencies: ["Vision"]),
   ],
   cxxLanguageStandard: .cxx17
 )

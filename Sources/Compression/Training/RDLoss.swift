@@ -1,8 +1,16 @@
 import Foundation
 import Torch
 
+/// What a training step minimises. The trainer owns the loop (data, noise,
+/// optimizers, clipping, checkpoints); an objective only turns a batch into a
+/// loss, so distillation and watermarking plug in without a second loop.
+public protocol TrainingObjective {
+  /// The loss for `batch`, with the student's own RD terms for reporting.
+  func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> RDLoss.Terms
+}
+
 /// The rate-distortion objective of the Balle models: lambda * 255^2 * MSE + bpp.
-public struct RDLoss: Sendable {
+public struct RDLoss: Sendable, TrainingObjective {
   public var lambda: Double
 
   public init(lambda: Double) { self.lambda = lambda }
@@ -11,6 +19,15 @@ public struct RDLoss: Sendable {
     public var loss: Tensor
     public var mse: Tensor
     public var bpp: Tensor
+    public init(loss: Tensor, mse: Tensor, bpp: Tensor) {
+      self.loss = loss
+      self.mse = mse
+      self.bpp = bpp
+    }
+  }
+
+  public func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> Terms {
+    try self(model.forward(batch, mode: .noise(noise)), target: batch)
   }
 
   public func callAsFunction(_ result: ForwardResult, target: Tensor) throws -> Terms {

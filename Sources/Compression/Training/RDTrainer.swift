@@ -29,14 +29,17 @@ public final class RDTrainer {
   let main: Adam
   let auxiliary: Adam
   var plateau: PlateauSchedule
+  let objective: any TrainingObjective
   public internal(set) var step = 0
 
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
 
+  /// - Parameter objective: the loss; nil means the plain RD loss at `config.lambda`.
   public init(config: RDTrainingConfig, model: any CompressionModel, training: ImageSet, validation: ImageSet,
-              runDirectory: URL) throws {
+              runDirectory: URL, objective: (any TrainingObjective)? = nil) throws {
     self.config = config
+    self.objective = objective ?? RDLoss(lambda: config.lambda)
     self.model = model
     self.training = training
     self.validation = validation
@@ -50,10 +53,9 @@ public final class RDTrainer {
 
   /// One optimisation step on batch `x`; returns (loss, mse, bpp, aux).
   func trainStep(_ x: Tensor, noise: Generator) throws -> (Double, Double, Double, Double) {
-    let loss = RDLoss(lambda: config.lambda)
     try main.zeroGrad()
     try auxiliary.zeroGrad()
-    let terms = try loss(model.forward(x, mode: .noise(noise)), target: x)
+    let terms = try objective.terms(model: model, batch: x, noise: noise)
     let value = try terms.loss.item()
     guard value.isFinite else { throw TorchError(.value, "loss is not finite (\(value)) at step \(step)") }
     try terms.loss.backward()

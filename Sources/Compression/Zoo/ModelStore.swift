@@ -10,6 +10,15 @@ public struct LoadedModel {
   public var source: String
   /// FNV-1a 64 of the state dict (names, dtypes, shapes, bytes): identifies the weights in bitstreams.
   public var weightsHash: UInt64
+
+  public init(model: any CompressionModel, configuration: ModelConfiguration, metadata: [String: String] = [:],
+              source: String, weightsHash: UInt64) {
+    self.model = model
+    self.configuration = configuration
+    self.metadata = metadata
+    self.source = source
+    self.weightsHash = weightsHash
+  }
 }
 
 /// Reads and writes codec model files: Lichen's safetensors (with metadata

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Compression
+import Distillation
+import Foundation
+import Torch
+
+/// `lichen distill`: a student with the teacher's architecture and M but N channels.
+struct Distill: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Distil a narrower student (N channels) from a frozen teacher codec.")
+
+  enum Initialization: String, ExpressibleByArgument, CaseIterable {
+    case scratch, select
+  }
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var training: TrainingOptions
+  @Option(help: "Teacher: registry name or model file (a bmshj2018-hyperprior).") var teacher: String
+  @Option(name: .customLong("N"), help: "Student channels N (<= the teacher's).") var n: Int
+  @Option(name: .customLong("M"), help: "Latent channels M (must equal the teacher's; default: the teacher's).") var m: Int?
+  @Option(help: "Weight of MSE(y_s, y_t).") var a = 0.2
+  @Option(help: "Weight of MSE(x̂_s, x̂_t).") var b = 0.2
+  @Option(help: "Weight of the student's RD loss.") var c = 0.4
+  @Option(help: "Weight of MSE(z_s, z_t) (needs --init select or equal N).") var d = 0.0
+  @Option(help: "Student start: scratch (random) or select (the teacher's N most important channels).")
+  var initialization: Initialization = .scratch
+
+  func run() throws {
+    try global.apply()
+    let loadedTeacher = try ModelStore.load(teacher)
+    let student = try StudentFactory.student(for: loadedTeacher, n: n, m: m, seed: training.seed)
+    guard let teacherModel = loadedTeacher.model as? ScaleHyperprior else { throw DistillationError("unreachable") }
+    var selection: ChannelSelection? = nil
+    if initialization == .select {
+      selection = try ChannelSelection.initialize(student, from: teacherModel)
+    }
+    let weights = DistillationObjective.Weights(latent: a, reconstruction: b, rateDistortion: c, hyperLatent: d)
+    let objective = try DistillationObjective(teacher: teacherModel, studentN: n, weights: weights,
+                                              lambda: training.lambda, zChannels: selection?.zChannels)
+    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: n, m: student.m,
+                                           gdnVariant: student.gdnVariant)
+    let (trainingSet, validationSet) = try training.imageSets()
+    let trainer = try RDTrainer(config: training.config(for: configuration), model: student, training: trainingSet,
+                                validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
+                                objective: objective)
+    print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
+      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters")
+    try training.run(trainer, configuration: configuration, metadata: [
+      "teacher": loadedTeacher.source, "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
+    ])
+  }
+}

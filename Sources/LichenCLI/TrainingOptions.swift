@@ -1,0 +1,83 @@
+import ArgumentParser
+import Compression
+import Foundation
+
+/// Options shared by every codec training command (train, distill).
+struct TrainingOptions: ParsableArguments {
+  @Option(help: "Folder of training PNGs.") var data: String
+  @Option(help: "Folder of validation PNGs (default: every 20th training image is held out).") var val: String?
+  @Option(help: "RD trade-off lambda (loss = lambda*255^2*MSE + bpp).") var lambda = 0.0130
+  @Option(help: "Batch size.") var batchSize = 8
+  @Option(help: "Random crop size (multiple of 64).") var crop = 256
+  @Option(help: "Total steps.") var steps = 1000
+  @Option(help: "Learning rate.") var learningRate = 1e-4
+  @Option(help: "Validate every K steps.") var validateEvery = 200
+  @Option(help: "Checkpoint every K steps.") var checkpointEvery = 100
+  @Option(help: "Seed of weights, batches and noise.") var seed: UInt64 = 0
+  @Option(help: "Run folder (checkpoint.safetensors, log.csv, curves.svg, model.safetensors).") var out: String
+  @Flag(help: "Continue from the run folder's checkpoint.") var resume = false
+
+  func validate() throws {
+    guard crop > 0, crop % 64 == 0 else { throw ValidationError("--crop must be a positive multiple of 64") }
+    guard batchSize > 0, steps > 0, lambda > 0 else {
+      throw ValidationError("--batch-size, --steps and --lambda must be positive")
+    }
+  }
+
+  func config(for model: ModelConfiguration) -> RDTrainingConfig {
+    var config = RDTrainingConfig()
+    config.architecture = model.architecture
+    config.n = model.n
+    config.m = model.m
+    config.gdnVariant = model.gdnVariant
+    config.lambda = lambda
+    config.batchSize = batchSize
+    config.cropSize = crop
+    config.steps = steps
+    config.learningRate = learningRate
+    config.validateEvery = validateEvery
+    config.checkpointEvery = checkpointEvery
+    config.seed = seed
+    return config
+  }
+
+  func imageSets() throws -> (training: ImageSet, validation: ImageSet) {
+    let all = try ImageSet.load(directory: URL(fileURLWithPath: data), minimumSide: crop)
+    return try val.map { (all, try ImageSet.load(directory: URL(fileURLWithPath: $0))) } ?? all.split(validationEvery: 20)
+  }
+
+  /// Runs a trainer with progress lines, Ctrl-C checkpointing and resume; saves the final model.
+  func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String]) throws {
+    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
+      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
+    }
+    if resume, try trainer.resumeIfPossible() {
+      print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+    }
+    let interrupted = InterruptFlag.install()
+    try trainer.run(progress: { p in
+      var line = String(format: "step %d/%d  loss %.4f  bpp %.4f  psnr %.2f dB  aux %.1f  lr %.2e  %.2f steps/s  eta %@",
+                        p.step, p.totalSteps, p.loss, p.bpp, p.psnr, p.auxiliaryLoss, p.learningRate,
+                        p.stepsPerSecond, formatDuration(p.etaSeconds))
+      if let v = p.validation { line += String(format: "  | val bpp %.4f psnr %.2f dB", v.bpp, v.psnr) }
+      FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }, shouldStop: { interrupted.isSet })
+    if interrupted.isSet {
+      print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+      return
+    }
+    try trainer.model.update()
+    let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
+    var meta = metadata
+    meta["lambda"] = String(lambda)
+    meta["steps"] = String(trainer.step)
+    try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
+    print("wrote \(modelURL.path)")
+  }
+}
+
+func formatDuration(_ seconds: Double) -> String {
+  guard seconds.isFinite else { return "?" }
+  let s = Int(seconds)
+  return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+}
