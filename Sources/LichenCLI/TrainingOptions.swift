@@ -47,7 +47,11 @@ struct TrainingOptions: ParsableArguments {
   }
 
   /// Runs a trainer with progress lines, Ctrl-C checkpointing and resume; saves the final model.
-  func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String]) throws {
+  /// Returns false when interrupted. `alwaysResume` continues any checkpoint it finds (sweeps).
+  @discardableResult
+  func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
+           alwaysResume: Bool = false) throws -> Bool {
+    let resume = resume || alwaysResume
     if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
       throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
     }
@@ -64,7 +68,7 @@ struct TrainingOptions: ParsableArguments {
     }, shouldStop: { interrupted.isSet })
     if interrupted.isSet {
       print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
-      return
+      return false
     }
     try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
@@ -73,6 +77,7 @@ struct TrainingOptions: ParsableArguments {
     meta["steps"] = String(trainer.step)
     try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
     print("wrote \(modelURL.path)")
+    return true
   }
 }
 

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import Torch
+import Vision
+
+extension ClassifierArchitecture: ExpressibleByArgument {}
+extension ClassifierOptimizer: ExpressibleByArgument {}
+extension ClassifierSchedule: ExpressibleByArgument {}
+extension StandardDataset: ExpressibleByArgument {}
+
+/// `lichen classify`: image classifiers (the models the watermarking work marks).
+struct Classify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train and evaluate image classifiers (VGG16-BN, ResNet18, MobileNetV3, Swin-T) on CIFAR-10 / Fashion-MNIST.",
+    subcommands: [ClassifyTrain.self, ClassifyEval.self])
+}
+
+/// `lichen classify train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.
+struct ClassifyTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train a classifier (checkpoint/resume, Ctrl-C checkpoints and stops).")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
+  @Option(help: "cifar10 | fashion-mnist.") var dataset: StandardDataset = .cifar10
+  @Option(help: "vgg16 | resnet18 | mobilenetv3-small | mobilenetv3-large | swin-t.")
+  var model: ClassifierArchitecture = .resnet18
+  @Option(help: "Width multiplier (1 = published channel counts).") var width = 1.0
+  @Option(help: "Blocks per stage, comma-separated (ResNet: 4 stages; Swin: heads double per stage).")
+  var depths: String?
+  @Option(help: "Epochs.") var epochs = 30
+  @Option(help: "Stop after this many steps (tiny runs).") var maxSteps: Int?
+  @Option(help: "Batch size.") var batchSize = 128
+  @Option(help: "sgd | adamw.") var optimizer: ClassifierOptimizer = .sgd
+  @Option(help: "Peak learning rate (default: 0.1 for sgd, 1e-3 for adamw).") var lr: Double?
+  @Option(help: "SGD momentum.") var momentum = 0.9
+  @Flag(inversion: .prefixedNo, help: "Nesterov momentum (SGD).") var nesterov = true
+  @Option(help: "Weight decay (default: 5e-4 for sgd, 0.05 for adamw).") var weightDecay: Double?
+  @Option(help: "constant | step | multistep | cosine.") var schedule: ClassifierSchedule = .cosine
+  @Option(help: "Epochs between decays (step schedule).") var stepSize = 30
+  @Option(help: "Decay epochs, comma-separated (multistep schedule).") var milestones = ""
+  @Option(help: "Decay factor (step, multistep).") var gamma = 0.1
+  @Option(help: "Label smoothing.") var labelSmoothing = 0.0
+  @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
+  @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment = true
+  @Option(help: "Use only the first N training images.") var limit: Int?
+  @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
+  @Option(help: "Seed of weights, data order, augmentation and dropout.") var seed: UInt64 = 0
+  @Option(help: "Checkpoint every K steps.") var checkpointEvery = 500
+  @Option(help: "Run folder (checkpoint.safetensors, log.csv, model.safetensors, eval.json).") var out: String
+  @Flag(help: "Continue from the run folder's checkpoint.") var resume = false
+
+  func validate() throws {
+    guard width > 0, epochs > 0, batchSize > 0, checkpointEvery > 0 else {
+      throw ValidationError("--width, --epochs, --batch-size and --checkpoint-every must be positive")
+    }
+    _ = try parseList(milestones, "--milestones")
+    if let depths { _ = try parseList(depths, "--depths") }
+  }
+
+  func run() throws {
+    try global.apply()
+    let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
+    var training = try dataset.load(directory: directory, split: .train)
+    if let limit { training = try training.prefix(limit) }
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(
+        architecture: model, width: width, classCount: training.classCount, inputChannels: training.channels,
+        depths: try depths.map { try parseList($0, "--depths") }),
+      normalization: dataset.normalization)
+    config.epochs = epochs
+    config.maximumSteps = maxSteps
+    config.batchSize = batchSize
+    config.optimizer = optimizer
+    config.learningRate = lr ?? (optimizer == .sgd ? 0.1 : 1e-3)
+    config.momentum = momentum
+    config.nesterov = nesterov
+    config.weightDecay = weightDecay ?? (optimizer == .sgd ? 5e-4 : 0.05)
+    config.schedule = schedule
+    config.stepSizeEpochs = stepSize
+    config.milestones = try parseList(milestones, "--milestones")
+    config.gamma = gamma
+    config.labelSmoothing = labelSmoothing
+    config.clipNorm = clipNorm
+    config.augmentation = augment ? .standard : .none
+    config.seed = seed
+    config.checkpointEvery = checkpointEvery
+    let runURL = URL(fileURLWithPath: out)
+    let trainer = try ClassifierTrainer(config: config, training: training, runDirectory: runURL)
+    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
+      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
+    }
+    if resume, try trainer.resumeIfPossible() {
+      print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+    }
+    print("training \(model.rawValue) width \(width) on \(training.count) \(dataset.rawValue) images, "
+      + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
+    let interrupted = InterruptFlag.install()
+    let start = Date()
+    try trainer.run(progress: { p in
+      let line = String(
+        format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.1f%%  lr %.2e  %.2f steps/s  eta %@",
+        p.epoch, p.epochs, p.step, p.totalSteps, p.epochLoss, 100 * p.epochAccuracy, p.learningRate,
+        p.stepsPerSecond, formatDuration(p.etaSeconds))
+      FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }, shouldStop: { interrupted.isSet })
+    let seconds = Date().timeIntervalSince(start)
+    if interrupted.isSet {
+      print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+      return
+    }
+    let modelURL = runURL.appendingPathComponent("model.safetensors")
+    try trainer.saveModel(
+      to: modelURL, classNames: training.classNames,
+      extraMetadata: ["dataset": dataset.rawValue, "train_seconds": String(format: "%.1f", seconds)])
+    print("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
+    guard var test = try? dataset.load(directory: directory, split: .test) else {
+      print("no test split in \(directory.path); skipped evaluation")
+      return
+    }
+    if let evalLimit { test = try test.prefix(evalLimit) }
+    let evaluation = try trainer.evaluate(on: test)
+    let evalURL = runURL.appendingPathComponent("eval.json")
+    try writeJSON(evaluation, to: evalURL)
+    printEvaluation(evaluation)
+    print("wrote \(evalURL.path)")
+  }
+}
+
+/// `lichen classify eval`: accuracy, per-class accuracy and confusion matrix of a model file.
+struct ClassifyEval: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a trained classifier.")
+
+  @OptionGroup var global: GlobalOptions
+
+  @Option(help: "A model.safetensors written by `lichen classify train`.") var modelFile: String
+  @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
+  @Option(help: "cifar10 | fashion-mnist (default: the one the model was trained on).") var dataset: StandardDataset?
+  @Option(help: "train | test.") var split: String = "test"
+  @Option(help: "Evaluate on only the first N images.") var limit: Int?
+  @Option(help: "Batch size.") var batchSize = 256
+  @Option(help: "Write the evaluation (accuracy, per-class accuracy, confusion matrix) here.") var json: String?
+
+  func run() throws {
+    try global.apply()
+    guard let split = StandardDataset.Split(rawValue: split) else { throw ValidationError("--split must be train or test") }
+    let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
+    guard let kind = dataset ?? file.metadata["dataset"].flatMap(StandardDataset.init(rawValue:)) else {
+      throw ValidationError("the model file does not say its dataset; pass --dataset")
+    }
+    let directory = data.map { URL(fileURLWithPath: $0) } ?? kind.defaultDirectory
+    var images = try kind.load(directory: directory, split: split)
+    if let limit { images = try images.prefix(limit) }
+    guard images.channels == file.configuration.inputChannels, images.classCount == file.configuration.classCount else {
+      throw ValidationError("\(kind.rawValue) does not match the model's input channels or classes")
+    }
+    let start = Date()
+    let evaluation = try ClassifierEvaluation.evaluate(
+      file.model, on: images, normalization: file.normalization, batchSize: batchSize)
+    print("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
+      + "\(kind.rawValue) \(split.rawValue) images in \(formatDuration(Date().timeIntervalSince(start)))")
+    printEvaluation(evaluation)
+    if let json {
+      try writeJSON(evaluation, to: URL(fileURLWithPath: json))
+      print("wrote \(json)")
+    }
+  }
+}
+
+/// Parses "1,2,3" (empty gives []).
+private func parseList(_ text: String, _ option: String) throws -> [Int] {
+  try text.split(separator: ",").map {
+    guard let value = Int($0.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+      throw ValidationError("\(option) takes comma-separated non-negative integers, got '\(text)'")
+    }
+    return value
+  }
+}
+
+private func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  try encoder.encode(evaluation).write(to: url, options: .atomic)
+}
+
+private func printEvaluation(_ e: ClassifierEvaluation) {
+  print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * e.accuracy, e.loss, e.count))
+  for (name, accuracy) in zip(e.classNames, e.perClassAccuracy) {
+    print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+      + (accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
+  }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Torch
+
+/// One report of training progress, for the CLI's progress line.
+public struct ClassifierTrainingProgress: Sendable {
+  public var step: Int
+  public var totalSteps: Int
+  /// 1-based epoch the step belongs to.
+  public var epoch: Int
+  public var epochs: Int
+  /// This step's batch.
+  public var loss: Double
+  public var accuracy: Double
+  /// Means over the steps of the current epoch run so far in this process.
+  public var epochLoss: Double
+  public var epochAccuracy: Double
+  public var learningRate: Double
+  public var stepsPerSecond: Double
+  public var etaSeconds: Double { stepsPerSecond > 0 ? Double(totalSteps - step) / stepsPerSecond : .infinity }
+}
+
+/// Trains a classifier with cross-entropy (optional label smoothing), SGD or
+/// AdamW and a per-step schedule, writing a CSV log and atomic checkpoints.
+/// Resuming continues exactly: batch `s` (order, crops, flips) and dropout
+/// masks are functions of (seed, s), and the optimizer state is restored, so
+/// N steps + resume to M give the weights of M straight steps, bit for bit.
+public final class ClassifierTrainer {
+  public let config: ClassifierTrainingConfig
+  public let model: any Layer
+  public let runDirectory: URL
+  public let sampler: BatchSampler
+  public let totalSteps: Int
+  public internal(set) var step = 0
+  let optimizer: any Optimizer
+  let schedule: any LearningRateSchedule
+  let dropouts: [Dropout]
+
+  public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
+  public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
+  public var stepsPerEpoch: Int { sampler.stepsPerEpoch }
+
+  /// A trainer for a fresh model built from `config.model` with `config.seed`.
+  public init(config: ClassifierTrainingConfig, training: ClassificationDataset, runDirectory: URL) throws {
+    try config.validate()
+    guard training.channels == config.model.inputChannels, training.classCount == config.model.classCount else {
+      throw VisionError(
+        .invalidArgument,
+        "data has \(training.channels) channels and \(training.classCount) classes; the model expects "
+          + "\(config.model.inputChannels) and \(config.model.classCount)")
+    }
+    self.config = config
+    self.runDirectory = runDirectory
+    model = try config.model.makeModel(seed: config.seed)
+    sampler = try BatchSampler(
+      dataset: training, batchSize: config.batchSize, normalization: config.normalization,
+      augmentation: config.augmentation, seed: config.seed)
+    totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
+    schedule = config.learningRateSchedule(stepsPerEpoch: sampler.stepsPerEpoch, totalSteps: totalSteps)
+    let parameters = model.trainableParameters
+    switch config.optimizer {
+    case .sgd:
+      optimizer = SGD(
+        parameters, learningRate: config.learningRate, momentum: config.momentum, weightDecay: config.weightDecay,
+        nesterov: config.nesterov && config.momentum > 0)
+    case .adamw:
+      optimizer = Adam.adamW(parameters, learningRate: config.learningRate, weightDecay: config.weightDecay)
+    }
+    dropouts = allModules(of: model).compactMap { $0 as? Dropout }
+    try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+  }
+
+  /// One optimisation step; returns the batch's loss and accuracy.
+  func trainStep(_ batch: HostBatch) throws -> (loss: Double, accuracy: Double) {
+    var rng = SeededGenerator(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step)
+    for dropout in dropouts { try dropout.generator.reseed(rng.next()) }
+    optimizer.setLearningRate(schedule.learningRate(at: step))
+    let (images, labels) = try batch.tensors()
+    try optimizer.zeroGrad()
+    let logits = try model(images)
+    let loss = try Loss.crossEntropy(logits, labels, labelSmoothing: config.labelSmoothing)
+    let value = try loss.item()
+    guard value.isFinite else {
+      throw VisionError(.invalidArgument, "loss is not finite (\(value)) at step \(step); lower the learning rate")
+    }
+    try loss.backward()
+    if config.clipNorm > 0 { try clipGradientNorm(model.trainableParameters, maxNorm: config.clipNorm) }
+    try optimizer.step()
+    let correct = try withNoGrad { try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() }
+    return (value, correct / Double(batch.count))
+  }
+
+  /// Trains until `totalSteps` or until `shouldStop` returns true, then
+  /// checkpoints. Batches are prepared on a background thread.
+  public func run(
+    progress: (ClassifierTrainingProgress) -> Void = { _ in }, shouldStop: () -> Bool = { false }
+  ) throws {
+    guard step < totalSteps else { return }
+    model.setTraining(true)
+    let producer = BatchProducer(sampler: sampler, steps: step..<totalSteps)
+    defer { producer.cancel() }
+    let start = Date()
+    let firstStep = step
+    var epochLoss = 0.0, epochAccuracy = 0.0, epochSteps = 0
+    while step < totalSteps, !shouldStop() {
+      guard let batch = producer.next() else { break }
+      let learningRate = schedule.learningRate(at: step)
+      let (loss, accuracy) = try trainStep(batch)
+      step += 1
+      if (step - 1) % stepsPerEpoch == 0 { (epochLoss, epochAccuracy, epochSteps) = (0, 0, 0) }
+      epochLoss += loss
+      epochAccuracy += accuracy
+      epochSteps += 1
+      let report = ClassifierTrainingProgress(
+        step: step, totalSteps: totalSteps, epoch: (step - 1) / stepsPerEpoch + 1,
+        epochs: (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch, loss: loss, accuracy: accuracy,
+        epochLoss: epochLoss / Double(epochSteps), epochAccuracy: epochAccuracy / Double(epochSteps),
+        learningRate: learningRate,
+        stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)))
+      try appendLog(report)
+      progress(report)
+      if step % config.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+    }
+    if step < totalSteps { try saveCheckpoint() }
+  }
+
+  /// Evaluates the current model (evaluation mode, no gradients).
+  public func evaluate(on dataset: ClassificationDataset, batchSize: Int = 256) throws -> ClassifierEvaluation {
+    try ClassifierEvaluation.evaluate(model, on: dataset, normalization: config.normalization, batchSize: batchSize)
+  }
+
+  /// Writes the trained model with its configuration (see `ClassifierFile`).
+  public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
+    var metadata = extraMetadata
+    metadata["steps"] = String(step)
+    try ClassifierFile.save(
+      model, configuration: config.model, normalization: config.normalization, classNames: classNames,
+      extraMetadata: metadata, to: url)
+  }
+
+  func appendLog(_ p: ClassifierTrainingProgress) throws {
+    if !FileManager.default.fileExists(atPath: logURL.path) {
+      try "step,epoch,loss,accuracy,learning_rate\n".write(to: logURL, atomically: true, encoding: .utf8)
+    }
+    let line = "\(p.step),\(p.epoch),\(p.loss),\(p.accuracy),\(p.learningRate)\n"
+    let handle = try FileHandle(forWritingTo: logURL)
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(line.utf8))
+  }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Torch
+import XCTest
+
+@testable import Vision
+
+final class TrainingTests: XCTestCase {
+  /// 320 CIFAR-10 training images when our copy is present, synthetic ones otherwise.
+  func smallTrainingSet() throws -> ClassificationDataset {
+    let file = cifarDirectory.appendingPathComponent("data_batch_1.bin")
+    guard FileManager.default.fileExists(atPath: file.path) else { return try syntheticDataset(count: 320) }
+    let handle = try FileHandle(forReadingFrom: file)
+    defer { try? handle.close() }
+    let bytes = [UInt8](try handle.read(upToCount: 320 * CIFAR10.recordSize) ?? Data())
+    return try CIFAR10.decode(bytes, source: file.path)
+  }
+
+  func tinyConfig(_ architecture: ClassifierArchitecture = .resnet18) -> ClassifierTrainingConfig {
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(
+        architecture: architecture, width: 0.125, depths: architecture == .resnet18 ? [1, 1, 1, 1] : nil),
+      normalization: .cifar10)
+    config.batchSize = 16
+    config.learningRate = 0.05
+    config.seed = 11
+    return config
+  }
+
+  func testTinyTrainingRunLowersTheLoss() throws {
+    let data = try smallTrainingSet()
+    var config = tinyConfig()
+    config.epochs = 3
+    config.optimizer = .adamw
+    config.learningRate = 3e-3
+    config.weightDecay = 0
+    config.schedule = .constant
+    config.augmentation = .none
+    let trainer = try ClassifierTrainer(config: config, training: data, runDirectory: try temporaryDirectory(self))
+    var reports: [ClassifierTrainingProgress] = []
+    try trainer.run(progress: { reports.append($0) })
+    XCTAssertEqual(trainer.step, 60)
+    XCTAssertEqual(reports.count, 60)
+    XCTAssertEqual(reports.last?.epoch, 3)
+    let first = reports[0..<20].map(\.loss).reduce(0, +) / 20
+    let last = reports[40..<60].map(\.loss).reduce(0, +) / 20
+    XCTAssertLessThan(last, first - 0.2, "epoch-1 mean loss \(first), epoch-3 mean loss \(last)")
+    XCTAssertGreaterThan(reports.last?.stepsPerSecond ?? 0, 0)
+    let evaluation = try trainer.evaluate(on: data, batchSize: 64)
+    XCTAssertEqual(evaluation.count, 320)
+    XCTAssertEqual(evaluation.confusion.flatMap { $0 }.reduce(0, +), 320)
+    XCTAssertGreaterThan(evaluation.accuracy, 0.15)
+    let log = try String(contentsOf: trainer.logURL, encoding: .utf8)
+    XCTAssertEqual(log.split(separator: "\n").count, 61)
+  }
+
+  func finalWeights(_ trainer: ClassifierTrainer) throws -> [String: [UInt8]] {
+    var result: [String: [UInt8]] = [:]
+    for (name, tensor) in trainer.model.stateDict() { result[name] = try tensor.bytes() }
+    return result
+  }
+
+  /// 3 steps, a fresh trainer resumes from the checkpoint to 6: byte-equal to 6 straight steps.
+  func assertResumeIsExact(_ config: ClassifierTrainingConfig, file: StaticString = #filePath, line: UInt = #line) throws {
+    let data = try smallTrainingSet().prefix(48)
+    let straight = try ClassifierTrainer(config: config, training: data, runDirectory: try temporaryDirectory(self))
+    try straight.run()
+    XCTAssertEqual(straight.step, 6, file: file, line: line)
+
+    let directory = try temporaryDirectory(self)
+    let first = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
+    try first.run(shouldStop: { first.step >= 3 })
+    XCTAssertEqual(first.step, 3, file: file, line: line)
+    let second = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
+    XCTAssertTrue(try second.resumeIfPossible(), file: file, line: line)
+    XCTAssertEqual(second.step, 3, file: file, line: line)
+    try second.run()
+    XCTAssertEqual(second.step, 6, file: file, line: line)
+    let a = try finalWeights(straight), b = try finalWeights(second)
+    XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
+    for (name, bytes) in a where b[name] != bytes { XCTFail("\(name) differs after resume", file: file, line: line) }
+  }
+
+  func testResumeIsExactWithNesterovSGD() throws {
+    var config = tinyConfig()
+    config.epochs = 2  // 48 images / 16 = 3 steps per epoch: the resume crosses an epoch boundary
+    try assertResumeIsExact(config)
+  }
+
+  func testResumeIsExactWithAdamWAndDropout() throws {
+    var config = tinyConfig(.vgg16)
+    config.epochs = 2
+    config.optimizer = .adamw
+    config.learningRate = 1e-3
+    config.labelSmoothing = 0.1
+    config.schedule = .multistep
+    config.milestones = [1]
+    try assertResumeIsExact(config)
+  }
+
+  func testResumeRejectsADifferentConfiguration() throws {
+    let data = try syntheticDataset(count: 32)
+    var config = tinyConfig()
+    config.maximumSteps = 1
+    let directory = try temporaryDirectory(self)
+    try ClassifierTrainer(config: config, training: data, runDirectory: directory).run()
+    config.learningRate = 0.5
+    let other = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
+    assertThrowsVisionError(.incompatibleModel, containing: "different configuration") { try other.resumeIfPossible() }
+  }
+
+  func testModelFileRoundTrip() throws {
+    let data = try syntheticDataset(count: 32)
+    var config = tinyConfig(.mobileNetV3Small)
+    config.maximumSteps = 2
+    let directory = try temporaryDirectory(self)
+    let trainer = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
+    try trainer.run()
+    let url = directory.appendingPathComponent("model.safetensors")
+    try trainer.saveModel(to: url, classNames: data.classNames)
+    let loaded = try ClassifierFile.load(from: url)
+    XCTAssertEqual(loaded.configuration, config.model)
+    XCTAssertEqual(loaded.classNames, data.classNames)
+    XCTAssertEqual(loaded.normalization, .cifar10)
+    XCTAssertEqual(loaded.metadata["architecture"], "mobilenetv3-small")
+    XCTAssertEqual(loaded.metadata["steps"], "2")
+    let expected = try trainer.evaluate(on: data)
+    let actual = try ClassifierEvaluation.evaluate(loaded.model, on: data, normalization: loaded.normalization)
+    XCTAssertEqual(actual, expected)
+    XCTAssertEqual(actual.perClassAccuracy.count, 10)
+    let notAModel = directory.appendingPathComponent("plain.safetensors")
+    try SafeTensors.write([:], metadata: [:], to: notAModel)
+    assertThrowsVisionError(.incompatibleModel, containing: "not a Lichen classifier") { try ClassifierFile.load(from: notAModel) }
+  }
+}
