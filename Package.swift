@@ -39,12 +39,14 @@ let package = Package(
       resources: [.copy("Zoo/Weights")]
     ),
     .target(name: "Vision", dependencies: ["Torch", "Imaging"]),
+    // Substitutive white-box watermarking (WaterMAS) for any Module.
+    .target(name: "Watermarking", dependencies: ["Torch"]),
     // Teacher -> student distillation (one width knob).
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
-        "Torch", "Compression", "Imaging", "Distillation", "Vision",
+        "Torch", "Compression", "Imaging", "Distillation", "Watermarking", "Vision",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -61,6 +63,7 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
+    .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -158,6 +158,12 @@ int lt_clamp_(lt_tensor t, double low, double high, bool has_low, bool has_high)
   });
 }
 
+int lt_index_copy_(lt_tensor t, int64_t dim, lt_tensor index, lt_tensor source) {
+  return status_call([&] { T(t).index_copy_(dim, T(index), T(source)); });
+}
+int lt_index_add_(lt_tensor t, int64_t dim, lt_tensor index, lt_tensor source) {
+  return status_call([&] { T(t).index_add_(dim, T(index), T(source)); });
+}
 int lt_resize_(lt_tensor t, const int64_t *shape, int64_t ndim) {
   return status_call([&] { T(t).resize_(ints(shape, ndim)); });
 }

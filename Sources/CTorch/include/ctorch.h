@@ -171,6 +171,9 @@ int lt_copy_(lt_tensor dst, lt_tensor src);
 int lt_zero_(lt_tensor t);
 int lt_fill_(lt_tensor t, double value);
 int lt_clamp_(lt_tensor t, double low, double high, bool has_low, bool has_high);
+/// t.index_copy_(dim, index, source) and t.index_add_(dim, index, source).
+int lt_index_copy_(lt_tensor t, int64_t dim, lt_tensor index, lt_tensor source);
+int lt_index_add_(lt_tensor t, int64_t dim, lt_tensor index, lt_tensor source);
 /// Resizes storage in place (contents unspecified); for buffers whose size follows loaded data.
 int lt_resize_(lt_tensor t, const int64_t *shape, int64_t ndim);
 

@@ -126,6 +126,14 @@ extension Tensor {
     try Runtime.check(lt_addcdiv_(handle, a.handle, b.handle, value))
   }
   public func copy_(_ source: Tensor) throws { try Runtime.check(lt_copy_(handle, source.handle)) }
+  /// Writes `source` rows into `index` positions along `dim`.
+  public func indexCopy_(_ dim: Int, _ index: Tensor, _ source: Tensor) throws {
+    try Runtime.check(lt_index_copy_(handle, Int64(dim), index.handle, source.handle))
+  }
+  /// Adds `source` rows into `index` positions along `dim`.
+  public func indexAdd_(_ dim: Int, _ index: Tensor, _ source: Tensor) throws {
+    try Runtime.check(lt_index_add_(handle, Int64(dim), index.handle, source.handle))
+  }
   /// Resizes in place; contents are unspecified until overwritten.
   public func resize_(_ shape: [Int]) throws {
     try Runtime.check(lt_resize_(handle, shape.map(Int64.init), Int64(shape.count)))

@@ -1,4 +1,4 @@
-/// A tiny seeded generator for data order and crops (SplitMix64, Steele et al.
+/// A tiny seeded generator for data order, crops and key positions (SplitMix64, Steele et al.
 /// 2014). Cheap to re-create from (seed, step), so a resumed run draws
 /// exactly the batches the uninterrupted run would have drawn.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

@@ -1,0 +1,77 @@
+import Foundation
+import Torch
+
+/// Removal attacks on a marked model, each with a strength to sweep. They
+/// change the model in place; evaluate task performance and BER afterwards.
+public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
+  /// Adds N(0, (strength * std(layer))^2) to every conv/linear weight.
+  case gaussianNoise(relativeStd: Double)
+  /// Zeroes the `fraction` smallest-magnitude weights of each conv/linear layer.
+  case magnitudePruning(fraction: Double)
+  /// Rounds each conv/linear weight tensor to `bits`-bit symmetric uniform levels (per tensor).
+  case quantization(bits: Int)
+  /// The attacker knows the key: sets the marked weights to fresh N(0, std) values.
+  case keyInterceptionRandomize
+  /// The attacker knows the key: negates every marked weight (flips all bits).
+  case keyInterceptionFlip
+
+  public var description: String {
+    switch self {
+    case .gaussianNoise(let s): return "noise(std x\(s))"
+    case .magnitudePruning(let f): return "pruning(\(Int((f * 100).rounded()))%)"
+    case .quantization(let b): return "quantization(\(b) bits)"
+    case .keyInterceptionRandomize: return "key interception (randomize)"
+    case .keyInterceptionFlip: return "key interception (flip)"
+    }
+  }
+
+  static func attackable(_ model: any Module) -> [(String, Tensor)] {
+    model.namedParameters().filter { $0.tensor.rank >= 2 && $0.name.hasSuffix("weight") }
+  }
+
+  public func apply(to model: any Module, key: WatermarkKey? = nil, seed: UInt64 = 0) throws {
+    let generator = try Generator(seed: seed)
+    try withNoGrad {
+      switch self {
+      case .gaussianNoise(let s):
+        for (_, w) in Self.attackable(model) {
+          let std = try w.to(.float64).variance().item().squareRoot()
+          try w.add_(Tensor.randn(w.shape, generator: generator, dtype: w.dtype) * (s * std))
+        }
+      case .magnitudePruning(let fraction):
+        for (_, w) in Self.attackable(model) {
+          let magnitudes = try w.abs().floats().sorted()
+          let k = Int(Double(magnitudes.count) * fraction)
+          guard k > 0 else { continue }
+          let threshold = Double(magnitudes[k - 1])
+          try w.copy_(w.maskedFill(w.abs().le(threshold), 0))
+        }
+      case .quantization(let bits):
+        guard bits >= 2 else { throw WatermarkError("quantization needs at least 2 bits") }
+        let levels = Double((1 << (bits - 1)) - 1)
+        for (_, w) in Self.attackable(model) {
+          let scale = try w.abs().max().item() / levels
+          guard scale > 0 else { continue }
+          try w.copy_((w / scale).round() * scale)
+        }
+      case .keyInterceptionRandomize, .keyInterceptionFlip:
+        guard let key else { throw WatermarkError("a key-interception attack needs the key") }
+        let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer) {
+          guard let p = params[layer] else { continue }
+          let flat = try p.reshape([-1])
+          let index = try Tensor(positions.map { Int64($0.index) })
+          let current = try flat.indexSelect(0, index)
+          let replacement: Tensor
+          if self == .keyInterceptionFlip {
+            replacement = try current.neg()
+          } else {
+            let std = try p.to(.float64).variance().item().squareRoot()
+            replacement = try Tensor.randn([positions.count], generator: generator, dtype: p.dtype) * std
+          }
+          try flat.indexCopy_(0, index, replacement)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import Torch
+
+/// Writes a payload into the key's weights and freezes them.
+public enum Embedder {
+  /// Sets each key weight to +-magnitude by its coded bit (substitution).
+  public static func substitute(_ bits: [Bool], into model: any Module, key: WatermarkKey) throws {
+    try key.check(model)
+    guard bits.count == key.payloadBits else {
+      throw WatermarkError("payload has \(bits.count) bits, the key was made for \(key.payloadBits)")
+    }
+    let coded = key.code.encode(bits)
+    let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    try withNoGrad {
+      for (layer, entries) in Dictionary(grouping: zip(key.positions, coded), by: { $0.0.layer }) {
+        guard let p = params[layer], let magnitude = key.mapping.magnitudes[layer] else { continue }
+        let flat = try p.reshape([-1])
+        var values = try flat.to(.float64).scalars(as: Double.self)
+        for (position, bit) in entries { values[position.index] = bit ? magnitude : -magnitude }
+        try flat.copy_(Tensor(values).to(p.dtype))
+      }
+    }
+  }
+
+  /// 0/1 masks (0 at marked weights) by parameter, for `Optimizer.setMask`.
+  public static func masks(for model: any Module, key: WatermarkKey) throws -> [(parameter: Tensor, mask: Tensor)] {
+    let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    var result: [(Tensor, Tensor)] = []
+    for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer) {
+      guard let p = params[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
+      var mask = [Float](repeating: 1, count: p.elementCount)
+      for position in positions { mask[position.index] = 0 }
+      result.append((p, try Tensor(mask, shape: p.shape)))
+    }
+    return result
+  }
+
+  /// Freezes the marked weights of `optimizer`'s parameters.
+  public static func freeze(_ model: any Module, key: WatermarkKey, in optimizer: any Optimizer) throws {
+    for (parameter, mask) in try masks(for: model, key: key) { try optimizer.setMask(mask, for: parameter) }
+  }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Torch
+
+/// What a model says about a key: the bits it carries and how unlikely that is by chance.
+public struct ExtractionResult: Codable, Sendable, Equatable {
+  /// Raw coded bits read from the key positions (sign of each weight).
+  public var codedBits: [Bool]
+  /// Payload after error correction.
+  public var payload: [Bool]
+  /// Bit error rate of the coded bits against the expected payload (nil when none given).
+  public var bitErrorRate: Double?
+  /// Matching coded bits and their count.
+  public var matches: Int?
+  public var total: Int
+  /// P[an unmarked model matches at least this many bits] = binomial tail with p = 1/2.
+  public var falsePositiveProbability: Double?
+  /// true when the false-positive probability is below the threshold.
+  public var detected: Bool?
+}
+
+public enum Extractor {
+  public static func extract(from model: any Module, key: WatermarkKey, expected: [Bool]? = nil,
+                             threshold: Double = 1e-6) throws -> ExtractionResult {
+    try key.check(model)
+    let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    var cache: [String: [Float]] = [:]
+    var coded: [Bool] = []
+    for position in key.positions {
+      guard let p = params[position.layer] else { throw WatermarkError("the model has no layer \(position.layer)") }
+      if cache[position.layer] == nil { cache[position.layer] = try p.floats() }
+      coded.append((cache[position.layer]?[position.index] ?? 0) > 0)
+    }
+    var result = ExtractionResult(codedBits: coded, payload: key.code.decode(coded), total: coded.count)
+    if let expected {
+      guard expected.count == key.payloadBits else {
+        throw WatermarkError("expected payload has \(expected.count) bits, the key carries \(key.payloadBits)")
+      }
+      let reference = key.code.encode(expected)
+      let matches = zip(reference, coded).filter { $0 == $1 }.count
+      result.matches = matches
+      result.bitErrorRate = Double(coded.count - matches) / Double(coded.count)
+      let p = binomialTail(successes: matches, trials: coded.count)
+      result.falsePositiveProbability = p
+      result.detected = p < threshold
+    }
+    return result
+  }
+
+  /// P[X >= k] for X ~ Binomial(n, 1/2), computed in log space (exact enough for n in the thousands).
+  public static func binomialTail(successes k: Int, trials n: Int) -> Double {
+    guard k > 0 else { return 1 }
+    guard k <= n else { return 0 }
+    func logChoose(_ n: Int, _ k: Int) -> Double { lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1)) }
+    let logHalf = Double(n) * Foundation.log(0.5)
+    let terms = (k...n).map { logChoose(n, $0) + logHalf }
+    guard let top = terms.max() else { return 0 }
+    return Swift.min(1, Foundation.exp(top) * terms.reduce(0) { $0 + Foundation.exp($1 - top) })
+  }
+}

@@ -1,0 +1,56 @@
+import Torch
+
+/// Draws key positions: a layer with probability proportional to its size,
+/// then a uniform index in it, never the same weight twice (the scheme of
+/// Tartaglione et al. 2020, which WaterMAS builds on).
+public enum KeyGenerator {
+  /// Which parameters may carry bits.
+  public enum LayerFilter: Sendable {
+    /// Every conv/linear weight (rank >= 2, name ending in "weight").
+    case weights
+    /// Only these dotted names.
+    case named([String])
+  }
+
+  public static func generate(
+    for model: any Module, payloadBits: Int, code: PayloadCode = .none, seed: UInt64, alpha: Double = 1.0,
+    layers: LayerFilter = .weights
+  ) throws -> WatermarkKey {
+    let candidates = model.namedParameters().filter { name, tensor in
+      switch layers {
+      case .weights: return tensor.rank >= 2 && name.hasSuffix("weight")
+      case .named(let names): return names.contains(name)
+      }
+    }
+    guard !candidates.isEmpty else { throw WatermarkError("the model has no layer that can carry a watermark") }
+    let needed = payloadBits * code.expansion
+    let total = candidates.reduce(0) { $0 + $1.tensor.elementCount }
+    guard needed > 0 else { throw WatermarkError("the payload is empty") }
+    guard needed <= total / 2 else {
+      throw WatermarkError("payload of \(needed) coded bits exceeds what these layers can hold (\(total / 2))")
+    }
+    var rng = SplitMix64(seed: seed)
+    var used = Set<WatermarkKey.Position>()
+    var positions: [WatermarkKey.Position] = []
+    while positions.count < needed {
+      var pick = Int(rng.next() % UInt64(total))
+      var chosen = candidates[0]
+      for candidate in candidates {
+        if pick < candidate.tensor.elementCount { chosen = candidate; break }
+        pick -= candidate.tensor.elementCount
+      }
+      let position = WatermarkKey.Position(layer: chosen.name, index: Int(rng.next() % UInt64(chosen.tensor.elementCount)))
+      if used.insert(position).inserted { positions.append(position) }
+    }
+    let usedLayers = Set(positions.map(\.layer))
+    var shapes: [String: [Int]] = [:]
+    var magnitudes: [String: Double] = [:]
+    for (name, tensor) in candidates where usedLayers.contains(name) {
+      shapes[name] = tensor.shape
+      magnitudes[name] = alpha * (try withNoGrad { try tensor.to(.float64).variance().item() }).squareRoot()
+    }
+    return WatermarkKey(seed: seed, positions: positions, mapping: .init(alpha: alpha, magnitudes: magnitudes),
+                        layerShapes: shapes, architectureHash: WatermarkKey.architectureHash(of: model), code: code,
+                        payloadBits: payloadBits)
+  }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Torch
+
+/// The secret: which weights carry which bit, and how bits map to values.
+/// Saved as JSON; without it a model file reveals nothing about the mark.
+public struct WatermarkKey: Codable, Sendable, Equatable {
+  public struct Position: Codable, Sendable, Equatable, Hashable {
+    /// Dotted parameter name (state-dict name).
+    public var layer: String
+    /// Row-major index into the parameter.
+    public var index: Int
+  }
+
+  /// How a bit becomes a weight value.
+  public struct Mapping: Codable, Sendable, Equatable {
+    /// Marked weight = (bit ? +1 : -1) * alpha * std(layer at embedding time).
+    public var alpha: Double
+    /// Per-layer magnitude actually written (alpha * std), so extraction and
+    /// verification do not depend on the (possibly attacked) current std.
+    public var magnitudes: [String: Double]
+  }
+
+  public var version = 1
+  public var seed: UInt64
+  public var positions: [Position]
+  public var mapping: Mapping
+  /// Shapes of the layers used, to check a model before touching it.
+  public var layerShapes: [String: [Int]]
+  /// FNV-1a over the names and shapes of every parameter: the architecture the key belongs to.
+  public var architectureHash: String
+  public var code: PayloadCode
+  /// Number of payload bits before the error-correcting code.
+  public var payloadBits: Int
+
+  public var capacity: Int { positions.count }
+
+  public func write(to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(self).write(to: url, options: .atomic)
+  }
+
+  public static func read(from url: URL) throws -> WatermarkKey {
+    let data: Data
+    do {
+      data = try Data(contentsOf: url)
+    } catch {
+      throw WatermarkError("cannot read key file \(url.path): \(error.localizedDescription)")
+    }
+    do {
+      return try JSONDecoder().decode(WatermarkKey.self, from: data)
+    } catch {
+      throw WatermarkError("\(url.path) is not a Lichen watermark key: \(error)")
+    }
+  }
+
+  /// The hash of a module's parameter names and shapes.
+  public static func architectureHash(of model: any Module) -> String {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for (name, tensor) in model.namedParameters() {
+      for byte in Array((name + "\(tensor.shape)").utf8) {
+        h ^= UInt64(byte)
+        h = h &* 0x100_0000_01b3
+      }
+    }
+    return String(format: "%016llx", h)
+  }
+
+  /// Throws unless `model` has the architecture and layers this key was made for.
+  public func check(_ model: any Module) throws {
+    let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    for (layer, shape) in layerShapes {
+      guard let p = params[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
+      guard p.shape == shape else {
+        throw WatermarkError("layer \(layer) has shape \(p.shape), the key expects \(shape): key and model do not match")
+      }
+    }
+    guard Self.architectureHash(of: model) == architectureHash else {
+      throw WatermarkError("the key was made for another architecture (hash \(architectureHash), model \(Self.architectureHash(of: model)))")
+    }
+  }
+}
