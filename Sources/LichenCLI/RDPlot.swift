@@ -85,7 +85,9 @@ struct RDPlot: ParsableCommand {
                  header.joined(separator: "  ")]
     var failures: [String] = []
     for row in rows {
-      var fields = [row.series.padding(toLength: 14, withPad: " ", startingAt: 0), String(format: "%3d", row.pointCount)]
+      var fields = [
+        row.series.padding(toLength: 14, withPad: " ", startingAt: 0), String(format: "%3d", row.pointCount),
+      ]
       for method in Bjontegaard.Method.allCases {
         fields.append(cell(row.deltaRate[method], overlap: row.qualityOverlap, format: "%+11.2f %%")
           .leftPadded(to: 13))
@@ -95,7 +97,7 @@ struct RDPlot: ParsableCommand {
           .leftPadded(to: metric.deltaName.count + 6))
       }
       lines.append(fields.joined(separator: "  "))
-      for result in row.deltaRate.values.map({ $0 }) + row.deltaQuality.values.map({ $0 }) {
+      for result in Array(row.deltaRate.values) + Array(row.deltaQuality.values) {
         if case .failure(let error) = result { failures.append("\(row.series): \(error)") }
       }
     }

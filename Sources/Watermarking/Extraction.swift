@@ -23,12 +23,34 @@ public enum Extractor {
                              threshold: Double = 1e-6) throws -> ExtractionResult {
     try key.check(model)
     let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    return try extract(key: key, expected: expected, threshold: threshold) { layer in
+      guard let p = params[layer] else { throw WatermarkError("the model has no layer \(layer)") }
+      return try p.floats()
+    }
+  }
+
+  /// Extraction from a bare state dict (a safetensors or .pth file of any
+  /// precision): no model code needed, so exported and quantized copies verify too.
+  public static func extract(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
+                             threshold: Double = 1e-6) throws -> ExtractionResult {
+    try key.check(shapes: entries.mapValues(\.shape))
+    return try extract(key: key, expected: expected, threshold: threshold) { layer in
+      guard let record = entries[layer] else { throw WatermarkError("the model has no layer \(layer)") }
+      if record.dtype.isFloatingPoint { return try record.floats() }
+      return try record.integers().map(Float.init)  // integer weights: the sign is the bit
+    }
+  }
+
+  static func extract(key: WatermarkKey, expected: [Bool]?, threshold: Double,
+                      values: (String) throws -> [Float]) throws -> ExtractionResult {
     var cache: [String: [Float]] = [:]
     var coded: [Bool] = []
     for position in key.positions {
-      guard let p = params[position.layer] else { throw WatermarkError("the model has no layer \(position.layer)") }
-      if cache[position.layer] == nil { cache[position.layer] = try p.floats() }
-      coded.append((cache[position.layer]?[position.index] ?? 0) > 0)
+      if cache[position.layer] == nil { cache[position.layer] = try values(position.layer) }
+      guard let layer = cache[position.layer], position.index < layer.count else {
+        throw WatermarkError("key position \(position.index) is outside layer \(position.layer)")
+      }
+      coded.append(layer[position.index] > 0)
     }
     var result = ExtractionResult(codedBits: coded, payload: key.code.decode(coded), total: coded.count)
     if let expected {

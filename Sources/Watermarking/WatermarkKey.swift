@@ -54,11 +54,13 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     }
   }
 
-  /// The hash of a module's parameter names and shapes.
-  public static func architectureHash(of model: any Module) -> String {
+  /// FNV-1a over the names and shapes of the weights that can carry a mark
+  /// (rank >= 2, named "*weight"), sorted by name. Computable from a module
+  /// or from a bare state-dict file, so any exported copy can be verified.
+  public static func architectureHash(of entries: [(name: String, shape: [Int])]) -> String {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for (name, tensor) in model.namedParameters() {
-      for byte in Array((name + "\(tensor.shape)").utf8) {
+    for (name, shape) in entries.filter({ $0.shape.count >= 2 && $0.name.hasSuffix("weight") }).sorted(by: { $0.name < $1.name }) {
+      for byte in Array((name + "\(shape)").utf8) {
         h ^= UInt64(byte)
         h = h &* 0x100_0000_01b3
       }
@@ -66,17 +68,26 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     return String(format: "%016llx", h)
   }
 
-  /// Throws unless `model` has the architecture and layers this key was made for.
-  public func check(_ model: any Module) throws {
-    let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-    for (layer, shape) in layerShapes {
-      guard let p = params[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
-      guard p.shape == shape else {
-        throw WatermarkError("layer \(layer) has shape \(p.shape), the key expects \(shape): key and model do not match")
+  public static func architectureHash(of model: any Module) -> String {
+    architectureHash(of: model.namedParameters().map { ($0.name, $0.tensor.shape) })
+  }
+
+  /// Throws unless the tensors (name -> shape) are the architecture and layers this key was made for.
+  public func check(shapes: [String: [Int]]) throws {
+    for (layer, shape) in layerShapes.sorted(by: { $0.key < $1.key }) {
+      guard let actual = shapes[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
+      guard actual == shape else {
+        throw WatermarkError("layer \(layer) has shape \(actual), the key expects \(shape): key and model do not match")
       }
     }
-    guard Self.architectureHash(of: model) == architectureHash else {
-      throw WatermarkError("the key was made for another architecture (hash \(architectureHash), model \(Self.architectureHash(of: model)))")
+    let hash = Self.architectureHash(of: shapes.map { ($0.key, $0.value) })
+    guard hash == architectureHash else {
+      throw WatermarkError("the key was made for another architecture (hash \(architectureHash), model \(hash))")
     }
+  }
+
+  /// Throws unless `model` has the architecture and layers this key was made for.
+  public func check(_ model: any Module) throws {
+    try check(shapes: Dictionary(model.namedParameters().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a }))
   }
 }

@@ -130,3 +130,32 @@ final class WatermarkingTests: XCTestCase {
     XCTAssertThrowsError(try Attack.keyInterceptionFlip.apply(to: model))
   }
 }
+
+final class StateDictExtractionTests: XCTestCase {
+  func testExportedFloat16AndInt8CopiesStillVerify() throws {
+    let g = try Generator(seed: 4)
+    let model = Sequential([try Linear(8, 32, generator: g), Activation(.relu), try Linear(32, 4, generator: g)])
+    let bits = Payload.bits(of: "export")
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9)
+    try Embedder.substitute(bits, into: model, key: key)
+    var records = try model.stateDictRecords()
+    XCTAssertEqual(try Extractor.extract(fromStateDict: records, key: key, expected: bits).bitErrorRate, 0)
+    // float16 export.
+    for (name, record) in records where record.dtype == .float32 {
+      records[name] = try TensorRecord(float16From: record.floats(), shape: record.shape)
+    }
+    XCTAssertEqual(try Extractor.extract(fromStateDict: records, key: key, expected: bits).detected, true)
+    // int8 export (symmetric per tensor): signs survive.
+    for (name, record) in records {
+      let values = try record.floats()
+      let scale = (values.map { Swift.abs($0) }.max() ?? 1) / 127
+      let q = values.map { Int8(clamping: Int(($0 / scale).rounded())) }
+      records[name] = try TensorRecord(dtype: .int8, shape: record.shape, bytes: q.map { UInt8(bitPattern: $0) })
+    }
+    XCTAssertEqual(try Extractor.extract(fromStateDict: records, key: key, expected: bits).bitErrorRate, 0)
+    records.removeValue(forKey: key.positions[0].layer)
+    XCTAssertThrowsError(try Extractor.extract(fromStateDict: records, key: key)) {
+      XCTAssertTrue("\($0)".contains("no layer"), "\($0)")
+    }
+  }
+}

@@ -200,7 +200,7 @@ def _run(args):
     return elapsed
 
 
-def code_image(codec, setting, src, reference, work):
+def code_image(codec, setting, src, reference, work, with_ms_ssim=True):
     """Encodes, decodes and measures one image; returns an ImageResult row."""
     bits = os.path.join(work, "bits." + codec["ext"])
     dst = os.path.join(work, "decoded." + codec["out"])
@@ -224,7 +224,8 @@ def code_image(codec, setting, src, reference, work):
         # Classic codecs have no likelihood model: the estimate is the real rate.
         "estimated_bpp": bpp,
         "psnr": psnr(reference, decoded),
-        "ms_ssim": ms_ssim(reference, decoded) if min(width, height) > 160 else None,
+        # Same rule as lichen eval: pytorch-msssim needs over 160 pixels a side.
+        "ms_ssim": ms_ssim(reference, decoded) if with_ms_ssim and min(width, height) > 160 else None,
         "encode_seconds": encode_seconds,
         "decode_seconds": decode_seconds,
     }
@@ -255,6 +256,8 @@ def main():
     parser.add_argument("--out", required=True, help="folder for the JSON files")
     parser.add_argument("--codecs", default=",".join(CODECS), help="comma-separated, of: " + ", ".join(CODECS))
     parser.add_argument("--images", type=int, help="use only the first N images")
+    parser.add_argument("--no-ms-ssim", action="store_true",
+                        help="skip MS-SSIM (about half the run time; the files then have no ms_ssim)")
     args = parser.parse_args()
 
     names = sorted(n for n in os.listdir(args.kodak) if n.lower().endswith(".png"))
@@ -291,7 +294,7 @@ def main():
                 rows = []
                 for name, png, ppm, rgb in images:
                     src = ppm if codec["input"] == "ppm" else png
-                    row = code_image(codec, setting, src, rgb, work)
+                    row = code_image(codec, setting, src, rgb, work, with_ms_ssim=not args.no_ms_ssim)
                     rows.append(_clean({"name": name, **row}))
                 report = summarize(model, args.kodak, rows)
                 report["mean"] = _clean(report["mean"])

@@ -122,7 +122,8 @@ public enum Bjontegaard {
       throw .invalidPoint(curve: name, rate: p.rate, quality: p.quality)
     }
     let sorted = points.sorted { $0.rate < $1.rate }
-    for (lower, upper) in zip(sorted, sorted.dropFirst()) where !(upper.rate > lower.rate && upper.quality > lower.quality) {
+    for (lower, upper) in zip(sorted, sorted.dropFirst())
+    where !(upper.rate > lower.rate && upper.quality > lower.quality) {
       throw .notMonotonic(curve: name)
     }
     return sorted
@@ -253,8 +254,10 @@ struct MonotoneCubic {
   let y: [Double]
   let slopes: [Double]
 
-  /// `x` strictly increasing, at least two points.
+  /// `x` strictly increasing, at least two points (callers validate: the
+  /// Bjøntegaard entry points require four).
   init(x: [Double], y: [Double]) {
+    precondition(x.count >= 2 && x.count == y.count, "MonotoneCubic needs two or more (x, y) pairs")
     self.x = x
     self.y = y
     let n = x.count

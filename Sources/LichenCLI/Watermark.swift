@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Torch
+import Watermarking
+
+/// `lichen watermark extract|verify`: read a mark from any model file with its key.
+struct Watermark: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Read and verify WaterMAS watermarks in model files.",
+    subcommands: [Extract.self, Verify.self])
+
+  struct FileOptions: ParsableArguments {
+    @Option(help: "Model file (.safetensors, .pth, .pth.tar): float, quantized or exported.") var model: String
+    @Option(help: "Watermark key (JSON).") var key: String
+    @Option(help: "Decision threshold on the false-positive probability.") var threshold = 1e-6
+
+    func load() throws -> ([String: TensorRecord], WatermarkKey) {
+      let url = URL(fileURLWithPath: model)
+      let entries: [String: TensorRecord]
+      if model.hasSuffix(".safetensors") {
+        entries = try SafeTensors.read(from: url).tensors
+      } else {
+        entries = Dictionary(try PyTorchCheckpoint.stateDict(from: url).map { ($0.name, $0.tensor) },
+                             uniquingKeysWith: { a, _ in a })
+      }
+      return (entries, try WatermarkKey.read(from: URL(fileURLWithPath: key)))
+    }
+  }
+
+  struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the payload a model carries under a key.")
+    @OptionGroup var options: FileOptions
+
+    func run() throws {
+      let (entries, key) = try options.load()
+      let result = try Extractor.extract(fromStateDict: entries, key: key)
+      print("payload bits: \(result.payload.map { $0 ? "1" : "0" }.joined())")
+      print("as text: \(Payload.text(from: result.payload))")
+    }
+  }
+
+  struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Check a model against a key and an expected payload; exit 1 when the mark is not detected.")
+    @OptionGroup var options: FileOptions
+    @Option(help: "Expected payload as UTF-8 text.") var message: String?
+    @Option(help: "Expected payload as a string of 0/1.") var bits: String?
+
+    func run() throws {
+      let (entries, key) = try options.load()
+      let expected: [Bool]
+      if let message {
+        expected = Payload.bits(of: message)
+      } else if let bits, bits.allSatisfy({ $0 == "0" || $0 == "1" }), !bits.isEmpty {
+        expected = bits.map { $0 == "1" }
+      } else {
+        throw ValidationError("give the expected payload with --message TEXT or --bits 0101...")
+      }
+      let result = try Extractor.extract(fromStateDict: entries, key: key, expected: expected, threshold: options.threshold)
+      print(String(format: "BER %.4f (%d/%d coded bits match), false-positive probability %.3g: %@",
+                   result.bitErrorRate ?? 1, result.matches ?? 0, result.total, result.falsePositiveProbability ?? 1,
+                   result.detected == true ? "WATERMARK DETECTED" : "not detected"))
+      if result.detected != true { throw ExitCode(1) }
+    }
+  }
+}
