@@ -92,9 +92,9 @@ struct ClassifyTrain: ParsableCommand {
       throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
     }
     if resume, try trainer.resumeIfPossible() {
-      print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+      say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
     }
-    print("training \(model.rawValue) width \(width) on \(training.count) \(dataset.rawValue) images, "
+    say("training \(model.rawValue) width \(width) on \(training.count) \(dataset.rawValue) images, "
       + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
     let interrupted = InterruptFlag.install()
     let start = Date()
@@ -107,16 +107,16 @@ struct ClassifyTrain: ParsableCommand {
     }, shouldStop: { interrupted.isSet })
     let seconds = Date().timeIntervalSince(start)
     if interrupted.isSet {
-      print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+      say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
       return
     }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
     try trainer.saveModel(
       to: modelURL, classNames: training.classNames,
       extraMetadata: ["dataset": dataset.rawValue, "train_seconds": String(format: "%.1f", seconds)])
-    print("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
+    say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     guard var test = try? dataset.load(directory: directory, split: .test) else {
-      print("no test split in \(directory.path); skipped evaluation")
+      say("no test split in \(directory.path); skipped evaluation")
       return
     }
     if let evalLimit { test = try test.prefix(evalLimit) }
@@ -124,7 +124,7 @@ struct ClassifyTrain: ParsableCommand {
     let evalURL = runURL.appendingPathComponent("eval.json")
     try writeJSON(evaluation, to: evalURL)
     printEvaluation(evaluation)
-    print("wrote \(evalURL.path)")
+    say("wrote \(evalURL.path)")
   }
 }
 
@@ -158,12 +158,12 @@ struct ClassifyEval: ParsableCommand {
     let start = Date()
     let evaluation = try ClassifierEvaluation.evaluate(
       file.model, on: images, normalization: file.normalization, batchSize: batchSize)
-    print("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
+    say("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
       + "\(kind.rawValue) \(split.rawValue) images in \(formatDuration(Date().timeIntervalSince(start)))")
     printEvaluation(evaluation)
     if let json {
       try writeJSON(evaluation, to: URL(fileURLWithPath: json))
-      print("wrote \(json)")
+      say("wrote \(json)")
     }
   }
 }
@@ -178,6 +178,10 @@ private func parseList(_ text: String, _ option: String) throws -> [Int] {
   }
 }
 
+/// Prints through the same unbuffered handle as the progress lines, so the
+/// order on a pipe is the order of events.
+private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
 private func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -185,9 +189,9 @@ private func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
 }
 
 private func printEvaluation(_ e: ClassifierEvaluation) {
-  print(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * e.accuracy, e.loss, e.count))
+  say(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * e.accuracy, e.loss, e.count))
   for (name, accuracy) in zip(e.classNames, e.perClassAccuracy) {
-    print("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
+    say("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
       + (accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
   }
 }

@@ -159,3 +159,31 @@ final class StateDictExtractionTests: XCTestCase {
     }
   }
 }
+
+final class BaselineTests: XCTestCase {
+  func testUchidaRegularizerEmbedsBits() throws {
+    let g = try Generator(seed: 6)
+    let model = Sequential([try Conv2d(3, 8, kernelSize: 3, generator: g), Activation(.relu)])
+    let bits = (0..<32).map { $0 % 3 == 0 }
+    let mark = try UchidaWatermark(model: model, layer: "0.weight", bits: bits, seed: 2, strength: 1)
+    let before = try mark.extract(model)
+    let adam = Adam(model.trainableParameters, learningRate: 0.01)
+    for _ in 0..<200 {
+      try adam.zeroGrad()
+      try mark.regularizer(model).backward()
+      try adam.step()
+    }
+    XCTAssertEqual(try mark.extract(model), bits)
+    XCTAssertNotEqual(before, bits)
+    XCTAssertThrowsError(try UchidaWatermark(model: model, layer: "nope", bits: bits, seed: 1))
+  }
+
+  func testLaplacianSubstitutionCarriesTheBits() throws {
+    let g = try Generator(seed: 7)
+    let model = Sequential([try Linear(16, 16, generator: g)])
+    let bits = Payload.bits(of: "ok")
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 1)
+    try LaplacianSubstitution.substitute(bits, into: model, key: key, seed: 3)
+    XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate, 0)
+  }
+}

@@ -235,7 +235,7 @@ def summarize(model, dataset, rows):
     """Same means as EvaluationReport.summarize in Swift."""
     def avg(key):
         return sum(r[key] for r in rows) / max(1, len(rows))
-    ssims = [r["ms_ssim"] for r in rows if r["ms_ssim"] is not None]
+    ssims = [r["ms_ssim"] for r in rows if r.get("ms_ssim") is not None]
     mean = {
         "name": "mean", "width": 0, "height": 0, "bytes": int(math.floor(avg("bytes") + 0.5)), "bpp": avg("bpp"),
         "estimated_bpp": avg("estimated_bpp"), "psnr": avg("psnr"),

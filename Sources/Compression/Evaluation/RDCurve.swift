@@ -40,8 +40,8 @@ public enum RDCurveError: Error, CustomStringConvertible {
     case .unreadable(let file, let reason):
       return "\(file) is not a lichen eval JSON file: \(reason)"
     case .missingMetric(let series, let model, let metric):
-      return "series \(series): \(model) has no \(metric.rawValue) value (MS-SSIM is only measured on images over "
-        + "160 pixels a side)"
+      return "series \(series): \(model) has no \(metric.rawValue) value (MS-SSIM is measured only on images over "
+        + "160 pixels a side, and not at all by classic_codecs.py --no-ms-ssim)"
     }
   }
 }
