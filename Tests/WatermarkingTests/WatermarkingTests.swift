@@ -163,7 +163,8 @@ final class StateDictExtractionTests: XCTestCase {
 final class BaselineTests: XCTestCase {
   func testUchidaRegularizerEmbedsBits() throws {
     let g = try Generator(seed: 6)
-    let model = Sequential([try Conv2d(3, 8, kernelSize: 3, generator: g), Activation(.relu)])
+    // w̄ has in_c * k * k = 72 entries: enough freedom for 32 independent bits.
+    let model = Sequential([try Conv2d(8, 8, kernelSize: 3, generator: g), Activation(.relu)])
     let bits = (0..<32).map { $0 % 3 == 0 }
     let mark = try UchidaWatermark(model: model, layer: "0.weight", bits: bits, seed: 2, strength: 1)
     let before = try mark.extract(model)
