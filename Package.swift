@@ -38,7 +38,8 @@ let package = Package(
       name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"],
       resources: [.copy("Zoo/Weights")]
     ),
-    .target(name: "Vision", dependencies: ["Torch", "Imaging"]),
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "Vision", dependencies: ["Torch", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
     .target(name: "Watermarking", dependencies: ["Torch"]),
     // Teacher -> student distillation (one width knob).
@@ -64,7 +65,7 @@ let package = Package(
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
-    .testTarget(name: "VisionTests", dependencies: ["Vision"]),
+    .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
   ],
   cxxLanguageStandard: .cxx17
 )

@@ -21,3 +21,25 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     return z ^ (z >> 31)
   }
 }
+
+extension SplitMix64 {
+  /// A value in 0..<bound (Lemire's multiply-high; the tiny bias is irrelevant
+  /// here, and unlike `Int.random(in:using:)` the algorithm is ours, so the
+  /// sequence cannot change with the standard library).
+  public mutating func below(_ bound: Int) -> Int {
+    Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
+  }
+}
+
+extension SplitMix64 {
+  /// A permutation of 0..<n (Fisher-Yates).
+  public mutating func permutation(_ n: Int) -> [Int] {
+    var order = Array(0..<n)
+    var i = n - 1
+    while i > 0 {
+      order.swapAt(i, below(i + 1))
+      i -= 1
+    }
+    return order
+  }
+}

@@ -50,6 +50,16 @@ public final class SGD: Optimizer {
     }
   }
 
-  /// Momentum buffers by parameter index, for checkpoints.
+  /// The momentum buffer of a parameter, for checkpoints.
   public func state(of parameter: Tensor) -> Tensor? { velocity[ObjectIdentifier(parameter)] }
+
+  /// Restores momentum buffers from a checkpoint.
+  public func restore(momentum buffers: [(parameter: Tensor, velocity: Tensor)]) throws {
+    for (parameter, buffer) in buffers {
+      guard buffer.shape == parameter.shape else {
+        throw TorchError(.value, "momentum buffer shape \(buffer.shape) does not match parameter \(parameter.shape)")
+      }
+      velocity[ObjectIdentifier(parameter)] = try buffer.detach()
+    }
+  }
 }

@@ -65,31 +65,11 @@ extension ClassifierTrainer {
     return true
   }
 
-  /// Sets SGD's momentum buffers. `SGD` has no restore API, so its buffers
-  /// are created by one step with zero gradients, zero learning rate and zero
-  /// weight decay - which leaves every weight bit-identical (w + -0 = w) -
-  /// and then overwritten with the saved values.
   private func restoreMomentum(_ sgd: SGD, _ velocities: [(Tensor, Tensor)]) throws {
-    guard !velocities.isEmpty else { return }
-    let saved = sgd.groups.map { ($0.learningRate, $0.weightDecay) }
-    for group in sgd.groups {
-      group.learningRate = 0
-      group.weightDecay = 0
-    }
-    defer {
-      for (group, values) in zip(sgd.groups, saved) { (group.learningRate, group.weightDecay) = values }
-    }
-    try sgd.zeroGrad()
-    for (parameter, _) in velocities { try parameter.setGrad(Tensor.zeros(like: parameter)) }
-    try sgd.step()
-    try sgd.zeroGrad()
-    try withNoGrad {
-      for (parameter, velocity) in velocities {
-        guard let buffer = sgd.state(of: parameter), buffer.shape == velocity.shape else {
-          throw VisionError(.incompatibleModel, source: checkpointURL.path, "momentum buffer does not match its parameter")
-        }
-        try buffer.copy_(velocity)
-      }
+    do {
+      try sgd.restore(momentum: velocities.map { (parameter: $0.0, velocity: $0.1) })
+    } catch {
+      throw VisionError(.incompatibleModel, source: checkpointURL.path, "momentum buffer does not match its parameter")
     }
   }
 }
