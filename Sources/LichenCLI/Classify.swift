@@ -18,10 +18,20 @@ struct Classify: ParsableCommand {
 /// `lichen classify train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.
 struct ClassifyTrain: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "train", abstract: "Train a classifier (checkpoint/resume, Ctrl-C checkpoints and stops).")
+    commandName: "train", abstract: "Train a classifier (SGD/AdamW, schedules, checkpoint/resume, accuracy).")
 
   @OptionGroup var global: GlobalOptions
+  @OptionGroup var options: ClassifierTrainingOptions
 
+  func run() throws {
+    try global.apply()
+    let session = try options.makeSession()
+    try session.train(options: options)
+  }
+}
+
+/// Every option of a classifier training run, shared by `classify train` and `watermark embed`.
+struct ClassifierTrainingOptions: ParsableArguments {
   @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
   @Option(help: "cifar10 | fashion-mnist.") var dataset: StandardDataset = .cifar10
   @Option(help: "vgg16 | resnet18 | mobilenetv3-small | mobilenetv3-large | swin-t.")
@@ -59,8 +69,8 @@ struct ClassifyTrain: ParsableCommand {
     if let depths { _ = try parseList(depths, "--depths") }
   }
 
-  func run() throws {
-    try global.apply()
+  /// The data, configuration and trainer of a run (resumed when asked).
+  func makeSession() throws -> ClassifierSession {
     let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
     var training = try dataset.load(directory: directory, split: .train)
     if let limit { training = try training.prefix(limit) }
@@ -91,10 +101,28 @@ struct ClassifyTrain: ParsableCommand {
     if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
       throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
     }
+    var resumed = false
     if resume, try trainer.resumeIfPossible() {
+      resumed = true
       say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
     }
-    say("training \(model.rawValue) width \(width) on \(training.count) \(dataset.rawValue) images, "
+    return ClassifierSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
+  }
+}
+
+/// A prepared classifier run.
+struct ClassifierSession {
+  var directory: URL
+  var training: ClassificationDataset
+  var trainer: ClassifierTrainer
+  var runURL: URL
+  var resumed: Bool
+
+  /// Trains with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
+  /// Returns the test evaluation, or nil when interrupted or without a test split.
+  @discardableResult
+  func train(options: ClassifierTrainingOptions, extraMetadata: [String: String] = [:]) throws -> ClassifierEvaluation? {
+    say("training \(options.model.rawValue) width \(options.width) on \(training.count) \(options.dataset.rawValue) images, "
       + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
     let interrupted = InterruptFlag.install()
     let start = Date()
@@ -108,23 +136,25 @@ struct ClassifyTrain: ParsableCommand {
     let seconds = Date().timeIntervalSince(start)
     if interrupted.isSet {
       say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
-      return
+      return nil
     }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
-    try trainer.saveModel(
-      to: modelURL, classNames: training.classNames,
-      extraMetadata: ["dataset": dataset.rawValue, "train_seconds": String(format: "%.1f", seconds)])
+    var metadata = extraMetadata
+    metadata["dataset"] = options.dataset.rawValue
+    metadata["train_seconds"] = String(format: "%.1f", seconds)
+    try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
     say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
-    guard var test = try? dataset.load(directory: directory, split: .test) else {
+    guard var test = try? options.dataset.load(directory: directory, split: .test) else {
       say("no test split in \(directory.path); skipped evaluation")
-      return
+      return nil
     }
-    if let evalLimit { test = try test.prefix(evalLimit) }
+    if let evalLimit = options.evalLimit { test = try test.prefix(evalLimit) }
     let evaluation = try trainer.evaluate(on: test)
     let evalURL = runURL.appendingPathComponent("eval.json")
     try writeJSON(evaluation, to: evalURL)
     printEvaluation(evaluation)
     say("wrote \(evalURL.path)")
+    return evaluation
   }
 }
 
@@ -169,7 +199,7 @@ struct ClassifyEval: ParsableCommand {
 }
 
 /// Parses "1,2,3" (empty gives []).
-private func parseList(_ text: String, _ option: String) throws -> [Int] {
+func parseList(_ text: String, _ option: String) throws -> [Int] {
   try text.split(separator: ",").map {
     guard let value = Int($0.trimmingCharacters(in: .whitespaces)), value >= 0 else {
       throw ValidationError("\(option) takes comma-separated non-negative integers, got '\(text)'")
@@ -180,15 +210,15 @@ private func parseList(_ text: String, _ option: String) throws -> [Int] {
 
 /// Prints through the same unbuffered handle as the progress lines, so the
 /// order on a pipe is the order of events.
-private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-private func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
+func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   try encoder.encode(evaluation).write(to: url, options: .atomic)
 }
 
-private func printEvaluation(_ e: ClassifierEvaluation) {
+func printEvaluation(_ e: ClassifierEvaluation) {
   say(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * e.accuracy, e.loss, e.count))
   for (name, accuracy) in zip(e.classNames, e.perClassAccuracy) {
     say("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)

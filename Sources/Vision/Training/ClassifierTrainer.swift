@@ -33,6 +33,12 @@ public final class ClassifierTrainer {
   public internal(set) var step = 0
   let optimizer: any Optimizer
   let schedule: any LearningRateSchedule
+  /// Replaces the plain backward pass (e.g. WaterMAS's two-pass sharpness
+  /// step): receives the loss closure, must leave gradients in `.grad` and
+  /// return the loss value. nil: `loss().backward()`.
+  public var backward: ((_ loss: () throws -> Tensor) throws -> Double)?
+  /// The optimizer, so callers can freeze individual weights with masks.
+  public var parameterOptimizer: any Optimizer { optimizer }
   let dropouts: [Dropout]
 
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
@@ -76,13 +82,23 @@ public final class ClassifierTrainer {
     optimizer.setLearningRate(schedule.learningRate(at: step))
     let (images, labels) = try batch.tensors()
     try optimizer.zeroGrad()
-    let logits = try model(images)
-    let loss = try Loss.crossEntropy(logits, labels, labelSmoothing: config.labelSmoothing)
-    let value = try loss.item()
-    guard value.isFinite else {
+    var firstLogits: Tensor?
+    let lossOfBatch = { () throws -> Tensor in
+      let logits = try self.model(images)
+      if firstLogits == nil { firstLogits = logits }
+      return try Loss.crossEntropy(logits, labels, labelSmoothing: self.config.labelSmoothing)
+    }
+    let value: Double
+    if let backward {
+      value = try backward(lossOfBatch)
+    } else {
+      let loss = try lossOfBatch()
+      value = try loss.item()
+      if value.isFinite { try loss.backward() }
+    }
+    guard value.isFinite, let logits = firstLogits else {
       throw VisionError(.invalidArgument, "loss is not finite (\(value)) at step \(step); lower the learning rate")
     }
-    try loss.backward()
     if config.clipNorm > 0 { try clipGradientNorm(model.trainableParameters, maxNorm: config.clipNorm) }
     try optimizer.step()
     let correct = try withNoGrad { try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() }
