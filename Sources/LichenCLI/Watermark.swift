@@ -8,7 +8,7 @@ import Watermarking
 struct Watermark: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Read and verify WaterMAS watermarks in model files.",
-    subcommands: [Embed.self, Extract.self, Verify.self])
+    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self])
 
   /// `lichen watermark embed`: train (or fine-tune) a classifier with a WaterMAS mark.
   struct Embed: ParsableCommand {
