@@ -1,0 +1,39 @@
+import ArgumentParser
+import Compression
+import Foundation
+import Torch
+
+/// `lichen export-model`: re-save a codec model file (e.g. as float16 for
+/// bundling) with extra metadata, rebuilding its CDF tables.
+struct ExportModel: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "export-model", abstract: "Re-save a codec model (float16 or float32) with metadata, e.g. for the registry.")
+
+  @Argument(help: "Input model (registry name, .safetensors or .pth).") var input: String
+  @Argument(help: "Output .safetensors.") var output: String
+  @Option(help: "float32 | float16 (parameters only; integer tables stay exact).") var precision = "float16"
+  @Option(parsing: .upToNextOption, help: "Metadata entries key=value.") var meta: [String] = []
+
+  func run() throws {
+    guard let p = ModelStore.Precision(rawValue: precision) else {
+      throw ValidationError("--precision must be float32 or float16")
+    }
+    let loaded = try ModelStore.load(input)
+    var metadata = loaded.metadata.filter { !$0.key.hasPrefix("lichen.") }
+    for entry in meta {
+      guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--meta expects key=value, got '\(entry)'") }
+      metadata[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+    }
+    // Round the parameters to the stored precision first, so the tables are built from the weights that ship.
+    if p == .float16 {
+      try withNoGrad {
+        for (_, t) in loaded.model.namedParameters() { try t.copy_(t.to(.float16).to(t.dtype)) }
+      }
+    }
+    try loaded.model.update()
+    try ModelStore.save(loaded.model, config: loaded.configuration, metadata: metadata, precision: p,
+                        to: URL(fileURLWithPath: output))
+    let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+    print(String(format: "wrote %@ (%.1f MB, %@)", output, Double(size) / 1e6, precision))
+  }
+}
