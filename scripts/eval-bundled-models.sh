@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Evaluates every bundled model on Kodak (real bitstreams) and draws the RD
+# plot against the classic codecs, with the BD table. Writes docs/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kodak=${LICHEN_KODAK:-../shared/data/kodak}
+swift build -c release --product lichen
+for q in q2 q3 q4 q5; do
+  .build/release/lichen eval --threads 2 --data "$kodak" --model "hyperprior-$q" --json "docs/results/hyperprior-$q.json" | tail -1
+done
+.build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --out docs/rd-kodak.svg \
+  --table docs/results/rd-kodak-bd-psnr.csv --title "Kodak (24 images): Lichen bundled models vs classic codecs"
+.build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --metric ms-ssim \
+  --out docs/rd-kodak-ms-ssim.svg --table docs/results/rd-kodak-bd-ms-ssim.csv \
+  --title "Kodak (24 images): Lichen bundled models vs classic codecs (MS-SSIM)"
