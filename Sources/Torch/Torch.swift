@@ -17,6 +17,17 @@ public enum Torch {
     try Runtime.check(lt_set_num_threads(Int32(clamping: count)))
   }
 
+  /// Runs `body` with `count` threads, then restores the previous count.
+  /// The codec computes its entropy parameters (h_s) with one thread on
+  /// both sides, so they cannot depend on the caller's thread count.
+  public static func withThreads<R>(_ count: Int, _ body: () throws -> R) throws -> R {
+    let previous = threads
+    guard previous != count else { return try body() }
+    try setThreads(count)
+    defer { try? setThreads(previous) }
+    return try body()
+  }
+
   /// The number of threads ops currently use.
   public static var threads: Int {
     Runtime.bootstrap()
