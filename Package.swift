@@ -65,6 +65,7 @@ let package = Package(
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
+    .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
   ],
   cxxLanguageStandard: .cxx17
