@@ -16,20 +16,9 @@ public final class FactorizedPrior: CompressionModel {
     self.n = n
     self.m = m
     let g = try Generator(seed: seed)
-    typealias C = CodecConvolution
     entropyBottleneck = try EntropyBottleneck(channels: m, generator: g)
-    analysis = Sequential([
-      try C.conv(3, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, m, generator: g),
-    ])
-    synthesis = Sequential([
-      try C.deconv(m, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, 3, generator: g),
-    ])
+    analysis = try BalleTransforms.analysis(n: n, m: m, gdn: gdnVariant, generator: g)
+    synthesis = try BalleTransforms.synthesis(n: n, m: m, gdn: gdnVariant, generator: g)
   }
 
   public var architecture: Architecture { .factorizedPrior }

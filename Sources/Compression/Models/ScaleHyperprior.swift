@@ -35,18 +35,8 @@ public final class ScaleHyperprior: CompressionModel {
     let g = try Generator(seed: seed)
     typealias C = CodecConvolution
     entropyBottleneck = try EntropyBottleneck(channels: n, generator: g)
-    analysis = Sequential([
-      try C.conv(3, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, n, generator: g), try GDN(channels: n, variant: gdnVariant),
-      try C.conv(n, m, generator: g),
-    ])
-    synthesis = Sequential([
-      try C.deconv(m, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, n, generator: g), try GDN(channels: n, inverse: true, variant: gdnVariant),
-      try C.deconv(n, 3, generator: g),
-    ])
+    analysis = try BalleTransforms.analysis(n: n, m: m, gdn: gdnVariant, generator: g)
+    synthesis = try BalleTransforms.synthesis(n: n, m: m, gdn: gdnVariant, generator: g)
     hyperAnalysis = Sequential([
       try C.conv(m, n, kernel: 3, stride: 1, generator: g), Activation(.relu),
       try C.conv(n, n, generator: g), Activation(.relu),
