@@ -12,8 +12,9 @@ runs=${LICHEN_RUNS:-runs}
 lichen=.build/release/lichen
 swift build -c release --product lichen
 common=(--threads 2 --data "$data" --N 128 --M 192 --crop 128 --batch-size 8 --validate-every 500 --checkpoint-every 100 --seed 1)
-resume=(); [ -f "$runs/q4-base/checkpoint.safetensors" ] && resume=(--resume)
-$lichen train "${common[@]}" --lambda 0.0130 --learning-rate 3e-4 --steps "$base_steps" --out "$runs/q4-base" "${resume[@]}"
+# Resume the base run when its checkpoint is here; otherwise start from the bundled q4 weights.
+start=(--init-from hyperprior-q4); [ -f "$runs/q4-base/checkpoint.safetensors" ] && start=(--resume)
+$lichen train "${common[@]}" --lambda 0.0130 --learning-rate 3e-4 --steps "$base_steps" --out "$runs/q4-base" "${start[@]}"
 for pair in q2:0.0035 q3:0.0067 q5:0.0250; do
   q=${pair%%:*}; lambda=${pair##*:}
   resume=(); [ -f "$runs/$q/checkpoint.safetensors" ] && resume=(--resume)
