@@ -56,12 +56,14 @@ struct Watermark: ParsableCommand {
         try key.write(to: keyURL)
       }
       try Embedder.freeze(model, key: key, in: session.trainer.parameterOptimizer)
-      let mas = try WaterMAS(model: model, key: key, rho: rho, lambda: sharpness)
       var lastSharpness = 0.0
-      session.trainer.backward = { loss in
-        let (value, s) = try mas.backward(loss)
-        lastSharpness = s
-        return value
+      if sharpness != 0 {  // with lambda = 0 the second pass would not change the gradient: skip it
+        let mas = try WaterMAS(model: model, key: key, rho: rho, lambda: sharpness)
+        session.trainer.backward = { loss in
+          let (value, s) = try mas.backward(loss)
+          lastSharpness = s
+          return value
+        }
       }
       say("key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> \(keyURL.path) (keep it secret)")
       let evaluation = try session.train(
