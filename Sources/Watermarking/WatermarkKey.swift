@@ -58,14 +58,11 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
   /// (rank >= 2, named "*weight"), sorted by name. Computable from a module
   /// or from a bare state-dict file, so any exported copy can be verified.
   public static func architectureHash(of entries: [(name: String, shape: [Int])]) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    var hash = FNV1a64()
     for (name, shape) in entries.filter({ $0.shape.count >= 2 && $0.name.hasSuffix("weight") }).sorted(by: { $0.name < $1.name }) {
-      for byte in Array((name + "\(shape)").utf8) {
-        h ^= UInt64(byte)
-        h = h &* 0x100_0000_01b3
-      }
+      hash.update(Array((name + "\(shape)").utf8))
     }
-    return String(format: "%016llx", h)
+    return String(format: "%016llx", hash.value)
   }
 
   public static func architectureHash(of model: any Module) -> String {

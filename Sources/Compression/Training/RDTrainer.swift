@@ -94,7 +94,6 @@ public final class RDTrainer {
     model.setTraining(true)
     let start = Date()
     let firstStep = step
-    var lastValidation: (bpp: Double, psnr: Double, loss: Double)? = nil
     while step < config.steps {
       if shouldStop() { break }
       var rng = SplitMix64(seed: config.seed, stream: 1, step: step)
@@ -111,7 +110,6 @@ public final class RDTrainer {
       if step % config.validateEvery == 0 || step == config.steps {
         let v = try validate()
         plateau.record(v.loss)
-        lastValidation = v
         report.validation = v
       }
       try appendLog(report)
@@ -119,7 +117,6 @@ public final class RDTrainer {
       if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
     }
     if step < config.steps { try saveCheckpoint() }
-    _ = lastValidation
     try? TrainingPlot.write(log: logURL, to: runDirectory.appendingPathComponent("curves.svg"))
   }
 
