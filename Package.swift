@@ -12,6 +12,8 @@ let package = Package(
     .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
     .library(name: "Imaging", targets: ["Imaging"]),
     .library(name: "Compression", targets: ["Compression"]),
+    .library(name: "IntegerEngine", targets: ["IntegerEngine"]),
+    .library(name: "Quantization", targets: ["Quantization"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -42,19 +44,23 @@ let package = Package(
     .target(name: "Vision", dependencies: ["Torch", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
     .target(name: "Watermarking", dependencies: ["Torch"]),
+    // Fixed-point codec engine: plain Swift over integers, no libtorch (bit-exact reference).
+    .target(name: "IntegerEngine", dependencies: ["EntropyCoding"]),
+    // Schemes, calibration, fake-quant, float -> integer conversion, integer codec.
+    .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
-        "Torch", "Compression", "Imaging", "Distillation", "Watermarking", "Vision",
+        "Torch", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(
       name: "LichenBench",
       dependencies: [
-        "Torch", "Compression", "EntropyCoding",
+        "Torch", "Compression", "EntropyCoding", "Quantization", "IntegerEngine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -63,6 +69,8 @@ let package = Package(
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
+    .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),

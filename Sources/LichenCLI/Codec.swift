@@ -14,17 +14,17 @@ struct Compress: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let loaded = try modelOptions.load()
+    let chosen = try modelOptions.codec()
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
     let start = Date()
-    let bytes = try ImageCodec(loaded).compress(read.image)
+    let bytes = try chosen.compressor.compress(read.image)
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"
     try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
     let bpp = Double(bytes.count * 8) / Double(read.image.width * read.image.height)
     print(String(format: "%@: %dx%d -> %@, %d bytes, %.4f bpp, encode %.3f s (model %@)", input, read.image.width,
-                 read.image.height, out, bytes.count, bpp, seconds, loaded.source))
+                 read.image.height, out, bytes.count, bpp, seconds, chosen.source))
   }
 }
 
@@ -33,7 +33,10 @@ struct Decompress: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Decompress a .lic bitstream to a PNG image.")
 
   @OptionGroup var global: GlobalOptions
-  @Option(help: "Registry name or path (default: the bundled model whose weights made the file).") var model: String?
+  @Option(help: "Registry name or path, float or integer model (default: the bundled model whose weights made the file).")
+  var model: String?
+  @Option(help: "Arithmetic: auto (integer engine for integer model files), float, integer.")
+  var engine: Engine = .auto
   @Argument(help: "Input .lic file.") var input: String
   @Option(name: .shortAndLong, help: "Output PNG (default: input with .png).") var output: String?
   @Option(help: "Original PNG: also print PSNR and MS-SSIM of the result against it.") var reference: String?
@@ -47,14 +50,22 @@ struct Decompress: ParsableCommand {
       throw CodecError.invalidInput("cannot read \(input): \(error.localizedDescription)")
     }
     let header = try ImageCodec.peek(bytes)
-    let loaded = try model.map(ModelStore.load) ?? findModel(for: header)
+    let chosen: ChosenCodec
+    if let model {
+      chosen = try ModelOptions.codec(model, engine: engine)
+    } else {
+      guard engine != .integer else { throw ValidationError("--engine integer needs --model INTEGER_MODEL") }
+      let loaded = try findModel(for: header)
+      chosen = ChosenCodec(compressor: ImageCodec(loaded), source: loaded.source, weightsHash: loaded.weightsHash,
+                           float: loaded)
+    }
     let start = Date()
-    let image = try ImageCodec(loaded).decompress(bytes)
+    let image = try chosen.compressor.decompress(bytes)
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".png"
     try PNGEncoder.write(image, toFile: out)
     print(String(format: "%@ -> %@ (%dx%d), decode %.3f s (model %@)", input, out, image.width, image.height, seconds,
-                 loaded.source))
+                 chosen.source))
     if let reference {
       let original = try PNGDecoder.read(fromFile: reference).image
       guard original.width == image.width, original.height == image.height else {

@@ -17,21 +17,22 @@ struct Eval: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let loaded = try modelOptions.load()
+    let chosen = try modelOptions.codec()
     let set = try ImageSet.load(directory: URL(fileURLWithPath: data))
     var rows: [ImageResult] = []
     let count = min(limit ?? set.images.count, set.images.count)
     for i in 0..<count {
-      let row = try Evaluator.evaluate(loaded, image: set.images[i], name: set.names[i])
+      let row = try chosen.float.map { try Evaluator.evaluate($0, image: set.images[i], name: set.names[i]) }
+        ?? Evaluator.evaluate(chosen.compressor, image: set.images[i], name: set.names[i])
       rows.append(row)
       print(String(format: "[%d/%d] %@  %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
-                   count, row.name, row.bpp, row.estimatedBpp, row.psnr,
+                   count, row.name, row.bpp, row.estimatedBpp ?? .nan, row.psnr,
                    row.msSSIM.map { String(format: "%.4f", $0) } ?? "-", row.encodeSeconds, row.decodeSeconds))
     }
-    let report = EvaluationReport.summarize(model: loaded.source, dataset: data, threads: Torch.threads, images: rows)
+    let report = EvaluationReport.summarize(model: chosen.source, dataset: data, threads: Torch.threads, images: rows)
     let m = report.mean
     print(String(format: "mean: %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", m.bpp,
-                 m.estimatedBpp, m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,
+                 m.estimatedBpp ?? .nan, m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,
                  m.decodeSeconds))
     if let json {
       let encoder = JSONEncoder()

@@ -10,7 +10,8 @@ public struct ImageResult: Codable, Sendable {
   public var height: Int
   public var bytes: Int
   public var bpp: Double
-  public var estimatedBpp: Double
+  /// The likelihood estimate (nil for codecs without one, e.g. the integer engine).
+  public var estimatedBpp: Double?
   public var psnr: Double
   public var msSSIM: Double?
   public var encodeSeconds: Double
@@ -38,7 +39,7 @@ public struct EvaluationReport: Codable, Sendable {
     let ssims = images.compactMap(\.msSSIM)
     let mean = ImageResult(
       name: "mean", width: 0, height: 0, bytes: Int(avg { Double($0.bytes) }.rounded()), bpp: avg(\.bpp),
-      estimatedBpp: avg(\.estimatedBpp), psnr: avg(\.psnr),
+      estimatedBpp: images.allSatisfy({ $0.estimatedBpp != nil }) ? avg { $0.estimatedBpp ?? 0 } : nil, psnr: avg(\.psnr),
       msSSIM: ssims.isEmpty ? nil : ssims.reduce(0, +) / Double(ssims.count), encodeSeconds: avg(\.encodeSeconds),
       decodeSeconds: avg(\.decodeSeconds))
     return EvaluationReport(model: model, dataset: dataset, threads: threads, images: images, mean: mean)
@@ -48,21 +49,27 @@ public struct EvaluationReport: Codable, Sendable {
 public enum Evaluator {
   /// Codes each image for real, decodes it, and measures.
   public static func evaluate(_ loaded: LoadedModel, image: RGBImage, name: String) throws -> ImageResult {
-    let codec = ImageCodec(loaded)
+    let (padded, _) = try image.padded(toMultipleOf: loaded.model.downsamplingFactor, mode: .replicate)
+    let estimated = try withNoGrad {
+      try loaded.model.forward(padded.tensor(), mode: .dequantize).bitsPerPixel(pixels: image.width * image.height).item()
+    }
+    return try evaluate(ImageCodec(loaded), image: image, name: name, estimatedBpp: estimated)
+  }
+
+  /// Codes with any compressor; `estimatedBpp` is reported as given (nil when the codec has no estimate).
+  public static func evaluate(
+    _ codec: some ImageCompressor, image: RGBImage, name: String, estimatedBpp: Double? = nil
+  ) throws -> ImageResult {
     let t0 = Date()
     let bytes = try codec.compress(image)
     let t1 = Date()
     let decoded = try codec.decompress(bytes)
     let t2 = Date()
-    let (padded, _) = try image.padded(toMultipleOf: loaded.model.downsamplingFactor, mode: .replicate)
-    let estimated = try withNoGrad {
-      try loaded.model.forward(padded.tensor(), mode: .dequantize).bitsPerPixel(pixels: image.width * image.height).item()
-    }
     let pixels = Double(image.width * image.height)
     let side = Swift.min(image.width, image.height)
     return ImageResult(
       name: name, width: image.width, height: image.height, bytes: bytes.count, bpp: Double(bytes.count * 8) / pixels,
-      estimatedBpp: estimated, psnr: try ImageMetrics.psnr(image, decoded),
+      estimatedBpp: estimatedBpp, psnr: try ImageMetrics.psnr(image, decoded),
       msSSIM: side > 160 ? try ImageMetrics.msSSIM(image, decoded) : nil,
       encodeSeconds: t1.timeIntervalSince(t0), decodeSeconds: t2.timeIntervalSince(t1))
   }

@@ -30,6 +30,12 @@ public struct CompressedLatents: Equatable, Sendable {
   /// Spatial size of the smallest latent (z for the hyperprior, y for the factorized model).
   public var latentHeight: Int
   public var latentWidth: Int
+
+  public init(strings: [[[UInt8]]], latentHeight: Int, latentWidth: Int) {
+    self.strings = strings
+    self.latentHeight = latentHeight
+    self.latentWidth = latentWidth
+  }
 }
 
 /// A learned image codec: analysis/synthesis transforms plus entropy models.

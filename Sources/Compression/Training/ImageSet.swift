@@ -13,8 +13,9 @@ public struct ImageSet: Sendable {
   }
 
   /// Loads every `.png` in `directory` (sorted by name).
-  public static func load(directory: URL, minimumSide: Int = 1) throws -> ImageSet {
-    let files: [String]
+  /// Loads the folder's PNGs in name order; `limit` keeps that many, evenly spaced over the sorted list.
+  public static func load(directory: URL, minimumSide: Int = 1, limit: Int? = nil) throws -> ImageSet {
+    var files: [String]
     do {
       files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         .filter { $0.lowercased().hasSuffix(".png") }.sorted()
@@ -22,6 +23,10 @@ public struct ImageSet: Sendable {
       throw CodecError.invalidInput("cannot read image folder \(directory.path): \(error.localizedDescription)")
     }
     guard !files.isEmpty else { throw CodecError.invalidInput("no .png files in \(directory.path)") }
+    if let limit, limit > 0, limit < files.count {
+      let all = files
+      files = (0..<limit).map { all[$0 * all.count / limit] }
+    }
     var images: [RGBImage] = []
     for file in files {
       let image = try PNGDecoder.read(fromFile: directory.appendingPathComponent(file).path).image

@@ -1,0 +1,152 @@
+import EntropyCoding
+
+/// The scale hyperprior (Balle 2018) in the integer engine: every transform
+/// and the entropy parameters are integer, so the decoder's CDF indexes
+/// equal the encoder's on any machine and thread count.
+///
+///     pixels (0..255) -> g_a -> y_q --(yToSymbols)--> y symbols
+///     |y_q| -> h_a -> z_q --(zToFine)--> z * 2^f ; z symbols = round((z*2^f - median*2^f) / 2^f)
+///     z_hat * 2^f = symbol * 2^f + median*2^f -> h_s -> scale_q -> index = #{thresholds < scale_q}
+///     y symbols -> g_s -> pixels (the last layer requantizes to 0..255 directly)
+public struct IntegerHyperprior: Equatable, Sendable {
+  public var analysis: IntegerTransform
+  public var hyperAnalysis: IntegerTransform
+  public var hyperSynthesis: IntegerTransform
+  public var synthesis: IntegerTransform
+  /// y_q -> integer symbols (round(y)).
+  public var yToSymbols: FixedPointScale
+  /// z_q -> z in units of 2^-zFractionBits.
+  public var zToFine: FixedPointScale
+  public var zFractionBits: Int
+  /// Per-channel entropy-bottleneck medians in units of 2^-zFractionBits.
+  public var zMedians: [Int64]
+  /// Range of the h_s input (z_hat in units of 2^-zFractionBits).
+  public var zHatRange: ActivationRange
+  /// Range of decoded y symbols fed to g_s (what the encoder can produce; a hostile stream is clamped).
+  public var ySymbolRange: ActivationRange
+  /// Gaussian-conditional scale table in h_s output units: index = count of entries below the scale.
+  public var scaleThresholds: [Int64]
+  public var zTable: CDFTable
+  public var yTable: CDFTable
+
+  public init(
+    analysis: IntegerTransform, hyperAnalysis: IntegerTransform, hyperSynthesis: IntegerTransform,
+    synthesis: IntegerTransform, yToSymbols: FixedPointScale, zToFine: FixedPointScale, zFractionBits: Int,
+    zMedians: [Int64], zHatRange: ActivationRange, ySymbolRange: ActivationRange, scaleThresholds: [Int64], zTable: CDFTable, yTable: CDFTable
+  ) throws {
+    guard let zChannels = hyperAnalysis.layers.last?.outputChannels, zMedians.count == zChannels,
+      zTable.count == zChannels
+    else { throw IntegerEngineError("entropy bottleneck tables do not match the hyper-analysis channels") }
+    guard scaleThresholds.count + 1 == yTable.count else {
+      throw IntegerEngineError("\(scaleThresholds.count) scale thresholds for \(yTable.count) Gaussian CDFs")
+    }
+    guard (0...14).contains(zFractionBits) else { throw IntegerEngineError("z fraction bits \(zFractionBits) out of 0...14") }
+    self.analysis = analysis
+    self.hyperAnalysis = hyperAnalysis
+    self.hyperSynthesis = hyperSynthesis
+    self.synthesis = synthesis
+    self.yToSymbols = yToSymbols
+    self.zToFine = zToFine
+    self.zFractionBits = zFractionBits
+    self.zMedians = zMedians
+    self.zHatRange = zHatRange
+    self.ySymbolRange = ySymbolRange
+    self.scaleThresholds = scaleThresholds
+    self.zTable = zTable
+    self.yTable = yTable
+  }
+
+  /// The two entropy-coded strings of one image and the z grid size.
+  public struct Encoded: Equatable, Sendable {
+    public var yString: [UInt8]
+    public var zString: [UInt8]
+    public var zHeight: Int
+    public var zWidth: Int
+
+    public init(yString: [UInt8], zString: [UInt8], zHeight: Int, zWidth: Int) {
+      self.yString = yString
+      self.zString = zString
+      self.zHeight = zHeight
+      self.zWidth = zWidth
+    }
+  }
+
+  /// Encodes 8-bit RGB pixels (CHW, 3 planes, sides multiples of 64).
+  public func compress(pixels: IntTensor, threads: Int = 1) throws -> Encoded {
+    guard pixels.channels == 3, pixels.height % 64 == 0, pixels.width % 64 == 0 else {
+      throw IntegerEngineError("integer codec input must be 3 x H x W with H, W multiples of 64, got \(pixels.shape)")
+    }
+    let y = try analysis(pixels, threads: threads)
+    let ySymbols = y.values.map { Int32(ySymbolRange.clamp(yToSymbols.apply(Int64($0)))) }
+    let z = try hyperAnalysis(y.magnitude(), threads: threads)
+    let plane = z.planeSize
+    var zSymbols = [Int32](repeating: 0, count: z.values.count)
+    let one = FixedPointScale(multiplier: 1, shift: zFractionBits)
+    for c in 0..<z.channels {
+      for q in 0..<plane {
+        let fine = zToFine.apply(Int64(z.values[c * plane + q]))
+        zSymbols[c * plane + q] = Int32(clamping: one.apply(fine - zMedians[c]))
+      }
+    }
+    let zString = try zTable.encode(symbols: zSymbols, indexes: zIndexes(channels: z.channels, plane: plane))
+    let indexes = try scaleIndexes(zSymbols: zSymbols, zChannels: z.channels, zHeight: z.height, zWidth: z.width,
+                                   threads: threads)
+    guard indexes.count == ySymbols.count else {
+      throw IntegerEngineError("h_s produced \(indexes.count) scales for \(ySymbols.count) latents")
+    }
+    let yString = try yTable.encode(symbols: ySymbols, indexes: indexes)
+    return Encoded(yString: yString, zString: zString, zHeight: z.height, zWidth: z.width)
+  }
+
+  /// Decodes to 8-bit RGB pixels (CHW, padded size).
+  public func decompress(_ encoded: Encoded, threads: Int = 1) throws -> IntTensor {
+    let zChannels = zMedians.count
+    guard encoded.zHeight > 0, encoded.zWidth > 0, encoded.zHeight <= 4096, encoded.zWidth <= 4096 else {
+      throw IntegerEngineError("z grid \(encoded.zHeight)x\(encoded.zWidth) is out of range")
+    }
+    let plane = encoded.zHeight * encoded.zWidth
+    let zSymbols = try zTable.decode(encoded.zString, indexes: zIndexes(channels: zChannels, plane: plane))
+    let indexes = try scaleIndexes(zSymbols: zSymbols, zChannels: zChannels, zHeight: encoded.zHeight,
+                                   zWidth: encoded.zWidth, threads: threads)
+    let ySymbols = try yTable.decode(encoded.yString, indexes: indexes)
+    let yChannels = indexes.count / (plane * 16)
+    let yHat = try IntTensor(channels: yChannels, height: encoded.zHeight * 4, width: encoded.zWidth * 4,
+                             values: ySymbols.map { ySymbolRange.clamp(Int64($0)) })
+    return try synthesis(yHat, threads: threads)
+  }
+
+  func zIndexes(channels: Int, plane: Int) -> [Int32] {
+    (0..<channels).flatMap { [Int32](repeating: Int32($0), count: plane) }
+  }
+
+  /// The Gaussian CDF index of every y element, from decoded z symbols only.
+  public func scaleIndexes(zSymbols: [Int32], zChannels: Int, zHeight: Int, zWidth: Int, threads: Int) throws -> [Int32] {
+    let plane = zHeight * zWidth
+    guard zSymbols.count == zChannels * plane else { throw IntegerEngineError("z has \(zSymbols.count) symbols, expected \(zChannels * plane)") }
+    var zHat = [Int16](repeating: 0, count: zSymbols.count)
+    for c in 0..<zChannels {
+      for q in 0..<plane {
+        let fine = (Int64(zSymbols[c * plane + q]) << Int64(zFractionBits)) + zMedians[c]
+        zHat[c * plane + q] = zHatRange.clamp(fine)
+      }
+    }
+    let scales = try hyperSynthesis(IntTensor(channels: zChannels, height: zHeight, width: zWidth, values: zHat),
+                                    threads: threads)
+    return scales.values.map { s in
+      // Thresholds are sorted; count those strictly below the scale.
+      var low = 0, high = scaleThresholds.count
+      let v = Int64(s)
+      while low < high {
+        let mid = (low + high) / 2
+        if scaleThresholds[mid] < v { low = mid + 1 } else { high = mid }
+      }
+      return Int32(low)
+    }
+  }
+
+  /// MACs per image of this padded size: (g_a, h_a, h_s, g_s).
+  public func macs(height: Int, width: Int) -> (analysis: Int, hyperAnalysis: Int, hyperSynthesis: Int, synthesis: Int) {
+    (analysis.macs(height: height, width: width), hyperAnalysis.macs(height: height / 16, width: width / 16),
+     hyperSynthesis.macs(height: height / 64, width: width / 64), synthesis.macs(height: height / 16, width: width / 16))
+  }
+}

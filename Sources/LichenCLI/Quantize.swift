@@ -1,0 +1,71 @@
+import ArgumentParser
+import Compression
+import Foundation
+import IntegerEngine
+import Quantization
+import Torch
+
+/// `lichen quantize --model M --scheme SPEC --calib DIR --out q.safetensors`.
+struct Quantize: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Quantize a float hyperprior model into an integer-engine model (post-training, calibrated on real images).",
+    discussion: """
+      Schemes: a preset (\(QuantizationScheme.presets.map(\.name).joined(separator: ", "))) or items SELECTOR:SPEC, \
+      e.g. 'int8,gdn:w16a16,g_a.6:a16'. SELECTOR: *, conv, gdn, g_a, h_a, h_s, g_s or a layer (g_a.0); \
+      SPEC: w<bits>a<bits>, w<bits> or a<bits> (2..16). See docs/quantization.md.
+      """)
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Float model: registry name or path (default: \(ModelRegistry.defaultName)).") var model: String?
+  @Option(help: "Quantization scheme (preset or SELECTOR:SPEC list).") var scheme: String = "hybrid"
+  @Option(help: "Folder of PNG calibration images (use training images, not the evaluation set).") var calib: String
+  @Option(help: "Number of calibration images (evenly spaced over the folder).") var calibCount: Int = 16
+  @Option(help: "Activation range method: max, mse, percentile:<p>.") var calibration: String = "mse"
+  @Option(help: "GDN lookup table: index bits (segments per unit of mantissa = 2^bits).") var lutIndexBits: Int = 6
+  @Option(help: "GDN lookup table: fraction bits of the entries.") var lutFractionBits: Int = 16
+  @Option(name: .shortAndLong, help: "Output integer model (.safetensors).") var out: String
+  @Option(help: "Also write the per-layer table (bits, scales, accumulators) as JSON here.") var report: String?
+
+  func run() throws {
+    try global.apply()
+    let parsedScheme = try QuantizationScheme(scheme)
+    let method = try CalibrationMethod(parsing: calibration)
+    guard calibCount > 0 else { throw ValidationError("--calib-count must be positive") }
+    guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
+    let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
+    guard let hyperprior = loaded.model as? ScaleHyperprior else {
+      throw ValidationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
+    }
+    hyperprior.isTraining = false
+    let images = try ImageSet.load(directory: URL(fileURLWithPath: calib), limit: calibCount)
+    print("calibrating \(loaded.source) on \(images.images.count) images from \(calib) (\(method))")
+    let start = Date()
+    let stats = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
+      print("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+    var options = IntegerConverter.Options()
+    options.method = method
+    options.tableIndexBits = lutIndexBits
+    options.tableFractionBits = lutFractionBits
+    let (integer, layers) = try IntegerConverter.convert(hyperprior, scheme: parsedScheme, statistics: stats, options: options)
+    var meta: [String: String] = [:]
+    for key in ["lambda", "quality", "steps"] { if let v = loaded.metadata[key] { meta[key] = v } }
+    meta["lichen.scheme"] = parsedScheme.specification
+    meta["lichen.calibration"] = "\(method) on \(images.images.count) images"
+    meta["lichen.float-model"] = loaded.source
+    meta["lichen.float-hash"] = String(format: "%016llx", loaded.weightsHash)
+    let file = try IntegerModelFile(model: integer, configuration: loaded.configuration, metadata: meta, source: out)
+    try file.save(to: URL(fileURLWithPath: out))
+    print("layer     kind        w   a   accumulator  clip")
+    for l in layers {
+      print(String(format: "%-9@ %-11@ %2d  %2d  %2d-bit       %.4g%@", l.name, l.kind.rawValue, l.weightBits,
+                   l.activationBits, l.accumulatorBits, l.clip, l.relu ? "  relu" : ""))
+    }
+    print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, parsedScheme.specification, file.weightsHash))
+    if let report {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(layers).write(to: URL(fileURLWithPath: report), options: .atomic)
+    }
+  }
+}

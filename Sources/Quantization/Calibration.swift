@@ -1,0 +1,121 @@
+import Compression
+import Imaging
+import Torch
+
+/// How an activation's clipping range is chosen from calibration data.
+public enum CalibrationMethod: Equatable, Sendable, CustomStringConvertible {
+  /// The largest |x| seen.
+  case max
+  /// The given percentile of |x| (e.g. 99.99).
+  case percentile(Double)
+  /// The clip that minimises the mean squared quantization error on the samples.
+  case mse
+
+  public init(parsing text: String) throws {
+    switch text {
+    case "max": self = .max
+    case "mse": self = .mse
+    default:
+      if text.hasPrefix("percentile:"), let p = Double(text.dropFirst("percentile:".count)), p > 0, p <= 100 {
+        self = .percentile(p)
+      } else {
+        throw QuantizationError("calibration method '\(text)' is not one of max, mse, percentile:<0-100>")
+      }
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .max: return "max"
+    case .mse: return "mse"
+    case .percentile(let p): return "percentile:\(p)"
+    }
+  }
+}
+
+/// |x| statistics of one quantization point over the calibration images.
+public struct ActivationStatistics: Sendable {
+  public var maxAbs: Float = 0
+  /// A strided subsample of |x| (every value for small tensors).
+  public var samples: [Float] = []
+
+  mutating func observe(_ values: [Float], sampleBudget: Int) {
+    let step = Swift.max(1, values.count / sampleBudget)
+    var i = 0
+    while i < values.count {
+      samples.append(Swift.abs(values[i]))
+      i += step
+    }
+    for v in values { maxAbs = Swift.max(maxAbs, Swift.abs(v)) }
+  }
+
+  /// The clipping value for a signed `bits`-bit quantizer.
+  public func clip(method: CalibrationMethod, bits: Int) -> Double {
+    let top = Double(maxAbs)
+    guard top > 0 else { return 1 }
+    switch method {
+    case .max:
+      return top
+    case .percentile(let p):
+      let sorted = samples.sorted()
+      let index = Swift.min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))
+      return Swift.max(Double(sorted[index]), top * 1e-3)
+    case .mse:
+      let levels = Double((1 << (bits - 1)) - 1)
+      var best = (clip: top, error: Double.infinity)
+      for k in stride(from: 100, through: 10, by: -2) {
+        let clip = top * Double(k) / 100
+        let step = clip / levels
+        var error = 0.0
+        for v in samples {
+          let x = Double(v)
+          let q = x >= clip ? clip : (x / step).rounded() * step
+          error += (x - q) * (x - q)
+        }
+        if error < best.error { best = (clip, error) }
+      }
+      return best.clip
+    }
+  }
+}
+
+/// Activation statistics of every quantization point of a ScaleHyperprior:
+/// each stage's output (after its ReLU), plus "z_hat" (the dequantized
+/// hyper-latent).
+public struct CalibrationStatistics: Sendable {
+  public var points: [String: ActivationStatistics] = [:]
+  public var imageCount = 0
+
+  /// Runs the float model stage by stage on each image (sides multiples of 64).
+  public static func collect(
+    model: ScaleHyperprior, images: [RGBImage], samplesPerImage: Int = 16_384,
+    progress: (Int) -> Void = { _ in }
+  ) throws -> CalibrationStatistics {
+    guard !images.isEmpty else { throw QuantizationError("no calibration images") }
+    let stages = try HyperpriorStages(model)
+    var stats = CalibrationStatistics()
+    func observe(_ name: String, _ t: Tensor) throws {
+      stats.points[name, default: ActivationStatistics()].observe(try t.floats(), sampleBudget: samplesPerImage)
+    }
+    try withNoGrad {
+      for (i, image) in images.enumerated() {
+        let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
+        let y = try HyperpriorStages.run(stages.analysis, padded.tensor(), observe: observe)
+        let z = try HyperpriorStages.run(stages.hyperAnalysis, y.abs(), observe: observe)
+        let medians = try model.entropyBottleneck.medians().reshape([1, z.shape[1], 1, 1])
+        let zHat = try (z - medians).round() + medians
+        try observe("z_hat", zHat)
+        _ = try HyperpriorStages.run(stages.hyperSynthesis, zHat, observe: observe)
+        _ = try HyperpriorStages.run(stages.synthesis, y.round(), observe: observe)
+        stats.imageCount += 1
+        progress(i + 1)
+      }
+    }
+    return stats
+  }
+
+  func point(_ name: String) throws -> ActivationStatistics {
+    guard let p = points[name] else { throw QuantizationError("no calibration statistics for \(name)") }
+    return p
+  }
+}

@@ -1,0 +1,194 @@
+import Compression
+import EntropyCoding
+import Foundation
+import IntegerEngine
+import Torch
+
+/// One layer of a conversion, for reports and the FPGA layer graph.
+public struct QuantizedLayerReport: Codable, Sendable {
+  public var name: String
+  public var kind: LayerDescriptor.Kind
+  public var weightBits: Int
+  public var activationBits: Int
+  public var inputScale: Double
+  public var outputScale: Double
+  public var clip: Double
+  public var relu: Bool
+  public var accumulatorBits: Int
+}
+
+/// Float ScaleHyperprior -> IntegerHyperprior, by a scheme and calibration
+/// statistics (docs/quantization.md has the arithmetic).
+///
+/// - weights: symmetric per output channel, scale max|w| / (2^(b-1) - 1);
+/// - biases: Int64 at the accumulator scale s_in * s_w;
+/// - activations: symmetric per tensor, scale clip / (2^(b-1) - 1), clip from
+///   the calibration method; the image enters as 0...255 (scale 1/255) and
+///   g_s's last layer requantizes straight to 0...255;
+/// - GDN: gamma unsigned per row, scale max_j gamma_ij / (2^b - 1), beta at
+///   the pool scale; the output constant per channel folds all scales.
+public enum IntegerConverter {
+  public struct Options: Sendable {
+    public var method: CalibrationMethod = .mse
+    public var tableIndexBits = 6
+    public var tableFractionBits = 16
+    public init() {}
+  }
+
+  public static func convert(
+    _ model: ScaleHyperprior, scheme: QuantizationScheme, statistics: CalibrationStatistics, options: Options = Options()
+  ) throws -> (model: IntegerHyperprior, layers: [QuantizedLayerReport]) {
+    let stages = try HyperpriorStages(model)
+    let bits = try scheme.resolve(layers: stages.descriptors)
+    var reports: [QuantizedLayerReport] = []
+    func qmax(_ b: Int) -> Double { Double((1 << (b - 1)) - 1) }
+
+    func transform(_ list: [HyperpriorStages.Stage], inputScale: Double, inputBound: Int, pixelOutput: Bool = false)
+      throws -> (IntegerTransform, scale: Double, clip: Double)
+    {
+      var s = inputScale, bound = inputBound, clip = 0.0
+      var layers: [IntegerLayer] = []
+      for (i, stage) in list.enumerated() {
+        let name = stage.descriptor.name
+        guard let b = bits[name] else { throw QuantizationError("no bits for \(name)") }
+        let last = pixelOutput && i == list.count - 1
+        var range: ActivationRange
+        let outScale: Double
+        if last {
+          clip = 1
+          outScale = 1.0 / 255
+          range = ActivationRange(lower: 0, upper: 255)
+        } else {
+          clip = try statistics.point(name).clip(method: options.method, bits: b.activations)
+          outScale = clip / qmax(b.activations)
+          range = .signed(bits: b.activations)
+          if stage.reluAfter { range = range.rectified }
+        }
+        let layer: IntegerLayer
+        var accumulator = 64
+        switch stage.layer {
+        case let conv as Conv2d:
+          let c = try convolution(kind: .convolution, weight: conv.weight, bias: conv.bias, stride: conv.stride,
+                                  padding: conv.padding, outputPadding: 0, weightBits: b.weights, inputScale: s,
+                                  inputBound: bound, outputScale: outScale, range: range)
+          accumulator = c.accumulatesIn32Bits ? 32 : 64
+          layer = .convolution(c)
+        case let conv as ConvTranspose2d:
+          let c = try convolution(kind: .transposed, weight: conv.weight, bias: conv.bias, stride: conv.stride,
+                                  padding: conv.padding, outputPadding: conv.outputPadding, weightBits: b.weights,
+                                  inputScale: s, inputBound: bound, outputScale: outScale, range: range)
+          accumulator = c.accumulatesIn32Bits ? 32 : 64
+          layer = .convolution(c)
+        case let gdn as GDN:
+          layer = .gdn(try normalization(gdn, gammaBits: b.weights, inputScale: s, outputScale: outScale, range: range,
+                                         options: options))
+        default:
+          throw QuantizationError("\(name) has no integer implementation")
+        }
+        reports.append(QuantizedLayerReport(
+          name: name, kind: stage.descriptor.kind, weightBits: b.weights, activationBits: last ? 8 : b.activations,
+          inputScale: s, outputScale: outScale, clip: clip, relu: stage.reluAfter, accumulatorBits: accumulator))
+        layers.append(layer)
+        s = outScale
+        bound = Int(range.upper)
+      }
+      return (IntegerTransform(layers), s, clip)
+    }
+
+    // g_a: pixels 0...255 at scale 1/255.
+    let (analysis, yScale, yClip) = try transform(stages.analysis, inputScale: 1.0 / 255, inputBound: 255)
+    guard let yName = stages.analysis.last?.descriptor.name, let yBits = bits[yName]?.activations,
+      let zName = stages.hyperAnalysis.last?.descriptor.name, let zBits = bits[zName]?.activations
+    else { throw QuantizationError("model has empty transforms") }
+    let yToSymbols = try FixedPointScale(approximating: yScale)
+    let ySymbolBound = Int32(Swift.min(32_767, Int(yClip.rounded(.up)) + 1))
+    // h_a on |y| at y's scale.
+    let (hyperAnalysis, zScale, _) = try transform(stages.hyperAnalysis, inputScale: yScale, inputBound: Int(qmax(yBits)))
+    // z_hat in units of 2^-f, f as large as the z bits allow.
+    let zHatMax = Double(try statistics.point("z_hat").maxAbs)
+    let f = Swift.max(0, Swift.min(14, zBits - 1 - Int(Foundation.log2(zHatMax + 1).rounded(.up))))
+    let fine = Double(1 << f)
+    let medians = try model.entropyBottleneck.medians().floats().map { Int64((Double($0) * fine).rounded()) }
+    let (hyperSynthesis, scalesScale, _) = try transform(stages.hyperSynthesis, inputScale: 1 / fine,
+                                                         inputBound: Int(qmax(zBits)))
+    let (synthesis, _, _) = try transform(stages.synthesis, inputScale: 1, inputBound: Int(ySymbolBound),
+                                          pixelOutput: true)
+    let scaleTable = try model.gaussianConditional.scaleTable.floats()
+    guard scaleTable.count >= 2 else { throw CodecError.notUpdated }
+    let thresholds = scaleTable.dropLast().map { Int64((Double($0) / scalesScale).rounded(.down)) }
+    let integer = try IntegerHyperprior(
+      analysis: analysis, hyperAnalysis: hyperAnalysis, hyperSynthesis: hyperSynthesis, synthesis: synthesis,
+      yToSymbols: yToSymbols, zToFine: try FixedPointScale(approximating: zScale * fine), zFractionBits: f,
+      zMedians: medians, zHatRange: .signed(bits: zBits),
+      ySymbolRange: ActivationRange(lower: -ySymbolBound, upper: ySymbolBound), scaleThresholds: thresholds,
+      zTable: try model.entropyBottleneck.tables.table(), yTable: try model.gaussianConditional.tables.table())
+    return (integer, reports)
+  }
+
+  /// Per-output-channel symmetric weights; PyTorch layouts ([out, in, k, k] / transposed [in, out, k, k]).
+  static func convolution(
+    kind: IntConvolution.Kind, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, outputPadding: Int,
+    weightBits: Int, inputScale: Double, inputBound: Int, outputScale: Double, range: ActivationRange
+  ) throws -> IntConvolution {
+    let shape = weight.shape
+    guard shape.count == 4, shape[2] == shape[3] else { throw QuantizationError("unsupported weight shape \(shape)") }
+    let (inC, outC) = kind == .convolution ? (shape[1], shape[0]) : (shape[0], shape[1])
+    let k = shape[2]
+    let w = try weight.floats()
+    let b = try bias?.floats() ?? [Float](repeating: 0, count: outC)
+    let levels = Double((1 << (weightBits - 1)) - 1)
+    func index(_ o: Int, _ i: Int, _ t: Int) -> Int {
+      kind == .convolution ? (o * inC + i) * k * k + t : (i * outC + o) * k * k + t
+    }
+    var scales = [Double](repeating: 1, count: outC)
+    for o in 0..<outC {
+      var top = 0.0
+      for i in 0..<inC { for t in 0..<(k * k) { top = Swift.max(top, Double(Swift.abs(w[index(o, i, t)]))) } }
+      scales[o] = top > 0 ? top / levels : 1
+    }
+    var q = [Int16](repeating: 0, count: w.count)
+    for o in 0..<outC { for i in 0..<inC { for t in 0..<(k * k) {
+      let j = index(o, i, t)
+      q[j] = Int16(Swift.max(-levels, Swift.min(levels, (Double(w[j]) / scales[o]).rounded())))
+    } } }
+    let biases = (0..<outC).map { Int64((Double(b[$0]) / (inputScale * scales[$0])).rounded()) }
+    let requant = try (0..<outC).map { try FixedPointScale(approximating: inputScale * scales[$0] / outputScale) }
+    return try IntConvolution(
+      kind: kind, inChannels: inC, outChannels: outC, kernel: k, stride: stride, padding: padding,
+      outputPadding: outputPadding, weights: q, bias: biases, requantization: requant, outputRange: range,
+      inputBound: inputBound)
+  }
+
+  static func normalization(
+    _ gdn: GDN, gammaBits: Int, inputScale sx: Double, outputScale sy: Double, range: ActivationRange,
+    options: Options
+  ) throws -> IntGDN {
+    let (betaT, gammaT) = try gdn.effectiveParameters()
+    let beta = try betaT.floats().map(Double.init)
+    let gamma = try gammaT.floats().map(Double.init)
+    let c = gdn.channels
+    let levels = Double((1 << gammaBits) - 1)
+    let standard = gdn.variant == .standard
+    var gq = [Int64](repeating: 0, count: c * c)
+    var bq = [Int64](repeating: 1, count: c)
+    var out: [FixedPointScale] = []
+    for i in 0..<c {
+      let top = (0..<c).map { gamma[i * c + $0] }.max() ?? 0
+      let sg = top > 0 ? top / levels : 1
+      for j in 0..<c { gq[i * c + j] = Int64((gamma[i * c + j] / sg).rounded()) }
+      let poolScale = sg * (standard ? sx * sx : sx)
+      bq[i] = Swift.max(1, Int64((beta[i] / poolScale).rounded()))
+      let constant: Double
+      switch (standard, gdn.inverse) {
+      case (true, false): constant = 1 / (sg.squareRoot() * sy)
+      case (true, true): constant = sx * sg.squareRoot() * sx / sy
+      case (false, false): constant = 1 / (sg * sy)
+      case (false, true): constant = sg * sx * sx / sy
+      }
+      out.append(try FixedPointScale(approximating: constant))
+    }
+    return try IntGDN(
+      kind: standard ? .standard : .simplified, inverse: gdn.inverse, channels: c, gamma: gq, beta: bq, output: out,
+      outputRange: range, tableIndexBits: options.tableIndexBits, tableFractionBits: options.tableFractionBits)
+  }
+}
