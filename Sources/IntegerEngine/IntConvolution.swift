@@ -24,8 +24,10 @@ public struct IntConvolution: Equatable, Sendable {
   public let outputRange: ActivationRange
   /// Largest |input| the layer is built for; decides the accumulator width.
   public let inputBound: Int
-  /// Int32 accumulation is provably safe (sum |w| * inputBound < 2^31 for every channel).
+  /// Int32 accumulation over all K is provably safe (sum |w| * inputBound < 2^31 for every channel).
   public let accumulatesIn32Bits: Bool
+  /// Patch rows summed in Int32 before the Int64 flush (all of K when `accumulatesIn32Bits`).
+  let int32Rows: Int
   let phases: [Phase]
 
   struct Phase: Equatable, Sendable {
@@ -78,6 +80,8 @@ public struct IntConvolution: Equatable, Sendable {
       worst = Swift.max(worst, s)
     }
     accumulatesIn32Bits = worst * inputBound < Int(Int32.max)
+    let maxWeight = Swift.max(1, weights.map { Swift.abs(Int($0)) }.max() ?? 1)
+    int32Rows = accumulatesIn32Bits ? Int.max : Swift.max(1, Int(Int32.max) / (maxWeight * inputBound))
     var phases: [Phase] = []
     if kind == .convolution {
       let taps = (0..<k2).map { (dy: $0 / kernel - padding, dx: $0 % kernel - padding) }
@@ -167,12 +171,13 @@ public struct IntConvolution: Equatable, Sendable {
     let t = phase.taps.count
     let k = inChannels * t
     let p = rows.count * cols
-    var patches = [Int16](repeating: 0, count: k * p)
+    let stride = (p + 15) & ~15  // rows padded to whole 16-lane vectors
+    var patches = [Int16](repeating: 0, count: k * stride)
     patches.withUnsafeMutableBufferPointer { b in
       for i in 0..<inChannels {
         let plane = input + i * inputHeight * inputWidth
         for (n, tap) in phase.taps.enumerated() {
-          let row = b.baseAddress! + (i * t + n) * p
+          let row = b.baseAddress! + (i * t + n) * stride
           for (r, j) in rows.enumerated() {
             let iy = j * inputStep + tap.dy
             guard iy >= 0, iy < inputHeight else { continue }
@@ -188,59 +193,69 @@ public struct IntConvolution: Equatable, Sendable {
     }
     patches.withUnsafeBufferPointer { b in
       phase.matrix.withUnsafeBufferPointer { w in
-        if accumulatesIn32Bits {
-          multiply(Int32.self, w.baseAddress!, b.baseAddress!, k: k, p: p, rows: rows, cols: cols, step: step,
-                   phase: phase, output: output, outputHeight: outputHeight, outputWidth: outputWidth)
-        } else {
-          multiply(Int64.self, w.baseAddress!, b.baseAddress!, k: k, p: p, rows: rows, cols: cols, step: step,
-                   phase: phase, output: output, outputHeight: outputHeight, outputWidth: outputWidth)
-        }
+        multiply(w.baseAddress!, b.baseAddress!, k: k, p: p, stride: stride, rows: rows, cols: cols, step: step, phase: phase,
+                 output: output, outputHeight: outputHeight, outputWidth: outputWidth)
       }
     }
   }
 
-  /// Output channels in blocks of four so each patch row is loaded once per block.
+  /// Register-blocked kernel: 4 output channels x 16 pixels of Int32 SIMD
+  /// accumulators. Products are summed in Int32 over runs of `int32Rows`
+  /// patch rows (short enough that no run can overflow: rows * max|w| *
+  /// inputBound < 2^31) and each run is added to Int64 totals, so the result
+  /// is exact for any K while the inner loop stays 32-bit SIMD.
   @inline(__always)
-  private func multiply<A: FixedWidthInteger & SignedInteger>(
-    _: A.Type, _ w: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, k: Int, p: Int, rows: Range<Int>, cols: Int,
+  private func multiply(
+    _ w: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, k: Int, p: Int, stride: Int, rows: Range<Int>, cols: Int,
     step: Int, phase: Phase, output: UnsafeMutablePointer<Int16>, outputHeight: Int, outputWidth: Int
   ) {
-    let acc = UnsafeMutablePointer<A>.allocate(capacity: 4 * p)
-    defer { acc.deallocate() }
+    let run = int32Rows
+    var totals = [Int64](repeating: 0, count: 64)
     var o0 = 0
     while o0 < outChannels {
       let block = Swift.min(4, outChannels - o0)
-      acc.initialize(repeating: 0, count: 4 * p)
-      let a0 = acc, a1 = acc + p, a2 = acc + 2 * p, a3 = acc + 3 * p
       let w0 = w + o0 * k
       let w1 = w + Swift.min(o0 + 1, outChannels - 1) * k
       let w2 = w + Swift.min(o0 + 2, outChannels - 1) * k
       let w3 = w + Swift.min(o0 + 3, outChannels - 1) * k
-      for kk in 0..<k {
-        let c0 = A(w0[kk]), c1 = A(w1[kk]), c2 = A(w2[kk]), c3 = A(w3[kk])
-        if c0 == 0 && c1 == 0 && c2 == 0 && c3 == 0 { continue }
-        let row = b + kk * p
-        for q in 0..<p {
-          let v = A(row[q])
-          a0[q] &+= c0 &* v
-          a1[q] &+= c1 &* v
-          a2[q] &+= c2 &* v
-          a3[q] &+= c3 &* v
+      var q0 = 0
+      while q0 < p {
+        for i in 0..<64 { totals[i] = 0 }
+        var start = 0
+        while start < k {
+          let end = Swift.min(k, start + run)
+          var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>(), s2 = SIMD16<Int32>(), s3 = SIMD16<Int32>()
+          var row = UnsafeRawPointer(b + start * stride + q0)
+          for kk in start..<end {
+            let v = SIMD16<Int32>(truncatingIfNeeded: row.loadUnaligned(as: SIMD16<Int16>.self))
+            s0 &+= v &* Int32(w0[kk])
+            s1 &+= v &* Int32(w1[kk])
+            s2 &+= v &* Int32(w2[kk])
+            s3 &+= v &* Int32(w3[kk])
+            row += stride * 2
+          }
+          for l in 0..<16 {
+            totals[l] &+= Int64(s0[l])
+            totals[16 + l] &+= Int64(s1[l])
+            totals[32 + l] &+= Int64(s2[l])
+            totals[48 + l] &+= Int64(s3[l])
+          }
+          start = end
         }
-      }
-      for j in 0..<block {
-        let o = o0 + j
-        let a = acc + j * p
-        let scale = requantization[o]
-        let b0 = bias[o]
-        let plane = output + o * outputHeight * outputWidth
-        for (r, row) in rows.enumerated() {
-          let oy = phase.rowOffset + row * step
-          let dst = plane + oy * outputWidth + phase.colOffset
-          for c in 0..<cols {
-            dst[c * step] = outputRange.clamp(scale.apply(Int64(a[r * cols + c]) + b0))
+        let qEnd = Swift.min(p, q0 + 16)
+        for j in 0..<block {
+          let o = o0 + j
+          let scale = requantization[o]
+          let b0 = bias[o]
+          let plane = output + o * outputHeight * outputWidth
+          for q in q0..<qEnd {
+            let r = q / cols, c = q - r * cols
+            let oy = phase.rowOffset + (rows.lowerBound + r) * step
+            plane[oy * outputWidth + phase.colOffset + c * step] =
+              outputRange.clamp(scale.apply(totals[j * 16 + q - q0] &+ b0))
           }
         }
+        q0 += 16
       }
       o0 += 4
     }

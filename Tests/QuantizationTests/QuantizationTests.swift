@@ -1,0 +1,119 @@
+import Compression
+import Foundation
+import Imaging
+import IntegerEngine
+import Torch
+import XCTest
+
+@testable import Quantization
+
+final class QuantizationTests: XCTestCase {
+  static func tinyModel(seed: UInt64 = 3) throws -> ScaleHyperprior {
+    let model = try ScaleHyperprior(n: 8, m: 12, seed: seed)
+    try model.update()
+    model.setTraining(false)
+    return model
+  }
+
+  static func image(width: Int, height: Int, phase: Int = 0) throws -> RGBImage {
+    var pixels = [Float](repeating: 0, count: 3 * width * height)
+    for c in 0..<3 { for y in 0..<height { for x in 0..<width {
+      pixels[(c * height + y) * width + x] = Float((x * (c + 1) + y * 3 + (x * y + phase) % 7) % 256) / 255
+    } } }
+    return try RGBImage(width: width, height: height, pixels: pixels)
+  }
+
+  static func integerFile(_ scheme: String = "int16", seed: UInt64 = 3) throws -> (IntegerModelFile, ScaleHyperprior) {
+    let model = try tinyModel(seed: seed)
+    let calib = try (0..<3).map { try image(width: 64, height: 64, phase: $0) }
+    let stats = try CalibrationStatistics.collect(model: model, images: calib)
+    let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme(scheme), statistics: stats)
+    let config = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12)
+    return (try IntegerModelFile(model: integer, configuration: config, metadata: [:], source: "tiny-int"), model)
+  }
+
+  func testSchemeGrammarAndErrors() throws {
+    let layers = try HyperpriorStages(try Self.tinyModel()).descriptors
+    XCTAssertEqual(layers.count, 20)
+    let bits = try QuantizationScheme("int8,gdn:w16a16,g_a.6:a16").resolve(layers: layers)
+    XCTAssertEqual(bits["g_a.0"], .init(weights: 8, activations: 8))
+    XCTAssertEqual(bits["g_s.3"], .init(weights: 16, activations: 16))
+    XCTAssertEqual(bits["g_a.6"], .init(weights: 8, activations: 16))
+    for preset in QuantizationScheme.presets { XCTAssertNoThrow(try QuantizationScheme(preset.name).resolve(layers: layers)) }
+    for bad in ["", "int7", "*:w17a8", "*:x8", "*:w8a", "g_a", "*:"] {
+      XCTAssertThrowsError(try QuantizationScheme(bad), bad)
+    }
+    XCTAssertThrowsError(try QuantizationScheme("*:w8a8,nope:w4").resolve(layers: layers)) { error in
+      XCTAssertTrue("\(error)".contains("matches no layer"))
+    }
+    XCTAssertThrowsError(try QuantizationScheme("conv:w8a8").resolve(layers: layers)) { error in
+      XCTAssertTrue("\(error)".contains("does not cover layer g_a.1"), "\(error)")
+    }
+    XCTAssertThrowsError(try CalibrationMethod(parsing: "median"))
+    XCTAssertEqual(try CalibrationMethod(parsing: "percentile:99.9"), .percentile(99.9))
+  }
+
+  func testIntegerCodecTracksTheFloatCodec() throws {
+    let (file, model) = try Self.integerFile("int16")
+    let image = try Self.image(width: 128, height: 64, phase: 5)
+    let integer = IntegerImageCodec(file)
+    let decoded = try integer.decompress(try integer.compress(image))
+    let loaded = LoadedModel(model: model, configuration: file.configuration, source: "tiny",
+                             weightsHash: try ModelStore.weightsHash(model))
+    let floatCodec = ImageCodec(loaded)
+    let reference = try floatCodec.decompress(try floatCodec.compress(image))
+    // 16-bit integer arithmetic reproduces the float codec's reconstruction closely.
+    XCTAssertGreaterThan(try ImageMetrics.psnr(reference, decoded), 40)
+  }
+
+  func testDecodingIsIdenticalAcrossThreadCountsAndReloads() throws {
+    let (file, _) = try Self.integerFile("hybrid")
+    let image = try Self.image(width: 130, height: 70, phase: 1)
+    let bytes = try IntegerImageCodec(file, threads: 1).compress(image)
+    XCTAssertEqual(try IntegerImageCodec(file, threads: 3).compress(image), bytes)
+    let one = try IntegerImageCodec(file, threads: 1).decompress(bytes)
+    XCTAssertEqual(try IntegerImageCodec(file, threads: 2).decompress(bytes), one)
+    XCTAssertEqual(one.width, 130)
+    XCTAssertEqual(one.height, 70)
+
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-int-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try file.save(to: url)
+    XCTAssertTrue(IntegerModelFile.isIntegerModel(at: url))
+    let reloaded = try IntegerModelFile.load(from: url)
+    XCTAssertEqual(reloaded.weightsHash, file.weightsHash)
+    XCTAssertEqual(reloaded.model, file.model)
+    XCTAssertEqual(try IntegerImageCodec(reloaded, threads: 2).decompress(bytes), one)
+  }
+
+  func testWrongModelAndCorruptStreamsAreErrors() throws {
+    let (file, _) = try Self.integerFile("int8")
+    let (other, _) = try Self.integerFile("int8", seed: 4)
+    let bytes = try IntegerImageCodec(file).compress(try Self.image(width: 64, height: 64))
+    XCTAssertThrowsError(try IntegerImageCodec(other).decompress(bytes)) { error in
+      XCTAssertTrue("\(error)".contains("another model"), "\(error)")
+    }
+    XCTAssertThrowsError(try IntegerImageCodec(file).decompress(Array(bytes.prefix(bytes.count / 2))))
+    var rng = SplitMix64(seed: 11)
+    for _ in 0..<200 {
+      var mutated = bytes
+      mutated[rng.below(mutated.count)] ^= UInt8(1 << rng.below(8))
+      _ = try? IntegerImageCodec(file).decompress(mutated)  // an error or an image, never a crash
+    }
+  }
+
+  func testFloatModelFileIsNotAnIntegerModel() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-float-\(UUID()).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    let model = try Self.tinyModel()
+    try ModelStore.save(model, config: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12), to: url)
+    XCTAssertFalse(IntegerModelFile.isIntegerModel(at: url))
+    XCTAssertThrowsError(try IntegerModelFile.load(from: url)) { error in
+      XCTAssertTrue("\(error)".contains("not an integer model"), "\(error)")
+    }
+  }
+
+  func testEmptyCalibrationIsAnError() throws {
+    XCTAssertThrowsError(try CalibrationStatistics.collect(model: try Self.tinyModel(), images: []))
+  }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Integer-engine RD on Kodak: quantize every bundled hyperprior with each
+# scheme (calibrated on training photos, never on Kodak), code the images for
+# real, and evaluate the float models on the same images for the BD-rate.
+# Usage: scripts/eval-integer.sh [IMAGES] [SCHEMES...]   (IMAGES: first K Kodak images, default 24)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+limit=${1:-24}; shift || true
+schemes=("$@"); [ ${#schemes[@]} -gt 0 ] || schemes=(int8 hybrid-a8 hybrid int16)
+kodak=${LICHEN_KODAK:-../shared/data/kodak}
+calib=${LICHEN_TRAIN_DATA:-../shared/data/photos-train}
+threads=${LICHEN_THREADS:-1}
+out=docs/results/integer
+models=${LICHEN_INTEGER_MODELS:-runs/integer}
+mkdir -p "$out" "$models"
+lichen=.build/release/lichen
+swift build -c release --product lichen
+for q in q2 q3 q4 q5; do
+  $lichen eval --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
+  for s in "${schemes[@]}"; do
+    $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --threads "$threads" \
+      --out "$models/hyperprior-$q-$s.safetensors" --report "$out/layers-$q-$s.json" | tail -1
+    $lichen eval --model "$models/hyperprior-$q-$s.safetensors" --data "$kodak" --limit "$limit" --threads "$threads" \
+      --json "$out/$s-$q.json" | tail -1
+  done
+done
