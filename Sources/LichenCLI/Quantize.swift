@@ -25,6 +25,15 @@ struct Quantize: ParsableCommand {
   @Option(help: "GDN lookup table: fraction bits of the entries.") var lutFractionBits: Int = 16
   @Option(name: .shortAndLong, help: "Output integer model (.safetensors).") var out: String
   @Option(help: "Also write the per-layer table (bits, scales, accumulators) as JSON here.") var report: String?
+  @Option(help: "Quantization-aware fine-tuning steps before conversion (0: post-training quantization only).")
+  var qatSteps = 0
+  @Option(help: "QAT: training PNG folder (default: --calib).") var data: String?
+  @Option(help: "QAT: run folder for checkpoints and logs (default: OUT without extension + '-qat').") var qatRun: String?
+  @Option(help: "QAT: lambda (default: the model's recorded lambda).") var lambda: Double?
+  @Option(help: "QAT: learning rate.") var learningRate = 1e-5
+  @Option(help: "QAT: batch size.") var batchSize = 8
+  @Option(help: "QAT: crop size (multiple of 64).") var crop = 128
+  @Flag(help: "QAT: continue the run folder's checkpoint.") var resume = false
 
   func run() throws {
     try global.apply()
@@ -36,12 +45,40 @@ struct Quantize: ParsableCommand {
     guard let hyperprior = loaded.model as? ScaleHyperprior else {
       throw ValidationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
     }
-    hyperprior.isTraining = false
+    hyperprior.setTraining(false)
     let images = try ImageSet.load(directory: URL(fileURLWithPath: calib), limit: calibCount)
     print("calibrating \(loaded.source) on \(images.images.count) images from \(calib) (\(method))")
     let start = Date()
     let stats = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
       print("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+    if qatSteps > 0 {
+      guard let lambda = lambda ?? loaded.metadata["lambda"].flatMap(Double.init) else {
+        throw ValidationError("\(loaded.source) records no lambda; pass --lambda for quantization-aware training")
+      }
+      guard crop > 0, crop % 64 == 0, batchSize > 0 else { throw ValidationError("--crop must be a multiple of 64, --batch-size positive") }
+      let all = try ImageSet.load(directory: URL(fileURLWithPath: data ?? calib), minimumSide: crop)
+      let (trainingSet, validationSet) = all.split(validationEvery: 20)
+      var config = RDTrainingConfig()
+      config.n = loaded.configuration.n
+      config.m = loaded.configuration.m
+      config.gdnVariant = loaded.configuration.gdnVariant
+      config.lambda = lambda
+      config.batchSize = batchSize
+      config.cropSize = crop
+      config.steps = qatSteps
+      config.learningRate = learningRate
+      config.validateEvery = Swift.max(50, qatSteps / 4)
+      config.checkpointEvery = 50
+      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: parsedScheme, statistics: stats, method: method,
+                                              lambda: lambda)
+      let runFolder = qatRun ?? (out as NSString).deletingPathExtension + "-qat"
+      let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
+                                  runDirectory: URL(fileURLWithPath: runFolder), objective: objective)
+      print("quantization-aware fine-tuning: \(qatSteps) steps, lambda \(lambda), lr \(learningRate), run folder \(runFolder)")
+      guard try drive(trainer, resume: resume, runFolder: runFolder) else { return }
+      try hyperprior.update()
+      hyperprior.setTraining(false)
     }
     var options = IntegerConverter.Options()
     options.method = method
@@ -52,6 +89,7 @@ struct Quantize: ParsableCommand {
     for key in ["lambda", "quality", "steps"] { if let v = loaded.metadata[key] { meta[key] = v } }
     meta["lichen.scheme"] = parsedScheme.specification
     meta["lichen.calibration"] = "\(method) on \(images.images.count) images"
+    if qatSteps > 0 { meta["lichen.qat-steps"] = String(qatSteps) }
     meta["lichen.float-model"] = loaded.source
     meta["lichen.float-hash"] = String(format: "%016llx", loaded.weightsHash)
     let file = try IntegerModelFile(model: integer, configuration: loaded.configuration, metadata: meta, source: out)

@@ -51,25 +51,7 @@ struct TrainingOptions: ParsableArguments {
   @discardableResult
   func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
            alwaysResume: Bool = false) throws -> Bool {
-    let resume = resume || alwaysResume
-    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
-      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
-    }
-    if resume, try trainer.resumeIfPossible() {
-      print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
-    }
-    let interrupted = InterruptFlag.install()
-    try trainer.run(progress: { p in
-      var line = String(format: "step %d/%d  loss %.4f  bpp %.4f  psnr %.2f dB  aux %.1f  lr %.2e  %.2f steps/s  eta %@",
-                        p.step, p.totalSteps, p.loss, p.bpp, p.psnr, p.auxiliaryLoss, p.learningRate,
-                        p.stepsPerSecond, formatDuration(p.etaSeconds))
-      if let v = p.validation { line += String(format: "  | val bpp %.4f psnr %.2f dB", v.bpp, v.psnr) }
-      FileHandle.standardOutput.write(Data((line + "\n").utf8))
-    }, shouldStop: { interrupted.isSet })
-    if interrupted.isSet {
-      print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
-      return false
-    }
+    guard try drive(trainer, resume: resume || alwaysResume, runFolder: out) else { return false }
     try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata
@@ -79,6 +61,30 @@ struct TrainingOptions: ParsableArguments {
     print("wrote \(modelURL.path)")
     return true
   }
+}
+
+/// Runs a trainer with progress lines (loss, bpp, PSNR, ETA), Ctrl-C
+/// checkpointing and resume. Returns false when interrupted.
+func drive(_ trainer: RDTrainer, resume: Bool, runFolder: String) throws -> Bool {
+  if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
+    throw ValidationError("\(runFolder) already holds a checkpoint: pass --resume to continue it, or choose another folder")
+  }
+  if resume, try trainer.resumeIfPossible() {
+    print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+  }
+  let interrupted = InterruptFlag.install()
+  try trainer.run(progress: { p in
+    var line = String(format: "step %d/%d  loss %.4f  bpp %.4f  psnr %.2f dB  aux %.1f  lr %.2e  %.2f steps/s  eta %@",
+                      p.step, p.totalSteps, p.loss, p.bpp, p.psnr, p.auxiliaryLoss, p.learningRate,
+                      p.stepsPerSecond, formatDuration(p.etaSeconds))
+    if let v = p.validation { line += String(format: "  | val bpp %.4f psnr %.2f dB", v.bpp, v.psnr) }
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+  }, shouldStop: { interrupted.isSet })
+  if interrupted.isSet {
+    print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+    return false
+  }
+  return true
 }
 
 func formatDuration(_ seconds: Double) -> String {

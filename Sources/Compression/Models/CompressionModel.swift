@@ -10,6 +10,13 @@ public struct ForwardResult {
   public var y: Tensor
   public var z: Tensor?
 
+  public init(reconstruction: Tensor, likelihoods: [(name: String, tensor: Tensor)], y: Tensor, z: Tensor?) {
+    self.reconstruction = reconstruction
+    self.likelihoods = likelihoods
+    self.y = y
+    self.z = z
+  }
+
   /// Estimated bits per pixel: -sum(log2 likelihoods) / (N * H * W).
   public func bitsPerPixel(pixels: Int) throws -> Tensor {
     var total: Tensor? = nil
