@@ -10,6 +10,7 @@ struct LichenBench: ParsableCommand {
   enum Suite: String, ExpressibleByArgument, CaseIterable {
     case torch
     case codec
+    case integer
   }
 
   @Argument(help: "Suite to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -21,6 +22,9 @@ struct LichenBench: ParsableCommand {
   @Option(help: "Timed repetitions per case (median reported).")
   var repeats = 5
 
+  @Option(help: "integer suite: comma-separated quantization schemes.")
+  var schemes = "int8,hybrid"
+
   @Flag(help: "Skip the peer measurement.")
   var noPeer = false
 
@@ -28,6 +32,8 @@ struct LichenBench: ParsableCommand {
     switch suite {
     case .torch: try TorchSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
     case .codec: try CodecSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
+    case .integer:
+      try IntegerSuite.run(threads: threads, repeats: repeats, schemes: schemes.split(separator: ",").map(String.init))
     }
   }
 }

@@ -55,9 +55,7 @@ struct Decompress: ParsableCommand {
       chosen = try ModelOptions.codec(model, engine: engine)
     } else {
       guard engine != .integer else { throw ValidationError("--engine integer needs --model INTEGER_MODEL") }
-      let loaded = try findModel(for: header)
-      chosen = ChosenCodec(compressor: ImageCodec(loaded), source: loaded.source, weightsHash: loaded.weightsHash,
-                           float: loaded)
+      chosen = try findModel(for: header)
     }
     let start = Date()
     let image = try chosen.compressor.decompress(bytes)
@@ -78,11 +76,18 @@ struct Decompress: ParsableCommand {
     }
   }
 
-  /// The bundled model whose weights hash matches the file.
-  func findModel(for header: Bitstream) throws -> LoadedModel {
+  /// The bundled model (float or integer) whose weights hash matches the file.
+  func findModel(for header: Bitstream) throws -> ChosenCodec {
     for entry in ModelRegistry.available {
       let loaded = try ModelStore.load(entry.name)
-      if loaded.weightsHash == header.weightsHash { return loaded }
+      if loaded.weightsHash == header.weightsHash {
+        return ChosenCodec(compressor: ImageCodec(loaded), source: loaded.source, weightsHash: loaded.weightsHash,
+                           float: loaded)
+      }
+    }
+    for entry in ModelRegistry.availableIntegers {
+      let chosen = try ModelOptions.codec(entry.name, engine: .integer)
+      if chosen.weightsHash == header.weightsHash { return chosen }
     }
     throw CodecError.invalidBitstream(String(
       format: "no bundled model made this file (weights hash %016llx); pass --model", header.weightsHash))

@@ -47,7 +47,7 @@ struct Models: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "List the bundled models.")
 
   func run() throws {
-    for entry in ModelRegistry.entries {
+    for entry in ModelRegistry.entries + ModelRegistry.integerEntries {
       guard let url = try? entry.url() else {
         print("\(entry.name)  lambda \(entry.lambda)  (not in this build)")
         continue

@@ -33,12 +33,14 @@ struct ModelOptions: ParsableArguments {
   func codec() throws -> ChosenCodec { try Self.codec(model ?? ModelRegistry.defaultName, engine: engine) }
 
   static func codec(_ name: String, engine: Engine) throws -> ChosenCodec {
-    let url = URL(fileURLWithPath: name)
-    if IntegerModelFile.isIntegerModel(at: url) {
+    let entry = ModelRegistry.entry(named: name)
+    let url = try entry.map { try $0.url() } ?? URL(fileURLWithPath: name)
+    if entry?.isInteger == true || IntegerModelFile.isIntegerModel(at: url) {
       guard engine != .float else {
         throw ValidationError("\(name) is an integer model; it runs only on the integer engine (drop --engine float)")
       }
-      let file = try IntegerModelFile.load(from: url)
+      var file = try IntegerModelFile.load(from: url)
+      if let entry { file.source = entry.name }
       return ChosenCodec(compressor: IntegerImageCodec(file, threads: Torch.threads), source: file.source,
                          weightsHash: file.weightsHash, float: nil)
     }

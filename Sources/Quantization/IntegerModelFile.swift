@@ -72,7 +72,8 @@ public struct IntegerModelFile: Sendable {
         let name = "\(t).\(i)"
         switch layer {
         case .convolution(let c):
-          tensors["\(name).weight"] = try record(c.weights.map(Int64.init), .int16,
+          let narrow = c.weights.allSatisfy { $0 >= -128 && $0 <= 127 }
+          tensors["\(name).weight"] = try record(c.weights.map(Int64.init), narrow ? .int8 : .int16,
                                                  shape: c.kind == .convolution
                                                    ? [c.outChannels, c.inChannels, c.kernel, c.kernel]
                                                    : [c.inChannels, c.outChannels, c.kernel, c.kernel])

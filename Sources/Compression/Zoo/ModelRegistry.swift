@@ -9,6 +9,8 @@ public enum ModelRegistry {
     public var file: String
     public var lambda: Double
     public var summary: String
+    /// An integer-engine model (`lichen quantize` output) rather than float weights.
+    public var isInteger = false
 
     /// The bundled file; throws when this build does not carry it.
     public func url() throws -> URL {
@@ -36,11 +38,21 @@ public enum ModelRegistry {
           summary: "ScaleHyperprior N=128 M=192, Kodak 0.797 bpp / 28.85 dB"),
   ]
 
+  /// Integer-engine models (quantized from the float entry of the same quality).
+  public static let integerEntries: [Entry] = [
+    Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
+          summary: "hyperprior-q4 quantized (hybrid: 8-bit weights, 16-bit activations and GDN), integer engine",
+          isInteger: true),
+  ]
+
   /// The model used when `--model` is omitted.
   public static let defaultName = "hyperprior-q4"
 
-  public static func entry(named name: String) -> Entry? { entries.first { $0.name == name } }
+  public static func entry(named name: String) -> Entry? { (entries + integerEntries).first { $0.name == name } }
 
-  /// Entries whose weights are present in this build.
+  /// Float entries whose weights are present in this build.
   public static var available: [Entry] { entries.filter { (try? $0.url()) != nil } }
+
+  /// Integer entries present in this build.
+  public static var availableIntegers: [Entry] { integerEntries.filter { (try? $0.url()) != nil } }
 }

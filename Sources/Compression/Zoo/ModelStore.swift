@@ -51,6 +51,9 @@ public enum ModelStore {
   /// Loads a registry name (see `ModelRegistry`) or a file path.
   public static func load(_ nameOrPath: String) throws -> LoadedModel {
     if let entry = ModelRegistry.entry(named: nameOrPath) {
+      guard !entry.isInteger else {
+        throw CodecError.invalidModel("\(entry.name) is an integer-engine model; it codes with --engine integer, not as float weights")
+      }
       var loaded = try load(file: try entry.url())
       loaded.source = entry.name
       return loaded
@@ -58,7 +61,7 @@ public enum ModelStore {
     let url = URL(fileURLWithPath: nameOrPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
       throw CodecError.invalidModel(
-        "no model named '\(nameOrPath)' (known: \(ModelRegistry.entries.map(\.name).joined(separator: ", "))) and no such file")
+        "no model named '\(nameOrPath)' (known: \((ModelRegistry.entries + ModelRegistry.integerEntries).map(\.name).joined(separator: ", "))) and no such file")
     }
     return try load(file: url)
   }
