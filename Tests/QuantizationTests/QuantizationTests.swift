@@ -8,8 +8,8 @@ import XCTest
 @testable import Quantization
 
 final class QuantizationTests: XCTestCase {
-  static func tinyModel(seed: UInt64 = 3) throws -> ScaleHyperprior {
-    let model = try ScaleHyperprior(n: 8, m: 12, seed: seed)
+  static func tinyModel(seed: UInt64 = 3, gdn: GDN.Variant = .standard) throws -> ScaleHyperprior {
+    let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: gdn, seed: seed)
     try model.update()
     model.setTraining(false)
     return model
@@ -23,12 +23,14 @@ final class QuantizationTests: XCTestCase {
     return try RGBImage(width: width, height: height, pixels: pixels)
   }
 
-  static func integerFile(_ scheme: String = "int16", seed: UInt64 = 3) throws -> (IntegerModelFile, ScaleHyperprior) {
-    let model = try tinyModel(seed: seed)
+  static func integerFile(_ scheme: String = "int16", seed: UInt64 = 3, gdn: GDN.Variant = .standard) throws
+    -> (IntegerModelFile, ScaleHyperprior)
+  {
+    let model = try tinyModel(seed: seed, gdn: gdn)
     let calib = try (0..<3).map { try image(width: 64, height: 64, phase: $0) }
     let stats = try CalibrationStatistics.collect(model: model, images: calib)
     let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme(scheme), statistics: stats)
-    let config = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12)
+    let config = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: gdn)
     return (try IntegerModelFile(model: integer, configuration: config, metadata: [:], source: "tiny-int"), model)
   }
 
@@ -54,7 +56,13 @@ final class QuantizationTests: XCTestCase {
   }
 
   func testIntegerCodecTracksTheFloatCodec() throws {
-    let (file, model) = try Self.integerFile("int16")
+    for gdn in GDN.Variant.allCases {
+      try checkIntegerTracksFloat(gdn: gdn)
+    }
+  }
+
+  func checkIntegerTracksFloat(gdn: GDN.Variant) throws {
+    let (file, model) = try Self.integerFile("int16", gdn: gdn)
     let image = try Self.image(width: 128, height: 64, phase: 5)
     let integer = IntegerImageCodec(file)
     let decoded = try integer.decompress(try integer.compress(image))
@@ -63,7 +71,25 @@ final class QuantizationTests: XCTestCase {
     let floatCodec = ImageCodec(loaded)
     let reference = try floatCodec.decompress(try floatCodec.compress(image))
     // 16-bit integer arithmetic reproduces the float codec's reconstruction closely.
-    XCTAssertGreaterThan(try ImageMetrics.psnr(reference, decoded), 40)
+    XCTAssertGreaterThan(try ImageMetrics.psnr(reference, decoded), 40, "\(gdn) GDN")
+  }
+
+  func testQuantizationAwareObjectiveTrainsTheFloatWeights() throws {
+    let model = try Self.tinyModel()
+    let calib = try (0..<2).map { try Self.image(width: 64, height: 64, phase: $0) }
+    let stats = try CalibrationStatistics.collect(model: model, images: calib)
+    let objective = try FakeQuantizedRDLoss(model: model, scheme: try QuantizationScheme("int8"), statistics: stats,
+                                            method: .mse, lambda: 0.01)
+    model.setTraining(true)
+    let batch = try Tensor.rand([2, 3, 64, 64], generator: Generator(seed: 2))
+    let terms = try objective.terms(model: model, batch: batch, noise: try Generator(seed: 3))
+    XCTAssertTrue(try terms.loss.item().isFinite)
+    try terms.loss.backward()
+    // Straight-through rounding lets gradients reach the first convolution and a GDN.
+    let firstConv = try XCTUnwrap(model.analysis[0] as? Conv2d)
+    XCTAssertGreaterThan(try XCTUnwrap(firstConv.weight.grad).abs().sum().item(), 0)
+    let gdn = try XCTUnwrap(model.synthesis[1] as? GDN)
+    XCTAssertGreaterThan(try XCTUnwrap(gdn.gamma.grad).abs().sum().item(), 0)
   }
 
   func testDecodingIsIdenticalAcrossThreadCountsAndReloads() throws {
