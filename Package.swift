@@ -37,7 +37,7 @@ let package = Package(
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "Imaging", dependencies: ["CLibPNG"]),
     .target(
-      name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging"],
+      name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging", "IntegerEngine"],
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),

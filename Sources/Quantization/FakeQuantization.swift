@@ -88,7 +88,7 @@ public struct FakeQuantizedRDLoss: TrainingObjective {
     let levels = Double((1 << gammaBits) - 1)
     let rowScale = try (gamma.max(dims: [1], keepDim: true).detach() / levels).clamp(min: 1e-12)
     let gammaQ = try Self.straightThrough(gamma, (gamma / rowScale).round() * rowScale)
-    let standard = gdn.variant == .standard
+    let standard = gdn.variant != .simplified
     let poolScale = try rowScale.reshape([gdn.channels]) * (standard ? sx * sx : sx)
     let betaQ = try Self.straightThrough(beta, ((beta / poolScale).round().clamp(min: 1)) * poolScale)
     let weight = try gammaQ.reshape([gdn.channels, gdn.channels, 1, 1])

@@ -168,7 +168,7 @@ public enum IntegerConverter {
     let gamma = try gammaT.floats().map(Double.init)
     let c = gdn.channels
     let levels = Double((1 << gammaBits) - 1)
-    let standard = gdn.variant == .standard
+    let standard = gdn.variant != .simplified  // the hardware GDN is the standard formula
     var gq = [Int64](repeating: 0, count: c * c)
     var bq = [Int64](repeating: 1, count: c)
     var out: [FixedPointScale] = []

@@ -42,7 +42,13 @@ public struct Bitstream: Equatable, Sendable {
   }
 
   static func code(of a: Architecture) -> UInt8 { a == .scaleHyperprior ? 1 : 2 }
-  static func code(of g: GDN.Variant) -> UInt8 { g == .standard ? 0 : 1 }
+  static func code(of g: GDN.Variant) -> UInt8 {
+    switch g {
+    case .standard: return 0
+    case .simplified: return 1
+    case .hardware: return 2
+    }
+  }
 
   public func encoded() throws -> [UInt8] {
     var w = ByteWriter()
@@ -92,6 +98,7 @@ public struct Bitstream: Equatable, Sendable {
     switch try r.u8() {
     case 0: gdnVariant = .standard
     case 1: gdnVariant = .simplified
+    case 2: gdnVariant = .hardware
     case let c: throw CodecError.invalidBitstream("unknown GDN code \(c)")
     }
     n = Int(try r.u16())

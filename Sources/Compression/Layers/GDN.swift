@@ -1,3 +1,5 @@
+import Foundation
+import IntegerEngine
 import Torch
 
 /// Generalized divisive normalisation (Balle, Laparra, Simoncelli 2016,
@@ -5,6 +7,11 @@ import Torch
 ///
 ///     standard:   y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)
 ///     simplified: y_i = x_i / (beta_i + sum_j gamma_ij |x_j|)   (Johnston et al. 2019)
+///     hardware:   the standard formula as the integer engine computes it -
+///                 gamma quantized per row to `hardwareGammaBits`, and the
+///                 square root taken from the engine's `NormalizationTable`
+///                 (same knots, linear interpolation), with straight-through
+///                 gradients; trains a model for fixed point (docs/quantization.md)
 ///
 /// The inverse variants multiply instead of divide (IGDN, used in g_s).
 /// beta and gamma are stored reparametrized (CompressAI names `beta`,
@@ -14,7 +21,11 @@ public final class GDN: Layer {
   public enum Variant: String, Sendable, Codable, CaseIterable {
     case standard
     case simplified
+    case hardware
   }
+
+  /// Gamma bits of the hardware variant (unsigned, per output row).
+  public static let hardwareGammaBits = 16
 
   public let beta: Tensor
   public let gamma: Tensor
@@ -60,6 +71,38 @@ public final class GDN: Layer {
     case .simplified:
       let norm = try x.abs().conv2d(weight: weight, bias: b)
       return try inverse ? x * norm : x / norm
+    case .hardware:
+      let levels = Double((1 << Self.hardwareGammaBits) - 1)
+      let rowScale = try (g.max(dims: [1], keepDim: true).detach() / levels).clamp(min: 1e-12)
+      let gq = try g + ((g / rowScale).round() * rowScale - g).detach()
+      let norm = try x.square().conv2d(weight: gq.reshape([c, c, 1, 1]), bias: b)
+      let exact = try inverse ? norm.sqrt() : norm.rsqrt()
+      let table = try TableEmulation.evaluate(norm.detach(), inverse: inverse)
+      return try x * (exact + (table - exact).detach())
     }
+  }
+}
+
+/// The integer engine's GDN table evaluated on float pools: P = m * 4^k with
+/// m in [1, 4), the knot values of `NormalizationTable` (6 index bits, 16
+/// fraction bits), linear interpolation, times 2^(-k) or 2^k.
+enum TableEmulation {
+  static func evaluate(_ pool: Tensor, inverse: Bool) throws -> Tensor {
+    let table = try NormalizationTable(function: inverse ? .squareRoot : .inverseSquareRoot)
+    let scale = Double(1 << table.fractionBits)
+    let knots = try Tensor(table.entries.map { Float(Double($0) / scale) }, shape: [table.entries.count])
+    let p = try pool.clamp(min: 1e-30)
+    let k = try (p.log2().floor() / 2).floor()
+    let ln2 = Foundation.log(2.0)
+    let m = try p * (k * (-2 * ln2)).exp()
+    let segments = Double(1 << table.indexBits)
+    let u = try (m - 1) * segments
+    let index = try u.floor().clamp(min: 0, max: Double(table.entries.count - 2))
+    let fraction = try u - index
+    let flat = try index.reshape([-1]).to(.int64)
+    let a = try knots.indexSelect(0, flat).reshape(pool.shape)
+    let b = try knots.indexSelect(0, flat + 1).reshape(pool.shape)
+    let value = try a + (b - a) * fraction
+    return try value * (k * (inverse ? ln2 : -ln2)).exp()
   }
 }
