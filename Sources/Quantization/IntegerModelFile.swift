@@ -77,7 +77,9 @@ public struct IntegerModelFile: Sendable {
                                                  shape: c.kind == .convolution
                                                    ? [c.outChannels, c.inChannels, c.kernel, c.kernel]
                                                    : [c.inChannels, c.outChannels, c.kernel, c.kernel])
-          tensors["\(name).bias"] = try record(c.bias, .int64, shape: [c.outChannels])
+          // Biases are 32-bit (the hardware's bias width) whenever they fit, as they do for calibrated models.
+          let biasFits = c.bias.allSatisfy { $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }
+          tensors["\(name).bias"] = try record(c.bias, biasFits ? .int32 : .int64, shape: [c.outChannels])
           tensors["\(name).multiplier"] = try record(c.requantization.map(\.multiplier), .int64, shape: [c.outChannels])
           tensors["\(name).shift"] = try record(c.requantization.map { Int64($0.shift) }, .int64, shape: [c.outChannels])
           list.append(LayerRecord(
