@@ -46,6 +46,7 @@ struct Quantize: ParsableCommand {
       throw ValidationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
     }
     hyperprior.setTraining(false)
+    _ = try parsedScheme.resolve(layers: IntegerConverter.layers(of: hyperprior))  // fail before calibrating
     let images = try ImageSet.load(directory: URL(fileURLWithPath: calib), limit: calibCount)
     print("calibrating \(loaded.source) on \(images.images.count) images from \(calib) (\(method))")
     let start = Date()

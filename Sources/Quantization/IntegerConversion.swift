@@ -35,6 +35,11 @@ public enum IntegerConverter {
     public init() {}
   }
 
+  /// The quantizable layers of a model (what a scheme must cover).
+  public static func layers(of model: ScaleHyperprior) throws -> [LayerDescriptor] {
+    try HyperpriorStages(model).descriptors
+  }
+
   public static func convert(
     _ model: ScaleHyperprior, scheme: QuantizationScheme, statistics: CalibrationStatistics, options: Options = Options()
   ) throws -> (model: IntegerHyperprior, layers: [QuantizedLayerReport]) {
