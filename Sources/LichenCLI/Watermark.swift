@@ -19,7 +19,9 @@ struct Watermark: ParsableCommand {
     @OptionGroup var training: ClassifierTrainingOptions
     @Option(help: "Payload as UTF-8 text.") var message: String?
     @Option(help: "Payload as a string of 0/1.") var bits: String?
-    @Option(help: "Repetition code: copies of each bit (odd; 1 = none).") var copies = 1
+    @Option(help: "Repetition code: copies of each bit (odd; 1 = none). Shorthand for --code rep:N.") var copies = 1
+    @Option(help: "Error-correcting code of the payload: none | rep:N (N odd copies) | bch:N:tT (N = 2^m - 1 in 7...1023, T errors corrected per block, e.g. bch:63:t5).")
+    var code: String?
     @Option(help: "Secret seed of the key positions.") var keySeed: UInt64 = 1
     @Option(help: "Marked weight magnitude in units of the layer's std.") var alpha = 1.0
     @Option(help: "WaterMAS perturbation radius along the marked weights.") var rho = 0.05
@@ -28,15 +30,10 @@ struct Watermark: ParsableCommand {
 
     func run() throws {
       try global.apply()
-      let payload: [Bool]
-      if let message {
-        payload = Payload.bits(of: message)
-      } else if let bits, !bits.isEmpty, bits.allSatisfy({ $0 == "0" || $0 == "1" }) {
-        payload = bits.map { $0 == "1" }
-      } else {
-        throw ValidationError("give the payload with --message TEXT or --bits 0101...")
-      }
+      let payload = try payloadBits(message: message, bits: bits)
       guard copies >= 1, copies % 2 == 1 else { throw ValidationError("--copies must be odd") }
+      if code != nil, copies != 1 { throw ValidationError("give either --code or --copies, not both") }
+      let payloadCode = try code.map(PayloadCode.init(spec:)) ?? (copies > 1 ? .repetition(copies: copies) : .none)
       let session = try training.makeSession()
       let model = session.trainer.model
       let keyURL = session.runURL.appendingPathComponent("key.json")
@@ -50,8 +47,7 @@ struct Watermark: ParsableCommand {
           say("fine-tuning from \(initFrom)")
         }
         key = try KeyGenerator.generate(
-          for: model, payloadBits: payload.count, code: copies > 1 ? .repetition(copies: copies) : .none,
-          seed: keySeed, alpha: alpha)
+          for: model, payloadBits: payload.count, code: payloadCode, seed: keySeed, alpha: alpha)
         try Embedder.substitute(payload, into: model, key: key)
         try key.write(to: keyURL)
       }
@@ -68,7 +64,7 @@ struct Watermark: ParsableCommand {
       say("key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> \(keyURL.path) (keep it secret)")
       let evaluation = try session.train(
         options: training,
-        extraMetadata: ["watermark": "WaterMAS rho=\(rho) lambda=\(sharpness) alpha=\(alpha) copies=\(copies)"])
+        extraMetadata: ["watermark": "WaterMAS rho=\(rho) lambda=\(sharpness) alpha=\(alpha) code=\(key.code)"])
       let check = try Extractor.extract(from: model, key: key, expected: payload)
       say(String(format: "watermark: BER %.4f, false-positive probability %.3g, last sharpness %.4f%@",
                  check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1, lastSharpness,
@@ -103,6 +99,7 @@ struct Watermark: ParsableCommand {
       let result = try Extractor.extract(fromStateDict: entries, key: key)
       print("payload bits: \(result.payload.map { $0 ? "1" : "0" }.joined())")
       print("as text: \(Payload.text(from: result.payload))")
+      print(codeSummary(key.code, result))
     }
   }
 
@@ -115,19 +112,28 @@ struct Watermark: ParsableCommand {
 
     func run() throws {
       let (entries, key) = try options.load()
-      let expected: [Bool]
-      if let message {
-        expected = Payload.bits(of: message)
-      } else if let bits, bits.allSatisfy({ $0 == "0" || $0 == "1" }), !bits.isEmpty {
-        expected = bits.map { $0 == "1" }
-      } else {
-        throw ValidationError("give the expected payload with --message TEXT or --bits 0101...")
-      }
+      let expected = try payloadBits(message: message, bits: bits)
       let result = try Extractor.extract(fromStateDict: entries, key: key, expected: expected, threshold: options.threshold)
       print(String(format: "BER %.4f (%d/%d coded bits match), false-positive probability %.3g: %@",
                    result.bitErrorRate ?? 1, result.matches ?? 0, result.total, result.falsePositiveProbability ?? 1,
                    result.detected == true ? "WATERMARK DETECTED" : "not detected"))
+      print(codeSummary(key.code, result) + String(format: ", payload BER after decoding %.4f", result.payloadBitErrorRate ?? 1))
       if result.detected != true { throw ExitCode(1) }
     }
   }
+}
+
+/// The payload given as --message TEXT or --bits 0101...
+func payloadBits(message: String?, bits: String?) throws -> [Bool] {
+  switch (message, bits) {
+  case let (message?, nil): return Payload.bits(of: message)
+  case let (nil, bits?): return try Payload.bits(parsing: bits)
+  case (.some, .some): throw ValidationError("give the payload with --message or --bits, not both")
+  case (nil, nil): throw ValidationError("give the payload with --message TEXT or --bits 0101...")
+  }
+}
+
+/// One line on what the error-correcting code did.
+func codeSummary(_ code: PayloadCode, _ result: ExtractionResult) -> String {
+  "code \(code): \(result.correctedBits ?? 0) coded bits corrected, \(result.failedBlocks ?? 0) blocks uncorrectable"
 }

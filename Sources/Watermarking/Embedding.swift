@@ -8,7 +8,10 @@ public enum Embedder {
     guard bits.count == key.payloadBits else {
       throw WatermarkError("payload has \(bits.count) bits, the key was made for \(key.payloadBits)")
     }
-    let coded = key.code.encode(bits)
+    let coded = try key.code.encode(bits)
+    guard coded.count == key.positions.count else {
+      throw WatermarkError("the key holds \(key.positions.count) positions, its code needs \(coded.count): the key is damaged")
+    }
     let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     try withNoGrad {
       for (layer, entries) in Dictionary(grouping: zip(key.positions, coded), by: { $0.0.layer }) {

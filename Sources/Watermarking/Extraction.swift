@@ -7,8 +7,14 @@ public struct ExtractionResult: Codable, Sendable, Equatable {
   public var codedBits: [Bool]
   /// Payload after error correction.
   public var payload: [Bool]
+  /// Coded bits the error-correcting code changed (nil in results written before codes reported it).
+  public var correctedBits: Int?
+  /// Code blocks the decoder declared uncorrectable (BCH); their payload bits are as read.
+  public var failedBlocks: Int?
   /// Bit error rate of the coded bits against the expected payload (nil when none given).
   public var bitErrorRate: Double?
+  /// Bit error rate of the decoded payload (after error correction) against the expected one.
+  public var payloadBitErrorRate: Double?
   /// Matching coded bits and their count.
   public var matches: Int?
   public var total: Int
@@ -52,15 +58,19 @@ public enum Extractor {
       }
       coded.append(layer[position.index] > 0)
     }
-    var result = ExtractionResult(codedBits: coded, payload: key.code.decode(coded), total: coded.count)
+    let decoded = try key.code.decode(coded, payloadBits: key.payloadBits)
+    var result = ExtractionResult(codedBits: coded, payload: decoded.bits, correctedBits: decoded.correctedBits,
+                                  failedBlocks: decoded.failedBlocks, total: coded.count)
     if let expected {
       guard expected.count == key.payloadBits else {
         throw WatermarkError("expected payload has \(expected.count) bits, the key carries \(key.payloadBits)")
       }
-      let reference = key.code.encode(expected)
+      let reference = try key.code.encode(expected)
       let matches = zip(reference, coded).filter { $0 == $1 }.count
       result.matches = matches
       result.bitErrorRate = Double(coded.count - matches) / Double(coded.count)
+      let payloadErrors = zip(expected, decoded.bits).filter { $0 != $1 }.count
+      result.payloadBitErrorRate = Double(payloadErrors) / Double(Swift.max(1, expected.count))
       let p = binomialTail(successes: matches, trials: coded.count)
       result.falsePositiveProbability = p
       result.detected = p < threshold

@@ -23,9 +23,9 @@ public enum KeyGenerator {
       }
     }
     guard !candidates.isEmpty else { throw WatermarkError("the model has no layer that can carry a watermark") }
-    let needed = payloadBits * code.expansion
+    guard payloadBits > 0 else { throw WatermarkError("the payload is empty") }
+    let needed = try code.codedLength(payloadBits: payloadBits)
     let total = candidates.reduce(0) { $0 + $1.tensor.elementCount }
-    guard needed > 0 else { throw WatermarkError("the payload is empty") }
     guard needed <= total / 2 else {
       throw WatermarkError("payload of \(needed) coded bits exceeds what these layers can hold (\(total / 2))")
     }

@@ -40,12 +40,16 @@ final class WatermarkingTests: XCTestCase {
     XCTAssertThrowsError(try WatermarkKey.read(from: url)) { XCTAssertTrue("\($0)".contains("not a Lichen watermark key"), "\($0)") }
   }
 
-  func testPayloadCodes() {
+  func testPayloadCodes() throws {
     let bits = Payload.bits(of: "Lichen ✓")
     XCTAssertEqual(Payload.text(from: bits), "Lichen ✓")
-    var coded = PayloadCode.repetition(copies: 3).encode(bits)
+    var coded = try PayloadCode.repetition(copies: 3).encode(bits)
     for i in stride(from: 0, to: coded.count, by: 3) { coded[i].toggle() }  // one error per group
-    XCTAssertEqual(PayloadCode.repetition(copies: 3).decode(coded), bits)
+    let decoded = try PayloadCode.repetition(copies: 3).decode(coded, payloadBits: bits.count)
+    XCTAssertEqual(decoded.bits, bits)
+    XCTAssertEqual(decoded.correctedBits, bits.count)
+    XCTAssertEqual(try Payload.bits(parsing: "0110"), [false, true, true, false])
+    XCTAssertThrowsError(try Payload.bits(parsing: "01x"))
   }
 
   func testBinomialTail() {
