@@ -4,11 +4,11 @@ import Torch
 import Vision
 import Watermarking
 
-/// `lichen watermark extract|verify`: read a mark from any model file with its key.
+/// `lichen watermark embed|extract|verify|attack|evaluate|compare`.
 struct Watermark: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Read and verify WaterMAS watermarks in model files.",
-    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self])
+    abstract: "Embed, read, verify, attack and evaluate WaterMAS (and baseline) watermarks.",
+    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCompare.self])
 
   struct FileOptions: ParsableArguments {
     @Option(help: "Model file (.safetensors, .pth, .pth.tar): float, quantized or exported.") var model: String

@@ -57,7 +57,8 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
       case .keyInterceptionRandomize, .keyInterceptionFlip:
         guard let key else { throw WatermarkError("a key-interception attack needs the key") }
         let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
-        for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer) {
+        // Layers in name order: the random draws must not depend on the process's hash seed.
+        for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer).sorted(by: { $0.key < $1.key }) {
           guard let p = params[layer] else { continue }
           let flat = try p.reshape([-1])
           let index = try Tensor(positions.map { Int64($0.index) })

@@ -66,7 +66,8 @@ public enum LaplacianSubstitution {
     }
     let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     try withNoGrad {
-      for (layer, entries) in Dictionary(grouping: zip(key.positions, coded), by: { $0.0.layer }) {
+      // Layers in name order: the random draws must not depend on the process's hash seed.
+      for (layer, entries) in Dictionary(grouping: zip(key.positions, coded), by: { $0.0.layer }).sorted(by: { $0.key < $1.key }) {
         guard let p = params[layer], let magnitude = key.mapping.magnitudes[layer] else { continue }
         let b = scale * magnitude / Swift.max(key.mapping.alpha, 1e-12)
         let flat = try p.reshape([-1])

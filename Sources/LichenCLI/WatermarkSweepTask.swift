@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Torch
+import Vision
+import Watermarking
+
+/// Options `lichen watermark attack` and `evaluate` share: the marked
+/// classifier, its key and payload, the data and the attack lengths.
+struct AttackSweepOptions: ParsableArguments {
+  @Option(help: "Marked classifier (model.safetensors from `watermark embed`).") var modelFile: String
+  @Option(help: "Watermark key (JSON).") var key: String
+  @Option(help: "Expected payload as UTF-8 text.") var message: String?
+  @Option(help: "Expected payload as a string of 0/1.") var bits: String?
+  @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
+  @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
+  @Option(help: "Fine-tuning / overwriting attack lengths in steps (SGD lr 1e-3, momentum 0.9, batch 64).")
+  var fineTuneSteps = "50,200"
+  @Option(help: "Seed of the attacks' randomness.") var seed: UInt64 = 0
+
+  func validate() throws {
+    _ = try parseList(fineTuneSteps, "--fine-tune-steps")
+  }
+}
+
+/// The classifier side of an attack sweep: fresh copies of the marked model,
+/// test accuracy, and the attacker's fine-tuning (plain SGD on the training
+/// split, no masks except the attacker's own key).
+struct ClassifierAttackTask {
+  let url: URL
+  let normalization: Normalization
+  let metadata: [String: String]
+  let test: ClassificationDataset
+  let training: ClassificationDataset
+  let seed: UInt64
+
+  init(options: AttackSweepOptions) throws {
+    url = URL(fileURLWithPath: options.modelFile)
+    let reference = try ClassifierFile.load(from: url)
+    normalization = reference.normalization
+    metadata = reference.metadata
+    let dataset = reference.metadata["dataset"].flatMap(StandardDataset.init(rawValue:)) ?? .cifar10
+    let directory = options.data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
+    var test = try dataset.load(directory: directory, split: .test)
+    if let evalLimit = options.evalLimit { test = try test.prefix(evalLimit) }
+    self.test = test
+    training = try dataset.load(directory: directory, split: .train)
+    seed = options.seed
+  }
+
+  /// A fresh copy of the marked model, read from its file.
+  func load() throws -> AttackSubject {
+    let file = try ClassifierFile.load(from: url)
+    let model = file.model
+    return AttackSubject(
+      model: model,
+      evaluate: { try ClassifierEvaluation.evaluate(model, on: test, normalization: file.normalization).accuracy },
+      fineTune: { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) })
+  }
+
+  func fineTune(_ model: any Layer, steps: Int, freezing attackerKey: WatermarkKey?) throws {
+    let sampler = try BatchSampler(dataset: training, batchSize: 64, normalization: normalization,
+                                   augmentation: .standard, seed: seed)
+    let optimizer = SGD(model.trainableParameters, learningRate: 1e-3, momentum: 0.9)
+    if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: optimizer) }
+    model.setTraining(true)
+    defer { model.setTraining(false) }
+    for step in 0..<steps {
+      let (images, labels) = try sampler.trainingBatch(step: step).tensors()
+      try optimizer.zeroGrad()
+      try Loss.crossEntropy(model(images), labels).backward()
+      try optimizer.step()
+    }
+  }
+}
+
+/// One progress line per sweep row.
+func sayRow(_ row: AttackSweepRow) {
+  let label = row.attack.padding(toLength: 30, withPad: " ", startingAt: 0)
+  say(label + String(format: "%8.3g  accuracy %6.2f%%  BER %.4f  p %.3g  ", row.strength, 100 * row.accuracy,
+                     row.bitErrorRate, row.falsePositiveProbability) + (row.detected ? "detected" : "LOST"))
+}
