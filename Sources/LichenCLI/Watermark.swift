@@ -4,11 +4,12 @@ import Torch
 import Vision
 import Watermarking
 
-/// `lichen watermark embed|extract|verify|attack|evaluate|compare`.
+/// `lichen watermark embed|extract|verify|attack|evaluate|compare|tradeoff`.
 struct Watermark: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Embed, read, verify, attack and evaluate WaterMAS (and baseline) watermarks.",
-    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCompare.self])
+    abstract: "Embed, read, verify, attack and evaluate WaterMAS (and baseline) watermarks; payload trade-off sweeps.",
+    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCompare.self,
+                  WatermarkTradeoff.self])
 
   struct FileOptions: ParsableArguments {
     @Option(help: "Model file (.safetensors, .pth, .pth.tar): float, quantized or exported.") var model: String

@@ -10,7 +10,7 @@ import Watermarking
 struct WatermarkAttack: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "attack",
-    abstract: "Sweep noise, pruning, quantization, fine-tuning, overwriting and key-interception attacks on a marked classifier.")
+    abstract: "Sweep noise, pruning (per layer, global), quantization, fine-tuning, overwriting and key-interception (randomize, flip, zero, fine-tune) attacks on a marked classifier.")
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var sweep: AttackSweepOptions
@@ -22,7 +22,7 @@ struct WatermarkAttack: ParsableCommand {
     let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: sweep.key))
     let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
     let task = try ClassifierAttackTask(options: sweep)
-    let settings = AttackSweep.standardSettings(fineTuneSteps: try parseList(sweep.fineTuneSteps, "--fine-tune-steps"))
+    let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
                                    onRow: sayRow)
     if let json {

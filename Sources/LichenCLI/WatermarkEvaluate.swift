@@ -44,13 +44,17 @@ struct WatermarkEvaluate: ParsableCommand {
     say(String(format: "extraction: %.3f ms from the loaded model, %.3f ms from the files (median of %d)",
                1000 * extraction.median, 1000 * extractionFromFile.median, timingRepetitions))
 
-    let settings = AttackSweep.standardSettings(fineTuneSteps: try parseList(sweep.fineTuneSteps, "--fine-tune-steps"))
+    let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: key, expected: expected, seed: sweep.seed,
                                    onRow: sayRow)
     let name = label ?? task.metadata["watermark-method"] ?? task.url.deletingPathExtension().lastPathComponent
+    // `embed` keeps the training's measured cost beside the model.
+    let cost = try TrainingCost.readIfPresent(
+      from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
+    if let cost { say("embedding cost: " + costSummary(cost)) }
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata["watermark"], key: key,
-      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows)
+      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost)
     try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
     for family in evaluation.plottableFamilies {
@@ -102,10 +106,14 @@ struct WatermarkCompare: ParsableCommand {
       }
     }
     for e in evaluations {
-      let interception = e.rows.filter { $0.family == .keyInterceptionRandomize || $0.family == .keyInterceptionFlip }
-        .map { String(format: "%@ accuracy %.2f%% BER %.3f", $0.family.rawValue, 100 * $0.accuracy, $0.bitErrorRate) }
+      let interception = e.rows.filter { $0.family.rawValue.hasPrefix("key-interception") }
+        .map { row in
+          (row.family.takesNoStrength ? row.family.rawValue : "\(row.family.rawValue) \(Int(row.strength))")
+            + String(format: " accuracy %.2f%% BER %.3f", 100 * row.accuracy, row.bitErrorRate)
+        }
       say(String(format: "%@: clean accuracy %.2f%%, extraction %.3f ms; ", e.label, 100 * (e.cleanAccuracy ?? .nan),
                  1000 * e.extraction.median) + interception.joined(separator: "; "))
+      if let cost = e.cost { say("  embedding cost: " + costSummary(cost)) }
     }
     say("wrote \(outURL.path)/comparison.csv and \(plots) plots")
   }

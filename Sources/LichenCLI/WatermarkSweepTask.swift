@@ -15,16 +15,29 @@ struct AttackSweepOptions: ParsableArguments {
   @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
   @Option(help: "Fine-tuning / overwriting attack lengths in steps (SGD lr 1e-3, momentum 0.9, batch 64).")
   var fineTuneSteps = "50,200"
+  @Option(help: "Key-interception fine-tuning lengths in steps: SGD (momentum 0.9, batch 64) on exactly the key weights, from the marked and from re-randomized values (empty: none).")
+  var keyFineTuneSteps = "10,100"
+  @Option(help: "Learning rate of the key-interception fine-tuning.") var keyFineTuneLr = KeyWeightFineTuning.defaultLearningRate
   @Option(help: "Seed of the attacks' randomness.") var seed: UInt64 = 0
 
   func validate() throws {
     _ = try parseList(fineTuneSteps, "--fine-tune-steps")
+    _ = try parseList(keyFineTuneSteps, "--key-fine-tune-steps")
+    guard keyFineTuneLr > 0, keyFineTuneLr.isFinite else { throw ValidationError("--key-fine-tune-lr must be positive") }
+  }
+
+  /// Every setting `attack` and `evaluate` sweep.
+  func settings() throws -> [AttackSetting] {
+    AttackSweep.standardSettings(
+      fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
+      keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
   }
 }
 
 /// The classifier side of an attack sweep: fresh copies of the marked model,
-/// test accuracy, and the attacker's fine-tuning (plain SGD on the training
-/// split, no masks except the attacker's own key).
+/// test accuracy, the attacker's fine-tuning (plain SGD on the training
+/// split, no masks except the attacker's own key) and the attacker's loss
+/// for the key-interception fine-tuning (same batches, same seed).
 struct ClassifierAttackTask {
   let url: URL
   let normalization: Normalization
@@ -34,32 +47,49 @@ struct ClassifierAttackTask {
   let seed: UInt64
 
   init(options: AttackSweepOptions) throws {
-    url = URL(fileURLWithPath: options.modelFile)
+    try self.init(modelFile: URL(fileURLWithPath: options.modelFile), data: options.data, evalLimit: options.evalLimit,
+                  seed: options.seed)
+  }
+
+  /// - Parameter data: the dataset folder (nil: the usual place of the dataset the model file names).
+  init(modelFile: URL, data: String?, evalLimit: Int?, seed: UInt64) throws {
+    url = modelFile
     let reference = try ClassifierFile.load(from: url)
     normalization = reference.normalization
     metadata = reference.metadata
     let dataset = reference.metadata["dataset"].flatMap(StandardDataset.init(rawValue:)) ?? .cifar10
-    let directory = options.data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
+    let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
     var test = try dataset.load(directory: directory, split: .test)
-    if let evalLimit = options.evalLimit { test = try test.prefix(evalLimit) }
+    if let evalLimit { test = try test.prefix(evalLimit) }
     self.test = test
     training = try dataset.load(directory: directory, split: .train)
-    seed = options.seed
+    self.seed = seed
   }
 
   /// A fresh copy of the marked model, read from its file.
   func load() throws -> AttackSubject {
     let file = try ClassifierFile.load(from: url)
+    let sampler = try self.sampler
     let model = file.model
     return AttackSubject(
       model: model,
       evaluate: { try ClassifierEvaluation.evaluate(model, on: test, normalization: file.normalization).accuracy },
-      fineTune: { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) })
+      fineTune: { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) },
+      attackerLoss: { step in
+        let (images, labels) = try sampler.trainingBatch(step: step).tensors()
+        return try Loss.crossEntropy(model(images), labels)
+      })
+  }
+
+  /// The attacker's batches: the training split, augmented, in a seeded order.
+  var sampler: BatchSampler {
+    get throws {
+      try BatchSampler(dataset: training, batchSize: 64, normalization: normalization, augmentation: .standard, seed: seed)
+    }
   }
 
   func fineTune(_ model: any Layer, steps: Int, freezing attackerKey: WatermarkKey?) throws {
-    let sampler = try BatchSampler(dataset: training, batchSize: 64, normalization: normalization,
-                                   augmentation: .standard, seed: seed)
+    let sampler = try self.sampler
     let optimizer = SGD(model.trainableParameters, learningRate: 1e-3, momentum: 0.9)
     if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: optimizer) }
     model.setTraining(true)
@@ -75,7 +105,7 @@ struct ClassifierAttackTask {
 
 /// One progress line per sweep row.
 func sayRow(_ row: AttackSweepRow) {
-  let label = row.attack.padding(toLength: 30, withPad: " ", startingAt: 0)
+  let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
   say(label + String(format: "%8.3g  accuracy %6.2f%%  BER %.4f  p %.3g  ", row.strength, 100 * row.accuracy,
                      row.bitErrorRate, row.falsePositiveProbability) + (row.detected ? "detected" : "LOST"))
 }

@@ -13,48 +13,107 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   case overwriting
   case keyInterceptionRandomize = "key-interception-randomize"
   case keyInterceptionFlip = "key-interception-flip"
+  case globalMagnitudePruning = "global-magnitude-pruning"
+  case keyInterceptionZero = "key-interception-zero"
+  /// SGD on exactly the key weights, from their marked values (`KeyWeightFineTuning`).
+  case keyInterceptionFineTune = "key-interception-fine-tune"
+  /// Re-randomize the key weights, then SGD on exactly them to win the accuracy back.
+  case keyInterceptionRandomizeFineTune = "key-interception-randomize-fine-tune"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
     switch self {
     case .none: return "none"
     case .gaussianNoise: return "gaussian noise (x std)"
-    case .magnitudePruning: return "magnitude pruning"
+    case .magnitudePruning: return "magnitude pruning (per layer)"
+    case .globalMagnitudePruning: return "magnitude pruning (global)"
     case .quantization: return "quantization (bits)"
     case .fineTuning: return "fine-tuning (steps)"
     case .overwriting: return "overwriting (steps)"
     case .keyInterceptionRandomize: return "key interception: randomize"
     case .keyInterceptionFlip: return "key interception: flip"
+    case .keyInterceptionZero: return "key interception: zero"
+    case .keyInterceptionFineTune: return "key interception: fine-tune (steps)"
+    case .keyInterceptionRandomizeFineTune: return "key interception: randomize + fine-tune (steps)"
     }
   }
 
   /// What the strength axis measures.
   public var strengthLabel: String {
     switch self {
-    case .none, .keyInterceptionRandomize, .keyInterceptionFlip: return "strength"
+    case .none, .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero: return "strength"
     case .gaussianNoise: return "noise std / layer std"
     case .magnitudePruning: return "fraction of weights pruned per layer"
+    case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
     case .fineTuning, .overwriting: return "attacker's SGD steps"
+    case .keyInterceptionFineTune, .keyInterceptionRandomizeFineTune: return "attacker's SGD steps on the key weights"
     }
   }
 
-  /// Strength 0 is the unattacked model (not so for quantization, where strength is bits).
+  /// Strength 0 is the unattacked model (not so for quantization, where strength is bits, nor for
+  /// randomize + fine-tune, whose 0 steps still randomize).
   public var zeroIsClean: Bool {
     switch self {
-    case .gaussianNoise, .magnitudePruning, .fineTuning, .overwriting: return true
+    case .gaussianNoise, .magnitudePruning, .globalMagnitudePruning, .fineTuning, .overwriting, .keyInterceptionFineTune:
+      return true
     default: return false
     }
   }
 }
 
 /// One attack at one strength.
-public struct AttackSetting: Sendable, Equatable {
+public struct AttackSetting: Sendable, Equatable, CustomStringConvertible {
   public var family: AttackFamily
   public var strength: Double
-  public init(_ family: AttackFamily, _ strength: Double) {
+  /// Step size of the key-interception fine-tuning families (nil: `KeyWeightFineTuning.defaultLearningRate`);
+  /// the other families ignore it.
+  public var learningRate: Double?
+
+  public init(_ family: AttackFamily, _ strength: Double, learningRate: Double? = nil) {
     self.family = family
     self.strength = strength
+    self.learningRate = learningRate
+  }
+
+  /// Parses `family:strength` (e.g. `gaussian-noise:0.1`, `quantization:4`, `fine-tuning:100`) or a
+  /// bare family name for the attacks without a strength (`key-interception-flip`, strength 1).
+  public init(spec: String) throws {
+    let parts = spec.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+    let names = AttackFamily.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: ", ")
+    guard let name = parts.first, let family = AttackFamily(rawValue: String(name)), parts.count <= 2 else {
+      throw WatermarkError("unknown attack '\(spec)': write FAMILY:STRENGTH with FAMILY one of \(names)")
+    }
+    let strength: Double
+    if parts.count == 2 {
+      guard let value = Double(parts[1]), value.isFinite else {
+        throw WatermarkError("attack '\(spec)': '\(parts[1])' is not a number")
+      }
+      strength = value
+    } else {
+      guard family.takesNoStrength else {
+        throw WatermarkError("attack '\(spec)' needs a strength (\(family.strengthLabel)): \(family.rawValue):VALUE")
+      }
+      strength = 1
+    }
+    self.init(family, strength)
+  }
+
+  /// The spec `init(spec:)` reads back.
+  public var description: String {
+    guard !family.takesNoStrength else { return family.rawValue }
+    let integral = strength == strength.rounded() && abs(strength) < 1e15
+    return "\(family.rawValue):" + (integral ? String(Int(strength)) : "\(strength)")
+  }
+}
+
+extension AttackFamily {
+  /// The families that train the key weights (`AttackSetting.learningRate` applies).
+  public var isKeyFineTuning: Bool { self == .keyInterceptionFineTune || self == .keyInterceptionRandomizeFineTune }
+
+  /// Attacks that are all or nothing (strength is always 1).
+  public var takesNoStrength: Bool {
+    self == .none || self == .keyInterceptionRandomize || self == .keyInterceptionFlip || self == .keyInterceptionZero
   }
 }
 
@@ -67,12 +126,18 @@ public struct AttackSubject {
   /// with the weights of `frozen` (the attacker's own key) masked when given.
   /// nil: the task cannot train, fine-tuning and overwriting are refused.
   public var fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?
+  /// The task loss of `model` on the attacker's batch `step` (data the owner did not use), for the
+  /// key-interception fine-tuning, which trains only the key weights itself (`KeyWeightFineTuning`).
+  /// nil: those attacks are refused.
+  public var attackerLoss: ((_ step: Int) throws -> Tensor)?
 
   public init(model: any Module, evaluate: @escaping () throws -> Double,
-              fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?) {
+              fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?,
+              attackerLoss: ((_ step: Int) throws -> Tensor)? = nil) {
     self.model = model
     self.evaluate = evaluate
     self.fineTune = fineTune
+    self.attackerLoss = attackerLoss
   }
 }
 
@@ -81,6 +146,8 @@ public struct AttackSweepRow: Codable, Sendable, Equatable {
   public var attack: String
   public var family: AttackFamily
   public var strength: Double
+  /// Step size of the key-interception fine-tuning rows (nil for the other attacks).
+  public var learningRate: Double?
   public var accuracy: Double
   /// BER of the coded bits.
   public var bitErrorRate: Double
@@ -94,16 +161,27 @@ public struct AttackSweepRow: Codable, Sendable, Equatable {
 
 /// Runs attack settings on fresh copies of a marked model and reads the mark back after each.
 public enum AttackSweep {
-  /// The settings `lichen watermark attack` and `evaluate` sweep: noise 0.01-1 x std, pruning 10-90%,
-  /// quantization 8-2 bits, fine-tuning and overwriting for each of `fineTuneSteps`, key interception.
-  public static func standardSettings(fineTuneSteps: [Int]) -> [AttackSetting] {
-    [AttackSetting(.none, 0)]
+  /// The settings `lichen watermark attack` and `evaluate` sweep: noise 0.01-1 x std, pruning 10-90%
+  /// (per layer, then global), quantization 8-2 bits, fine-tuning and overwriting for each of
+  /// `fineTuneSteps`, key interception (randomize, flip, zero, then fine-tuning the key weights from
+  /// the marked and from randomized values for each of `keyFineTuneSteps` at `keyFineTuneLearningRate`).
+  public static func standardSettings(
+    fineTuneSteps: [Int], keyFineTuneSteps: [Int] = [], keyFineTuneLearningRate: Double? = nil
+  ) -> [AttackSetting] {
+    let fractions = [0.1, 0.3, 0.5, 0.7, 0.9]
+    return [AttackSetting(.none, 0)]
       + [0.01, 0.05, 0.1, 0.5, 1.0].map { AttackSetting(.gaussianNoise, $0) }
-      + [0.1, 0.3, 0.5, 0.7, 0.9].map { AttackSetting(.magnitudePruning, $0) }
+      + fractions.map { AttackSetting(.magnitudePruning, $0) }
       + [8, 6, 4, 3, 2].map { AttackSetting(.quantization, Double($0)) }
       + fineTuneSteps.map { AttackSetting(.fineTuning, Double($0)) }
       + fineTuneSteps.map { AttackSetting(.overwriting, Double($0)) }
       + [AttackSetting(.keyInterceptionRandomize, 1), AttackSetting(.keyInterceptionFlip, 1)]
+      + fractions.map { AttackSetting(.globalMagnitudePruning, $0) }
+      + [AttackSetting(.keyInterceptionZero, 1)]
+      + keyFineTuneSteps.map { AttackSetting(.keyInterceptionFineTune, Double($0), learningRate: keyFineTuneLearningRate) }
+      + keyFineTuneSteps.map {
+        AttackSetting(.keyInterceptionRandomizeFineTune, Double($0), learningRate: keyFineTuneLearningRate)
+      }
   }
 
   /// Each setting on a fresh subject from `load`; `onRow` sees every row as it is measured.
@@ -122,7 +200,9 @@ public enum AttackSweep {
       let accuracy = try subject.evaluate()
       let check = try Extractor.extract(from: subject.model, key: key, expected: expected)
       let row = AttackSweepRow(
-        attack: setting.family.title, family: setting.family, strength: setting.strength, accuracy: accuracy,
+        attack: setting.family.title, family: setting.family, strength: setting.strength,
+        learningRate: setting.family.isKeyFineTuning ? setting.learningRate ?? KeyWeightFineTuning.defaultLearningRate : nil,
+        accuracy: accuracy,
         bitErrorRate: check.bitErrorRate ?? 1, payloadBitErrorRate: check.payloadBitErrorRate ?? 1,
         falsePositiveProbability: check.falsePositiveProbability ?? 1, detected: check.detected ?? false,
         seconds: Date().timeIntervalSince(start))
@@ -149,10 +229,18 @@ public enum AttackSweep {
       }
       try fineTune(steps, frozen)
     }
+    func trainKeyWeights(_ steps: Int) throws {
+      guard let loss = subject.attackerLoss else {
+        throw WatermarkError("\(setting.family.title) needs a task that gives the attacker's loss")
+      }
+      let attack = try KeyWeightFineTuning(steps: steps, learningRate: setting.learningRate ?? KeyWeightFineTuning.defaultLearningRate)
+      try attack.apply(to: model, key: key, loss: loss)
+    }
     switch setting.family {
     case .none: return
     case .gaussianNoise: try Attack.gaussianNoise(relativeStd: s).apply(to: model, seed: seed)
     case .magnitudePruning: try Attack.magnitudePruning(fraction: s).apply(to: model, seed: seed)
+    case .globalMagnitudePruning: try Attack.globalMagnitudePruning(fraction: s).apply(to: model, seed: seed)
     case .quantization:
       guard s == s.rounded(), s >= 2, s <= 32 else { throw WatermarkError("quantization to \(s) bits: give 2...32 bits") }
       try Attack.quantization(bits: Int(s)).apply(to: model, seed: seed)
@@ -165,15 +253,22 @@ public enum AttackSweep {
       try train(try steps(), attackerKey)
     case .keyInterceptionRandomize: try Attack.keyInterceptionRandomize.apply(to: model, key: key, seed: seed)
     case .keyInterceptionFlip: try Attack.keyInterceptionFlip.apply(to: model, key: key, seed: seed)
+    case .keyInterceptionZero: try Attack.keyInterceptionZero.apply(to: model, key: key, seed: seed)
+    case .keyInterceptionFineTune: try trainKeyWeights(try steps())
+    case .keyInterceptionRandomizeFineTune:
+      let n = try steps()  // refuse a bad step count before touching the model
+      try Attack.keyInterceptionRandomize.apply(to: model, key: key, seed: seed)
+      try trainKeyWeights(n)
     }
   }
 
-  /// The rows as CSV (the first six columns are what `lichen watermark attack` always wrote).
+  /// The rows as CSV (the first six columns are what `lichen watermark attack` always wrote;
+  /// learning_rate is empty except for the key-interception fine-tuning rows).
   public static func csv(_ rows: [AttackSweepRow], label: String? = nil) -> String {
-    let header = "attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds"
+    let header = "attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate"
     let lines = rows.map { r in
       "\(csvField(r.attack)),\(r.strength),\(r.accuracy),\(r.bitErrorRate),\(r.falsePositiveProbability),\(r.detected),"
-        + "\(r.family.rawValue),\(r.payloadBitErrorRate),\(r.seconds)"
+        + "\(r.family.rawValue),\(r.payloadBitErrorRate),\(r.seconds),\(r.learningRate.map { "\($0)" } ?? "")"
     }
     guard let label else { return ([header] + lines).joined(separator: "\n") + "\n" }
     return (["method," + header] + lines.map { csvField(label) + "," + $0 }).joined(separator: "\n") + "\n"

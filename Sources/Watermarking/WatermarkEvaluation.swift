@@ -39,9 +39,12 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
   /// Extraction as `lichen watermark verify` does it: read the model file and key, then extract.
   public var extractionFromFile: TimingSummary
   public var rows: [AttackSweepRow]
+  /// What inserting the mark cost during training (passes and time per step), when the run folder
+  /// of the model kept it (`cost.json`, written by `lichen watermark embed`).
+  public var cost: TrainingCost?
 
   public init(label: String, modelFile: String, watermark: String?, key: WatermarkKey, extraction: TimingSummary,
-              extractionFromFile: TimingSummary, rows: [AttackSweepRow]) {
+              extractionFromFile: TimingSummary, rows: [AttackSweepRow], cost: TrainingCost? = nil) {
     self.label = label
     self.modelFile = modelFile
     self.watermark = watermark
@@ -51,6 +54,7 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
     self.extraction = extraction
     self.extractionFromFile = extractionFromFile
     self.rows = rows
+    self.cost = cost
   }
 
   /// Task accuracy of the unattacked model (the sweep's "none" row).

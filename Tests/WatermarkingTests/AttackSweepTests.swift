@@ -13,7 +13,8 @@ final class AttackSweepTests: XCTestCase {
     let x: Tensor
     let y: Tensor
 
-    /// A fresh marked copy; accuracy on the blobs; a few SGD steps as the attacker's fine-tuning.
+    /// A fresh marked copy; accuracy on the blobs; a few SGD steps as the attacker's fine-tuning;
+    /// the loss on the blobs as the attacker's loss.
     func load() throws -> AttackSubject {
       let model = try Fixture.makeModel()
       try model.load(stateDict: state)
@@ -29,7 +30,8 @@ final class AttackSweepTests: XCTestCase {
             try Loss.crossEntropy(model(x), y).backward()
             try optimizer.step()
           }
-        })
+        },
+        attackerLoss: { _ in try Loss.crossEntropy(model(x), y) })
     }
 
     static func makeModel() throws -> Sequential {
@@ -51,8 +53,8 @@ final class AttackSweepTests: XCTestCase {
 
   func testSweepRowsEvaluationFileAndComparison() throws {
     let f = try Fixture.make()
-    let settings = AttackSweep.standardSettings(fineTuneSteps: [2, 5])
-    XCTAssertEqual(settings.count, 1 + 5 + 5 + 5 + 2 + 2 + 2)
+    let settings = AttackSweep.standardSettings(fineTuneSteps: [2, 5], keyFineTuneSteps: [0, 3], keyFineTuneLearningRate: 0.05)
+    XCTAssertEqual(settings.count, 1 + 5 + 5 + 5 + 2 + 2 + 2 + 5 + 1 + 2 + 2)
     var seen = 0
     let rows = try AttackSweep.run(settings, load: f.load, key: f.key, expected: f.bits, seed: 1) { _ in seen += 1 }
     XCTAssertEqual(rows.count, settings.count)
@@ -63,12 +65,26 @@ final class AttackSweepTests: XCTestCase {
     XCTAssertEqual(rows.first { $0.family == .keyInterceptionFlip }?.bitErrorRate, 1)
     XCTAssertEqual(rows.first { $0.family == .quantization && $0.strength == 8 }?.bitErrorRate, 0)
     XCTAssertEqual(rows.filter { $0.family == .fineTuning }.count, 2)
+    XCTAssertEqual(rows.filter { $0.family == .globalMagnitudePruning }.map(\.strength), [0.1, 0.3, 0.5, 0.7, 0.9])
+    let zeroed = try XCTUnwrap(rows.first { $0.family == .keyInterceptionZero })
+    let ones = try f.key.code.encode(f.bits).filter { $0 }.count
+    XCTAssertEqual(zeroed.bitErrorRate, Double(ones) / Double(f.key.positions.count), accuracy: 1e-12,
+                   "a zeroed weight reads as bit 0: exactly the 1 bits are wrong")
+    let keyTuned = rows.filter { $0.family == .keyInterceptionFineTune }
+    XCTAssertEqual(keyTuned.map(\.strength), [0, 3])
+    XCTAssertEqual(keyTuned.first?.bitErrorRate, 0, "0 steps leave the mark")
+    XCTAssertTrue(keyTuned.allSatisfy { $0.learningRate == 0.05 })
+    XCTAssertEqual(rows.filter { $0.family == .keyInterceptionRandomizeFineTune }.count, 2)
+    XCTAssertEqual(rows.first { $0.family == .keyInterceptionRandomizeFineTune && $0.strength == 0 }?.bitErrorRate,
+                   rows.first { $0.family == .keyInterceptionRandomize }?.bitErrorRate,
+                   "0 steps after randomizing is the randomize attack (same seed)")
+    XCTAssertTrue(rows.filter { !$0.family.isKeyFineTuning }.allSatisfy { $0.learningRate == nil })
     XCTAssertTrue(rows.allSatisfy { $0.seconds >= 0 && $0.accuracy >= 0 && $0.accuracy <= 1 })
     // The sweep works on copies: the stored marked model is untouched.
     XCTAssertEqual(try Extractor.extract(fromStateDict: f.state, key: f.key, expected: f.bits).bitErrorRate, 0)
 
     let csv = AttackSweep.csv(rows)
-    XCTAssertTrue(csv.hasPrefix("attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds\n"))
+    XCTAssertTrue(csv.hasPrefix("attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate\n"))
     XCTAssertEqual(csv.split(separator: "\n").count, rows.count + 1)
 
     let timing = TimingSummary.measure(repetitions: 3) {}
@@ -79,7 +95,12 @@ final class AttackSweepTests: XCTestCase {
     XCTAssertEqual(evaluation.code, "bch:31:t2")
     XCTAssertEqual(evaluation.codedBits, 40 + 2 * 10)
     XCTAssertEqual(evaluation.cleanAccuracy, clean.accuracy)
-    XCTAssertEqual(evaluation.plottableFamilies, [.gaussianNoise, .magnitudePruning, .quantization, .fineTuning, .overwriting])
+    XCTAssertEqual(evaluation.plottableFamilies, [.gaussianNoise, .magnitudePruning, .quantization, .fineTuning, .overwriting,
+                                                  .globalMagnitudePruning, .keyInterceptionFineTune,
+                                                  .keyInterceptionRandomizeFineTune])
+    XCTAssertEqual(evaluation.curve(.keyInterceptionFineTune, .accuracy).map(\.x), [0, 3])
+    XCTAssertEqual(evaluation.curve(.keyInterceptionRandomizeFineTune, .accuracy).map(\.x), [0, 3],
+                   "randomize + 0 steps is not the clean model: no extra strength-0 point")
     let noise = evaluation.curve(.gaussianNoise, .bitErrorRate)
     XCTAssertEqual(noise.map(\.x), [0, 0.01, 0.05, 0.1, 0.5, 1.0], "the clean model is the strength-0 point")
     XCTAssertEqual(noise.first?.y, 0)
@@ -101,7 +122,8 @@ final class AttackSweepTests: XCTestCase {
     let table = WatermarkEvaluation.csv([evaluation, baseline]).split(separator: "\n")
     XCTAssertEqual(table.count, 1 + 2 * rows.count)
     XCTAssertTrue(table[0].hasPrefix("method,attack,"))
-    XCTAssertTrue(table.last?.hasPrefix("\"replicas, R=4\",key interception: flip,") ?? false, "\(table.last ?? "")")
+    XCTAssertTrue(table.last?.hasPrefix("\"replicas, R=4\",key interception: randomize + fine-tune (steps),") ?? false,
+                  "\(table.last ?? "")")
   }
 
   func testBadSettingsAndTasksThatCannotTrain() throws {
@@ -113,8 +135,39 @@ final class AttackSweepTests: XCTestCase {
     }
     XCTAssertThrowsError(try AttackSweep.apply(AttackSetting(.fineTuning, 2.5), to: try f.load(), key: f.key, expected: f.bits, seed: 0))
     XCTAssertThrowsError(try AttackSweep.apply(AttackSetting(.quantization, 1), to: try f.load(), key: f.key, expected: f.bits, seed: 0))
+    XCTAssertThrowsError(try AttackSweep.apply(AttackSetting(.globalMagnitudePruning, 1.5), to: try f.load(), key: f.key,
+                                               expected: f.bits, seed: 0)) {
+      XCTAssertTrue("\($0)".contains("outside 0...1"), "\($0)")
+    }
+    var mute = try f.load()
+    mute.attackerLoss = nil
+    XCTAssertThrowsError(try AttackSweep.apply(AttackSetting(.keyInterceptionFineTune, 2), to: mute, key: f.key,
+                                               expected: f.bits, seed: 0)) {
+      XCTAssertTrue("\($0)".contains("attacker's loss"), "\($0)")
+    }
+    XCTAssertThrowsError(try AttackSweep.apply(AttackSetting(.keyInterceptionFineTune, 2, learningRate: -1), to: try f.load(),
+                                               key: f.key, expected: f.bits, seed: 0)) {
+      XCTAssertTrue("\($0)".contains("learning rate"), "\($0)")
+    }
     XCTAssertThrowsError(try AttackSweep.run([AttackSetting(.none, 0)], load: f.load, key: f.key, expected: [true], seed: 0)) {
       XCTAssertTrue("\($0)".contains("key carries"), "\($0)")
     }
+  }
+
+  func testAttackSpecs() throws {
+    XCTAssertEqual(try AttackSetting(spec: "gaussian-noise:0.1"), AttackSetting(.gaussianNoise, 0.1))
+    XCTAssertEqual(try AttackSetting(spec: " quantization:4"), AttackSetting(.quantization, 4))
+    XCTAssertEqual(try AttackSetting(spec: "key-interception-flip"), AttackSetting(.keyInterceptionFlip, 1))
+    XCTAssertEqual(try AttackSetting(spec: "global-magnitude-pruning:0.5").description, "global-magnitude-pruning:0.5")
+    XCTAssertEqual(AttackSetting(.fineTuning, 100).description, "fine-tuning:100")
+    XCTAssertEqual(AttackSetting(.keyInterceptionZero, 1).description, "key-interception-zero")
+    for family in AttackFamily.allCases {
+      let setting = AttackSetting(family, family.takesNoStrength ? 1 : 3)
+      XCTAssertEqual(try AttackSetting(spec: setting.description), setting, "\(family)")
+    }
+    XCTAssertThrowsError(try AttackSetting(spec: "pruning:0.5")) { XCTAssertTrue("\($0)".contains("unknown attack"), "\($0)") }
+    XCTAssertThrowsError(try AttackSetting(spec: "fine-tuning")) { XCTAssertTrue("\($0)".contains("needs a strength"), "\($0)") }
+    XCTAssertThrowsError(try AttackSetting(spec: "quantization:four")) { XCTAssertTrue("\($0)".contains("not a number"), "\($0)") }
+    XCTAssertThrowsError(try AttackSetting(spec: "quantization:4:5"))
   }
 }

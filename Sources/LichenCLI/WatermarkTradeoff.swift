@@ -1,0 +1,223 @@
+import ArgumentParser
+import Compression
+import Foundation
+import Torch
+import Vision
+import Watermarking
+
+/// `lichen watermark tradeoff`: payload against imperceptibility, robustness
+/// and cost. Trains an unmarked reference, then for each method and payload
+/// size a model with the same budget and seed carrying a random payload
+/// (the `embed` machinery), attacks it with a few settings and records
+/// accuracy, BER and the measured training cost. Every finished run is
+/// written to tradeoff.json at once, so an interrupted sweep keeps what it
+/// measured and `--resume` continues with the rest (and any run's checkpoint).
+struct WatermarkTradeoff: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "tradeoff",
+    abstract: "Payload / imperceptibility / robustness / cost trade-off: one training per method and payload size beside an unmarked reference (JSON, CSV, SVG; resumable).")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var training: ClassifierTrainingOptions
+  @OptionGroup var insertion: WatermarkInsertionOptions
+  @Option(help: "Payload sizes in bits, comma-separated.") var payloads = "64,256,1024,4096"
+  @Option(help: "Insertion methods, comma-separated: watermas, substitution, replicas, laplacian.") var methods = "watermas"
+  @Option(help: "Seed of the random payloads (one payload per size, the same for every method).") var payloadSeed: UInt64 = 7
+  @Option(help: "Attacks measured on each marked model, comma-separated FAMILY:STRENGTH (families as in evaluate.json, e.g. gaussian-noise:0.1, magnitude-pruning:0.5, global-magnitude-pruning:0.5, quantization:4, fine-tuning:100, key-interception-flip, key-interception-fine-tune:100).")
+  var attacks = "gaussian-noise:0.1,magnitude-pruning:0.5,quantization:4,fine-tuning:100"
+  @Option(help: "Learning rate of key-interception fine-tuning attacks.") var keyFineTuneLr = KeyWeightFineTuning.defaultLearningRate
+  @Option(help: "Seed of the attacks' randomness and the attacker's batches.") var attackSeed: UInt64 = 0
+  @Option(help: "Repetitions of the extraction timing (median reported).") var timingRepetitions = 5
+
+  func validate() throws {
+    let sizes = try parseList(payloads, "--payloads")
+    guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else { throw ValidationError("--payloads needs positive bit counts") }
+    guard Set(sizes).count == sizes.count else { throw ValidationError("--payloads lists a size twice") }
+    let names = try methodList()
+    guard !names.isEmpty, Set(names).count == names.count else { throw ValidationError("--methods needs distinct methods") }
+    _ = try attackSettings()
+    guard keyFineTuneLr > 0, keyFineTuneLr.isFinite else { throw ValidationError("--key-fine-tune-lr must be positive") }
+    guard timingRepetitions >= 1 else { throw ValidationError("--timing-repetitions must be at least 1") }
+  }
+
+  func methodList() throws -> [WatermarkMethod] {
+    try methods.split(separator: ",").map { name in
+      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      guard let method = WatermarkMethod(rawValue: trimmed) else {
+        throw ValidationError("unknown method '\(trimmed)' in --methods: use \(WatermarkMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return method
+    }
+  }
+
+  func attackSettings() throws -> [AttackSetting] {
+    do {
+      return try attacks.split(separator: ",").map { try AttackSetting(spec: String($0)) }.filter { $0.family != .none }
+        .map { setting in
+          var s = setting
+          if s.family.isKeyFineTuning { s.learningRate = keyFineTuneLr }
+          return s
+        }
+    } catch let error as WatermarkError {
+      throw ValidationError("--attacks: \(error.message)")
+    }
+  }
+
+  /// Everything that defines the runs; a resumed sweep must match it (sizes and methods may grow).
+  func settings() throws -> [String: String] {
+    let t = training
+    var s: [String: String] = [
+      "data": t.data ?? "", "dataset": t.dataset.rawValue, "model": t.model.rawValue, "width": "\(t.width)",
+      "depths": t.depths ?? "", "epochs": "\(t.epochs)", "max-steps": t.maxSteps.map(String.init) ?? "",
+      "batch-size": "\(t.batchSize)", "optimizer": t.optimizer.rawValue, "lr": t.lr.map { "\($0)" } ?? "",
+      "momentum": "\(t.momentum)", "nesterov": "\(t.nesterov)", "weight-decay": t.weightDecay.map { "\($0)" } ?? "",
+      "schedule": t.schedule.rawValue, "step-size": "\(t.stepSize)", "milestones": t.milestones, "gamma": "\(t.gamma)",
+      "label-smoothing": "\(t.labelSmoothing)", "clip-norm": "\(t.clipNorm)", "augment": "\(t.augment)",
+      "limit": t.limit.map(String.init) ?? "", "eval-limit": t.evalLimit.map(String.init) ?? "", "seed": "\(t.seed)",
+      "payload-seed": "\(payloadSeed)", "attacks": try attackSettings().map(\.description).joined(separator: ","),
+      "key-fine-tune-lr": "\(keyFineTuneLr)", "attack-seed": "\(attackSeed)",
+    ]
+    s.merge(insertion.settings) { a, _ in a }
+    return s
+  }
+
+  func run() throws {
+    try global.apply()
+    let root = URL(fileURLWithPath: training.out)
+    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    let reportURL = root.appendingPathComponent("tradeoff.json")
+    let settings = try settings()
+    let attackList = try attackSettings()
+    var report: PayloadTradeoff
+    if FileManager.default.fileExists(atPath: reportURL.path) {
+      guard training.resume else {
+        throw ValidationError("\(training.out) already holds a trade-off sweep: pass --resume to continue it, or choose another --out")
+      }
+      report = try PayloadTradeoff.read(from: reportURL)
+      try report.checkResumable(settings: settings)
+      say("resuming \(reportURL.path): reference \(report.reference == nil ? "to train" : "done"), \(report.entries.count) runs done")
+    } else {
+      report = PayloadTradeoff(settings: settings, attacks: attackList)
+      try report.write(to: reportURL)  // from now on the folder is a sweep to resume
+    }
+    let interrupted = InterruptFlag.install()
+
+    if report.reference == nil {
+      guard let run = try train(PayloadTradeoff.referenceLabel, mark: nil) else { return stopped() }
+      guard let accuracy = run.accuracy else {
+        throw ValidationError("no test split to measure the reference's accuracy on; the trade-off needs one")
+      }
+      report.reference = PayloadTradeoff.Reference(accuracy: accuracy, cost: run.cost)
+      try save(report, to: root)
+    }
+    for method in try methodList() {
+      for bits in try parseList(payloads, "--payloads") where report.entry(method: method.rawValue, payloadBits: bits) == nil {
+        if interrupted.isSet { return stopped() }
+        let payload = try PayloadTradeoff.randomPayload(bits: bits, seed: payloadSeed)
+        guard let run = try train("\(method.rawValue)-\(bits)", mark: (method, payload)), let key = run.key else {
+          return stopped()
+        }
+        let task = try ClassifierAttackTask(modelFile: run.modelURL, data: training.data, evalLimit: training.evalLimit,
+                                            seed: attackSeed)
+        say("attacking \(method.rawValue) with \(bits) payload bits (\(key.positions.count) marked weights)")
+        let rows = try AttackSweep.run([AttackSetting(.none, 0)] + attackList, load: task.load, key: key, expected: payload,
+                                       seed: attackSeed, onRow: sayRow)
+        let subject = try task.load()
+        let extraction = try TimingSummary.measure(repetitions: timingRepetitions) {
+          _ = try Extractor.extract(from: subject.model, key: key, expected: payload)
+        }
+        report.record(PayloadTradeoff.Entry(method: method.rawValue, payloadBits: bits, codedBits: key.positions.count,
+                                            rows: rows, cost: run.cost, extraction: extraction))
+        try save(report, to: root)
+      }
+    }
+    summarize(report)
+  }
+
+  /// What one training run left: its model file, test accuracy, measured cost and key (marked runs).
+  struct Run {
+    var modelURL: URL
+    var accuracy: Double?
+    var cost: TrainingCost
+    var key: WatermarkKey?
+  }
+
+  /// Trains one run in `root/name` with the shared budget: unmarked when `mark` is nil. With --resume
+  /// the run's checkpoint, if any, is continued. nil when interrupted.
+  func train(_ name: String, mark: (method: WatermarkMethod, payload: [Bool])?) throws -> Run? {
+    var options = training
+    options.out = URL(fileURLWithPath: training.out).appendingPathComponent(name).path
+    let session = try options.makeSession()
+    let step: WatermarkInsertion
+    var key: WatermarkKey?
+    var metadata: [String: String] = [:]
+    if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
+      let k = try insertion.key(for: payload, method: method, session: session)
+      step = try WatermarkInsertion(method: method, options: insertion, key: k, trainer: session.trainer)
+      metadata = ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
+                  "watermark-method": method.rawValue]
+      key = k
+      say("\(name): method \(step.description), \(payload.count) payload bits in \(k.positions.count) weights")
+    } else {
+      // Refuse a payload the model cannot hold now rather than after the reference's training.
+      if let largest = try parseList(payloads, "--payloads").max() {
+        _ = try KeyGenerator.generate(for: session.trainer.model, payloadBits: largest, code: insertion.payloadCode(),
+                                      seed: insertion.keySeed, alpha: insertion.alpha)
+      }
+      step = WatermarkInsertion(unmarked: session.trainer)
+      say("\(name): reference without a mark")
+    }
+    let evaluation = try session.train(options: options, extraMetadata: metadata)
+    let cost = try step.recordCost(in: session)
+    say("\(name) cost: " + costSummary(cost))
+    guard session.trainer.step >= session.trainer.totalSteps else { return nil }
+    return Run(modelURL: session.runURL.appendingPathComponent("model.safetensors"), accuracy: evaluation?.accuracy,
+               cost: cost, key: key)
+  }
+
+  func stopped() {
+    say("stopped; what was measured is in \(training.out)/tradeoff.json, continue with --resume")
+  }
+
+  /// tradeoff.json, tradeoff.csv and the plots, rewritten after every run.
+  func save(_ report: PayloadTradeoff, to root: URL) throws {
+    try report.write(to: root.appendingPathComponent("tradeoff.json"))
+    try Data(report.csv().utf8).write(to: root.appendingPathComponent("tradeoff.csv"), options: .atomic)
+    let x = "payload bits (log2)"
+    var plots: [(String, PayloadTradeoff.Metric)] = [
+      ("tradeoff-accuracy", .accuracy), ("tradeoff-accuracy-drop", .accuracyDrop),
+      ("tradeoff-seconds-per-step", .secondsPerStep), ("tradeoff-backward-passes", .backwardPassesPerStep),
+    ]
+    for spec in report.attacks {
+      guard let setting = try? AttackSetting(spec: spec) else { continue }
+      let file = spec.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" }
+      plots.append(("tradeoff-ber-" + String(file), .bitErrorRate(setting)))
+      plots.append(("tradeoff-accuracy-" + String(file), .attackedAccuracy(setting)))
+    }
+    for (file, metric) in plots {
+      let series = report.curves(metric)
+      guard !series.isEmpty else { continue }
+      let plot = SVGPlot(title: metric.title, xLabel: x, yLabel: metric.title,
+                         series: series.map { .init(name: $0.label, points: $0.points) })
+      try plot.write(to: root.appendingPathComponent(file + ".svg"))
+    }
+  }
+
+  func summarize(_ report: PayloadTradeoff) {
+    if let r = report.reference {
+      say(String(format: "unmarked: accuracy %.2f%%; ", 100 * r.accuracy) + costSummary(r.cost))
+    }
+    for e in report.entries {
+      var line = String(format: "%@ %5d bits: accuracy %.2f%% (drop %+.2f points), clean BER %.4f", e.method,
+                        e.payloadBits, 100 * (e.accuracy ?? .nan), 100 * (report.accuracyDrop(e) ?? .nan),
+                        e.bitErrorRate ?? .nan)
+      for row in e.rows where row.family != .none {
+        line += String(format: "; %@ %g: BER %.3f", row.family.rawValue, row.strength, row.bitErrorRate)
+      }
+      line += String(format: "; %.2f backward passes/step, x%.2f time/step", e.cost.backwardPassesPerStep ?? .nan,
+                     report.slowdown(e) ?? .nan)
+      say(line)
+    }
+    say("wrote \(training.out)/tradeoff.json, tradeoff.csv and plots")
+  }
+}
