@@ -3,6 +3,12 @@ import Foundation
 
 /// Set when the user presses Ctrl-C (SIGINT) or the process gets SIGTERM, so
 /// long work can checkpoint and stop cleanly instead of dying mid-write.
+///
+/// One flag per process: the signal sources are created once (a second set
+/// of sources for the same signal silently takes delivery away from the
+/// first on Linux), and every caller of `install()` shares the flag, so a
+/// sweep that runs several trainings stops after the current step of the
+/// current one.
 final class InterruptFlag: @unchecked Sendable {
   private let lock = NSLock()
   private var flag = false
@@ -14,7 +20,7 @@ final class InterruptFlag: @unchecked Sendable {
     return flag
   }
 
-  static func install() -> InterruptFlag {
+  private static let shared: InterruptFlag = {
     let result = InterruptFlag()
     for sig in [SIGINT, SIGTERM] {
       signal(sig, SIG_IGN)
@@ -29,5 +35,8 @@ final class InterruptFlag: @unchecked Sendable {
       result.sources.append(source)
     }
     return result
-  }
+  }()
+
+  /// The process's flag (installed on first use).
+  static func install() -> InterruptFlag { shared }
 }
