@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integer-engine RD on Kodak: quantize every bundled hyperprior with each
 # scheme (calibrated on training photos, never on Kodak), code the images for
-# real, and evaluate the float models on the same images for the BD-rate.
+# real, and evaluate the float models on the same images for the BD-rate
+# (model files are named SCHEME-hyperprior-qN so each scheme is one RD series).
 # Usage: scripts/eval-integer.sh [IMAGES] [SCHEMES...]   (IMAGES: first K Kodak images, default 24)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +13,18 @@ calib=${LICHEN_TRAIN_DATA:-../shared/data/photos-train}
 threads=${LICHEN_THREADS:-1}
 out=docs/results/integer
 models=${LICHEN_INTEGER_MODELS:-runs/integer}
-mkdir -p "$out" "$models"
+mkdir -p "$out/layers" "$models"
 lichen=.build/release/lichen
 swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
   $lichen eval --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
   for s in "${schemes[@]}"; do
     $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --threads "$threads" \
-      --out "$models/hyperprior-$q-$s.safetensors" --report "$out/layers-$q-$s.json" | tail -1
-    $lichen eval --model "$models/hyperprior-$q-$s.safetensors" --data "$kodak" --limit "$limit" --threads "$threads" \
+      --out "$models/$s-hyperprior-$q.safetensors" --report "$out/layers/$q-$s.json" | tail -1
+    $lichen eval --model "$models/$s-hyperprior-$q.safetensors" --data "$kodak" --limit "$limit" --threads "$threads" \
       --json "$out/$s-$q.json" | tail -1
   done
 done
+# One series per scheme, BD-rate against the float models on the same images.
+$lichen rd-plot "$out" --anchor hyperprior --out "$out/rd-integer.svg" --table "$out/bd-vs-float.csv" \
+  --title "Integer engine vs float, Kodak (first $limit images)"
