@@ -22,24 +22,9 @@ public struct FakeQuantizedRDLoss: TrainingObjective {
     self.lambda = lambda
     stages = try HyperpriorStages(model)
     bits = try scheme.resolve(layers: stages.descriptors)
-    var plan: [String: (Double, Double, Double)] = [:]
-    for stage in stages.all {
-      let name = stage.descriptor.name
-      guard let b = bits[name] else { throw QuantizationError("no bits for \(name)") }
-      if stage.descriptor.name == stages.synthesis.last?.descriptor.name {
-        plan[name] = (1.0 / 255, 0, 255)
-        continue
-      }
-      let q = Double((1 << (b.activations - 1)) - 1)
-      let clip = try statistics.point(name).clip(method: method, bits: b.activations)
-      plan[name] = (clip / q, stage.reluAfter ? 0 : -q, q)
-    }
-    activations = plan
-    guard let zName = stages.hyperAnalysis.last?.descriptor.name, let zBits = bits[zName]?.activations else {
-      throw QuantizationError("model has no hyper-analysis")
-    }
-    let zHatMax = Double(try statistics.point("z_hat").maxAbs)
-    zFractionBits = Swift.max(0, Swift.min(14, zBits - 1 - Int(Foundation.log2(zHatMax + 1).rounded(.up))))
+    let plan = try ActivationPlan(stages: stages, bits: bits, statistics: statistics, method: method)
+    activations = plan.points.mapValues { ($0.scale, Double($0.range.lower), Double($0.range.upper)) }
+    zFractionBits = plan.zFractionBits
   }
 
   /// x + (q(x) - x).detach(): the value of q, the gradient of the identity.

@@ -45,6 +45,7 @@ public enum IntegerConverter {
   ) throws -> (model: IntegerHyperprior, layers: [QuantizedLayerReport]) {
     let stages = try HyperpriorStages(model)
     let bits = try scheme.resolve(layers: stages.descriptors)
+    let plan = try ActivationPlan(stages: stages, bits: bits, statistics: statistics, method: options.method)
     var reports: [QuantizedLayerReport] = []
     func qmax(_ b: Int) -> Double { Double((1 << (b - 1)) - 1) }
 
@@ -57,18 +58,10 @@ public enum IntegerConverter {
         let name = stage.descriptor.name
         guard let b = bits[name] else { throw QuantizationError("no bits for \(name)") }
         let last = pixelOutput && i == list.count - 1
-        var range: ActivationRange
-        let outScale: Double
-        if last {
-          clip = 1
-          outScale = 1.0 / 255
-          range = ActivationRange(lower: 0, upper: 255)
-        } else {
-          clip = try statistics.point(name).clip(method: options.method, bits: b.activations)
-          outScale = clip / qmax(b.activations)
-          range = .signed(bits: b.activations)
-          if stage.reluAfter { range = range.rectified }
-        }
+        let point = try plan.point(name)
+        clip = point.clip
+        let outScale = point.scale
+        let range = point.range
         let layer: IntegerLayer
         var accumulator = 64
         switch stage.layer {
@@ -110,8 +103,7 @@ public enum IntegerConverter {
     // h_a on |y| at y's scale.
     let (hyperAnalysis, zScale, _) = try transform(stages.hyperAnalysis, inputScale: yScale, inputBound: Int(qmax(yBits)))
     // z_hat in units of 2^-f, f as large as the z bits allow.
-    let zHatMax = Double(try statistics.point("z_hat").maxAbs)
-    let f = Swift.max(0, Swift.min(14, zBits - 1 - Int(Foundation.log2(zHatMax + 1).rounded(.up))))
+    let f = plan.zFractionBits
     let fine = Double(1 << f)
     let medians = try model.entropyBottleneck.medians().floats().map { Int64((Double($0) * fine).rounded()) }
     let (hyperSynthesis, scalesScale, _) = try transform(stages.hyperSynthesis, inputScale: 1 / fine,
