@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # How the bundled hyperprior models are trained (resumable: rerun to continue).
-# Base model at lambda 0.0130 (q4) trained longest on 128x128 crops; the other
-# lambdas are fine-tuned from the base's weights at BASE_STEPS (run folders
-# runs/qN-from-BASE_STEPS, in parallel with one thread each when
-# LICHEN_PARALLEL=1). Then each is exported as float16 into the registry.
+# Base model at lambda 0.0130 trained longest on 128x128 crops (lr 3e-4); then
+# every bundled lambda, q4's own included, is fine-tuned from the base's
+# weights at BASE_STEPS with lr 1e-4 (run folders runs/qN-from-BASE_STEPS,
+# in parallel with one thread each when LICHEN_PARALLEL=1). Then each is
+# exported as float16 into the registry.
 # Usage: scripts/train-bundled-models.sh BASE_STEPS FINETUNE_STEPS
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ start=(--init-from hyperprior-q4); [ -f "$runs/q4-base/checkpoint.safetensors" ]
 $lichen train "${common[@]}" --threads 2 --lambda 0.0130 --learning-rate 3e-4 --steps "$base_steps" \
   --out "$runs/q4-base" "${start[@]}"
 pids=()
-for pair in q2:0.0035 q3:0.0067 q5:0.0250; do
+for pair in q2:0.0035 q3:0.0067 q4:0.0130 q5:0.0250; do
   q=${pair%%:*}; lambda=${pair##*:}
   dir="$runs/$q-from-$base_steps"
   resume=(); [ -f "$dir/checkpoint.safetensors" ] && resume=(--resume)
@@ -35,6 +36,6 @@ done
 for pid in "${pids[@]}"; do wait "$pid"; done
 weights=Sources/Compression/Zoo/Weights
 for q in q2 q3 q4 q5; do
-  src="$runs/$q-from-$base_steps/model.safetensors"; [ "$q" = q4 ] && src="$runs/q4-base/model.safetensors"
+  src="$runs/$q-from-$base_steps/model.safetensors"
   $lichen export-model "$src" "$weights/hyperprior-$q.safetensors" --precision float16 --meta "quality=$q"
 done
