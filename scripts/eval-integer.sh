@@ -19,7 +19,7 @@ swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
   $lichen eval --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
   for s in "${schemes[@]}"; do
-    $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --threads "$threads" \
+    $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --calibration mse --threads "$threads" \
       --out "$models/$s-hyperprior-$q.safetensors" --report "$out/layers/$q-$s.json" | tail -1
     $lichen eval --model "$models/$s-hyperprior-$q.safetensors" --data "$kodak" --limit "$limit" --threads "$threads" \
       --json "$out/$s-$q.json" | tail -1

@@ -20,7 +20,8 @@ struct Quantize: ParsableCommand {
   @Option(help: "Quantization scheme (preset or SELECTOR:SPEC list).") var scheme: String = "hybrid"
   @Option(help: "Folder of PNG calibration images (use training images, not the evaluation set).") var calib: String
   @Option(help: "Number of calibration images (evenly spaced over the folder).") var calibCount: Int = 16
-  @Option(help: "Activation range method: max, mse, percentile:<p>.") var calibration: String = "mse"
+  @Option(help: "Activation range method: max (default; safest for 16-bit activations), mse, percentile:<p>.")
+  var calibration: String = "max"
   @Option(help: "GDN lookup table: index bits (segments per unit of mantissa = 2^bits).") var lutIndexBits: Int = 6
   @Option(help: "GDN lookup table: fraction bits of the entries.") var lutFractionBits: Int = 16
   @Option(name: .shortAndLong, help: "Output integer model (.safetensors).") var out: String

@@ -29,19 +29,19 @@ public enum ModelRegistry {
   public static let entries: [Entry] = [
     // Kodak RD measured by scripts/eval-bundled-models.sh (docs/results/hyperprior-q*.json).
     Entry(name: "hyperprior-q2", file: "hyperprior-q2.safetensors", lambda: 0.0035,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.367 bpp / 27.00 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.361 bpp / 28.33 dB"),
     Entry(name: "hyperprior-q3", file: "hyperprior-q3.safetensors", lambda: 0.0067,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.499 bpp / 27.96 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.503 bpp / 29.50 dB"),
     Entry(name: "hyperprior-q4", file: "hyperprior-q4.safetensors", lambda: 0.0130,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.648 bpp / 28.43 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.654 bpp / 30.31 dB"),
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.797 bpp / 28.85 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.771 bpp / 30.73 dB"),
   ]
 
   /// Integer-engine models (quantized from the float entry of the same quality).
   public static let integerEntries: [Entry] = [
     Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
-          summary: "hyperprior-q4 quantized (hybrid: 8-bit weights, 16-bit activations and GDN), integer engine",
+          summary: "hyperprior-q4 quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration), integer engine",
           isInteger: true),
   ]
 
