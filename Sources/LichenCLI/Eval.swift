@@ -53,7 +53,7 @@ struct Models: ParsableCommand {
         continue
       }
       let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-      let meta = (try? SafeTensors.read(from: url).metadata) ?? [:]
+      let meta = (try? SafeTensors.readMetadata(from: url)) ?? [:]
       let rd = meta["kodak"].map { "  Kodak \($0)" } ?? ""
       print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@", entry.name,
                    entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,

@@ -10,7 +10,7 @@ import Torch
 /// (`lichen.integer`). `lichen.format` is "integer-1" so float loaders refuse
 /// it with a clear message and vice versa.
 public struct IntegerModelFile: Sendable {
-  public static let format = "integer-1"
+  public static let format = "integer-\(IntegerEngine.formatVersion)"
 
   public var model: IntegerHyperprior
   /// The float model this was made from.
@@ -155,8 +155,8 @@ public struct IntegerModelFile: Sendable {
 
   /// True when the file at `url` is an integer model (reads only the header).
   public static func isIntegerModel(at url: URL) -> Bool {
-    guard url.pathExtension == "safetensors", let file = try? SafeTensors.read(from: url) else { return false }
-    return file.metadata["lichen.format"] == format
+    guard url.pathExtension == "safetensors", let metadata = try? SafeTensors.readMetadata(from: url) else { return false }
+    return metadata["lichen.format"] == format
   }
 
   public static func load(from url: URL) throws -> IntegerModelFile {

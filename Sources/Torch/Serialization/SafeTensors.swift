@@ -39,24 +39,46 @@ public enum SafeTensors {
     }
   }
 
-  public static func decode(_ data: Data) throws -> SafeTensorsFile {
-    try decode([UInt8](data))
+  /// Only the `__metadata__` map, reading just the header (not the tensor data).
+  public static func readMetadata(from url: URL) throws -> [String: String] {
+    try SerializationError.inFile(url) {
+      let handle = try FileHandle(forReadingFrom: url)
+      defer { try? handle.close() }
+      let prefix = [UInt8](try handle.read(upToCount: 8) ?? Data())
+      let length = try headerLength(prefix)
+      let header = [UInt8](try handle.read(upToCount: length) ?? Data())
+      try checkHeaderPresent(length, following: header.count)
+      var metadata: [String: String] = [:]
+      for entry in try parseHeader(try HeaderJSON.parse(header[...])).metadata { metadata[entry.key] = entry.value }
+      return metadata
+    }
   }
 
-  public static func decode(_ bytes: [UInt8]) throws -> SafeTensorsFile {
+  /// The header length from the first 8 bytes, within `maxHeaderSize`.
+  private static func headerLength(_ bytes: [UInt8]) throws -> Int {
     guard let length64 = loadLittleEndian(UInt64.self, from: bytes, at: 0) else {
       throw SerializationError(.truncated, "file is \(bytes.count) bytes, too short for the 8-byte safetensors header length")
     }
     guard length64 <= UInt64(maxHeaderSize) else {
       throw SerializationError(.headerTooLarge, "header length \(length64) exceeds the \(maxHeaderSize)-byte limit; not a safetensors file?")
     }
-    let headerLength = Int(length64)
-    guard headerLength <= bytes.count - 8 else {
+    return Int(length64)
+  }
+
+  private static func checkHeaderPresent(_ length: Int, following available: Int) throws {
+    guard length <= available else {
       throw SerializationError(
-        .truncated,
-        "header length is \(headerLength) bytes but only \(bytes.count - 8) follow the length field; the file is truncated"
-      )
+        .truncated, "header length is \(length) bytes but only \(available) follow the length field; the file is truncated")
     }
+  }
+
+  public static func decode(_ data: Data) throws -> SafeTensorsFile {
+    try decode([UInt8](data))
+  }
+
+  public static func decode(_ bytes: [UInt8]) throws -> SafeTensorsFile {
+    let headerLength = try headerLength(bytes)
+    try checkHeaderPresent(headerLength, following: bytes.count - 8)
     let dataStart = 8 + headerLength
     let header = try HeaderJSON.parse(bytes[8..<dataStart])
     let entries = try parseHeader(header)
