@@ -50,10 +50,16 @@ let package = Package(
     .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
+    // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
+    .target(
+      name: "Hardware", dependencies: ["Compression", "Quantization", "IntegerEngine", "Imaging"],
+      resources: [.copy("Resources")]
+    ),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
         "Torch", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
+        "Hardware",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -72,6 +78,7 @@ let package = Package(
     .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),

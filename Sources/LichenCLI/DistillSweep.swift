@@ -106,9 +106,11 @@ struct DistillSweep: ParsableCommand {
           let modelURL = folder.appendingPathComponent("model.safetensors")
           if !FileManager.default.fileExists(atPath: modelURL.path) {
             let student = try StudentFactory.student(for: teacher, n: n, seed: training.seed)
+            // The control starts from the same weights as the student (scratch or the
+            // teacher's selected channels): the distillation loss is the only difference.
+            let selection = initialization == .select ? try ChannelSelection.initialize(student, from: teacherModel) : nil
             var objective: (any TrainingObjective)? = nil
             if variant == "distilled" {
-              let selection = initialization == .select ? try ChannelSelection.initialize(student, from: teacherModel) : nil
               objective = try DistillationObjective(teacher: teacherModel, studentN: n, weights: .standard, lambda: lambda,
                                                     zChannels: selection?.zChannels)
             }
