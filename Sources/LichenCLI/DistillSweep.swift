@@ -104,7 +104,13 @@ struct DistillSweep: ParsableCommand {
         for variant in skipControl ? ["distilled"] : ["distilled", "control"] {
           let folder = root.appendingPathComponent("\(tag)-N\(n)-\(variant)")
           let modelURL = folder.appendingPathComponent("model.safetensors")
-          if !FileManager.default.fileExists(atPath: modelURL.path) {
+          // A finished run trained for fewer steps than --steps is continued from its
+          // checkpoint (and re-evaluated): a sweep can be lengthened without starting over.
+          let trainedSteps = (try? SafeTensors.readMetadata(from: modelURL))?["steps"].flatMap(Int.init)
+          if trainedSteps.map({ $0 < training.steps }) ?? true {
+            if trainedSteps != nil {
+              try? FileManager.default.removeItem(at: folder.appendingPathComponent("eval.json"))
+            }
             let student = try StudentFactory.student(for: teacher, n: n, seed: training.seed)
             // The control starts from the same weights as the student (scratch or the
             // teacher's selected channels): the distillation loss is the only difference.
