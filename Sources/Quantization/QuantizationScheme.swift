@@ -109,6 +109,12 @@ public struct LayerDescriptor: Equatable, Sendable {
   public var transform: String
   public var kind: Kind
 
+  public init(name: String, transform: String, kind: Kind) {
+    self.name = name
+    self.transform = transform
+    self.kind = kind
+  }
+
   public func matches(_ selector: String) -> Bool {
     switch selector {
     case "*": return true

@@ -1,0 +1,137 @@
+import Foundation
+
+/// FPGA boards the planner targets: resource counts and a default clock,
+/// from the bundled catalog (`Resources/boards.json`, with data-sheet
+/// sources) or a user file in the same format. Every field is required and
+/// every resource but URAM must be positive; errors name the board and field.
+public struct Board: Codable, Sendable, Equatable {
+  /// The DSP slice family: it decides how many multipliers a product needs.
+  public enum DSPKind: String, Codable, Sendable, CaseIterable {
+    case dsp48e2 = "DSP48E2"
+    case dsp48e1 = "DSP48E1"
+  }
+
+  public var name: String
+  public var description: String
+  public var part: String
+  public var dspKind: DSPKind
+  public var dsp: Int
+  public var bram36: Int
+  public var uram: Int
+  public var lut: Int
+  public var ff: Int
+  public var clockMHz: Double
+  public var source: String
+
+  public init(name: String, description: String, part: String, dspKind: DSPKind, dsp: Int, bram36: Int, uram: Int,
+              lut: Int, ff: Int, clockMHz: Double, source: String) {
+    self.name = name
+    self.description = description
+    self.part = part
+    self.dspKind = dspKind
+    self.dsp = dsp
+    self.bram36 = bram36
+    self.uram = uram
+    self.lut = lut
+    self.ff = ff
+    self.clockMHz = clockMHz
+    self.source = source
+  }
+
+  /// The board's resources as a vector (the planner's budget before any utilization cap).
+  public var resources: ResourceVector { ResourceVector(dsp: dsp, bram36: bram36, uram: uram, lut: lut, ff: ff) }
+}
+
+/// The bundled board catalog plus optional user files.
+public enum BoardCatalog {
+  public static let format = "lichen-boards-1"
+
+  /// The catalog shipped with Lichen.
+  public static func bundled() throws -> [Board] {
+    guard let url = Bundle.module.url(forResource: "boards", withExtension: "json", subdirectory: "Resources")
+      ?? Bundle.module.url(forResource: "boards", withExtension: "json")
+    else { throw HardwareError("the bundled board catalog (Resources/boards.json) is missing from this build") }
+    return try load(file: url)
+  }
+
+  /// Boards from a file in the catalog format.
+  public static func load(file url: URL) throws -> [Board] {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw HardwareError("cannot read board file \(url.path): \(error.localizedDescription)")
+    }
+    return try parse(data, origin: url.lastPathComponent)
+  }
+
+  /// The bundled boards, with those of `userFile` added (a user board replaces a bundled one of the same name).
+  public static func catalog(userFile: URL? = nil) throws -> [Board] {
+    var boards = try bundled()
+    if let userFile {
+      for board in try load(file: userFile) {
+        if let i = boards.firstIndex(where: { $0.name == board.name }) { boards[i] = board } else { boards.append(board) }
+      }
+    }
+    return boards
+  }
+
+  /// The board called `name` (case-insensitive) in `boards`.
+  public static func board(named name: String, in boards: [Board]) throws -> Board {
+    guard let board = boards.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+      throw HardwareError("no board named '\(name)' (known: \(boards.map(\.name).joined(separator: ", ")); add one with --boards FILE)")
+    }
+    return board
+  }
+
+  /// Parses and validates a catalog document.
+  public static func parse(_ data: Data, origin: String) throws -> [Board] {
+    guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+      throw HardwareError("\(origin): not a JSON object")
+    }
+    guard root["format"] as? String == format else {
+      throw HardwareError("\(origin): format must be \"\(format)\", got \(root["format"].map { "\($0)" } ?? "none")")
+    }
+    guard let list = root["boards"] as? [Any] else { throw HardwareError("\(origin): missing the \"boards\" array") }
+    var boards: [Board] = []
+    for (index, item) in list.enumerated() {
+      guard let object = item as? [String: Any] else { throw HardwareError("\(origin): board \(index + 1) is not an object") }
+      let label = (object["name"] as? String).map { "board '\($0)'" } ?? "board \(index + 1)"
+      func string(_ key: String) throws -> String {
+        guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
+        guard let text = value as? String, !text.isEmpty else {
+          throw HardwareError("\(origin): \(label) field '\(key)' must be a non-empty string")
+        }
+        return text
+      }
+      func number(_ key: String, allowZero: Bool = false) throws -> Double {
+        guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
+        guard let n = value as? NSNumber, !(value is Bool), n.doubleValue.isFinite else {
+          throw HardwareError("\(origin): \(label) field '\(key)' must be a number")
+        }
+        let v = n.doubleValue
+        guard allowZero ? v >= 0 : v > 0 else {
+          throw HardwareError("\(origin): \(label) field '\(key)' must be \(allowZero ? "non-negative" : "positive"), got \(v)")
+        }
+        return v
+      }
+      func count(_ key: String, allowZero: Bool = false) throws -> Int {
+        let v = try number(key, allowZero: allowZero)
+        guard v == v.rounded(), v < 1e12 else { throw HardwareError("\(origin): \(label) field '\(key)' must be a whole number, got \(v)") }
+        return Int(v)
+      }
+      let kindText = try string("dspKind")
+      guard let kind = Board.DSPKind(rawValue: kindText) else {
+        throw HardwareError("\(origin): \(label) field 'dspKind' must be DSP48E2 or DSP48E1, got '\(kindText)'")
+      }
+      let board = Board(
+        name: try string("name"), description: try string("description"), part: try string("part"), dspKind: kind,
+        dsp: try count("dsp"), bram36: try count("bram36"), uram: try count("uram", allowZero: true),
+        lut: try count("lut"), ff: try count("ff"), clockMHz: try number("clockMHz"), source: try string("source"))
+      guard !boards.contains(where: { $0.name == board.name }) else {
+        throw HardwareError("\(origin): board '\(board.name)' is listed twice")
+      }
+      boards.append(board)
+    }
+    guard !boards.isEmpty else { throw HardwareError("\(origin): no boards") }
+    return boards
+  }
+}

@@ -1,0 +1,259 @@
+/// The documented cost model (docs/fpga.md): cycles per frame of a stage at a
+/// parallelism, and the DSP/BRAM/URAM/LUT/FF it needs.
+///
+/// A stage's parallelism is (pi, po, pk): input-channel, output-channel and
+/// kernel-column unrolls (divisors of Cin, Cout and k); lanes = pi*po*pk
+/// multipliers. Every resource is a nondecreasing function of `lanes` alone
+/// plus fixed per-stage terms, so for a cycle target the parallelism with the
+/// fewest lanes meeting it needs no more of any resource than any other: this
+/// is what makes the planner exact. Terms that would depend on pi, po or pk
+/// separately are bounded by functions of lanes (documented where they are).
+public struct Parallelism: Codable, Sendable, Hashable, CustomStringConvertible {
+  public var pi: Int
+  public var po: Int
+  public var pk: Int
+
+  public init(pi: Int, po: Int, pk: Int) {
+    self.pi = pi
+    self.po = po
+    self.pk = pk
+  }
+
+  public var lanes: Int { pi * po * pk }
+  public var description: String { "\(pi)x\(po)x\(pk)" }
+}
+
+/// Where the weights live on chip (one policy for the whole design).
+public enum WeightMemory: String, Codable, Sendable, CaseIterable {
+  case bram
+  /// UltraRAM (boards that have it); line buffers and FIFOs stay in BRAM.
+  case uram
+}
+
+/// The resources of one stage and where they go.
+public struct StageCost: Codable, Sendable, Equatable {
+  public var resources: ResourceVector
+  /// DSP slices per multiplier lane (0.5: two 8-bit products per DSP48E2).
+  public var dspPerLane: Double
+  /// Weights and per-channel constants, bits.
+  public var weightMemoryBits: Int
+  /// BRAM36 (or URAM) blocks holding them: enough for capacity and for `lanes` weights per cycle.
+  public var weightBlocks: Int
+  public var lineBufferBits: Int
+  public var lineBufferBlocks: Int
+  public var fifoBits: Int
+  public var fifoBlocks: Int
+  /// Requantizers (convolutions), normalizers (GDN) or index units (scale index) the output rate needs.
+  public var outputUnits: Int
+  /// GDN squarers (x_j^2 once per input element).
+  public var squarers: Int
+}
+
+public struct CostModel: Sendable {
+  /// Bits of one BRAM36.
+  public static let bram36Bits = 36 * 1024
+  /// Bits one BRAM36 delivers per cycle (512 x 72 simple dual port: one 72-bit read while the other port writes).
+  public static let bram36ReadBits = 72
+  /// Bits of one URAM288 (4096 x 72).
+  public static let uramBits = 288 * 1024
+  public static let uramReadBits = 72
+  /// Bias (32), multiplier (31) and shift (6) of one output channel.
+  public static let perChannelConstantBits = 69
+
+  public var board: Board
+  public var unitCosts: UnitCosts
+  /// Depth of each stage's output FIFO in output rows.
+  public var fifoRows: Double
+  public var weightMemory: WeightMemory
+
+  public init(board: Board, unitCosts: UnitCosts, fifoRows: Double = 1, weightMemory: WeightMemory = .bram) {
+    self.board = board
+    self.unitCosts = unitCosts
+    self.fifoRows = fifoRows
+    self.weightMemory = weightMemory
+  }
+
+  // MARK: parallelism and cycles
+
+  static func divisors(_ n: Int) -> [Int] { n <= 0 ? [1] : (1...n).filter { n % $0 == 0 } }
+
+  /// Every parallelism the stage can take.
+  public func parallelisms(of stage: HardwareStage) -> [Parallelism] {
+    switch stage.kind {
+    case .scaleIndex:
+      return Self.divisors(stage.outChannels).map { Parallelism(pi: 1, po: $0, pk: 1) }
+    case .gdn, .igdn:
+      return Self.divisors(stage.inChannels).flatMap { pi in Self.divisors(stage.outChannels).map { Parallelism(pi: pi, po: $0, pk: 1) } }
+    case .convolution, .transposed:
+      var result: [Parallelism] = []
+      for pi in Self.divisors(stage.inChannels) {
+        for po in Self.divisors(stage.outChannels) {
+          for pk in Self.divisors(stage.kernel) { result.append(Parallelism(pi: pi, po: po, pk: pk)) }
+        }
+      }
+      return result
+    }
+  }
+
+  /// Cycles per frame of `stage` at parallelism `p`.
+  public static func cycles(_ stage: HardwareStage, _ p: Parallelism) -> Int {
+    let k = stage.kernel
+    let columns = (k + p.pk - 1) / p.pk
+    let cin = stage.inChannels / p.pi, cout = stage.outChannels / p.po
+    switch stage.kind {
+    case .convolution:
+      return stage.outputHeight * stage.outputWidth * columns * k * cin * cout
+    case .transposed:
+      // Every input pixel meets the whole k x k kernel (its taps spread over the stride^2 output phases).
+      return stage.inputHeight * stage.inputWidth * k * columns * cin * cout
+    case .gdn, .igdn:
+      return stage.outputHeight * stage.outputWidth * cin * cout
+    case .scaleIndex:
+      return stage.outputHeight * stage.outputWidth * cout
+    }
+  }
+
+  // MARK: DSPs per product
+
+  /// Half-DSPs per product of signed operands of `a` and `b` bits on `kind`:
+  /// 1 (both <= 8 bits on a DSP48E2 sharing one operand: two products per slice),
+  /// 2 (fits the 18 x 27 (E2) or 18 x 25 (E1) multiplier), 4 (the wider operand split in two),
+  /// 8 (both split).
+  public static func dspHalvesPerProduct(_ a: Int, _ b: Int, kind: Board.DSPKind, packable: Bool) -> Int {
+    let small = Swift.min(a, b), large = Swift.max(a, b)
+    let wide = kind == .dsp48e2 ? 27 : 25
+    if packable && kind == .dsp48e2 && large <= 8 { return 1 }
+    if small <= 18 && large <= wide { return 2 }
+    if small <= 18 && large <= 2 * wide - 1 { return 4 }
+    return 8
+  }
+
+  /// Operand widths of a lane's product as the DSP sees them (signed).
+  static func laneOperands(_ stage: HardwareStage) -> (Int, Int) {
+    switch stage.kind {
+    case .convolution, .transposed:
+      return (stage.inputBits, stage.weightBits)
+    case .gdn, .igdn:
+      // gamma is unsigned (+1 bit signed); the pool sums gamma * x^2 (2a-2 bits + sign) or gamma * |x|.
+      let pooled = stage.simplifiedGDN ? stage.inputBits : 2 * stage.inputBits - 1
+      return (stage.weightBits + 1, pooled)
+    case .scaleIndex:
+      return (0, 0)
+    }
+  }
+
+  public func dspPerLane(_ stage: HardwareStage) -> Double {
+    guard stage.kind != .scaleIndex else { return 0 }
+    let (a, b) = Self.laneOperands(stage)
+    return Double(Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: !stage.isGDN)) / 2
+  }
+
+  // MARK: resources
+
+  static func ceilDiv(_ a: Int, _ b: Int) -> Int { b <= 0 ? 0 : (a + b - 1) / b }
+
+  /// The resources of `stage` with `lanes` multiplier lanes.
+  public func cost(_ stage: HardwareStage, lanes: Int) -> StageCost {
+    let u = unitCosts
+    let k = stage.kernel
+    var dsp = 0.0, lut = u.stageControl.lut, ff = u.stageControl.ff, bram = 0.0
+    var units = 0, squarers = 0
+    switch stage.kind {
+    case .convolution, .transposed:
+      let (a, b) = Self.laneOperands(stage)
+      dsp += Double(Self.ceilDiv(lanes * Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: true), 2))
+      let lane = u.lane(activationBits: stage.inputBits, weightBits: stage.weightBits)
+      lut += Double(lanes) * lane.lut
+      ff += Double(lanes) * lane.ff
+      // Outputs per cycle = (outH*outW*Cout) / cycles = lanes * outPixels / (k^2 * Cin * workPixels).
+      let workPixels = stage.kind == .convolution ? stage.outputHeight * stage.outputWidth : stage.inputHeight * stage.inputWidth
+      units = Self.ceilDiv(lanes * stage.outputHeight * stage.outputWidth, k * k * stage.inChannels * workPixels)
+      dsp += Double(units) * u.requantizer.dsp
+      lut += Double(units) * u.requantizer.lut
+      ff += Double(units) * u.requantizer.ff
+      bram += Double(units) * u.requantizer.bram36
+    case .gdn, .igdn:
+      let (a, b) = Self.laneOperands(stage)
+      dsp += Double(Self.ceilDiv(lanes * Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: false), 2))
+      let lane = u.lane(activationBits: stage.inputBits, weightBits: stage.weightBits)
+      lut += Double(lanes) * lane.lut
+      ff += Double(lanes) * lane.ff
+      // A pixel takes (C/pi)*(C/po) cycles and yields C outputs: lanes / C outputs (and input squares) per cycle.
+      units = Self.ceilDiv(lanes, stage.outChannels)
+      dsp += Double(units) * u.gdnNormalizer.dsp
+      lut += Double(units) * u.gdnNormalizer.lut
+      ff += Double(units) * u.gdnNormalizer.ff
+      bram += Double(units) * u.gdnNormalizer.bram36
+      if !stage.simplifiedGDN {
+        squarers = Self.ceilDiv(lanes, stage.inChannels)
+        dsp += Double(squarers * Self.dspHalvesPerProduct(stage.inputBits, stage.inputBits, kind: board.dspKind, packable: false)) / 2
+      }
+      // Double-buffered pixel vector (x and its squares) in registers.
+      ff += Double(stage.inChannels * (2 * stage.inputBits + (stage.simplifiedGDN ? 0 : 2 * stage.inputBits)))
+    case .scaleIndex:
+      units = lanes
+      lut += Double(lanes) * u.scaleIndexUnit.lut
+      ff += Double(lanes) * u.scaleIndexUnit.ff
+      dsp += Double(lanes) * u.scaleIndexUnit.dsp
+    }
+    // Weights (and per-channel constants) on chip, read `lanes` weights per cycle.
+    var weightBits = 0, readBits = 0
+    switch stage.kind {
+    case .convolution, .transposed:
+      weightBits = stage.weightCount * stage.weightBits + stage.outChannels * Self.perChannelConstantBits
+      readBits = lanes * stage.weightBits
+    case .gdn, .igdn:
+      weightBits = stage.weightCount * stage.weightBits + stage.outChannels * (32 + 37)
+      readBits = lanes * stage.weightBits
+    case .scaleIndex:
+      weightBits = 0  // thresholds sit in each unit's LUT ROM
+    }
+    let (capacity, port) = weightMemory == .uram ? (Self.uramBits, Self.uramReadBits) : (Self.bram36Bits, Self.bram36ReadBits)
+    let weightBlocks = weightBits == 0 ? 0 : Swift.max(Self.ceilDiv(weightBits, capacity), Self.ceilDiv(readBits, port))
+    // Line buffers: rows of input kept for the k x k window.
+    var lineBits = 0, lineRead = 0
+    switch stage.kind {
+    case .convolution where k > 1:
+      lineBits = (k - 1) * stage.inputWidth * stage.inChannels * stage.inputBits
+    case .transposed:
+      // Phase decomposition: an output row pair needs ceil(k/stride) input rows; all but the current one are buffered.
+      lineBits = Swift.max(0, (k + stage.stride - 1) / stage.stride - 1) * stage.inputWidth * stage.inChannels * stage.inputBits
+    default: break
+    }
+    if lineBits > 0 {
+      // pi * pk input values per cycle; pi * pk <= min(lanes, Cin * k) bounds it by a function of lanes.
+      lineRead = Swift.min(lanes, stage.inChannels * k) * stage.inputBits
+    }
+    let lineBlocks = lineBits == 0 ? 0 : Swift.max(Self.ceilDiv(lineBits, Self.bram36Bits), Self.ceilDiv(lineRead, Self.bram36ReadBits))
+    let fifoBits = Int((fifoRows * Double(stage.outputWidth)).rounded(.up)) * stage.outChannels * stage.outputBits
+    let fifoBlocks = Self.ceilDiv(fifoBits, Self.bram36Bits)
+    var resources = ResourceVector(
+      dsp: Int(dsp.rounded(.up)), bram36: Int(bram.rounded(.up)) + lineBlocks + fifoBlocks, uram: 0,
+      lut: Int(lut.rounded(.up)), ff: Int(ff.rounded(.up)))
+    if weightMemory == .uram { resources.uram += weightBlocks } else { resources.bram36 += weightBlocks }
+    return StageCost(
+      resources: resources, dspPerLane: dspPerLane(stage), weightMemoryBits: weightBits, weightBlocks: weightBlocks,
+      lineBufferBits: lineBits, lineBufferBlocks: lineBlocks, fifoBits: fifoBits, fifoBlocks: fifoBlocks,
+      outputUnits: units, squarers: squarers)
+  }
+
+  // MARK: latency
+
+  /// Input rows a stage must have before it can emit its first output row (or row pair, transposed).
+  public static func rowsBeforeFirstOutput(_ stage: HardwareStage) -> Int {
+    switch stage.kind {
+    case .convolution: return Swift.max(1, stage.kernel - stage.padding)
+    case .transposed: return Swift.max(1, (stage.kernel - 1 - stage.padding) / stage.stride + 1)
+    case .gdn, .igdn, .scaleIndex: return 1
+    }
+  }
+
+  /// Estimated fill of one stage in a pipeline whose frame takes `frameCycles`: waiting for the
+  /// rows of input it needs (arriving at the frame rate), then computing its first output row.
+  public static func fillCycles(_ stage: HardwareStage, stageCycles: Int, frameCycles: Int) -> Int {
+    let rowsIn = stage.inputHeight
+    let wait = rowsBeforeFirstOutput(stage) * ceilDiv(frameCycles, rowsIn)
+    let rowSteps = stage.kind == .transposed ? stage.inputHeight : stage.outputHeight
+    return wait + ceilDiv(stageCycles, rowSteps)
+  }
+}

@@ -1,0 +1,182 @@
+/// The exact pipeline planner: minimise the slowest stage's cycles per frame
+/// under every resource budget.
+///
+/// For a cycle target T each stage takes the parallelism with the fewest
+/// lanes whose cycles are <= T. Every resource is nondecreasing in lanes
+/// (CostModel), so that choice needs no more of any resource than any other
+/// choice meeting T: T is feasible iff this assignment fits, feasibility is
+/// monotone in T, and a binary search over the finite set of achievable
+/// per-stage cycle counts finds the optimal T exactly.
+public struct PlannerOptions: Sendable, Equatable {
+  /// Overrides the board's default clock.
+  public var clockMHz: Double?
+  /// Fraction of each resource the design may use (e.g. 0.9 leaves room for routing).
+  public var maxUtilization: Double
+  /// Output FIFO depth per stage, in output rows.
+  public var fifoRows: Double
+  /// Where weights go; nil tries BRAM and (on boards with URAM) URAM and keeps the faster plan.
+  public var weightMemory: WeightMemory?
+
+  public init(clockMHz: Double? = nil, maxUtilization: Double = 1, fifoRows: Double = 1, weightMemory: WeightMemory? = nil) {
+    self.clockMHz = clockMHz
+    self.maxUtilization = maxUtilization
+    self.fifoRows = fifoRows
+    self.weightMemory = weightMemory
+  }
+}
+
+public enum Planner {
+  /// One stage's Pareto front: lanes ascending, cycles strictly decreasing.
+  struct Frontier {
+    var entries: [(lanes: Int, cycles: Int, parallelism: Parallelism)]
+
+    init(_ stage: HardwareStage, model: CostModel) {
+      let all = model.parallelisms(of: stage).map { (lanes: $0.lanes, cycles: CostModel.cycles(stage, $0), parallelism: $0) }
+        .sorted { ($0.lanes, $0.cycles, $0.parallelism.pi, $0.parallelism.pk) < ($1.lanes, $1.cycles, $1.parallelism.pi, $1.parallelism.pk) }
+      var front: [(lanes: Int, cycles: Int, parallelism: Parallelism)] = []
+      for e in all where front.last.map({ e.cycles < $0.cycles }) ?? true {
+        front.append(e)
+      }
+      entries = front
+    }
+
+    /// The fewest-lane entry meeting `target`, or nil.
+    func cheapest(meeting target: Int) -> (lanes: Int, cycles: Int, parallelism: Parallelism)? {
+      var low = 0, high = entries.count
+      while low < high {
+        let mid = (low + high) / 2
+        if entries[mid].cycles <= target { high = mid } else { low = mid + 1 }
+      }
+      return low < entries.count ? entries[low] : nil
+    }
+  }
+
+  /// The optimal parallelism per stage under `budget`, or nil when even one lane per stage does not fit.
+  static func solve(_ stages: [HardwareStage], model: CostModel, budget: ResourceVector) -> [Parallelism]? {
+    let fronts = stages.map { Frontier($0, model: model) }
+    func assignment(_ target: Int) -> [Parallelism]? {
+      var total = ResourceVector.zero
+      var result: [Parallelism] = []
+      for (stage, front) in zip(stages, fronts) {
+        guard let e = front.cheapest(meeting: target) else { return nil }
+        total += model.cost(stage, lanes: e.lanes).resources
+        result.append(e.parallelism)
+      }
+      return total.fits(in: budget) ? result : nil
+    }
+    // The optimum is the largest stage's cycles, one of the achievable counts.
+    let floor = fronts.map { $0.entries.last?.cycles ?? 0 }.max() ?? 0
+    let candidates = Array(Set(fronts.flatMap { $0.entries.map(\.cycles) }.filter { $0 >= floor })).sorted()
+    guard let slowest = candidates.last, assignment(slowest) != nil else { return nil }
+    var low = 0, high = candidates.count - 1
+    while low < high {
+      let mid = (low + high) / 2
+      if assignment(candidates[mid]) != nil { high = mid } else { low = mid + 1 }
+    }
+    return assignment(candidates[low])
+  }
+
+  /// Plans `graph` on `board`.
+  public static func plan(_ graph: LayerGraph, board: Board, unitCosts: UnitCosts, options: PlannerOptions = .init()) throws -> Plan {
+    guard options.maxUtilization > 0, options.maxUtilization <= 1 else {
+      throw HardwareError("--max-utilization must be in (0, 1], got \(options.maxUtilization)")
+    }
+    guard options.fifoRows >= 0, options.fifoRows.isFinite else { throw HardwareError("FIFO depth must be >= 0 rows") }
+    let clock = options.clockMHz ?? board.clockMHz
+    guard clock > 0, clock.isFinite else { throw HardwareError("clock must be positive, got \(clock) MHz") }
+    if options.weightMemory == .uram && board.uram == 0 {
+      throw HardwareError("\(board.name) has no URAM; weights can only go to BRAM")
+    }
+    let policies = options.weightMemory.map { [$0] } ?? (board.uram > 0 ? [.bram, .uram] : [.bram])
+    let budget = board.resources.capped(at: options.maxUtilization)
+    var best: (Plan, Int)? = nil
+    var failures: [String] = []
+    for policy in policies {
+      let model = CostModel(board: board, unitCosts: unitCosts, fifoRows: options.fifoRows, weightMemory: policy)
+      guard let assignment = solve(graph.stages, model: model, budget: budget) else {
+        failures.append(shortfall(graph, model: model, budget: budget, cap: options.maxUtilization))
+        continue
+      }
+      let plan = makePlan(graph, model: model, assignment: assignment, clock: clock, options: options, budget: budget)
+      if best.map({ plan.cyclesPerFrame < $0.1 }) ?? true { best = (plan, plan.cyclesPerFrame) }
+    }
+    guard let (plan, _) = best else {
+      throw HardwareError(
+        "\(graph.model) (\(graph.part.rawValue), \(graph.padded)) does not fit \(board.name) even at minimum parallelism "
+          + "(one multiplier lane per stage): " + failures.joined(separator: "; with weights in URAM: ")
+          + ". Try a smaller N (lichen fpga dimension), a lower resolution, or a bigger board.")
+    }
+    return plan
+  }
+
+  /// What does not fit at one lane per stage, and by how much.
+  static func shortfall(_ graph: LayerGraph, model: CostModel, budget: ResourceVector, cap: Double) -> String {
+    let costs = graph.stages.map { model.cost($0, lanes: 1) }
+    let total = costs.reduce(ResourceVector.zero) { $0 + $1.resources }
+    var parts: [String] = []
+    let capText = cap < 1 ? " x \(Int((cap * 100).rounded()))% cap" : ""
+    for (i, name) in ResourceVector.names.enumerated() where total.values[i] > budget.values[i] {
+      var line = "\(name) needs \(total.values[i]), \(model.board.name) allows \(budget.values[i]) (of \(model.board.resources.values[i])\(capText)): short by \(total.values[i] - budget.values[i])"
+      if name == "BRAM36" || name == "URAM" {
+        let weights = costs.reduce(0) { $0 + $1.weightBlocks }
+        let lines = costs.reduce(0) { $0 + $1.lineBufferBlocks }
+        let fifos = costs.reduce(0) { $0 + $1.fifoBlocks }
+        let mbit = Double(costs.reduce(0) { $0 + $1.weightMemoryBits }) / 1e6
+        line += name == "URAM" ? " (weights \(weights) URAM, \(String(format: "%.1f", mbit)) Mbit)"
+          : " (weights \(model.weightMemory == .bram ? weights : 0) = \(String(format: "%.1f", mbit)) Mbit, line buffers \(lines), FIFOs \(fifos))"
+      }
+      parts.append(line)
+    }
+    return parts.isEmpty ? "no single resource is short" : parts.joined(separator: "; ")
+  }
+
+  static func makePlan(_ graph: LayerGraph, model: CostModel, assignment: [Parallelism], clock: Double,
+                       options: PlannerOptions, budget: ResourceVector) -> Plan {
+    let board = model.board
+    let cycles = zip(graph.stages, assignment).map { CostModel.cycles($0, $1) }
+    let frame = cycles.max() ?? 1
+    let bottleneckIndex = cycles.firstIndex(of: frame) ?? 0
+    var stages: [PlannedStage] = []
+    var totals = ResourceVector.zero
+    var latency = frame
+    var dspPerMAC = 0.0
+    for (i, stage) in graph.stages.enumerated() {
+      let p = assignment[i]
+      let cost = model.cost(stage, lanes: p.lanes)
+      let fill = CostModel.fillCycles(stage, stageCycles: cycles[i], frameCycles: frame)
+      latency += fill
+      totals += cost.resources
+      dspPerMAC += Double(stage.macs) * cost.dspPerLane
+      stages.append(PlannedStage(stage: stage, parallelism: p, lanes: p.lanes, cycles: cycles[i], cost: cost, fillCycles: fill,
+                                 busy: Double(cycles[i]) / Double(frame)))
+    }
+    let macs = graph.macs
+    let fps = clock * 1e6 / Double(frame)
+    let macStages = stages.filter { $0.stage.macs > 0 }
+    let lanes = macStages.reduce(0) { $0 + $1.lanes }
+    let averageDSPPerMAC = macs > 0 ? dspPerMAC / Double(macs) : 1
+    let peak = Double(board.dsp) / Swift.max(averageDSPPerMAC, 1e-9)
+    let packedPeak = Double(board.dsp) * (board.dspKind == .dsp48e2 ? 2 : 1)
+    let achievedPerCycle = Double(macs) / Double(frame)
+    let usage = ResourceVector.names.enumerated().map { i, name in
+      ResourceUsage(resource: name, used: totals.values[i], available: board.resources.values[i], budget: budget.values[i],
+                    utilization: board.resources.values[i] > 0 ? Double(totals.values[i]) / Double(board.resources.values[i]) : 0)
+    }
+    var notes: [String] = []
+    if let note = graph.paddingNote { notes.append(note) }
+    notes.append("unit costs (LUT/FF per lane, requantizer, GDN normalizer): \(model.unitCosts.status)")
+    if graph.part != .encoder && graph.stages.contains(where: { $0.transform == "g_s" }) {
+      notes.append("the entropy decoder between the scale index and g_s runs on the CPU and is not modelled")
+    }
+    return Plan(
+      format: Plan.currentFormat, model: graph.model, n: graph.n, m: graph.m, gdnVariant: graph.gdnVariant,
+      bitsSource: graph.bitsSource, scheme: graph.scheme, board: board, clockMHz: clock, part: graph.part,
+      requested: graph.requested, padded: graph.padded, maxUtilization: options.maxUtilization, fifoRows: model.fifoRows,
+      weightMemory: model.weightMemory, unitCostsStatus: model.unitCosts.status, stages: stages,
+      bottleneck: graph.stages[bottleneckIndex].name, cyclesPerFrame: frame, fps: fps, latencyCycles: latency,
+      latencyMilliseconds: Double(latency) / (clock * 1e3), macsPerFrame: macs, lanes: lanes, totals: totals,
+      utilization: usage, macEfficiency: achievedPerCycle / peak, peakMACsPerCycle: peak,
+      efficiencyVsPackedPeak: achievedPerCycle / packedPeak,
+      laneEfficiency: lanes > 0 ? achievedPerCycle / Double(lanes) : 0, notes: notes)
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Per-unit LUT/FF/DSP/BRAM costs of the hardware building blocks (a PE
+/// lane by operand widths, a requantizer, the GDN normalizer, per-stage
+/// control, a scale-index unit), read from `Resources/unit-costs.json`.
+/// `status` says whether the numbers are estimates or Yosys measurements of
+/// the generated RTL; plans carry it so reports say which they used.
+public struct UnitCosts: Codable, Sendable, Equatable {
+  public struct Cost: Codable, Sendable, Equatable {
+    public var lut: Double
+    public var ff: Double
+    public var dsp: Double
+    public var bram36: Double
+
+    public init(lut: Double, ff: Double, dsp: Double = 0, bram36: Double = 0) {
+      self.lut = lut
+      self.ff = ff
+      self.dsp = dsp
+      self.bram36 = bram36
+    }
+
+    enum CodingKeys: String, CodingKey { case lut, ff, dsp, bram36 }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      lut = try c.decode(Double.self, forKey: .lut)
+      ff = try c.decode(Double.self, forKey: .ff)
+      dsp = try c.decodeIfPresent(Double.self, forKey: .dsp) ?? 0
+      bram36 = try c.decodeIfPresent(Double.self, forKey: .bram36) ?? 0
+    }
+  }
+
+  public static let format = "lichen-unit-costs-1"
+  /// Lane classes by (activation bits x weight bits).
+  public static let laneClasses = ["8x8", "16x8", "16x16"]
+
+  public var format: String
+  public var status: String
+  public var source: String
+  /// One multiplier lane with its share of the adder tree and accumulator, by class ("8x8", "16x8", "16x16").
+  public var peLane: [String: Cost]
+  public var requantizer: Cost
+  public var gdnNormalizer: Cost
+  public var stageControl: Cost
+  /// One Gaussian scale-index unit (comparisons against the 63 scale thresholds; one element per cycle).
+  public var scaleIndex: Cost?
+
+  public init(format: String = UnitCosts.format, status: String, source: String, peLane: [String: Cost], requantizer: Cost,
+              gdnNormalizer: Cost, stageControl: Cost, scaleIndex: Cost?) {
+    self.format = format
+    self.status = status
+    self.source = source
+    self.peLane = peLane
+    self.requantizer = requantizer
+    self.gdnNormalizer = gdnNormalizer
+    self.stageControl = stageControl
+    self.scaleIndex = scaleIndex
+  }
+
+  /// Default scale-index unit when the file has none (a pipelined 6-step binary search with its threshold ROM).
+  public static let defaultScaleIndex = Cost(lut: 220, ff: 140)
+
+  public var scaleIndexUnit: Cost { scaleIndex ?? Self.defaultScaleIndex }
+
+  /// The bundled file.
+  public static func bundled() throws -> UnitCosts {
+    guard let url = Bundle.module.url(forResource: "unit-costs", withExtension: "json", subdirectory: "Resources")
+      ?? Bundle.module.url(forResource: "unit-costs", withExtension: "json")
+    else { throw HardwareError("the bundled unit costs (Resources/unit-costs.json) are missing from this build") }
+    return try load(file: url)
+  }
+
+  public static func load(file url: URL) throws -> UnitCosts {
+    let costs: UnitCosts
+    do { costs = try JSONDecoder().decode(UnitCosts.self, from: Data(contentsOf: url)) } catch {
+      throw HardwareError("cannot read unit costs \(url.path): \(error)")
+    }
+    guard costs.format == format else { throw HardwareError("\(url.path): format must be \(format), got \(costs.format)") }
+    for name in laneClasses where costs.peLane[name] == nil {
+      throw HardwareError("\(url.path): peLane has no \"\(name)\" entry")
+    }
+    return costs
+  }
+
+  /// The lane class of a product of `activationBits` x `weightBits` operands.
+  public static func laneClass(activationBits: Int, weightBits: Int) -> String {
+    if activationBits <= 8 && weightBits <= 8 { return "8x8" }
+    if weightBits <= 8 { return "16x8" }
+    return "16x16"
+  }
+
+  public func lane(activationBits: Int, weightBits: Int) -> Cost {
+    peLane[Self.laneClass(activationBits: activationBits, weightBits: weightBits)] ?? peLane["16x16"]
+      ?? Cost(lut: 60, ff: 80)
+  }
+}
