@@ -84,30 +84,34 @@ public enum BoardCatalog {
 
   /// Parses and validates a catalog document.
   public static func parse(_ data: Data, origin: String) throws -> [Board] {
-    guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-      throw HardwareError("\(origin): not a JSON object")
+    struct Document: Decodable {
+      var format: String?
+      var boards: [[String: BoardField]]?
     }
-    guard root["format"] as? String == format else {
-      throw HardwareError("\(origin): format must be \"\(format)\", got \(root["format"].map { "\($0)" } ?? "none")")
+    let document: Document
+    do { document = try JSONDecoder().decode(Document.self, from: data) } catch {
+      throw HardwareError("\(origin): not a board catalog (a JSON object with \"format\" and \"boards\"): \(error)")
     }
-    guard let list = root["boards"] as? [Any] else { throw HardwareError("\(origin): missing the \"boards\" array") }
+    guard document.format == format else {
+      throw HardwareError("\(origin): format must be \"\(format)\", got \(document.format.map { "\"\($0)\"" } ?? "none")")
+    }
+    guard let list = document.boards else { throw HardwareError("\(origin): missing the \"boards\" array") }
     var boards: [Board] = []
-    for (index, item) in list.enumerated() {
-      guard let object = item as? [String: Any] else { throw HardwareError("\(origin): board \(index + 1) is not an object") }
-      let label = (object["name"] as? String).map { "board '\($0)'" } ?? "board \(index + 1)"
+    for (index, object) in list.enumerated() {
+      var label = "board \(index + 1)"
+      if case .string(let name)? = object["name"] { label = "board '\(name)'" }
       func string(_ key: String) throws -> String {
         guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
-        guard let text = value as? String, !text.isEmpty else {
+        guard case .string(let text) = value, !text.isEmpty else {
           throw HardwareError("\(origin): \(label) field '\(key)' must be a non-empty string")
         }
         return text
       }
       func number(_ key: String, allowZero: Bool = false) throws -> Double {
         guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
-        guard let n = value as? NSNumber, !(value is Bool), n.doubleValue.isFinite else {
+        guard case .number(let v) = value, v.isFinite else {
           throw HardwareError("\(origin): \(label) field '\(key)' must be a number")
         }
-        let v = n.doubleValue
         guard allowZero ? v >= 0 : v > 0 else {
           throw HardwareError("\(origin): \(label) field '\(key)' must be \(allowZero ? "non-negative" : "positive"), got \(v)")
         }
@@ -133,5 +137,25 @@ public enum BoardCatalog {
     }
     guard !boards.isEmpty else { throw HardwareError("\(origin): no boards") }
     return boards
+  }
+}
+
+/// One JSON value of a board entry, as far as validation needs to tell them apart.
+enum BoardField: Decodable {
+  case string(String)
+  case number(Double)
+  case other
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if let s = try? c.decode(String.self) {
+      self = .string(s)
+    } else if (try? c.decode(Bool.self)) != nil {
+      self = .other
+    } else if let d = try? c.decode(Double.self) {
+      self = .number(d)
+    } else {
+      self = .other
+    }
   }
 }

@@ -165,6 +165,8 @@ public struct CostModel: Sendable {
       let lane = u.lane(activationBits: stage.inputBits, weightBits: stage.weightBits)
       lut += Double(lanes) * lane.lut
       ff += Double(lanes) * lane.ff
+      // Partial sums of the Cout outputs of the current pixel (32-bit, LUT RAM at about 32 bits per LUT).
+      lut += Double(stage.outChannels)
       // Outputs per cycle = (outH*outW*Cout) / cycles = lanes * outPixels / (k^2 * Cin * workPixels).
       let workPixels = stage.kind == .convolution ? stage.outputHeight * stage.outputWidth : stage.inputHeight * stage.inputWidth
       units = Self.ceilDiv(lanes * stage.outputHeight * stage.outputWidth, k * k * stage.inChannels * workPixels)
@@ -221,8 +223,9 @@ public struct CostModel: Sendable {
     default: break
     }
     if lineBits > 0 {
-      // pi * pk input values per cycle; pi * pk <= min(lanes, Cin * k) bounds it by a function of lanes.
-      lineRead = Swift.min(lanes, stage.inChannels * k) * stage.inputBits
+      // The output-channel groups are the innermost loop: a vector of pi x pk inputs is held in registers
+      // for Cout/po cycles, so the line buffer delivers pi*pk*po/Cout = lanes/Cout values per cycle.
+      lineRead = Self.ceilDiv(lanes * stage.inputBits, stage.outChannels)
     }
     let lineBlocks = lineBits == 0 ? 0 : Swift.max(Self.ceilDiv(lineBits, Self.bram36Bits), Self.ceilDiv(lineRead, Self.bram36ReadBits))
     let fifoBits = Int((fifoRows * Double(stage.outputWidth)).rounded(.up)) * stage.outChannels * stage.outputBits

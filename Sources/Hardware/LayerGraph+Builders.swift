@@ -117,31 +117,29 @@ extension LayerGraph {
     ]
     var transforms: [String: [HardwareStage]] = [:]
     for (t, transform, h0, w0, bits0) in inputs {
-      var (h, w, inBits, index) = (h0, w0, bits0, 0)
+      var (h, w, inBits) = (h0, w0, bits0)
       var list: [HardwareStage] = []
+      let names = stateDictNames(t, transform)
       for (position, layer) in transform.layers.enumerated() {
         let cost = layer.macs(height: h, width: w)
         let stage: HardwareStage
         switch layer {
         case .convolution(let c):
-          let last = t == "g_s" && position == transform.layers.count - 1
-          let relu = c.outputRange.lower == 0 && !last
+          let relu = fusedReLU(t, position: position, transform)
           let maxWeight = c.weights.map { Swift.abs(Int64($0)) }.max() ?? 0
           stage = HardwareStage(
-            name: "\(t).\(index)", transform: t, kind: c.kind == .convolution ? .convolution : .transposed,
+            name: names[position], transform: t, kind: c.kind == .convolution ? .convolution : .transposed,
             inChannels: c.inChannels, outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding,
             outputPadding: c.outputPadding, inputHeight: h, inputWidth: w, outputHeight: cost.height, outputWidth: cost.width,
             weightBits: signedBits(maxWeight), inputBits: inBits, outputBits: rangeBits(c.outputRange), fusedReLU: relu,
             macs: cost.macs)
-          index += relu ? 2 : 1
         case .gdn(let g):
           stage = HardwareStage(
-            name: "\(t).\(index)", transform: t, kind: g.inverse ? .igdn : .gdn, inChannels: g.channels,
+            name: names[position], transform: t, kind: g.inverse ? .igdn : .gdn, inChannels: g.channels,
             outChannels: g.channels, kernel: 1, stride: 1, padding: 0, outputPadding: 0, inputHeight: h, inputWidth: w,
             outputHeight: h, outputWidth: w, weightBits: unsignedBits(g.gamma.max() ?? 0), inputBits: inBits,
             outputBits: rangeBits(g.outputRange), fusedReLU: false, macs: cost.macs, simplifiedGDN: g.kind == .simplified,
             tableEntries: g.table?.entries.count ?? 0)
-          index += 1
         }
         try checkGeometry(stage)
         list.append(stage)
@@ -161,6 +159,22 @@ extension LayerGraph {
   }
 
   // MARK: helpers
+
+  /// Whether integer layer `position` of transform `t` ends in a ReLU (its output range starts at 0; the
+  /// last g_s layer's 0..255 clamp is not a ReLU).
+  static func fusedReLU(_ t: String, position: Int, _ transform: IntegerTransform) -> Bool {
+    guard case .convolution(let c) = transform.layers[position] else { return false }
+    return c.outputRange.lower == 0 && !(t == "g_s" && position == transform.layers.count - 1)
+  }
+
+  /// State-dict names of an integer transform's layers ("h_a.0", "h_a.2", "h_a.4": a fused ReLU takes an index).
+  public static func stateDictNames(_ t: String, _ transform: IntegerTransform) -> [String] {
+    var index = 0
+    return transform.layers.indices.map { position in
+      defer { index += fusedReLU(t, position: position, transform) ? 2 : 1 }
+      return "\(t).\(index)"
+    }
+  }
 
   static func nonEmpty(_ stages: [HardwareStage], part: PipelinePart, source: String) throws -> [HardwareStage] {
     guard !stages.isEmpty else { throw HardwareError("\(source) has no stages for the \(part.rawValue)") }

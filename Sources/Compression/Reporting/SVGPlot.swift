@@ -28,7 +28,7 @@ public struct SVGPlot {
     self.series = series
   }
 
-  static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+  public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                         "#bcbd22", "#17becf"]
 
   public func render() -> String {
@@ -81,11 +81,11 @@ public struct SVGPlot {
     return (lo - pad, hi + pad)
   }
 
-  static func format(_ v: Double) -> String {
+  public static func format(_ v: Double) -> String {
     Swift.abs(v) >= 1000 || (Swift.abs(v) < 0.01 && v != 0) ? String(format: "%.2g", v) : String(format: "%.3g", v)
   }
 
-  static func escape(_ s: String) -> String {
+  public static func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
       .replacingOccurrences(of: ">", with: "&gt;")
   }

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import Hardware
+
+/// `lichen fpga dimension`: the widest student N that meets a frame rate on a board.
+struct FPGADimension: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dimension",
+    abstract: "Plan the teacher at several student widths N on every board; report the widest N meeting --fps on --board.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var boardOptions: BoardOptions
+  @Option(help: "Teacher: registry name, float model file or integer model file.") var teacher: String
+  @Option(help: "Target board.") var board: String = "zcu102"
+  @Option(help: "Frame size WIDTHxHEIGHT.") var resolution: String = "1280x720"
+  @Option(help: "Frames per second to meet.") var fps: Double
+  @Option(help: "Student widths N, comma-separated.") var widths: String = "16,32,48,64,96,128"
+  @Option(help: "encoder, decoder or full.") var part: PipelinePart = .encoder
+  @Option(help: "Quantization scheme (default: the teacher's recorded scheme, else hybrid).") var scheme: String?
+  @Option(help: "Clock in MHz on the target board (default: the board's).") var clock: Double?
+  @Option(help: "Fraction of each resource a plan may use.") var maxUtilization: Double = 1
+  @Option(help: "distill-sweep result (runs/.../sweep.json) for the RD columns.") var rd: String?
+  @Option(help: "Write the result as JSON here.") var json: String?
+
+  func run() throws {
+    try global.apply()
+    let boards = try boardOptions.catalog()
+    let target = try BoardCatalog.board(named: board, in: boards)
+    let ns = try widths.split(separator: ",").map { item -> Int in
+      guard let n = Int(item.trimmingCharacters(in: .whitespaces)), n > 0 else { throw ValidationError("--widths: '\(item)' is not a positive integer") }
+      return n
+    }
+    let model = try HardwareModel.load(teacher)
+    let lambda = model.metadata["lambda"].flatMap(Double.init)
+    let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
+      ?? StudentRD.registry(teacher: model.source, widths: ns)
+    let (result, _) = try Dimensioning.run(
+      teacher: model, widths: ns, board: target, boards: boards, resolution: try Resolution(parsing: resolution), part: part,
+      fps: fps, scheme: scheme, unitCosts: try UnitCosts.bundled(),
+      options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization), rd: studentRD)
+    print(Dimensioning.text(result), terminator: "")
+    if let json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      try encoder.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
+      print("wrote \(json)")
+    }
+  }
+}

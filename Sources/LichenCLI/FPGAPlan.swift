@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Hardware
+
+/// `lichen fpga plan`: the optimal per-stage parallelism of a model on a board.
+struct FPGAPlan: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "plan",
+    abstract: "Plan a one-stage-per-layer pipeline: per-layer parallelism, bottleneck, fps, latency, utilization, MAC efficiency.")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var boardOptions: BoardOptions
+  @Option(help: "Registry name, float model file or integer model file (lichen quantize).") var model: String
+  @Option(help: "Board name (lichen fpga boards).") var board: String = "zcu102"
+  @Option(help: "Frame size WIDTHxHEIGHT (padded to multiples of 64 like the codec).") var resolution: String = "1280x720"
+  @Option(help: "encoder (g_a, h_a, h_s, scale index), decoder (h_s, scale index, g_s) or full.") var part: PipelinePart = .encoder
+  @Option(help: "Clock in MHz (default: the board's).") var clock: Double?
+  @Option(help: "Quantization scheme for float models (default hybrid; integer models carry their own bits).") var scheme: String?
+  @Option(help: "Fraction of each resource the plan may use, e.g. 0.9.") var maxUtilization: Double = 1
+  @Option(help: "Output FIFO depth per stage, in rows.") var fifoRows: Double = 1
+  @Option(help: "Weight memory: bram or uram (default: the faster of the two the board has).") var weights: WeightMemory?
+  @Option(help: "Write the plan as JSON here.") var json: String?
+  @Option(help: "Write an SVG chart (cycles per stage, utilization) here.") var svg: String?
+
+  func run() throws {
+    try global.apply()
+    let boards = try boardOptions.catalog()
+    let target = try BoardCatalog.board(named: board, in: boards)
+    let graph = try HardwareModel.load(model).graph(scheme: scheme, resolution: try Resolution(parsing: resolution), part: part)
+    let plan = try Planner.plan(graph, board: target, unitCosts: try UnitCosts.bundled(),
+                                options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRows: fifoRows,
+                                                        weightMemory: weights))
+    print(PlanReport.text(plan), terminator: "")
+    if let json {
+      try plan.write(to: URL(fileURLWithPath: json))
+      print("wrote \(json)")
+    }
+    if let svg {
+      try PlanReport.writeSVG(plan, to: URL(fileURLWithPath: svg))
+      print("wrote \(svg)")
+    }
+  }
+}
+
+extension WeightMemory: ExpressibleByArgument {}
