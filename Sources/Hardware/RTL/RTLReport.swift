@@ -1,0 +1,123 @@
+import Foundation
+
+/// What `lichen fpga rtl` does, as a library call (the CLI only parses
+/// options): writes the unit's Verilog, compares it with the integer engine
+/// on random vectors in Icarus Verilog, optionally synthesizes it with
+/// Yosys, and gathers everything into one JSON-ready report.
+public struct RTLRunOptions: Sendable {
+  public enum Unit: String, Sendable, CaseIterable { case pe, gdn }
+  public var unit: Unit
+  public var pe: PEArrayConfig
+  /// GDN variants to run (one or all).
+  public var gdn: [GDNUnitConfig]
+  public var vectors: Int
+  public var seed: UInt64
+  public var synthesize: Bool
+  public var directory: URL
+  /// The command line, recorded in the report.
+  public var command: String
+
+  public init(unit: Unit, pe: PEArrayConfig, gdn: [GDNUnitConfig], vectors: Int, seed: UInt64, synthesize: Bool,
+              directory: URL, command: String) {
+    self.unit = unit
+    self.pe = pe
+    self.gdn = gdn
+    self.vectors = vectors
+    self.seed = seed
+    self.synthesize = synthesize
+    self.directory = directory
+    self.command = command
+  }
+}
+
+public struct RTLReport: Codable, Sendable {
+  public var command: String
+  public var unit: String
+  public var peArray: PEArrayConfig?
+  public var gdnUnits: [GDNUnitConfig]?
+  /// Cycles from input to output (PE array: from the last beat).
+  public var latency: [String: Int]
+  public var verification: [RTLVerificationResult]
+  public var synthesis: [String: SynthesisReport]
+  /// Per-lane costs derived from `synthesis` (PE array: "peLane" = MAC / (PI*PO), "requantizer" per output lane).
+  public var perLane: [String: MeasuredUnitCosts.Cost]
+  public var tools: [String: String]
+  public var passed: Bool { verification.allSatisfy(\.passed) }
+
+  public static func toolVersions() -> [String: String] {
+    var tools: [String: String] = [:]
+    for tool in [RTLTools.Tool.iverilog, .yosys] { tools[tool.rawValue] = RTLTools.version(tool) ?? "not installed" }
+    return tools
+  }
+
+  public static func run(_ o: RTLRunOptions, log: (String) -> Void = { _ in }) throws -> RTLReport {
+    var report = RTLReport(command: o.command, unit: o.unit.rawValue, latency: [:], verification: [], synthesis: [:],
+                           perLane: [:], tools: toolVersions())
+    let fm = FileManager.default
+    do { try fm.createDirectory(at: o.directory, withIntermediateDirectories: true) } catch {
+      throw RTLError("cannot create \(o.directory.path): \(error)")
+    }
+    func write(_ text: String, _ name: String) throws {
+      do { try Data(text.utf8).write(to: o.directory.appendingPathComponent(name)) } catch {
+        throw RTLError("cannot write \(name) in \(o.directory.path): \(error)")
+      }
+    }
+    switch o.unit {
+    case .pe:
+      let c = o.pe
+      report.peArray = c
+      report.latency["lichen_pe_array"] = PEArrayConfig.latency
+      let name = "pe_array_\(c.inputLanes)x\(c.outputLanes)_a\(c.activationBits)w\(c.weightBits)"
+      try write(PEArrayVerilog.source(c), name + ".v")
+      log("wrote \(o.directory.appendingPathComponent(name + ".v").path)")
+      if o.vectors > 0 {
+        let r = try RTLVerification.verifyPEArray(c, vectors: o.vectors, seed: o.seed,
+                                                  directory: o.directory.appendingPathComponent("sim-" + name))
+        log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
+        report.verification.append(r)
+      }
+      if o.synthesize {
+        let dir = o.directory.appendingPathComponent("synth-" + name)
+        let array = try YosysSynthesis.run(verilog: PEArrayVerilog.source(c), top: PEArrayConfig.arrayModuleName, directory: dir)
+        log("array: " + RTLUnitCosts.describe(array))
+        let mac = try YosysSynthesis.run(verilog: PEArrayVerilog.source(c), top: PEArrayConfig.macModuleName, directory: dir)
+        log("MAC: " + RTLUnitCosts.describe(mac))
+        let rq = try YosysSynthesis.run(verilog: PEArrayVerilog.source(c), top: RequantizerVerilog.moduleName,
+                                        parameters: RTLUnitCosts.requantizerParameters(c), directory: dir)
+        log("requantizer: " + RTLUnitCosts.describe(rq))
+        report.synthesis = ["array": array, "mac": mac, "requantizer": rq]
+        report.perLane = ["peLane": MeasuredUnitCosts.Cost(mac, per: c.lanes), "requantizer": MeasuredUnitCosts.Cost(rq),
+                          "array": MeasuredUnitCosts.Cost(array, per: c.lanes, bram: true)]
+      }
+    case .gdn:
+      report.gdnUnits = o.gdn
+      for g in o.gdn {
+        report.latency[g.moduleName] = g.latency
+        let source = try GDNUnitVerilog.source(g)
+        try write(source, g.moduleName + ".v")
+        log("wrote \(o.directory.appendingPathComponent(g.moduleName + ".v").path)")
+        if o.vectors > 0 {
+          let r = try RTLVerification.verifyGDN(g, vectors: o.vectors, seed: o.seed,
+                                                directory: o.directory.appendingPathComponent("sim-" + g.moduleName))
+          log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
+          report.verification.append(r)
+        }
+        if o.synthesize {
+          let s = try YosysSynthesis.run(verilog: source, top: g.moduleName,
+                                         directory: o.directory.appendingPathComponent("synth-" + g.moduleName))
+          log("\(g.variant.rawValue): " + RTLUnitCosts.describe(s))
+          report.synthesis[g.variant.rawValue] = s
+          report.perLane[g.variant.rawValue] = MeasuredUnitCosts.Cost(s, bram: true)
+        }
+      }
+    }
+    return report
+  }
+
+  /// Pretty, key-sorted JSON (the measured files in docs/results/fpga).
+  public static func json<T: Encodable>(_ value: T) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(value)
+  }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Hardware
+
+extension GDNUnitConfig.Variant: ExpressibleByArgument {}
+
+/// `lichen fpga rtl`: Verilog for the PE array or the GDN unit, checked bit
+/// for bit against the integer engine in Icarus Verilog and sized with Yosys
+/// (docs/fpga-rtl.md). `--unit costs` measures every unit the planner's cost
+/// model needs and writes them in its unit-cost format.
+struct FPGARTL: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "rtl",
+    abstract: "Generate Verilog for a PE array or the GDN unit, compare it with the integer engine (Icarus Verilog), synthesize it (Yosys).",
+    discussion: """
+      --unit pe: a PI x PO convolution PE array with per-lane requantizers; --unit gdn: the GDN normalization \
+      unit (--variant standard, inverse, simplified, inverse-simplified or all); --unit costs: synthesize the \
+      8x8, 16x8 and 16x16 PE lanes, the requantizer, the standard GDN unit and the stage controller and write \
+      the planner's unit-cost file to --json. Needs iverilog/vvp (Debian package iverilog) and yosys.
+      """)
+
+  enum UnitChoice: String, ExpressibleByArgument, CaseIterable { case pe, gdn, costs }
+
+  @Option(help: "pe, gdn or costs.") var unit: UnitChoice
+  @Option(help: "GDN variant: standard, inverse, simplified, inverse-simplified or all.") var variant: String = "standard"
+  @Option(help: "PE array input lanes.") var pi = 4
+  @Option(help: "PE array output lanes.") var po = 4
+  @Option(help: "Weight bits (PE array).") var weightBits = 8
+  @Option(help: "Activation bits (PE array input; GDN x; default 8 for pe, 16 for gdn).") var activationBits: Int?
+  @Option(help: "Output activation bits (default: the activation bits).") var outputBits: Int?
+  @Option(help: "Accumulator bits (default: activation + weight + 16).") var accBits: Int?
+  @Option(help: "Bias bits (default: the accumulator bits; 64 = the engine's full Int64).") var biasBits: Int?
+  @Option(help: "Signed bits of the requantization shift.") var shiftBits = 8
+  @Option(help: "GDN table index bits.") var indexBits = 6
+  @Option(help: "GDN table fraction bits.") var fractionBits = 16
+  @Option(help: "Folder for the Verilog, testbench, simulation and synthesis files.") var out: String
+  @Option(help: "Random vectors per unit (0: no simulation).") var vectors = 100_000
+  @Option(help: "Seed of the random vectors.") var seed: UInt64 = 1
+  @Flag(help: "Also synthesize with Yosys synth_xilinx (UltraScale+) and report LUT/FF/DSP/BRAM.") var synthesize = false
+  @Option(help: "Write the report (or, for --unit costs, the unit-cost file) as JSON here.") var json: String?
+  @Option(help: "--unit costs: also write the full synthesis details as JSON here.") var details: String?
+
+  func run() throws {
+    let command = (["lichen", "fpga", "rtl"] + CommandLine.arguments.dropFirst().drop { $0 == "fpga" || $0 == "rtl" })
+      .joined(separator: " ")
+    let directory = URL(fileURLWithPath: out)
+    let log: (String) -> Void = { print($0) }
+    if unit == .costs {
+      let gdn = try GDNUnitConfig(indexBits: indexBits, fractionBits: fractionBits, activationBits: activationBits ?? 16,
+                                  shiftBits: shiftBits)
+      let m = try RTLUnitCosts.measure(inputLanes: pi, outputLanes: po, gdn: gdn,
+                                       source: "Yosys 0.23 synth_xilinx -family xcup of the generated RTL: \(command)",
+                                       directory: directory, log: log)
+      if let json { try write(RTLReport.json(m.costs), to: json) }
+      if let details { try write(RTLReport.json(m), to: details) }
+      return
+    }
+    let pe = try PEArrayConfig(inputLanes: pi, outputLanes: po, activationBits: activationBits ?? 8, weightBits: weightBits,
+                               accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, outputBits: outputBits)
+    let variants: [GDNUnitConfig.Variant]
+    if variant == "all" { variants = GDNUnitConfig.Variant.allCases } else {
+      guard let v = GDNUnitConfig.Variant(rawValue: variant) else {
+        throw ValidationError("--variant must be standard, inverse, simplified, inverse-simplified or all, got \(variant)")
+      }
+      variants = [v]
+    }
+    let gdn = try variants.map {
+      try GDNUnitConfig(variant: $0, indexBits: indexBits, fractionBits: fractionBits, activationBits: activationBits ?? 16,
+                        outputBits: outputBits, shiftBits: shiftBits)
+    }
+    let options = RTLRunOptions(unit: unit == .pe ? .pe : .gdn, pe: pe, gdn: gdn, vectors: vectors, seed: seed,
+                                synthesize: synthesize, directory: directory, command: command)
+    let report = try RTLReport.run(options, log: log)
+    if let json { try write(RTLReport.json(report), to: json) }
+    for r in report.verification {
+      for m in r.firstMismatches.prefix(5) {
+        print("  mismatch: vector \(m.vector) lane \(m.lane): expected \(m.expected), got \(m.got.map(String.init) ?? "x"); \(m.inputs)")
+      }
+    }
+    guard report.passed else { throw ExitCode(1) }
+    if vectors > 0 { print("bit-exact with the integer engine") }
+  }
+
+  func write(_ data: Data, to path: String) throws {
+    do { try data.write(to: URL(fileURLWithPath: path)) } catch { throw ValidationError("cannot write \(path): \(error)") }
+    print("wrote \(path)")
+  }
+}
