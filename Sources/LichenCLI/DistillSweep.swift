@@ -57,16 +57,23 @@ struct DistillSweep: ParsableCommand {
     let (trainingSet, validationSet) = try training.imageSets()
     var rows: [String: Row] = [:]
 
-    func evaluate(_ loaded: LoadedModel, into folder: URL) throws -> EvaluationReport {
+    /// Evaluates once per run folder (eval.json is the cache). The report's model is
+    /// named `hyperprior-q3-N64-distilled` (teachers: their own name) so that
+    /// `lichen rd-plot runs/sweep/*/eval.json` groups each variant into one curve.
+    func evaluate(_ loaded: LoadedModel, named name: String, into folder: URL) throws -> EvaluationReport {
       let url = folder.appendingPathComponent("eval.json")
-      if let data = try? Data(contentsOf: url), let report = try? JSONDecoder().decode(EvaluationReport.self, from: data) {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      if let data = try? Data(contentsOf: url), var report = try? JSONDecoder().decode(EvaluationReport.self, from: data) {
+        if report.model != name {
+          report.model = name
+          try encoder.encode(report).write(to: url, options: .atomic)
+        }
         return report
       }
       let count = min(evalLimit ?? evalSet.images.count, evalSet.images.count)
       let results = try (0..<count).map { try Evaluator.evaluate(loaded, image: evalSet.images[$0], name: evalSet.names[$0]) }
-      let report = EvaluationReport.summarize(model: loaded.source, dataset: evalData, threads: Torch.threads, images: results)
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      let report = EvaluationReport.summarize(model: name, dataset: evalData, threads: Torch.threads, images: results)
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       try encoder.encode(report).write(to: url, options: .atomic)
       return report
@@ -99,7 +106,7 @@ struct DistillSweep: ParsableCommand {
         ?? ModelRegistry.entry(named: teacherName)?.lambda ?? training.lambda
       let tag = URL(fileURLWithPath: teacherName).deletingPathExtension().lastPathComponent
       print("== teacher \(teacherName) (N=\(teacherModel.n), lambda \(lambda))")
-      try record("teacher", teacher, lambda: lambda, report: evaluate(teacher, into: root.appendingPathComponent("teacher-\(tag)")))
+      try record("teacher", teacher, lambda: lambda, report: evaluate(teacher, named: tag, into: root.appendingPathComponent("teacher-\(tag)")))
       for n in ns {
         for variant in skipControl ? ["distilled"] : ["distilled", "control"] {
           let folder = root.appendingPathComponent("\(tag)-N\(n)-\(variant)")
@@ -134,7 +141,7 @@ struct DistillSweep: ParsableCommand {
             else { return }
           }
           let loaded = try ModelStore.load(file: modelURL)
-          try record(variant, loaded, lambda: lambda, report: evaluate(loaded, into: folder))
+          try record(variant, loaded, lambda: lambda, report: evaluate(loaded, named: folder.lastPathComponent, into: folder))
         }
       }
     }

@@ -224,6 +224,10 @@ final class BjontegaardTests: XCTestCase {
     XCTAssertEqual(RDCurve.seriesName(forModel: "factorized"), "factorized")
     XCTAssertEqual(RDCurve.seriesName(forModel: "-q3"), "-q3")
     XCTAssertEqual(RDCurve.seriesName(forModel: "a-v1.2.3"), "a-v1.2.3")
+    XCTAssertEqual(RDCurve.seriesName(forModel: "hyperprior-q3-N64-distilled"), "hyperprior-N64-distilled")
+    XCTAssertEqual(RDCurve.seriesName(forModel: "hyperprior-q5-n32"), "hyperprior-n32")
+    XCTAssertEqual(RDCurve.seriesName(forModel: "hyperprior-q4-hybrid"), "hyperprior-hybrid")
+    XCTAssertEqual(RDCurve.seriesName(forModel: "a-qx-b"), "a-qx-b")
   }
 
   func testLoadsEvalFilesIntoSortedSeries() throws {

@@ -99,11 +99,21 @@ public struct RDCurve: Sendable {
   /// weights extension, less a trailing `-<letters><number>` quality tag
   /// (`jpeg-q50` -> `jpeg`, `hyperprior-q3` -> `hyperprior`, `jxl-d1.5` ->
   /// `jxl`, `runs/a/mbt-q4.safetensors` -> `mbt`). Names without such a tag
-  /// are their own series.
+  /// are their own series. A `-q<number>` tag inside the name is dropped too
+  /// (`hyperprior-q3-N64-distilled` -> `hyperprior-N64-distilled`), so
+  /// variants of a quality-indexed family form their own series.
   public static func seriesName(forModel model: String) -> String {
     var name = model.split(separator: "/").last.map(String.init) ?? model
     for ext in [".safetensors", ".pth", ".pt", ".json"] where name.hasSuffix(ext) {
       name.removeLast(ext.count)
+    }
+    let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+    if parts.count > 2, let inner = parts.indices.dropFirst().dropLast().first(where: { i in
+      parts[i].count > 1 && parts[i].first == "q" && parts[i].dropFirst().allSatisfy(\.isNumber)
+    }), !parts[0].isEmpty {
+      var kept = parts
+      kept.remove(at: inner)
+      return kept.joined(separator: "-")
     }
     guard let dash = name.lastIndex(of: "-"), dash != name.startIndex else { return name }
     let tag = name[name.index(after: dash)...]
