@@ -136,7 +136,55 @@ public struct IntConvolution: Equatable, Sendable {
     }
     let (oh, ow) = outputSize(height: x.height, width: x.width)
     guard oh > 0, ow > 0 else { throw IntegerEngineError("input \(x.height)x\(x.width) is too small for this \(kind)") }
-    var out = IntTensor(zerosChannels: outChannels, height: oh, width: ow)
+    return compute(x, windowStart: 0, inputHeight: x.height, rows: 0..<oh, outputWidth: ow, threads: threads)
+  }
+
+  /// Output rows `rows` of an input `inputHeight` rows tall (`window.height` is ignored for the geometry):
+  /// `window` holds input rows `windowStart ..< windowStart + window.height`, which must cover every
+  /// in-image row those outputs read (`inputRows(for:inputHeight:)`); rows outside the image are the zero
+  /// padding. The arithmetic is `callAsFunction`'s, so the rows equal the whole-tensor result's.
+  public func outputRows(_ rows: Range<Int>, inputHeight: Int, window: IntTensor, windowStart: Int,
+                         threads: Int = 1) throws -> IntTensor {
+    guard window.channels == inChannels else {
+      throw IntegerEngineError("\(kind) expects \(inChannels) channels, got \(window.channels)")
+    }
+    let (oh, ow) = outputSize(height: inputHeight, width: window.width)
+    guard !rows.isEmpty, rows.lowerBound >= 0, rows.upperBound <= oh else {
+      throw IntegerEngineError("output rows \(rows) are outside 0..<\(oh) for an input of \(inputHeight) rows")
+    }
+    let needed = inputRows(for: rows, inputHeight: inputHeight)
+    guard needed.isEmpty || (needed.lowerBound >= windowStart && needed.upperBound <= windowStart + window.height) else {
+      throw IntegerEngineError("output rows \(rows) read input rows \(needed); the window holds \(windowStart)..<\(windowStart + window.height)")
+    }
+    return compute(window, windowStart: windowStart, inputHeight: inputHeight, rows: rows, outputWidth: ow, threads: threads)
+  }
+
+  /// The in-image input rows that output rows `rows` read (empty when they read only padding).
+  public func inputRows(for rows: Range<Int>, inputHeight: Int) -> Range<Int> {
+    var low = Int.max, high = Int.min
+    let step = kind == .convolution ? 1 : stride
+    let inputStep = kind == .convolution ? stride : 1
+    for phase in phases {
+      for j in Self.ceilDiv(rows.lowerBound - phase.rowOffset, step)..<Self.ceilDiv(rows.upperBound - phase.rowOffset, step) {
+        for tap in phase.taps {
+          let iy = j * inputStep + tap.dy
+          guard iy >= 0, iy < inputHeight else { continue }
+          low = Swift.min(low, iy)
+          high = Swift.max(high, iy + 1)
+        }
+      }
+    }
+    return low < high ? low..<high : 0..<0
+  }
+
+  /// ceil(a / b) for b > 0 and any sign of a.
+  static func ceilDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? (a + b - 1) / b : -((-a) / b) }
+
+  /// Output rows `rows` (of `outputWidth` columns) from `x`, which holds input rows
+  /// `windowStart ..< windowStart + x.height` of an input `inputHeight` rows tall.
+  private func compute(_ x: IntTensor, windowStart: Int, inputHeight: Int, rows outputRows: Range<Int>, outputWidth ow: Int,
+                       threads: Int) -> IntTensor {
+    var out = IntTensor(zerosChannels: outChannels, height: outputRows.count, width: ow)
     let step = kind == .convolution ? 1 : stride
     let inputStep = kind == .convolution ? stride : 1
     x.values.withUnsafeBufferPointer { input in
@@ -144,17 +192,21 @@ public struct IntConvolution: Equatable, Sendable {
         let outBuf = SharedBuffer(base: output.baseAddress!)
         let inBuf = SharedBuffer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
         for phase in phases {
-          let rows = (oh - phase.rowOffset + step - 1) / step
+          // Phase rows j with output row rowOffset + j * step inside outputRows.
+          let first = Swift.max(0, Self.ceilDiv(outputRows.lowerBound - phase.rowOffset, step))
+          let end = Self.ceilDiv(outputRows.upperBound - phase.rowOffset, step)
+          let rows = end - first
           let cols = (ow - phase.colOffset + step - 1) / step
           guard rows > 0, cols > 0 else { continue }
           let rowsPerTile = Swift.max(1, 256 / cols)
           let tiles = (rows + rowsPerTile - 1) / rowsPerTile
           parallelFor(tiles, threads: threads) { tile in
-            let r0 = tile * rowsPerTile
-            let r1 = Swift.min(rows, r0 + rowsPerTile)
+            let r0 = first + tile * rowsPerTile
+            let r1 = Swift.min(end, r0 + rowsPerTile)
             self.runTile(phase: phase, rows: r0..<r1, cols: cols, step: step, inputStep: inputStep,
-                         input: inBuf.base, inputHeight: x.height, inputWidth: x.width,
-                         output: outBuf.base, outputHeight: oh, outputWidth: ow)
+                         input: inBuf.base, windowStart: windowStart, windowHeight: x.height, inputHeight: inputHeight,
+                         inputWidth: x.width, output: outBuf.base, outputStart: outputRows.lowerBound,
+                         outputHeight: outputRows.count, outputWidth: ow)
           }
         }
       }
@@ -165,8 +217,8 @@ public struct IntConvolution: Equatable, Sendable {
   /// Gathers the tile's patches (K x P, zero outside the input) and multiplies.
   private func runTile(
     phase: Phase, rows: Range<Int>, cols: Int, step: Int, inputStep: Int,
-    input: UnsafeMutablePointer<Int16>, inputHeight: Int, inputWidth: Int,
-    output: UnsafeMutablePointer<Int16>, outputHeight: Int, outputWidth: Int
+    input: UnsafeMutablePointer<Int16>, windowStart: Int, windowHeight: Int, inputHeight: Int, inputWidth: Int,
+    output: UnsafeMutablePointer<Int16>, outputStart: Int, outputHeight: Int, outputWidth: Int
   ) {
     let t = phase.taps.count
     let k = inChannels * t
@@ -175,13 +227,13 @@ public struct IntConvolution: Equatable, Sendable {
     var patches = [Int16](repeating: 0, count: k * stride)
     patches.withUnsafeMutableBufferPointer { b in
       for i in 0..<inChannels {
-        let plane = input + i * inputHeight * inputWidth
+        let plane = input + i * windowHeight * inputWidth
         for (n, tap) in phase.taps.enumerated() {
           let row = b.baseAddress! + (i * t + n) * stride
           for (r, j) in rows.enumerated() {
             let iy = j * inputStep + tap.dy
-            guard iy >= 0, iy < inputHeight else { continue }
-            let src = plane + iy * inputWidth
+            guard iy >= 0, iy < inputHeight, iy >= windowStart, iy < windowStart + windowHeight else { continue }
+            let src = plane + (iy - windowStart) * inputWidth
             let dst = row + r * cols
             for c in 0..<cols {
               let ix = c * inputStep + tap.dx
@@ -194,7 +246,7 @@ public struct IntConvolution: Equatable, Sendable {
     patches.withUnsafeBufferPointer { b in
       phase.matrix.withUnsafeBufferPointer { w in
         multiply(w.baseAddress!, b.baseAddress!, k: k, p: p, stride: stride, rows: rows, cols: cols, step: step, phase: phase,
-                 output: output, outputHeight: outputHeight, outputWidth: outputWidth)
+                 output: output, outputStart: outputStart, outputHeight: outputHeight, outputWidth: outputWidth)
       }
     }
   }
@@ -207,7 +259,7 @@ public struct IntConvolution: Equatable, Sendable {
   @inline(__always)
   private func multiply(
     _ w: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, k: Int, p: Int, stride: Int, rows: Range<Int>, cols: Int,
-    step: Int, phase: Phase, output: UnsafeMutablePointer<Int16>, outputHeight: Int, outputWidth: Int
+    step: Int, phase: Phase, output: UnsafeMutablePointer<Int16>, outputStart: Int, outputHeight: Int, outputWidth: Int
   ) {
     let run = int32Rows
     var totals = [Int64](repeating: 0, count: 64)
@@ -250,7 +302,7 @@ public struct IntConvolution: Equatable, Sendable {
           let plane = output + o * outputHeight * outputWidth
           for q in q0..<qEnd {
             let r = q / cols, c = q - r * cols
-            let oy = phase.rowOffset + (rows.lowerBound + r) * step
+            let oy = phase.rowOffset + (rows.lowerBound + r) * step - outputStart
             plane[oy * outputWidth + phase.colOffset + c * step] =
               outputRange.clamp(scale.apply(totals[j * 16 + q - q0] &+ b0))
           }

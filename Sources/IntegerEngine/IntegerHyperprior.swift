@@ -77,16 +77,12 @@ public struct IntegerHyperprior: Equatable, Sendable {
       throw IntegerEngineError("integer codec input must be 3 x H x W with H, W multiples of 64, got \(pixels.shape)")
     }
     let y = try analysis(pixels, threads: threads)
-    let ySymbols = y.values.map { Int32(ySymbolRange.clamp(yToSymbols.apply(Int64($0)))) }
+    let ySymbols = y.values.map { ySymbol($0) }
     let z = try hyperAnalysis(y.magnitude(), threads: threads)
     let plane = z.planeSize
     var zSymbols = [Int32](repeating: 0, count: z.values.count)
-    let one = FixedPointScale(multiplier: 1, shift: zFractionBits)
     for c in 0..<z.channels {
-      for q in 0..<plane {
-        let fine = zToFine.apply(Int64(z.values[c * plane + q]))
-        zSymbols[c * plane + q] = Int32(clamping: one.apply(fine - zMedians[c]))
-      }
+      for q in 0..<plane { zSymbols[c * plane + q] = zSymbol(z.values[c * plane + q], channel: c) }
     }
     let zString = try zTable.encode(symbols: zSymbols, indexes: zIndexes(channels: z.channels, plane: plane))
     let indexes = try scaleIndexes(zSymbols: zSymbols, zChannels: z.channels, zHeight: z.height, zWidth: z.width,
@@ -115,7 +111,8 @@ public struct IntegerHyperprior: Equatable, Sendable {
     return try synthesis(yHat, threads: threads)
   }
 
-  func zIndexes(channels: Int, plane: Int) -> [Int32] {
+  /// The entropy-bottleneck table index of every z element (its channel).
+  public func zIndexes(channels: Int, plane: Int) -> [Int32] {
     (0..<channels).flatMap { [Int32](repeating: Int32($0), count: plane) }
   }
 
@@ -123,25 +120,40 @@ public struct IntegerHyperprior: Equatable, Sendable {
   public func scaleIndexes(zSymbols: [Int32], zChannels: Int, zHeight: Int, zWidth: Int, threads: Int) throws -> [Int32] {
     let plane = zHeight * zWidth
     guard zSymbols.count == zChannels * plane else { throw IntegerEngineError("z has \(zSymbols.count) symbols, expected \(zChannels * plane)") }
-    var zHat = [Int16](repeating: 0, count: zSymbols.count)
+    var hsInput = [Int16](repeating: 0, count: zSymbols.count)
     for c in 0..<zChannels {
-      for q in 0..<plane {
-        let fine = (Int64(zSymbols[c * plane + q]) << Int64(zFractionBits)) + zMedians[c]
-        zHat[c * plane + q] = zHatRange.clamp(fine)
-      }
+      for q in 0..<plane { hsInput[c * plane + q] = zHat(symbol: zSymbols[c * plane + q], channel: c) }
     }
-    let scales = try hyperSynthesis(IntTensor(channels: zChannels, height: zHeight, width: zWidth, values: zHat),
+    let scales = try hyperSynthesis(IntTensor(channels: zChannels, height: zHeight, width: zWidth, values: hsInput),
                                     threads: threads)
-    return scales.values.map { s in
-      // Thresholds are sorted; count those strictly below the scale.
-      var low = 0, high = scaleThresholds.count
-      let v = Int64(s)
-      while low < high {
-        let mid = (low + high) / 2
-        if scaleThresholds[mid] < v { low = mid + 1 } else { high = mid }
-      }
-      return Int32(low)
+    return scales.values.map { scaleIndex($0) }
+  }
+
+  // The pointwise steps between the transforms, one element at a time (shared with the FPGA simulator).
+
+  /// y_q -> the entropy-coded y symbol.
+  @inline(__always) public func ySymbol(_ y: Int16) -> Int32 { Int32(ySymbolRange.clamp(yToSymbols.apply(Int64(y)))) }
+
+  /// z_q of channel `c` -> the entropy-coded z symbol.
+  @inline(__always) public func zSymbol(_ z: Int16, channel c: Int) -> Int32 {
+    let fine = zToFine.apply(Int64(z))
+    return Int32(clamping: FixedPointScale(multiplier: 1, shift: zFractionBits).apply(fine - zMedians[c]))
+  }
+
+  /// A z symbol of channel `c` -> the h_s input (z_hat in units of 2^-zFractionBits).
+  @inline(__always) public func zHat(symbol: Int32, channel c: Int) -> Int16 {
+    zHatRange.clamp((Int64(symbol) << Int64(zFractionBits)) + zMedians[c])
+  }
+
+  /// An h_s output -> its Gaussian CDF index: the number of thresholds strictly below it (they are sorted).
+  @inline(__always) public func scaleIndex(_ scale: Int16) -> Int32 {
+    var low = 0, high = scaleThresholds.count
+    let v = Int64(scale)
+    while low < high {
+      let mid = (low + high) / 2
+      if scaleThresholds[mid] < v { low = mid + 1 } else { high = mid }
     }
+    return Int32(low)
   }
 
   /// MACs per image of this padded size: (g_a, h_a, h_s, g_s).
