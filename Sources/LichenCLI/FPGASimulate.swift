@@ -31,11 +31,11 @@ struct FPGASimulate: ParsableCommand {
       let name = model ?? planned.model
       let loaded: HardwareModel
       do { loaded = try HardwareModel.load(name) } catch {
-        throw ValidationError("cannot load the model \(name)\(model == nil ? " the plan was made from" : ""): \(error). "
+        throw HardwareError("cannot load the model \(name)\(model == nil ? " the plan was made from" : ""): \(error). "
           + "Pass --model with an integer model of the same architecture.")
       }
       guard case .integer(let weights) = loaded.weights else {
-        throw ValidationError("\(name) is a float model; the simulator computes with the integer engine. Plan an integer model "
+        throw HardwareError("\(name) is a float model; the simulator computes with the integer engine. Plan an integer model "
           + "(lichen fpga plan --model hyperprior-q4-hybrid ...) or pass --model with an integer model file from `lichen quantize`.")
       }
       try PipelineSimulator.checkModel(weights, configuration: loaded.configuration, source: loaded.source, plan: planned)

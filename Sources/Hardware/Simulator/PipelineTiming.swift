@@ -134,7 +134,14 @@ public enum PipelineTiming {
         if next[i] < totals[i] { done = false }
       }
       if done { break }
-      if !progress { throw deadlock(stages, capacities: capacities, next: next, frames: frames) }
+      if !progress {
+        // Edges where the consumer waits for input while its producer waits for room on that same edge.
+        let waits = (0..<count).map { i in
+          next[i] < totals[i] ? (input: inputReady(i, next[i]) == nil, space: spaceReady(i, next[i]) == nil) : (input: false, space: false)
+        }
+        let edges = (1..<count).filter { waits[$0].input && waits[$0 - 1].space }
+        throw deadlock(stages, capacities: capacities, next: next, frames: frames, edges: edges)
+      }
     }
     for i in 0..<count {
       result[i].firstStart = start[i].first ?? 0
@@ -183,18 +190,19 @@ public enum PipelineTiming {
     return most
   }
 
-  static func deadlock(_ stages: [TimedStage], capacities: [Int], next: [Int], frames: Int) -> HardwareError {
+  static func deadlock(_ stages: [TimedStage], capacities: [Int], next: [Int], frames: Int, edges: [Int]) -> HardwareError {
     var lines: [String] = []
-    for i in stages.indices where next[i] < stages[i].schedule.steps * frames {
+    for i in edges {
       let s = stages[i].schedule
-      let g = next[i], n = g % s.steps
-      let window = s.needEnd[n] - s.keepFrom[n]
-      var line = "\(stages[i].name) is stuck before row step \(n) of frame \(g / s.steps)"
-      if i > 0 {
-        let written = stages[i - 1].schedule.outputRows(of: 0).count
-        line += " (its window needs \(window) input rows at once; the edge from \(stages[i - 1].name), which writes \(written) row\(written == 1 ? "" : "s") per step, holds \(capacities[i - 1]) rows)"
-      }
-      lines.append(line)
+      let n = next[i] % s.steps
+      let written = stages[i - 1].schedule.outputRows(of: next[i - 1] % stages[i - 1].schedule.steps).count
+      lines.append("\(stages[i].name) waits before row step \(n) of frame \(next[i] / s.steps) for a row \(stages[i - 1].name) cannot write: "
+        + "the edge holds \(capacities[i - 1]) rows (line buffer \(s.lineBufferRows) + FIFO \(capacities[i - 1] - s.lineBufferRows)), "
+        + "the window needs \(s.needEnd[n] - s.keepFrom[n]) rows at once and "
+        + "\(stages[i - 1].name) writes \(written) row\(written == 1 ? "" : "s") per step")
+    }
+    if lines.isEmpty {
+      lines = stages.indices.filter { next[$0] < stages[$0].schedule.steps * frames }.map { "\(stages[$0].name) is stuck" }
     }
     return HardwareError("deadlock: no stage can take its next row step. " + lines.joined(separator: "; "))
   }
