@@ -62,16 +62,23 @@ public struct CostModel: Sendable {
 
   public var board: Board
   public var unitCosts: UnitCosts
-  /// Depth of each stage's output FIFO in output rows.
+  /// Depth of each stage's output FIFO in output rows (stages not in `stageFIFORows`).
   public var fifoRows: Double
+  /// Per-stage output FIFO depths by stage name (the planner's `--fifo-rows auto`), overriding `fifoRows`.
+  public var stageFIFORows: [String: Double]
   public var weightMemory: WeightMemory
 
-  public init(board: Board, unitCosts: UnitCosts, fifoRows: Double = 1, weightMemory: WeightMemory = .bram) {
+  public init(board: Board, unitCosts: UnitCosts, fifoRows: Double = 1, stageFIFORows: [String: Double] = [:],
+              weightMemory: WeightMemory = .bram) {
     self.board = board
     self.unitCosts = unitCosts
     self.fifoRows = fifoRows
+    self.stageFIFORows = stageFIFORows
     self.weightMemory = weightMemory
   }
+
+  /// The output FIFO rows costed for `stage`.
+  public func fifoRows(for stage: HardwareStage) -> Double { stageFIFORows[stage.name] ?? fifoRows }
 
   // MARK: parallelism and cycles
 
@@ -228,7 +235,7 @@ public struct CostModel: Sendable {
       lineRead = Self.ceilDiv(lanes * stage.inputBits, stage.outChannels)
     }
     let lineBlocks = lineBits == 0 ? 0 : Swift.max(Self.ceilDiv(lineBits, Self.bram36Bits), Self.ceilDiv(lineRead, Self.bram36ReadBits))
-    let fifoBits = Int((fifoRows * Double(stage.outputWidth)).rounded(.up)) * stage.outChannels * stage.outputBits
+    let fifoBits = Int((fifoRows(for: stage) * Double(stage.outputWidth)).rounded(.up)) * stage.outChannels * stage.outputBits
     let fifoBlocks = Self.ceilDiv(fifoBits, Self.bram36Bits)
     var resources = ResourceVector(
       dsp: Int(dsp.rounded(.up)), bram36: Int(bram.rounded(.up)) + lineBlocks + fifoBlocks, uram: 0,

@@ -15,6 +15,9 @@ public struct PlannedStage: Codable, Sendable, Equatable {
   public var fillCycles: Int
   /// cycles / the bottleneck's cycles (1 for the bottleneck).
   public var busy: Double
+  /// Rows of this stage's output FIFO (on top of the consumer's line buffer), as costed in `cost`. Plans
+  /// written before per-stage depths lack it: `Plan.load` fills in the plan's uniform `fifoRows`.
+  public var fifoRows: Double?
 }
 
 /// Use of one resource against the board.
@@ -45,7 +48,11 @@ public struct Plan: Codable, Sendable, Equatable {
   public var requested: Resolution
   public var padded: Resolution
   public var maxUtilization: Double
+  /// The uniform FIFO depth (`--fifo-rows N`); with auto depths the largest per-stage depth. Per stage:
+  /// `stages[i].fifoRows` (see `stageFIFORows`).
   public var fifoRows: Double
+  /// "auto" (per-edge depths from the simulator's depth search) or "uniform"; nil in older plans (uniform).
+  public var fifoDepths: String?
   public var weightMemory: WeightMemory
   /// "estimated" or "measured": where the LUT/FF unit costs came from.
   public var unitCostsStatus: String
@@ -80,7 +87,17 @@ public struct Plan: Codable, Sendable, Equatable {
     guard plan.format == currentFormat else {
       throw HardwareError("\(url.path): plan format \(plan.format), expected \(currentFormat)")
     }
-    return plan
+    return plan.withStageFIFORows()
+  }
+
+  /// Each stage's output FIFO rows (a missing per-stage value is the uniform `fifoRows`).
+  public var stageFIFORows: [Double] { stages.map { $0.fifoRows ?? fifoRows } }
+
+  /// This plan with every stage's `fifoRows` filled in (older plans: the uniform depth).
+  public func withStageFIFORows() -> Plan {
+    var copy = self
+    for i in copy.stages.indices where copy.stages[i].fifoRows == nil { copy.stages[i].fifoRows = fifoRows }
+    return copy
   }
 
   /// Pretty, sorted JSON.

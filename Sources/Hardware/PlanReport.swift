@@ -11,14 +11,14 @@ public enum PlanReport {
     s += plan.requested == plan.padded ? "\n" : " (requested \(plan.requested))\n"
     s += pad("stage", 12) + pad("layer", 22) + pad("out", 14) + pad("a x w", 7) + pad("pi x po x pk", 14)
       + lpad("lanes", 6) + lpad("cycles", 11) + lpad("busy", 6) + lpad("DSP", 6) + lpad("BRAM", 6) + lpad("URAM", 5)
-      + lpad("LUT", 8) + lpad("FF", 8) + "\n"
+      + lpad("LUT", 8) + lpad("FF", 8) + lpad("FIFO", 6) + "\n"
     for p in plan.stages {
       let st = p.stage
       s += pad(st.name, 12) + pad(st.shapeSummary, 22) + pad("\(st.outChannels)x\(st.outputHeight)x\(st.outputWidth)", 14)
         + pad("\(st.inputBits)x\(st.weightBits)", 7) + pad(p.parallelism.description, 14) + lpad("\(p.lanes)", 6)
         + lpad("\(p.cycles)", 11) + lpad(String(format: "%.2f", p.busy), 6) + lpad("\(p.cost.resources.dsp)", 6)
         + lpad("\(p.cost.resources.bram36)", 6) + lpad("\(p.cost.resources.uram)", 5) + lpad("\(p.cost.resources.lut)", 8)
-        + lpad("\(p.cost.resources.ff)", 8) + (st.name == plan.bottleneck ? "  <- bottleneck" : "") + "\n"
+        + lpad("\(p.cost.resources.ff)", 8) + lpad(fmt(p.fifoRows ?? plan.fifoRows), 6) + (st.name == plan.bottleneck ? "  <- bottleneck" : "") + "\n"
     }
     s += "bottleneck \(plan.bottleneck): \(plan.cyclesPerFrame) cycles/frame -> \(String(format: "%.2f", plan.fps)) fps"
     s += ", latency \(plan.latencyCycles) cycles = \(String(format: "%.2f", plan.latencyMilliseconds)) ms\n"
@@ -29,7 +29,10 @@ public enum PlanReport {
     for u in plan.utilization where u.available > 0 {
       s += " \(u.resource) \(u.used)/\(u.available) (\(String(format: "%.1f", u.utilization * 100))%)"
     }
-    s += "; weights in \(plan.weightMemory.rawValue.uppercased()), FIFOs \(fmt(plan.fifoRows)) row(s)\n"
+    let fifoBlocks = plan.stages.reduce(0) { $0 + $1.cost.fifoBlocks }
+    s += "; weights in \(plan.weightMemory.rawValue.uppercased()), FIFOs "
+      + (plan.fifoDepths == "auto" ? "auto (per stage, FIFO column)" : "\(fmt(plan.fifoRows)) row(s) per stage")
+      + " = \(fmt(plan.stageFIFORows.reduce(0, +))) rows, \(fifoBlocks) BRAM36\n"
     for note in plan.notes { s += "note: \(note)\n" }
     return s
   }

@@ -7,17 +7,29 @@
 /// choice meeting T: T is feasible iff this assignment fits, feasibility is
 /// monotone in T, and a binary search over the finite set of achievable
 /// per-stage cycle counts finds the optimal T exactly.
+///
+/// FIFO depths: with a uniform depth (`fifoRows` set) that is the whole
+/// story. With `fifoRows == nil` (auto, the default) each stage's output FIFO
+/// gets the smallest depth the simulator's `FIFODepthSearch` finds for the
+/// candidate plan (no deadlock, the ample-buffer throughput): starting from
+/// the depths without which nothing runs, plan with depths D, search the depths the plan needs, and if any exceeds D re-plan
+/// with the element-wise maximum. D only grows and is bounded (a whole frame
+/// per edge), so this stops; at the end the plan is the exact optimum for the
+/// depths D it converged to and runs at its throughput with them. The plan
+/// then stores (and costs) the depths its own parallelism needs, which are
+/// <= D, so it still fits.
 public struct PlannerOptions: Sendable, Equatable {
   /// Overrides the board's default clock.
   public var clockMHz: Double?
   /// Fraction of each resource the design may use (e.g. 0.9 leaves room for routing).
   public var maxUtilization: Double
-  /// Output FIFO depth per stage, in output rows.
-  public var fifoRows: Double
+  /// Output FIFO depth of every stage, in output rows; nil (auto): per stage, the smallest depth the
+  /// simulator's depth search finds for the plan.
+  public var fifoRows: Double?
   /// Where weights go; nil tries BRAM and (on boards with URAM) URAM and keeps the faster plan.
   public var weightMemory: WeightMemory?
 
-  public init(clockMHz: Double? = nil, maxUtilization: Double = 1, fifoRows: Double = 1, weightMemory: WeightMemory? = nil) {
+  public init(clockMHz: Double? = nil, maxUtilization: Double = 1, fifoRows: Double? = nil, weightMemory: WeightMemory? = nil) {
     self.clockMHz = clockMHz
     self.maxUtilization = maxUtilization
     self.fifoRows = fifoRows
@@ -81,7 +93,9 @@ public enum Planner {
     guard options.maxUtilization > 0, options.maxUtilization <= 1 else {
       throw HardwareError("--max-utilization must be in (0, 1], got \(options.maxUtilization)")
     }
-    guard options.fifoRows >= 0, options.fifoRows.isFinite else { throw HardwareError("FIFO depth must be >= 0 rows") }
+    if let rows = options.fifoRows {
+      guard rows >= 0, rows.isFinite else { throw HardwareError("FIFO depth must be >= 0 rows, got \(rows)") }
+    }
     let clock = options.clockMHz ?? board.clockMHz
     guard clock > 0, clock.isFinite else { throw HardwareError("clock must be positive, got \(clock) MHz") }
     if options.weightMemory == .uram && board.uram == 0 {
@@ -92,8 +106,14 @@ public enum Planner {
     var best: (Plan, Int)? = nil
     var failures: [String] = []
     for policy in policies {
-      let model = CostModel(board: board, unitCosts: unitCosts, fifoRows: options.fifoRows, weightMemory: policy)
-      guard let assignment = solve(graph.stages, model: model, budget: budget) else {
+      var model = CostModel(board: board, unitCosts: unitCosts, fifoRows: options.fifoRows ?? 0, weightMemory: policy)
+      let solved: [Parallelism]?
+      if options.fifoRows == nil {
+        (solved, model) = try solveWithAutoDepths(graph.stages, model: model, budget: budget)
+      } else {
+        solved = solve(graph.stages, model: model, budget: budget)
+      }
+      guard let assignment = solved else {
         failures.append(shortfall(graph, model: model, budget: budget, cap: options.maxUtilization))
         continue
       }
@@ -107,6 +127,32 @@ public enum Planner {
           + ". Try a smaller N (lichen fpga dimension), a lower resolution, or a bigger board.")
     }
     return plan
+  }
+
+  /// The auto-depth fixed point (see `PlannerOptions`): the assignment (nil: does not fit) and the cost
+  /// model holding the per-stage depths it is costed with (on failure, the depths of the last attempt).
+  static func solveWithAutoDepths(_ stages: [HardwareStage], model: CostModel, budget: ResourceVector) throws
+    -> ([Parallelism]?, CostModel)
+  {
+    var model = model
+    func depthMap(_ rows: [Int]) -> [String: Double] {
+      Dictionary(zip(stages.map(\.name), rows.map(Double.init)), uniquingKeysWith: { Swift.max($0, $1) })
+    }
+    // Start from the depths without which no plan runs (deadlock is a property of the row schedules alone).
+    var depths = try FIFODepthSearch.stageDepths(stages, cycles: try stages.map { try RowSchedule($0).steps }, throughput: false)
+    // Bounded: every round raises some depth and no depth exceeds a frame of rows plus a window.
+    let rounds = stages.reduce(2) { $0 + $1.outputHeight + $1.kernel }
+    for _ in 0..<rounds {
+      model.stageFIFORows = depthMap(depths)
+      guard let assignment = solve(stages, model: model, budget: budget) else { return (nil, model) }
+      let needed = try FIFODepthSearch.stageDepths(stages, cycles: zip(stages, assignment).map { CostModel.cycles($0, $1) })
+      if zip(needed, depths).allSatisfy({ $0 <= $1 }) {
+        model.stageFIFORows = depthMap(needed)
+        return (assignment, model)
+      }
+      depths = zip(needed, depths).map { Swift.max($0, $1) }
+    }
+    throw HardwareError("the FIFO depths did not settle (planner bug): last depths \(depths)")
   }
 
   /// What does not fit at one lane per stage, and by how much.
@@ -148,7 +194,7 @@ public enum Planner {
       totals += cost.resources
       dspPerMAC += Double(stage.macs) * cost.dspPerLane
       stages.append(PlannedStage(stage: stage, parallelism: p, lanes: p.lanes, cycles: cycles[i], cost: cost, fillCycles: fill,
-                                 busy: Double(cycles[i]) / Double(frame)))
+                                 busy: Double(cycles[i]) / Double(frame), fifoRows: model.fifoRows(for: stage)))
     }
     let macs = graph.macs
     let fps = clock * 1e6 / Double(frame)
@@ -164,6 +210,12 @@ public enum Planner {
     }
     var notes: [String] = []
     if let note = graph.paddingNote { notes.append(note) }
+    let fifoRows = stages.map { $0.fifoRows ?? model.fifoRows }
+    if options.fifoRows == nil {
+      let blocks = stages.reduce(0) { $0 + $1.cost.fifoBlocks }
+      notes.append("FIFO depths (auto, rows per stage output, from the simulator's depth search on this plan): "
+        + fifoRows.map { PlanReport.fmt($0) }.joined(separator: ",") + " = \(PlanReport.fmt(fifoRows.reduce(0, +))) rows, \(blocks) BRAM36")
+    }
     notes.append("unit costs (LUT/FF per lane, requantizer, GDN normalizer): \(model.unitCosts.status)")
     if graph.part != .encoder && graph.stages.contains(where: { $0.transform == "g_s" }) {
       notes.append("the entropy decoder between the scale index and g_s runs on the CPU and is not modelled")
@@ -171,7 +223,8 @@ public enum Planner {
     return Plan(
       format: Plan.currentFormat, model: graph.model, n: graph.n, m: graph.m, gdnVariant: graph.gdnVariant,
       bitsSource: graph.bitsSource, scheme: graph.scheme, board: board, clockMHz: clock, part: graph.part,
-      requested: graph.requested, padded: graph.padded, maxUtilization: options.maxUtilization, fifoRows: model.fifoRows,
+      requested: graph.requested, padded: graph.padded, maxUtilization: options.maxUtilization,
+      fifoRows: options.fifoRows ?? (fifoRows.max() ?? 0), fifoDepths: options.fifoRows == nil ? "auto" : "uniform",
       weightMemory: model.weightMemory, unitCostsStatus: model.unitCosts.status, stages: stages,
       bottleneck: graph.stages[bottleneckIndex].name, cyclesPerFrame: frame, fps: fps, latencyCycles: latency,
       latencyMilliseconds: Double(latency) / (clock * 1e3), macsPerFrame: macs, lanes: lanes, totals: totals,

@@ -17,7 +17,8 @@ struct FPGAPlan: ParsableCommand {
   @Option(help: "Clock in MHz (default: the board's).") var clock: Double?
   @Option(help: "Quantization scheme for float models (default hybrid; integer models carry their own bits).") var scheme: String?
   @Option(help: "Fraction of each resource the plan may use, e.g. 0.9.") var maxUtilization: Double = 1
-  @Option(help: "Output FIFO depth per stage, in rows.") var fifoRows: Double = 1
+  @Option(help: "Output FIFO depth per stage in rows, or auto: per edge, the smallest depth the simulator finds for the plan (no deadlock, full throughput).")
+  var fifoRows: String = "auto"
   @Option(help: "Weight memory: bram or uram (default: the faster of the two the board has).") var weights: WeightMemory?
   @Option(help: "Write the plan as JSON here.") var json: String?
   @Option(help: "Write an SVG chart (cycles per stage, utilization) here.") var svg: String?
@@ -27,8 +28,17 @@ struct FPGAPlan: ParsableCommand {
     let boards = try boardOptions.catalog()
     let target = try BoardCatalog.board(named: board, in: boards)
     let graph = try HardwareModel.load(model).graph(scheme: scheme, resolution: try Resolution(parsing: resolution), part: part)
+    let rows: Double?
+    if fifoRows.lowercased() == "auto" {
+      rows = nil
+    } else {
+      guard let value = Double(fifoRows), value >= 0, value.isFinite else {
+        throw ValidationError("--fifo-rows must be auto or a number of rows >= 0, got \(fifoRows)")
+      }
+      rows = value
+    }
     let plan = try Planner.plan(graph, board: target, unitCosts: try UnitCosts.bundled(),
-                                options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRows: fifoRows,
+                                options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRows: rows,
                                                         weightMemory: weights))
     print(PlanReport.text(plan), terminator: "")
     if let json {

@@ -16,7 +16,7 @@ struct FPGASimulate: ParsableCommand {
   @Option(help: "PNG image of the plan's resolution (its size padded to multiples of 64 must be the plan's).") var image: String?
   @Option(help: "Integer model (registry name or file) to compute with (default: the plan's model).") var model: String?
   @Option(help: "Frames streamed back to back (the steady state is the interval between the last two).") var frames: Int = 3
-  @Option(help: "FIFO rows per edge on top of the line buffers (default: the plan's, rounded up).") var fifoRows: Int?
+  @Option(help: "FIFO rows on every edge on top of the line buffers, overriding the plan's per-edge depths (default: the plan's, rounded up).") var fifoRows: Int?
   @Flag(help: "Input rows arrive from a camera at the planned frame rate (default: from memory, as fast as taken).") var paced = false
   @Flag(help: "Skip the search for the smallest FIFO depths.") var noDepthSearch = false
   @Option(help: "Write the report as JSON here.") var json: String?

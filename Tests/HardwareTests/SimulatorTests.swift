@@ -14,7 +14,7 @@ import XCTest
 final class SimulatorTests: XCTestCase {
   static let resolution = Resolution(width: 128, height: 64)
 
-  static func plan(_ model: IntegerHyperprior, _ configuration: ModelConfiguration, part: PipelinePart, fifoRows: Double = 1) throws -> Plan {
+  static func plan(_ model: IntegerHyperprior, _ configuration: ModelConfiguration, part: PipelinePart, fifoRows: Double? = nil) throws -> Plan {
     let graph = try LayerGraph.build(integer: model, configuration: configuration, source: "tiny", scheme: "hybrid",
                                      resolution: resolution, part: part)
     let board = PlannerTests.board(dsp: 400, bram: 400)
@@ -90,6 +90,60 @@ final class SimulatorTests: XCTestCase {
       // JSON round trip.
       XCTAssertEqual(try JSONDecoder().decode(SimulationReport.self, from: report.jsonData()), report)
     }
+  }
+
+  /// The default flow: a plan with auto FIFO depths simulates with no options, without deadlock, at
+  /// exactly the planner's cycles; its depths are never below the simulator's search, each stage's
+  /// FIFO BRAM is costed at its own depth, and plans without per-stage depths load with the uniform one.
+  func testAutoDepthPlanRunsAtPlannedCycles() throws {
+    let (model, configuration) = try HLSExportTests.tinyIntegerModel()
+    for part in PipelinePart.allCases {
+      let plan = try Self.plan(model, configuration, part: part)
+      XCTAssertEqual(plan.fifoDepths, "auto")
+      let report = try PipelineSimulator.simulate(plan: plan, model: nil, pixels: nil, imageName: nil, options: SimulationOptions())
+      XCTAssertEqual(report.cyclesPerFrame, plan.cyclesPerFrame, "\(part)")
+      let minimal = try XCTUnwrap(report.minimalDepths)
+      let rows = plan.stageFIFORows
+      XCTAssertEqual(rows.count, plan.stages.count)
+      for (i, edge) in report.edges.enumerated() {
+        XCTAssertEqual(Double(edge.fifoRows), rows[i], "\(part) \(edge.from)")
+        XCTAssertGreaterThanOrEqual(edge.fifoRows, minimal.fifoRows[i], "\(part) \(edge.from) -> \(edge.to)")
+        XCTAssertLessThanOrEqual(edge.maxOccupancyRows, edge.capacityRows)
+      }
+      // The depths are the search's for the plan's own cycles, and more frames need no more.
+      let stages = plan.stages.map(\.stage)
+      XCTAssertEqual(try FIFODepthSearch.stageDepths(stages, cycles: plan.stages.map(\.cycles)).map(Double.init), rows)
+      let longer = try PipelineSimulator.simulate(plan: plan, model: nil, pixels: nil, imageName: nil, options: SimulationOptions(frames: 6))
+      XCTAssertEqual(longer.cyclesPerFrame, plan.cyclesPerFrame, "\(part), 6 frames")
+      // The old default of one row per edge is not enough somewhere.
+      XCTAssertTrue(rows.dropLast().contains { $0 > 1 }, "\(part): \(rows)")
+      // BRAM: each stage's FIFO at its own depth.
+      for p in plan.stages {
+        let expected = Int(((p.fifoRows ?? -1) * Double(p.stage.outputWidth)).rounded(.up)) * p.stage.outChannels * p.stage.outputBits
+        XCTAssertEqual(p.cost.fifoBits, expected, p.stage.name)
+      }
+      // A uniform override is kept as given.
+      let uniform = try Self.plan(model, configuration, part: part, fifoRows: 4)
+      XCTAssertEqual(uniform.fifoDepths, "uniform")
+      XCTAssertEqual(uniform.stageFIFORows, [Double](repeating: 4, count: uniform.stages.count))
+    }
+    // Backward compatibility: a plan file without per-stage depths (or the mode) decodes with the uniform depth.
+    let plan = try Self.plan(model, configuration, part: .decoder, fifoRows: 3)
+    var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: plan.jsonData()) as? [String: Any])
+    json["fifoDepths"] = nil
+    let stages = try XCTUnwrap(json["stages"] as? [[String: Any]])
+    json["stages"] = stages.map { stage -> [String: Any] in
+      var copy = stage
+      copy["fifoRows"] = nil
+      return copy
+    }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("old-plan-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try JSONSerialization.data(withJSONObject: json).write(to: url)
+    let old = try Plan.load(from: url)
+    XCTAssertNil(old.fifoDepths)
+    XCTAssertEqual(old.stageFIFORows, [Double](repeating: 3, count: old.stages.count))
+    XCTAssertEqual(old.stages.map(\.fifoRows), plan.stages.map(\.fifoRows))
   }
 
   /// Two stages: a pointwise producer and a stride-2 3x3 convolution, equally fast per frame.

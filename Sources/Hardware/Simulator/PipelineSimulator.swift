@@ -11,13 +11,13 @@ import IntegerEngine
 /// planner in a `SimulationReport`.
 public struct SimulationOptions: Sendable {
   public var frames: Int
-  /// FIFO rows on every edge; nil: the plan's `fifoRows`, rounded up to whole rows.
+  /// FIFO rows on every edge (an override); nil: the plan's per-stage depths, rounded up to whole rows.
   public var fifoRows: Int?
   public var paced: Bool
   public var searchDepths: Bool
   public var threads: Int
 
-  public init(frames: Int = 3, fifoRows: Int? = nil, paced: Bool = false, searchDepths: Bool = true, threads: Int = 1) {
+  public init(frames: Int = FIFODepthSearch.defaultFrames, fifoRows: Int? = nil, paced: Bool = false, searchDepths: Bool = true, threads: Int = 1) {
     self.frames = frames
     self.fifoRows = fifoRows
     self.paced = paced
@@ -74,17 +74,20 @@ public enum PipelineSimulator {
                               options: SimulationOptions) throws -> SimulationReport {
     guard options.frames >= 1, options.frames <= 1000 else { throw HardwareError("--frames must be in 1...1000, got \(options.frames)") }
     let stages = try timedStages(plan)
-    let planDepth = Int(plan.fifoRows.rounded(.up))
-    let depth = options.fifoRows ?? planDepth
-    guard depth >= 0 else { throw HardwareError("FIFO depth must be >= 0 rows, got \(depth)") }
+    if let depth = options.fifoRows, depth < 0 { throw HardwareError("FIFO depth must be >= 0 rows, got \(depth)") }
+    // Edge i (stage i -> i+1) holds the consumer's line buffer plus stage i's output FIFO.
+    let planRows = plan.stageFIFORows.dropLast()
+    let fifo = options.fifoRows.map { [Int](repeating: $0, count: Swift.max(0, stages.count - 1)) }
+      ?? planRows.map { Int($0.rounded(.up)) }
     var notes: [String] = []
-    if options.fifoRows == nil && Double(planDepth) != plan.fifoRows {
-      notes.append("the plan's FIFO depth \(plan.fifoRows) rows is rounded up to \(planDepth): the simulator hands over whole rows")
+    if options.fifoRows == nil && zip(fifo, planRows).contains(where: { Double($0) != $1 }) {
+      notes.append("the plan's fractional FIFO depths are rounded up to whole rows: the simulator hands over whole rows")
     }
+    let depthText = options.fifoRows.map { "\($0) FIFO row\($0 == 1 ? "" : "s") per edge" }
+      ?? "the plan's \(plan.fifoDepths ?? "uniform") FIFO depths (\(fifo.map(String.init).joined(separator: ",")) rows)"
 
     // Timing first: it is cheap, and a deadlock stops the run before the values are computed.
     let timingStart = Date()
-    let fifo = [Int](repeating: depth, count: Swift.max(0, stages.count - 1))
     let capacities = FIFODepthSearch.capacities(stages, fifoRows: fifo)
     let minimal = options.searchDepths ? try FIFODepthSearch.search(stages, frames: options.frames) : nil
     let timing: TimingResult
@@ -93,9 +96,9 @@ public enum PipelineSimulator {
                                       source: options.paced ? .paced(period: plan.cyclesPerFrame) : .free)
     } catch let error as HardwareError {
       let hint = minimal.map { m in
-        " With \(depth) FIFO row\(depth == 1 ? "" : "s") per edge the pipeline cannot run; the smallest depths that run at full "
+        " With \(depthText) the pipeline cannot run; the smallest depths that run at full "
           + "throughput are \(m.fifoRows.map(String.init).joined(separator: ",")) rows (edge by edge): rerun with --fifo-rows \(m.fifoRows.max() ?? 1)"
-          + " (or plan with --fifo-rows \(m.fifoRows.max() ?? 1) to cost them)."
+          + " (or plan with the default --fifo-rows auto, which costs exactly these depths)."
       } ?? ""
       throw HardwareError(error.message + "." + hint)
     }
@@ -132,7 +135,12 @@ public enum PipelineSimulator {
         windowRows: stages[i].schedule.windowRows, maxOccupancyRows: e.maxOccupancyRows,
         maxFIFORows: Swift.max(0, e.maxOccupancyRows - line), minimalFIFORows: minimal?.fifoRows[i - 1]))
     }
-    notes += explain(plan: plan, stages: stages, timing: timing, steady: steady, minimal: minimal, depth: depth, paced: options.paced)
+    if options.fifoRows == nil, let minimal, zip(minimal.fifoRows, fifo).contains(where: { $0 > $1 }) {
+      notes.append("the plan's FIFO depths (\(fifo.map(String.init).joined(separator: ","))) are below the ones found here "
+        + "(\(minimal.fifoRows.map(String.init).joined(separator: ","))): plan again with the default --fifo-rows auto")
+    }
+    notes += explain(plan: plan, stages: stages, timing: timing, steady: steady, minimal: minimal, depthText: depthText,
+                     paced: options.paced)
     return SimulationReport(
       format: SimulationReport.currentFormat, model: plan.model, board: plan.board.name, part: plan.part, clockMHz: plan.clockMHz,
       resolution: plan.padded, image: imageName, frames: options.frames, source: options.paced ? "paced" : "free",
@@ -144,19 +152,19 @@ public enum PipelineSimulator {
   }
 
   /// Why the simulated cycles differ from the planner's, in words.
-  static func explain(plan: Plan, stages: [TimedStage], timing: TimingResult, steady: Int, minimal: FIFODepths?, depth: Int,
+  static func explain(plan: Plan, stages: [TimedStage], timing: TimingResult, steady: Int, minimal: FIFODepths?, depthText: String,
                       paced: Bool) -> [String] {
     var notes: [String] = []
     let gap = steady - plan.cyclesPerFrame
     if gap == 0 {
       notes.append("the steady state runs at the planner's bottleneck (\(plan.bottleneck)): it never stalls once the pipeline is full")
     } else if gap > 0 {
-      var line = "\(gap) cycles per frame over the planner: with \(depth) FIFO row\(depth == 1 ? "" : "s") per edge and whole-row hand-off, "
+      var line = "\(gap) cycles per frame over the planner: with \(depthText) and whole-row hand-off, "
         + "stages wait on each other (stalls above); the planner assumes the bottleneck never waits"
       if let minimal {
         line += ". With the smallest depths found (\(minimal.fifoRows.map(String.init).joined(separator: ",")) rows) the pipeline runs at "
           + "\(minimal.cyclesPerFrame) cycles per frame (\(String(format: "%+.2f", Double(minimal.cyclesPerFrame - plan.cyclesPerFrame) / Double(plan.cyclesPerFrame) * 100))%); "
-          + "plan with --fifo-rows \(minimal.fifoRows.max() ?? depth) to cost that buffering"
+          + "plan with the default --fifo-rows auto to cost that buffering"
       }
       notes.append(line)
     } else {
