@@ -142,7 +142,9 @@ enum GDNVectors {
     let table = try c.table()
     var scales: [FixedPointScale] = []
     for i in 0..<ch {
-      scales.append(randomScale(c, table: table, pool: pool[i * px], x: Int64(x[i * px]), &rng))
+      // aim the scale at the channel's median |x|, so most outputs land inside the range
+      let q = (0..<px).sorted { abs(Int(x[i * px + $0])) < abs(Int(x[i * px + $1])) }[px / 2]
+      scales.append(randomScale(c, table: table, pool: pool[i * px + q], x: Int64(x[i * px + q]), &rng))
     }
     let gdn: IntGDN
     do {

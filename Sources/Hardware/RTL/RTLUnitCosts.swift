@@ -49,6 +49,12 @@ public struct UnitCostMeasurement: Codable, Sendable {
 }
 
 public enum RTLUnitCosts {
+  /// What the numbers are, appended to the `source` field.
+  public static let sourceNote =
+    "; lut = every LUT (logic + shift registers); peLane = lichen_pe_mac 4x4 / 16 lanes (Yosys maps one product per DSP48E2, no int8 pair packing); "
+    + "requantizer = the widest lichen_requant (16x16 lanes: 49-bit acc + bias); gdnNormalizer = lichen_gdn_standard (x16, table 6/16, its requantizer included); "
+    + "stageControl = lichen_stage_control"
+
   /// Lane classes measured: (activation bits, weight bits).
   public static let laneClasses = [(8, 8), (16, 8), (16, 16)]
 
@@ -83,7 +89,7 @@ public enum RTLUnitCosts {
     // the widest requantizer (by LUTs, then DSPs) stands for all: conservative
     let widest = requantizers.max { ($0.lut, $0.dsp ?? 0) < ($1.lut, $1.dsp ?? 0) } ?? requantizers[0]
     let costs = MeasuredUnitCosts(
-      source: source, peLane: lanes, requantizer: widest,
+      source: source + sourceNote, peLane: lanes, requantizer: widest,
       gdnNormalizer: MeasuredUnitCosts.Cost(gdnReport, bram: true),
       stageControl: MeasuredUnitCosts.Cost(control, dsp: false))
     return UnitCostMeasurement(costs: costs, inputLanes: inputLanes, outputLanes: outputLanes, synthesis: synthesis,
