@@ -7,7 +7,7 @@ import Hardware
 struct FPGA: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fpga", abstract: "Plan a pipelined FPGA design for a codec model (docs/fpga.md).",
-    subcommands: [FPGABoards.self, FPGAPlan.self, FPGADimension.self, FPGAExportHLS.self, FPGASimulate.self])
+    subcommands: [FPGABoards.self, FPGAPlan.self, FPGADimension.self, FPGAExportHLS.self, FPGASimulate.self, FPGARTL.self])
 }
 
 /// `--boards FILE`: the catalog with the user's boards added.
