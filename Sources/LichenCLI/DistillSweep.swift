@@ -31,6 +31,8 @@ struct DistillSweep: ParsableCommand {
     var points: [String: RDPointSummary]
     var bdRateVsTeacher: Double?
     var bdPSNRVsTeacher: Double?
+    /// Why the BD numbers are missing (e.g. a curve whose PSNR does not rise with rate).
+    var bdNote: String?
     var encodeSeconds: Double
     var decodeSeconds: Double
   }
@@ -158,8 +160,13 @@ struct DistillSweep: ParsableCommand {
       guard let teacher = teacherRows.first, rows[i].variant != "teacher", curve(teacher).count >= 4,
         curve(rows[i]).count >= 4
       else { continue }
-      rows[i].bdRateVsTeacher = try? Bjontegaard.deltaRate(of: curve(rows[i]), against: curve(teacher))
-      rows[i].bdPSNRVsTeacher = try? Bjontegaard.deltaQuality(of: curve(rows[i]), against: curve(teacher))
+      do {
+        rows[i].bdRateVsTeacher = try Bjontegaard.deltaRate(of: curve(rows[i]), against: curve(teacher))
+        rows[i].bdPSNRVsTeacher = try Bjontegaard.deltaQuality(of: curve(rows[i]), against: curve(teacher))
+        rows[i].bdNote = nil
+      } catch {
+        rows[i].bdNote = "\(rows[i].variant) N=\(rows[i].n): no BD-rate vs the teacher: \(error)"
+      }
     }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -185,6 +192,7 @@ struct DistillSweep: ParsableCommand {
       }
     }
     try Data(csv.utf8).write(to: root.appendingPathComponent("sweep.csv"), options: .atomic)
+    for note in rows.compactMap(\.bdNote) { text += "note: \(note)\n" }
     print(text)
   }
 }
