@@ -8,6 +8,8 @@
 # as hyperprior-qK-nN, their eval files copied to docs/results/distillation/
 # and the RD plot drawn against the teachers and the classic codecs.
 # Usage: scripts/distill-students.sh [STEPS]   (LICHEN_WIDTHS=64,32 by default)
+# The bundled students: `scripts/distill-students.sh 500` (N=64 and 32), then
+# `LICHEN_WIDTHS=64 scripts/distill-students.sh 1000` (N=64 continued to 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-500}
@@ -21,11 +23,12 @@ OMP_WAIT_POLICY=PASSIVE $lichen distill-sweep --threads 2 \
   --teachers hyperprior-q2,hyperprior-q3,hyperprior-q4,hyperprior-q5 --N "$widths" \
   --data "$data" --eval-data "$kodak" --crop 128 --batch-size 8 --steps "$steps" --learning-rate 3e-4 \
   --validate-every 250 --checkpoint-every 100 --seed 1 --initialization select --out "$sweep"
-results=docs/results/distillation
+results=docs/results/distillation/steps-$steps
 mkdir -p "$results"
 cp "$sweep/sweep.json" "$sweep/sweep.csv" "$results/"
 weights=Sources/Compression/Zoo/Weights
 for q in q2 q3 q4 q5; do
+  cp "$sweep/teacher-hyperprior-$q/eval.json" "$results/teacher-hyperprior-$q.json"
   for n in ${widths//,/ }; do
     for variant in distilled control; do
       src="$sweep/hyperprior-$q-N$n-$variant/eval.json"
@@ -35,6 +38,7 @@ for q in q2 q3 q4 q5; do
       --precision float16 --meta "quality=$q"
   done
 done
-$lichen rd-plot "$results"/hyperprior-*.json docs/results/hyperprior-q?.json docs/results/classic/jpeg-*.json \
-  docs/results/classic/webp-*.json --anchor hyperprior --out docs/rd-distillation.svg --table "$results/bd-vs-teacher.csv" \
-  --title "Kodak (24 images): distilled students and same-budget controls vs the N=128 teachers"
+$lichen rd-plot "$results"/teacher-*.json "$results"/hyperprior-*.json docs/results/classic/jpeg-*.json \
+  docs/results/classic/webp-*.json --anchor hyperprior --out "docs/rd-distillation-$steps.svg" \
+  --table "$results/bd-vs-teacher.csv" \
+  --title "Kodak (24 images): students after $steps steps and same-budget controls vs the N=128 teachers"

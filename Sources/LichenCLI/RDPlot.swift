@@ -77,8 +77,9 @@ struct RDPlot: ParsableCommand {
       case .failure?, nil: return "n/a "
       }
     }
+    let width = max(14, rows.map(\.series.count).max() ?? 0)
     let header = [
-      "series".padding(toLength: 14, withPad: " ", startingAt: 0), "pts",
+      "series".padding(toLength: width, withPad: " ", startingAt: 0), "pts",
       "BD-rate cubic", "BD-rate pchip", "\(metric.deltaName) cubic", "\(metric.deltaName) pchip",
     ]
     var lines = ["Bjontegaard deltas against \(anchor) (\(metric.label)); negative BD-rate = fewer bits",
@@ -86,7 +87,7 @@ struct RDPlot: ParsableCommand {
     var failures: [String] = []
     for row in rows {
       var fields = [
-        row.series.padding(toLength: 14, withPad: " ", startingAt: 0), String(format: "%3d", row.pointCount),
+        row.series.padding(toLength: width, withPad: " ", startingAt: 0), String(format: "%3d", row.pointCount),
       ]
       for method in Bjontegaard.Method.allCases {
         fields.append(cell(row.deltaRate[method], overlap: row.qualityOverlap, format: "%+11.2f %%")
