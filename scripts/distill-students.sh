@@ -9,7 +9,7 @@
 # and the RD plot drawn against the teachers and the classic codecs.
 # Usage: scripts/distill-students.sh [STEPS]   (LICHEN_WIDTHS=64,32 by default)
 # The bundled students: `scripts/distill-students.sh 500` (N=64 and 32), then
-# `LICHEN_WIDTHS=64 scripts/distill-students.sh 1000` (N=64 continued to 1000).
+# `scripts/distill-students.sh 1000` (both continued to 1000 steps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-500}

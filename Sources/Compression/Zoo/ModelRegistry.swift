@@ -40,19 +40,19 @@ public enum ModelRegistry {
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
           summary: "student N=64 distilled from hyperprior-q2 (1000 steps), Kodak 0.331 bpp / 27.21 dB"),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
-          summary: "student N=32 distilled from hyperprior-q2 (500 steps), Kodak 0.197 bpp / 22.40 dB"),
+          summary: "student N=32 distilled from hyperprior-q2 (1000 steps), Kodak 0.240 bpp / 25.18 dB"),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
           summary: "student N=64 distilled from hyperprior-q3 (1000 steps), Kodak 0.467 bpp / 28.37 dB"),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
-          summary: "student N=32 distilled from hyperprior-q3 (500 steps), Kodak 0.276 bpp / 22.50 dB"),
+          summary: "student N=32 distilled from hyperprior-q3 (1000 steps), Kodak 0.352 bpp / 25.68 dB"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
           summary: "student N=64 distilled from hyperprior-q4 (1000 steps), Kodak 0.632 bpp / 29.19 dB"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
-          summary: "student N=32 distilled from hyperprior-q4 (500 steps), Kodak 0.408 bpp / 22.80 dB"),
+          summary: "student N=32 distilled from hyperprior-q4 (1000 steps), Kodak 0.489 bpp / 25.79 dB"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
           summary: "student N=64 distilled from hyperprior-q5 (1000 steps), Kodak 0.775 bpp / 28.69 dB"),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
-          summary: "student N=32 distilled from hyperprior-q5 (500 steps), Kodak 0.534 bpp / 22.64 dB"),
+          summary: "student N=32 distilled from hyperprior-q5 (1000 steps), Kodak 0.633 bpp / 25.65 dB"),
   ]
 
   /// Integer-engine models (quantized from the float entry of the same quality).
