@@ -90,14 +90,9 @@ public struct StudentRD: Sendable {
   public static func registry(teacher: String, widths: [Int]) -> StudentRD {
     var result = StudentRD()
     for n in widths {
-      guard let entry = ModelRegistry.entry(named: "\(teacher)-n\(n)") else { continue }
-      let numbers = entry.summary.split(whereSeparator: { $0 == " " || $0 == "/" }).map(String.init)
-      var bpp: Double?, psnr: Double?
-      for (i, word) in numbers.enumerated() where i > 0 {
-        if word == "bpp" { bpp = Double(numbers[i - 1]) }
-        if word == "dB" { psnr = Double(numbers[i - 1]) }
-      }
-      result.byWidth[n] = Entry(bpp: bpp, psnr: psnr, bdRateVsTeacher: nil, source: "registry \(entry.name)")
+      guard let entry = ModelRegistry.entry(named: "\(teacher)-n\(n)"), entry.kodakBPP != nil else { continue }
+      result.byWidth[n] = Entry(bpp: entry.kodakBPP, psnr: entry.kodakPSNR, bdRateVsTeacher: nil,
+                                source: "registry \(entry.name)")
     }
     return result
   }

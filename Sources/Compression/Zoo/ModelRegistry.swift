@@ -11,6 +11,9 @@ public enum ModelRegistry {
     public var summary: String
     /// An integer-engine model (`lichen quantize` output) rather than float weights.
     public var isInteger = false
+    /// Measured Kodak mean (real bitstream bpp, PSNR in dB), for tools that tabulate models.
+    public var kodakBPP: Double? = nil
+    public var kodakPSNR: Double? = nil
 
     /// The bundled file; throws when this build does not carry it.
     public func url() throws -> URL {
@@ -38,21 +41,21 @@ public enum ModelRegistry {
           summary: "ScaleHyperprior N=128 M=192, Kodak 0.771 bpp / 30.73 dB"),
     // Distilled students (scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
-          summary: "student N=64 distilled from hyperprior-q2 (1000 steps), Kodak 0.331 bpp / 27.21 dB"),
+          summary: "student N=64 distilled from hyperprior-q2 (1000 steps), Kodak 0.331 bpp / 27.21 dB", kodakBPP: 0.331, kodakPSNR: 27.21),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
-          summary: "student N=32 distilled from hyperprior-q2 (1000 steps), Kodak 0.240 bpp / 25.18 dB"),
+          summary: "student N=32 distilled from hyperprior-q2 (1000 steps), Kodak 0.240 bpp / 25.18 dB", kodakBPP: 0.240, kodakPSNR: 25.18),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
-          summary: "student N=64 distilled from hyperprior-q3 (1000 steps), Kodak 0.467 bpp / 28.37 dB"),
+          summary: "student N=64 distilled from hyperprior-q3 (1000 steps), Kodak 0.467 bpp / 28.37 dB", kodakBPP: 0.467, kodakPSNR: 28.37),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
-          summary: "student N=32 distilled from hyperprior-q3 (1000 steps), Kodak 0.352 bpp / 25.68 dB"),
+          summary: "student N=32 distilled from hyperprior-q3 (1000 steps), Kodak 0.352 bpp / 25.68 dB", kodakBPP: 0.352, kodakPSNR: 25.68),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
-          summary: "student N=64 distilled from hyperprior-q4 (1000 steps), Kodak 0.632 bpp / 29.19 dB"),
+          summary: "student N=64 distilled from hyperprior-q4 (1000 steps), Kodak 0.632 bpp / 29.19 dB", kodakBPP: 0.632, kodakPSNR: 29.19),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
-          summary: "student N=32 distilled from hyperprior-q4 (1000 steps), Kodak 0.489 bpp / 25.79 dB"),
+          summary: "student N=32 distilled from hyperprior-q4 (1000 steps), Kodak 0.489 bpp / 25.79 dB", kodakBPP: 0.489, kodakPSNR: 25.79),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
-          summary: "student N=64 distilled from hyperprior-q5 (1000 steps), Kodak 0.775 bpp / 28.69 dB"),
+          summary: "student N=64 distilled from hyperprior-q5 (1000 steps), Kodak 0.775 bpp / 28.69 dB", kodakBPP: 0.775, kodakPSNR: 28.69),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
-          summary: "student N=32 distilled from hyperprior-q5 (1000 steps), Kodak 0.633 bpp / 25.65 dB"),
+          summary: "student N=32 distilled from hyperprior-q5 (1000 steps), Kodak 0.633 bpp / 25.65 dB", kodakBPP: 0.633, kodakPSNR: 25.65),
   ]
 
   /// Integer-engine models (quantized from the float entry of the same quality).
