@@ -48,10 +48,10 @@ public struct DistillationObjective: TrainingObjective {
     }
   }
 
-  public func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> RDLoss.Terms {
+  public func terms(model: any CompressionModel, batch: Tensor, quantization: QuantizationMode) throws -> RDLoss.Terms {
     guard model is ScaleHyperprior else { throw DistillationError("the student must be a ScaleHyperprior") }
     let target = try withNoGrad { try teacher.forward(batch, mode: .dequantize) }
-    let student = try model.forward(batch, mode: .noise(noise))
+    let student = try model.forward(batch, mode: quantization)
     let rd = try RDLoss(lambda: lambda)(student, target: batch)
     var loss = try rd.loss * weights.rateDistortion
     if weights.latent != 0 { loss = try loss + Loss.mse(student.y, target.y) * weights.latent }

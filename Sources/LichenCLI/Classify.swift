@@ -22,10 +22,11 @@ struct ClassifyTrain: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var options: ClassifierTrainingOptions
+  @OptionGroup var distributed: DistributedOptions
 
   func run() throws {
     try global.apply()
-    let session = try options.makeSession()
+    let session = try options.makeSession(dataParallel: try distributed.connect())
     try session.train(options: options)
   }
 }
@@ -69,8 +70,9 @@ struct ClassifierTrainingOptions: ParsableArguments {
     if let depths { _ = try parseList(depths, "--depths") }
   }
 
-  /// The data, configuration and trainer of a run (resumed when asked).
-  func makeSession() throws -> ClassifierSession {
+  /// The data, configuration and trainer of a run (resumed when asked), on
+  /// one rank of `dataParallel` when given.
+  func makeSession(dataParallel: DataParallel? = nil) throws -> ClassifierSession {
     let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
     var training = try dataset.load(directory: directory, split: .train)
     if let limit { training = try training.prefix(limit) }
@@ -97,14 +99,15 @@ struct ClassifierTrainingOptions: ParsableArguments {
     config.seed = seed
     config.checkpointEvery = checkpointEvery
     let runURL = URL(fileURLWithPath: out)
-    let trainer = try ClassifierTrainer(config: config, training: training, runDirectory: runURL)
+    let trainer = try ClassifierTrainer(config: config, training: training, runDirectory: runURL,
+                                        dataParallel: dataParallel)
     if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
       throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
     }
     var resumed = false
     if resume, try trainer.resumeIfPossible() {
       resumed = true
-      say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+      if trainer.isPrimary { say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)") }
     }
     return ClassifierSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
   }
@@ -122,8 +125,10 @@ struct ClassifierSession {
   /// Returns the test evaluation, or nil when interrupted or without a test split.
   @discardableResult
   func train(options: ClassifierTrainingOptions, extraMetadata: [String: String] = [:]) throws -> ClassifierEvaluation? {
+    let say = primarySay(trainer.isPrimary)
+    let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
     say("training \(options.model.rawValue) width \(options.width) on \(training.count) \(options.dataset.rawValue) images, "
-      + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
+      + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     let interrupted = InterruptFlag.install()
     let start = Date()
     try trainer.run(progress: { p in
@@ -134,10 +139,16 @@ struct ClassifierSession {
       FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }, shouldStop: { interrupted.isSet })
     let seconds = Date().timeIntervalSince(start)
-    if interrupted.isSet {
+    if trainer.step < trainer.totalSteps {
       say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
       return nil
     }
+    if let dataParallel = trainer.dataParallel {
+      say(String(format: "distributed: %.1f s of %.1f s in gradient all-reduces (%.1f%%), %d reductions of %.1f MB",
+                 dataParallel.communicationSeconds, seconds, 100 * dataParallel.communicationSeconds / seconds,
+                 dataParallel.gradientReductions, Double(dataParallel.gradientBytes) / 1e6))
+    }
+    guard trainer.isPrimary else { return nil }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
     var metadata = extraMetadata
     metadata["dataset"] = options.dataset.rawValue
@@ -225,3 +236,6 @@ func printEvaluation(_ e: ClassifierEvaluation) {
       + (accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
   }
 }
+
+/// `say` on rank 0 of a distributed job (or a single process); silence on the other ranks.
+func primarySay(_ isPrimary: Bool) -> (String) -> Void { { line in if isPrimary { say(line) } } }

@@ -15,6 +15,7 @@ struct Distill: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: TrainingOptions
+  @OptionGroup var distributed: DistributedOptions
   @Option(help: "Teacher: registry name or model file (a bmshj2018-hyperprior).") var teacher: String
   @Option(name: .customLong("N"), help: "Student channels N (<= the teacher's).") var n: Int
   @Option(name: .customLong("M"), help: "Latent channels M (must equal the teacher's; default: the teacher's).") var m: Int?
@@ -27,6 +28,7 @@ struct Distill: ParsableCommand {
 
   func run() throws {
     try global.apply()
+    let dataParallel = try distributed.connect()
     let loadedTeacher = try ModelStore.load(teacher)
     let student = try StudentFactory.student(for: loadedTeacher, n: n, m: m, seed: training.seed)
     guard let teacherModel = loadedTeacher.model as? ScaleHyperprior else { throw DistillationError("unreachable") }
@@ -42,9 +44,9 @@ struct Distill: ParsableCommand {
     let (trainingSet, validationSet) = try training.imageSets()
     let trainer = try RDTrainer(config: training.config(for: configuration), model: student, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
-                                objective: objective)
-    print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
-      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters")
+                                objective: objective, dataParallel: dataParallel)
+    if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
+      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters") }
     try training.run(trainer, configuration: configuration, metadata: [
       "teacher": loadedTeacher.source, "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
     ])

@@ -22,6 +22,7 @@ struct Train: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: TrainingOptions
+  @OptionGroup var distributed: DistributedOptions
   @Option(help: "hyperprior | factorized.") var model: Architecture = .scaleHyperprior
   @Option(name: .customLong("N"), help: "Channels N.") var n = 128
   @Option(name: .customLong("M"), help: "Latent channels M.") var m = 192
@@ -31,6 +32,7 @@ struct Train: ParsableCommand {
 
   func run() throws {
     try global.apply()
+    let dataParallel = try distributed.connect()
     let configuration = ModelConfiguration(architecture: model, n: n, m: m, gdnVariant: gdn)
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
@@ -38,9 +40,10 @@ struct Train: ParsableCommand {
       try codec.load(stateDict: try ModelStore.load(initFrom).model.stateDictRecords(), matching: .strict)
     }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
-                                validation: validationSet, runDirectory: URL(fileURLWithPath: training.out))
-    print("training \(model.rawValue) N=\(n) M=\(m) lambda=\(training.lambda) on \(trainingSet.images.count) images "
-      + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters")
+                                validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
+                                dataParallel: dataParallel)
+    if trainer.isPrimary { print("training \(model.rawValue) N=\(n) M=\(m) lambda=\(training.lambda) on \(trainingSet.images.count) images "
+      + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters") }
     try training.run(trainer, configuration: configuration, metadata: initFrom.map { ["init": $0] } ?? [:])
   }
 }

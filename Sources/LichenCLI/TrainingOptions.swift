@@ -52,6 +52,7 @@ struct TrainingOptions: ParsableArguments {
   func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
            alwaysResume: Bool = false) throws -> Bool {
     guard try drive(trainer, resume: resume || alwaysResume, runFolder: out) else { return false }
+    guard trainer.isPrimary else { return true }
     try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata
@@ -69,10 +70,11 @@ func drive(_ trainer: RDTrainer, resume: Bool, runFolder: String) throws -> Bool
   if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
     throw ValidationError("\(runFolder) already holds a checkpoint: pass --resume to continue it, or choose another folder")
   }
-  if resume, try trainer.resumeIfPossible() {
+  if resume, try trainer.resumeIfPossible(), trainer.isPrimary {
     print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
   }
   let interrupted = InterruptFlag.install()
+  let started = Date()
   try trainer.run(progress: { p in
     var line = String(format: "step %d/%d  loss %.4f  bpp %.4f  psnr %.2f dB  aux %.1f  lr %.2e  %.2f steps/s  eta %@",
                       p.step, p.totalSteps, p.loss, p.bpp, p.psnr, p.auxiliaryLoss, p.learningRate,
@@ -80,8 +82,13 @@ func drive(_ trainer: RDTrainer, resume: Bool, runFolder: String) throws -> Bool
     if let v = p.validation { line += String(format: "  | val bpp %.4f psnr %.2f dB", v.bpp, v.psnr) }
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
   }, shouldStop: { interrupted.isSet })
-  if interrupted.isSet {
-    print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+  if let dataParallel = trainer.dataParallel, trainer.isPrimary {
+    print(String(format: "distributed: %.1f s in gradient all-reduces over %d reductions (%.1f MB), %.1f%% of the run",
+                 dataParallel.communicationSeconds, dataParallel.gradientReductions,
+                 Double(dataParallel.gradientBytes) / 1e6, 100 * dataParallel.communicationSeconds / Swift.max(1e-9, Date().timeIntervalSince(started))))
+  }
+  if trainer.step < trainer.config.steps {
+    if trainer.isPrimary { print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume") }
     return false
   }
   return true

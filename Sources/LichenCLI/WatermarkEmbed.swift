@@ -12,6 +12,7 @@ extension Watermark {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var training: ClassifierTrainingOptions
+    @OptionGroup var distributed: DistributedOptions
     @Option(help: "Payload as UTF-8 text.") var message: String?
     @Option(help: "Payload as a string of 0/1.") var bits: String?
     @Option(help: "watermas | substitution (no sharpening) | replicas (Tartaglione et al. 2020) | laplacian (Tondi et al. 2024).")
@@ -22,7 +23,7 @@ extension Watermark {
     func run() throws {
       try global.apply()
       let payload = try payloadBits(message: message, bits: bits)
-      let session = try training.makeSession()
+      let session = try training.makeSession(dataParallel: try distributed.connect())
       let trainer = session.trainer
       let model = trainer.model
       let key = try insertion.key(for: payload, method: method, session: session) {
@@ -33,12 +34,13 @@ extension Watermark {
         }
       }
       let step = try WatermarkInsertion(method: method, options: insertion, key: key, trainer: trainer)
-      say("method \(step.description); key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> "
-        + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)")
+      if trainer.isPrimary { say("method \(step.description); key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> "
+        + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)") }
       let evaluation = try session.train(
         options: training,
         extraMetadata: ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(key.code)",
                         "watermark-method": method.rawValue])
+      guard trainer.isPrimary, trainer.step == trainer.totalSteps else { return }
       let cost = try step.recordCost(in: session)
       say("cost: " + costSummary(cost) + " -> \(session.runURL.appendingPathComponent(TrainingCost.fileName).path)")
       let check = try Extractor.extract(from: model, key: key, expected: payload)

@@ -72,7 +72,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
     } else {
       try Embedder.substitute(payload, into: model, key: key)
     }
-    try key.write(to: keyURL)
+    if session.trainer.isPrimary { try key.write(to: keyURL) }
     return key
   }
 }

@@ -85,17 +85,19 @@ public struct FakeQuantizedRDLoss: TrainingObjective {
     return try gdn.inverse ? x * norm : x / norm
   }
 
-  public func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> RDLoss.Terms {
+  public func terms(model: any CompressionModel, batch: Tensor, quantization noise: QuantizationMode) throws
+    -> RDLoss.Terms
+  {
     let hyperprior = stages.model
     let (y, yScale) = try run(stages.analysis, batch, inputScale: 1.0 / 255)
     let (z, _) = try run(stages.hyperAnalysis, y.abs(), inputScale: yScale)
-    let (_, zLikelihoods) = try hyperprior.entropyBottleneck(z, mode: .noise(noise))
+    let (_, zLikelihoods) = try hyperprior.entropyBottleneck(z, mode: noise)
     let medians = try hyperprior.entropyBottleneck.medians().detach().reshape([1, z.shape[1], 1, 1])
     let fine = Double(1 << zFractionBits)
     let zRounded = try (z - medians).round() + medians
     let zHat = try Self.straightThrough(z, (zRounded * fine).round() / fine)
     let (scales, _) = try run(stages.hyperSynthesis, zHat, inputScale: 1 / fine)
-    let (_, yLikelihoods) = try hyperprior.gaussianConditional(y, scales: scales, mode: .noise(noise))
+    let (_, yLikelihoods) = try hyperprior.gaussianConditional(y, scales: scales, mode: noise)
     let yHat = try Self.straightThrough(y, y.round())
     let (xHat, _) = try run(stages.synthesis, yHat, inputScale: 1)
     let result = ForwardResult(reconstruction: xHat, likelihoods: [("y", yLikelihoods), ("z", zLikelihoods)], y: y, z: z)

@@ -202,6 +202,41 @@ lt_tensor lt_custom_function(lt_tensor output, const lt_tensor *inputs, int64_t 
                              const lt_tensor *saved, int64_t n_saved, lt_backward_callback backward,
                              lt_release_callback release, void *context);
 
+// MARK: distributed (c10d: TCPStore / FileStore rendezvous, ProcessGroupGloo)
+/// Key-value store shared by the ranks (rendezvous, heartbeats).
+typedef struct lt_store_s *lt_store;
+/// A Gloo process group: collectives over TCP between the ranks.
+typedef struct lt_process_group_s *lt_process_group;
+
+/// TCP store at host:port; the server (rank 0) listens, the others connect.
+/// `timeout_ms` bounds connecting and every blocking get/wait.
+lt_store lt_tcp_store_new(const char *host, int port, int world_size, bool is_server, int64_t timeout_ms);
+/// Store in a file on a file system every rank sees (no server process).
+lt_store lt_file_store_new(const char *path, int world_size, int64_t timeout_ms);
+void lt_store_free(lt_store s);
+int lt_store_set(lt_store s, const char *key, const uint8_t *value, size_t length);
+/// Waits (up to the store's timeout) for `key`; *out is malloc'd (caller frees).
+int lt_store_get(lt_store s, const char *key, uint8_t **out, size_t *length);
+/// 1 when every key is present, 0 when one is missing, -1 on error.
+int lt_store_check(lt_store s, const char *const *keys, int64_t n);
+/// Atomic add; the new value in *out.
+int lt_store_add(lt_store s, const char *key, int64_t delta, int64_t *out);
+int lt_store_set_timeout(lt_store s, int64_t timeout_ms);
+
+/// Gloo group of `world_size` ranks over `store`. The transport binds to
+/// `interface` (e.g. "eth0") when given, else to the address `hostname`
+/// resolves to, else to the machine's default. `timeout_ms` bounds each collective.
+lt_process_group lt_gloo_new(lt_store store, int rank, int world_size, const char *interface_or_null,
+                             const char *hostname_or_null, int64_t timeout_ms);
+void lt_process_group_free(lt_process_group g);
+/// In place on each tensor (dense, contiguous, CPU). op: 0 sum, 1 product, 2 min, 3 max.
+int lt_all_reduce(lt_process_group g, const lt_tensor *tensors, int64_t n, int op);
+/// In place: every rank's tensors get rank `root`'s values.
+int lt_broadcast(lt_process_group g, const lt_tensor *tensors, int64_t n, int root);
+/// Fills out[0..<world_size] with new handles: rank r's `input` in out[r].
+int lt_all_gather(lt_process_group g, lt_tensor input, lt_tensor *out, int64_t world_size);
+int lt_barrier(lt_process_group g);
+
 #ifdef __cplusplus
 }
 #endif

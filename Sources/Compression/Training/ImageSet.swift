@@ -49,9 +49,12 @@ public struct ImageSet: Sendable {
   }
 
   /// A batch [B, 3, crop, crop] of random crops, each flipped horizontally with probability 1/2.
-  public func randomBatch(size: Int, crop: Int, using rng: inout SplitMix64) throws -> Tensor {
+  /// With a `shard`, the crops are drawn for a global batch of `size x shard.count` and only
+  /// the shard's `size` are made: the same crops one process drawing the global batch makes.
+  public func randomBatch(size: Int, crop: Int, using rng: inout SplitMix64, shard: DataShard = .whole) throws -> Tensor {
     var data = [Float](repeating: 0, count: size * 3 * crop * crop)
-    for b in 0..<size {
+    let mine = shard.slots(perShard: size)
+    for slot in 0..<(size * shard.count) {
       let image = images[Int(rng.next() % UInt64(images.count))]
       guard image.width >= crop, image.height >= crop else {
         throw CodecError.invalidInput("image \(image.width)x\(image.height) is smaller than the crop \(crop)")
@@ -59,6 +62,8 @@ public struct ImageSet: Sendable {
       let x0 = Int(rng.next() % UInt64(image.width - crop + 1))
       let y0 = Int(rng.next() % UInt64(image.height - crop + 1))
       let flip = rng.next() & 1 == 1
+      guard mine.contains(slot) else { continue }
+      let b = slot - mine.lowerBound
       image.pixels.withUnsafeBufferPointer { source in
         for c in 0..<3 {
           for y in 0..<crop {

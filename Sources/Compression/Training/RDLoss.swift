@@ -5,8 +5,17 @@ import Torch
 /// optimizers, clipping, checkpoints); an objective only turns a batch into a
 /// loss, so distillation and watermarking plug in without a second loop.
 public protocol TrainingObjective {
-  /// The loss for `batch`, with the student's own RD terms for reporting.
-  func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> RDLoss.Terms
+  /// The loss for `batch`, with the student's own RD terms for reporting;
+  /// `quantization` is the training noise (`.noise` or, on a rank of a
+  /// data-parallel job, `.shardedNoise`).
+  func terms(model: any CompressionModel, batch: Tensor, quantization: QuantizationMode) throws -> RDLoss.Terms
+}
+
+extension TrainingObjective {
+  /// The loss with uniform noise drawn from `noise`.
+  public func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> RDLoss.Terms {
+    try terms(model: model, batch: batch, quantization: .noise(noise))
+  }
 }
 
 /// The rate-distortion objective of the Balle models: lambda * 255^2 * MSE + bpp.
@@ -26,8 +35,8 @@ public struct RDLoss: Sendable, TrainingObjective {
     }
   }
 
-  public func terms(model: any CompressionModel, batch: Tensor, noise: Generator) throws -> Terms {
-    try self(model.forward(batch, mode: .noise(noise)), target: batch)
+  public func terms(model: any CompressionModel, batch: Tensor, quantization: QuantizationMode) throws -> Terms {
+    try self(model.forward(batch, mode: quantization), target: batch)
   }
 
   public func callAsFunction(_ result: ForwardResult, target: Tensor) throws -> Terms {

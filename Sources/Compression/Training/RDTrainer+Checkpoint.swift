@@ -21,15 +21,29 @@ extension RDTrainer {
       "step": String(step),
       "main_steps": String(main.stepCount),
       "aux_steps": String(auxiliary.stepCount),
+      "world_size": String(dataParallel?.worldSize ?? 1),
     ]
     try SafeTensors.write(tensors, metadata: metadata, to: checkpointURL)
   }
 
   /// Restores a checkpoint written by `saveCheckpoint`; returns false when none exists.
+  /// Distributed: rank 0 reads its checkpoint and sends it to every rank; the
+  /// world size must be the one that wrote it (it fixes the global batch).
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
-    guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
-    let file = try SafeTensors.read(from: checkpointURL)
+    let file: SafeTensorsFile
+    if let dataParallel {
+      guard let bytes = try dataParallel.shareFile(at: checkpointURL) else { return false }
+      file = try SafeTensors.decode(bytes, file: checkpointURL)
+    } else {
+      guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
+      file = try SafeTensors.read(from: checkpointURL)
+    }
+    let savedWorldSize = Int(file.metadata["world_size"] ?? "1") ?? 1
+    guard savedWorldSize == (dataParallel?.worldSize ?? 1) else {
+      throw CodecError.invalidModel(
+        "\(checkpointURL.path) was written by \(savedWorldSize) rank(s); resume it with --world-size \(savedWorldSize)")
+    }
     let decoder = JSONDecoder()
     guard let configJSON = file.metadata["config"],
       let saved = try? decoder.decode(RDTrainingConfig.self, from: Data(configJSON.utf8))

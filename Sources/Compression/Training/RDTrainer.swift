@@ -20,6 +20,12 @@ public struct TrainingProgress: Sendable {
 /// clipping, plateau decay on validation loss, CSV log, SVG curves and atomic
 /// checkpoints. Resuming continues exactly: batches and noise are drawn from
 /// generators re-seeded from (seed, step), and optimizer state is restored.
+///
+/// With a `DataParallel` each rank trains on its shard of every global batch
+/// (`config.batchSize` crops per rank, and the noise one process would draw
+/// for them), gradients of both optimizers are averaged before their steps,
+/// validation images are split between the ranks and their totals summed,
+/// and only rank 0 logs, reports progress and checkpoints.
 public final class RDTrainer {
   public let config: RDTrainingConfig
   public let model: any CompressionModel
@@ -31,14 +37,19 @@ public final class RDTrainer {
   var plateau: PlateauSchedule
   let objective: any TrainingObjective
   public internal(set) var step = 0
+  /// The data-parallel group this trainer is one rank of, or nil.
+  public let dataParallel: DataParallel?
+  /// Whether this process writes checkpoints, logs and progress (rank 0, or not distributed).
+  public var isPrimary: Bool { dataParallel?.isPrimary ?? true }
 
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
 
   /// - Parameter objective: the loss; nil means the plain RD loss at `config.lambda`.
   public init(config: RDTrainingConfig, model: any CompressionModel, training: ImageSet, validation: ImageSet,
-              runDirectory: URL, objective: (any TrainingObjective)? = nil) throws {
+              runDirectory: URL, objective: (any TrainingObjective)? = nil, dataParallel: DataParallel? = nil) throws {
     self.config = config
+    self.dataParallel = dataParallel
     self.objective = objective ?? RDLoss(lambda: config.lambda)
     self.model = model
     self.training = training
@@ -51,31 +62,44 @@ public final class RDTrainer {
     try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
   }
 
-  /// One optimisation step on batch `x`; returns (loss, mse, bpp, aux).
-  func trainStep(_ x: Tensor, noise: Generator) throws -> (Double, Double, Double, Double) {
+  /// One optimisation step on batch `x`; returns (loss, mse, bpp, aux), averaged over the
+  /// ranks when distributed, and whether any rank asked to stop.
+  func trainStep(_ x: Tensor, noise: Generator, stopRequested: Bool = false)
+    throws -> (loss: Double, mse: Double, bpp: Double, aux: Double, stop: Bool)
+  {
     try main.zeroGrad()
     try auxiliary.zeroGrad()
-    let terms = try objective.terms(model: model, batch: x, noise: noise)
+    let quantization = dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
+    let terms = try objective.terms(model: model, batch: x, quantization: quantization)
     let value = try terms.loss.item()
     guard value.isFinite else { throw TorchError(.value, "loss is not finite (\(value)) at step \(step)") }
     try terms.loss.backward()
+    var statistics = [value, try terms.mse.item(), try terms.bpp.item(), stopRequested ? 1 : 0]
+    if let dataParallel {
+      statistics = try dataParallel.averageGradients(model.mainParameters, statistics: statistics, step: step)
+    }
     if config.clipNorm > 0 { try clipGradientNorm(model.mainParameters, maxNorm: config.clipNorm) }
     try main.step()
     let aux = try model.auxiliaryLoss()
     try aux.backward()
+    // The auxiliary loss depends on the weights only, equal on every rank; averaging keeps the
+    // ranks identical even when their thread counts (and so their float rounding) differ.
+    try dataParallel?.averageGradients(model.auxiliaryParameters, step: step)
     try auxiliary.step()
-    return (value, try terms.mse.item(), try terms.bpp.item(), try aux.item())
+    return (statistics[0], statistics[1], statistics[2], try aux.item(), statistics[3] > 0)
   }
 
   /// Mean estimated bpp, PSNR and loss on the validation images (eval-mode rounding).
+  /// Distributed: rank r validates images r, r + W, ... and the totals are summed.
   public func validate() throws -> (bpp: Double, psnr: Double, loss: Double) {
     guard !validation.images.isEmpty else { return (0, 0, 0) }
     model.setTraining(false)
     defer { model.setTraining(true) }
     var bpp = 0.0, mse = 0.0
     let factor = model.downsamplingFactor
+    let shard = dataParallel?.shard ?? .whole
     try withNoGrad {
-      for image in validation.images {
+      for (index, image) in validation.images.enumerated() where index % shard.count == shard.index {
         let w = image.width / factor * factor, h = image.height / factor * factor
         guard w > 0, h > 0 else { continue }
         let x = try image.tensor().narrow(2, start: 0, length: h).narrow(3, start: 0, length: w)
@@ -83,6 +107,10 @@ public final class RDTrainer {
         bpp += try result.bitsPerPixel(pixels: w * h).item()
         mse += try Loss.mse(result.reconstruction.clamp(min: 0, max: 1), x).item()
       }
+    }
+    if let dataParallel {
+      let totals = try dataParallel.sum([bpp, mse], step: step, what: "validation")
+      (bpp, mse) = (totals[0], totals[1])
     }
     let count = Double(validation.images.count)
     let meanMSE = mse / count, meanBPP = bpp / count
@@ -92,16 +120,21 @@ public final class RDTrainer {
   /// Trains until `config.steps` or until `shouldStop` returns true (then checkpoints).
   public func run(progress: (TrainingProgress) -> Void, shouldStop: () -> Bool = { false }) throws {
     model.setTraining(true)
+    try dataParallel?.broadcastState(of: model)
     let start = Date()
     let firstStep = step
-    while step < config.steps {
-      if shouldStop() { break }
+    var stopAgreed = false
+    while step < config.steps, !stopAgreed {
+      // Distributed ranks learn of a stop request inside the step's all-reduce, so all stop after the same step.
+      if dataParallel == nil, shouldStop() { break }
       var rng = SplitMix64(seed: config.seed, stream: 1, step: step)
-      let batch = try training.randomBatch(size: config.batchSize, crop: config.cropSize, using: &rng)
+      let batch = try training.randomBatch(
+        size: config.batchSize, crop: config.cropSize, using: &rng, shard: dataParallel?.shard ?? .whole)
       var noiseSeed = SplitMix64(seed: config.seed, stream: 2, step: step)
       let noise = try Generator(seed: noiseSeed.next())
       main.setLearningRate(plateau.learningRate)
-      let (loss, mse, bpp, aux) = try trainStep(batch, noise: noise)
+      let (loss, mse, bpp, aux, stop) = try trainStep(batch, noise: noise, stopRequested: dataParallel != nil && shouldStop())
+      stopAgreed = stop
       step += 1
       var report = TrainingProgress(
         step: step, totalSteps: config.steps, loss: loss, mse: mse, bpp: bpp, auxiliaryLoss: aux,
@@ -112,10 +145,12 @@ public final class RDTrainer {
         plateau.record(v.loss)
         report.validation = v
       }
+      guard isPrimary else { continue }
       try appendLog(report)
       progress(report)
       if step % config.checkpointEvery == 0 || step == config.steps { try saveCheckpoint() }
     }
+    guard isPrimary else { return }
     if step < config.steps { try saveCheckpoint() }
     try? TrainingPlot.write(log: logURL, to: runDirectory.appendingPathComponent("curves.svg"))
   }

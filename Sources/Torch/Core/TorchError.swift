@@ -7,6 +7,8 @@ public struct TorchError: Error, CustomStringConvertible, Equatable, Sendable {
     case libtorch = 1, index, value, type, notImplemented, outOfMemory, cxxException, unknown, invalidArgument
     /// Raised by Swift code in this module (shape checks, bad files, non-finite values).
     case lichen = 100
+    /// A distributed job failed: a rank died, hung or could not be reached.
+    case distributed = 101
   }
   public var kind: Kind
   public var message: String

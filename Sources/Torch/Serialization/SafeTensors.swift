@@ -39,6 +39,11 @@ public enum SafeTensors {
     }
   }
 
+  /// A file's bytes received from elsewhere (e.g. another rank); errors name `file`.
+  public static func decode(_ data: Data, file: URL) throws -> SafeTensorsFile {
+    try SerializationError.inFile(file) { try decode(data) }
+  }
+
   /// Only the `__metadata__` map, reading just the header (not the tensor data).
   public static func readMetadata(from url: URL) throws -> [String: String] {
     try SerializationError.inFile(url) {

@@ -16,6 +16,15 @@ public struct Augmentation: Codable, Sendable, Equatable {
 
   public var isIdentity: Bool { cropPadding == 0 && !horizontalFlip }
 
+  /// Consumes the random draws `apply` makes for one image, without the image.
+  func skip<G: RandomNumberGenerator>(using rng: inout G) {
+    if cropPadding > 0 {
+      _ = rng.next()
+      _ = rng.next()
+    }
+    if horizontalFlip { _ = rng.next() }
+  }
+
   /// One augmented CHW image; pixels that come from the padding are 0.
   func apply<G: RandomNumberGenerator>(
     _ image: ArraySlice<UInt8>, channels: Int, height: Int, width: Int, using rng: inout G

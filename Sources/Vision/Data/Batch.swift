@@ -23,19 +23,31 @@ public struct HostBatch: Sendable, Equatable {
 /// Draws batches from a dataset: for training, a deterministic function of
 /// (seed, step) - shuffled anew each epoch, augmented, last partial batch
 /// dropped; for evaluation, the images in order without augmentation.
+/// In data-parallel training each rank's sampler has the same seed and its
+/// own `shard`: a training step's global batch holds `batchSize x
+/// shard.count` images and this sampler returns the shard's `batchSize` of
+/// them, augmented exactly as one sampler of the global batch size would.
 public struct BatchSampler: Sendable {
   public let dataset: ClassificationDataset
+  /// Images per batch on this shard.
   public let batchSize: Int
+  public let shard: DataShard
   public let normalization: Normalization
   public let augmentation: Augmentation
   public let seed: UInt64
 
   public init(
     dataset: ClassificationDataset, batchSize: Int, normalization: Normalization,
-    augmentation: Augmentation = .none, seed: UInt64 = 0
+    augmentation: Augmentation = .none, seed: UInt64 = 0, shard: DataShard = .whole
   ) throws {
     guard batchSize > 0 else { throw VisionError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
     guard dataset.count > 0 else { throw VisionError(.invalidArgument, "the dataset is empty") }
+    guard shard.count == 1 || dataset.count >= batchSize * shard.count else {
+      throw VisionError(
+        .invalidArgument,
+        "\(dataset.count) images cannot fill one global batch of \(batchSize) x \(shard.count) ranks")
+    }
+    self.shard = shard
     try normalization.check(channels: dataset.channels)
     self.dataset = dataset
     self.batchSize = batchSize
@@ -44,9 +56,12 @@ public struct BatchSampler: Sendable {
     self.seed = seed
   }
 
+  /// Images in one training step across all shards.
+  public var globalBatchSize: Int { batchSize * shard.count }
+
   /// Full training batches per epoch (at least one: a dataset smaller than
   /// the batch size gives one short batch).
-  public var stepsPerEpoch: Int { Swift.max(1, dataset.count / batchSize) }
+  public var stepsPerEpoch: Int { Swift.max(1, dataset.count / globalBatchSize) }
 
   /// Batches that cover the dataset once in order, the last possibly short.
   public var evaluationBatchCount: Int { (dataset.count + batchSize - 1) / batchSize }
@@ -61,9 +76,12 @@ public struct BatchSampler: Sendable {
   /// caller, who caches it across the steps of an epoch).
   public func trainingBatch(step: Int, order: [Int]) -> HostBatch {
     let position = step % stepsPerEpoch
-    let indices = Array(order[(position * batchSize)..<Swift.min(order.count, (position + 1) * batchSize)])
+    let global = Array(order[(position * globalBatchSize)..<Swift.min(order.count, (position + 1) * globalBatchSize)])
     var rng = SeededGenerator(seed: seed, stream: RandomStream.augmentation.rawValue, step: step)
-    return makeBatch(indices, augment: true, rng: &rng)
+    let mine = shard.slots(perShard: batchSize).clamped(to: 0..<global.count)
+    // The global batch's earlier slots draw their augmentation first: skip those draws.
+    for _ in 0..<mine.lowerBound where !augmentation.isIdentity { augmentation.skip(using: &rng) }
+    return makeBatch(Array(global[mine]), augment: true, rng: &rng)
   }
 
   /// The training batch of global step `step`.

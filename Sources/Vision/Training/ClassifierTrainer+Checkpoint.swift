@@ -6,7 +6,7 @@ extension ClassifierTrainer {
   public func saveCheckpoint() throws {
     var tensors: [String: TensorRecord] = [:]
     for (name, tensor) in model.stateDict() { tensors["model." + name] = try tensor.record() }
-    var metadata: [String: String] = ["step": String(step)]
+    var metadata: [String: String] = ["step": String(step), "world_size": String(dataParallel?.worldSize ?? 1)]
     for (name, parameter) in model.namedParameters() {
       if let sgd = optimizer as? SGD, let velocity = sgd.state(of: parameter) {
         tensors["sgd.momentum." + name] = try velocity.record()
@@ -24,11 +24,24 @@ extension ClassifierTrainer {
 
   /// Restores a checkpoint written by `saveCheckpoint`; false when none exists.
   /// Throws when it was written for a different configuration (a larger
-  /// `epochs` or `maximumSteps` is allowed, to extend a run).
+  /// `epochs` or `maximumSteps` is allowed, to extend a run) or world size.
+  /// Distributed: rank 0 reads its checkpoint and sends it to every rank.
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
-    guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
-    let file = try SafeTensors.read(from: checkpointURL)
+    let file: SafeTensorsFile
+    if let dataParallel {
+      guard let bytes = try dataParallel.shareFile(at: checkpointURL) else { return false }
+      file = try SafeTensors.decode(bytes, file: checkpointURL)
+    } else {
+      guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
+      file = try SafeTensors.read(from: checkpointURL)
+    }
+    let savedWorldSize = Int(file.metadata["world_size"] ?? "1") ?? 1
+    guard savedWorldSize == (dataParallel?.worldSize ?? 1) else {
+      throw VisionError(
+        .incompatibleModel, source: checkpointURL.path,
+        "checkpoint was written by \(savedWorldSize) rank(s); resume it with --world-size \(savedWorldSize)")
+    }
     guard let configJSON = file.metadata["config"],
       let saved = try? JSONDecoder().decode(ClassifierTrainingConfig.self, from: Data(configJSON.utf8))
     else { throw VisionError(.incompatibleModel, source: checkpointURL.path, "no training configuration in checkpoint") }

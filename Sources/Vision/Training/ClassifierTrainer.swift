@@ -24,6 +24,12 @@ public struct ClassifierTrainingProgress: Sendable {
 /// Resuming continues exactly: batch `s` (order, crops, flips) and dropout
 /// masks are functions of (seed, s), and the optimizer state is restored, so
 /// N steps + resume to M give the weights of M straight steps, bit for bit.
+///
+/// With a `DataParallel` each rank trains on its shard of every global batch
+/// (`config.batchSize` images per rank) and gradients are averaged before
+/// the optimizer step; only rank 0 logs, reports progress and checkpoints.
+/// Batch-norm statistics are each rank's own (no SyncBatchNorm); rank 0's
+/// are the ones saved, as with PyTorch DDP.
 public final class ClassifierTrainer {
   public let config: ClassifierTrainingConfig
   public let model: any Layer
@@ -40,13 +46,18 @@ public final class ClassifierTrainer {
   /// The optimizer, so callers can freeze individual weights with masks.
   public var parameterOptimizer: any Optimizer { optimizer }
   let dropouts: [Dropout]
+  /// The data-parallel group this trainer is one rank of, or nil.
+  public let dataParallel: DataParallel?
+  /// Whether this process writes checkpoints, logs and progress (rank 0, or not distributed).
+  public var isPrimary: Bool { dataParallel?.isPrimary ?? true }
 
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
   public var stepsPerEpoch: Int { sampler.stepsPerEpoch }
 
   /// A trainer for a fresh model built from `config.model` with `config.seed`.
-  public init(config: ClassifierTrainingConfig, training: ClassificationDataset, runDirectory: URL) throws {
+  public init(config: ClassifierTrainingConfig, training: ClassificationDataset, runDirectory: URL,
+              dataParallel: DataParallel? = nil) throws {
     try config.validate()
     guard training.channels == config.model.inputChannels, training.classCount == config.model.classCount else {
       throw VisionError(
@@ -56,10 +67,11 @@ public final class ClassifierTrainer {
     }
     self.config = config
     self.runDirectory = runDirectory
+    self.dataParallel = dataParallel
     model = try config.model.makeModel(seed: config.seed)
     sampler = try BatchSampler(
       dataset: training, batchSize: config.batchSize, normalization: config.normalization,
-      augmentation: config.augmentation, seed: config.seed)
+      augmentation: config.augmentation, seed: config.seed, shard: dataParallel?.shard ?? .whole)
     totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
     schedule = config.learningRateSchedule(stepsPerEpoch: sampler.stepsPerEpoch, totalSteps: totalSteps)
     let parameters = model.trainableParameters
@@ -75,9 +87,12 @@ public final class ClassifierTrainer {
     try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
   }
 
-  /// One optimisation step; returns the batch's loss and accuracy.
-  func trainStep(_ batch: HostBatch) throws -> (loss: Double, accuracy: Double) {
-    var rng = SeededGenerator(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step)
+  /// One optimisation step; returns the batch's loss and accuracy (averaged
+  /// over the ranks) and whether any rank asked to stop.
+  func trainStep(_ batch: HostBatch, stopRequested: Bool = false) throws -> (loss: Double, accuracy: Double, stop: Bool) {
+    let shard = sampler.shard
+    var rng = SeededGenerator(
+      seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
     for dropout in dropouts { try dropout.generator.reseed(rng.next()) }
     optimizer.setLearningRate(schedule.learningRate(at: step))
     let (images, labels) = try batch.tensors()
@@ -99,10 +114,14 @@ public final class ClassifierTrainer {
     guard value.isFinite, let logits = firstLogits else {
       throw VisionError(.invalidArgument, "loss is not finite (\(value)) at step \(step); lower the learning rate")
     }
+    let correct = try withNoGrad { try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() }
+    var statistics = [value, correct / Double(batch.count), stopRequested ? 1 : 0]
+    if let dataParallel {
+      statistics = try dataParallel.averageGradients(model.trainableParameters, statistics: statistics, step: step)
+    }
     if config.clipNorm > 0 { try clipGradientNorm(model.trainableParameters, maxNorm: config.clipNorm) }
     try optimizer.step()
-    let correct = try withNoGrad { try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() }
-    return (value, correct / Double(batch.count))
+    return (statistics[0], statistics[1], statistics[2] > 0)
   }
 
   /// Trains until `totalSteps` or until `shouldStop` returns true, then
@@ -112,15 +131,19 @@ public final class ClassifierTrainer {
   ) throws {
     guard step < totalSteps else { return }
     model.setTraining(true)
+    try dataParallel?.broadcastState(of: model)
     let producer = BatchProducer(sampler: sampler, steps: step..<totalSteps)
     defer { producer.cancel() }
     let start = Date()
     let firstStep = step
     var epochLoss = 0.0, epochAccuracy = 0.0, epochSteps = 0
-    while step < totalSteps, !shouldStop() {
+    var stopAgreed = false
+    // Distributed ranks learn of a stop request inside the step's all-reduce, so all stop after the same step.
+    while step < totalSteps, !stopAgreed, dataParallel != nil || !shouldStop() {
       guard let batch = producer.next() else { break }
       let learningRate = schedule.learningRate(at: step)
-      let (loss, accuracy) = try trainStep(batch)
+      let (loss, accuracy, stop) = try trainStep(batch, stopRequested: dataParallel != nil && shouldStop())
+      stopAgreed = stop
       step += 1
       if (step - 1) % stepsPerEpoch == 0 { (epochLoss, epochAccuracy, epochSteps) = (0, 0, 0) }
       epochLoss += loss
@@ -132,11 +155,12 @@ public final class ClassifierTrainer {
         epochLoss: epochLoss / Double(epochSteps), epochAccuracy: epochAccuracy / Double(epochSteps),
         learningRate: learningRate,
         stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)))
+      guard isPrimary else { continue }
       try appendLog(report)
       progress(report)
       if step % config.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
     }
-    if step < totalSteps { try saveCheckpoint() }
+    if step < totalSteps, isPrimary { try saveCheckpoint() }
   }
 
   /// Evaluates the current model (evaluation mode, no gradients).

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Torch
+
+/// Data-parallel options of every training command (train, distill, classify
+/// train, watermark embed). Without them, or with the `LICHEN_*` variables
+/// `lichen launch` sets absent, training runs in one process as before.
+struct DistributedOptions: ParsableArguments {
+  @Option(help: "Processes in the data-parallel job (default: $LICHEN_WORLD_SIZE, else 1). Each trains --batch-size items per step.")
+  var worldSize: Int?
+  @Option(help: "This process's rank, 0 ..< world size; rank 0 writes checkpoints and logs (default: $LICHEN_RANK).")
+  var rank: Int?
+  @Option(help: "HOST:PORT where rank 0 serves the rendezvous store (default: $LICHEN_MASTER).")
+  var master: String?
+  @Option(help: "Seconds a rank waits for the others (rendezvous, each collective) before failing and naming the ranks that did not answer.")
+  var distTimeout = 120.0
+  @Option(help: "Network interface of the Gloo transport (default: loopback for a 127.x master, else the interface of this host's name).")
+  var distInterface: String?
+
+  func validate() throws {
+    guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
+  }
+
+  /// The job's configuration, or nil for a single process.
+  func configuration() throws -> DistributedConfiguration? {
+    let fromEnvironment = try DistributedConfiguration.fromEnvironment(timeout: distTimeout, interface: distInterface)
+    let size = worldSize ?? fromEnvironment?.worldSize ?? 1
+    if size == 1, rank ?? 0 == 0 { return nil }
+    guard let rank = rank ?? fromEnvironment?.rank else {
+      throw ValidationError("--world-size \(size) needs --rank (or \(DistributedConfiguration.rankVariable))")
+    }
+    guard let master = master ?? fromEnvironment?.master else {
+      throw ValidationError("--world-size \(size) needs --master HOST:PORT (or \(DistributedConfiguration.masterVariable))")
+    }
+    do {
+      return try DistributedConfiguration(
+        worldSize: size, rank: rank, master: master, timeout: distTimeout, interface: distInterface)
+    } catch let error as TorchError {
+      throw ValidationError(error.message)
+    }
+  }
+
+  /// Joins the job (blocks until every rank is there), or nil for a single process.
+  func connect() throws -> DataParallel? {
+    guard let configuration = try configuration() else { return nil }
+    let group = try DataParallel(configuration)
+    if group.isPrimary {
+      say("distributed: \(configuration.worldSize) ranks met at \(configuration.master) (Gloo); this is rank 0")
+    }
+    return group
+  }
+}
