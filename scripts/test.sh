@@ -6,3 +6,4 @@ bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
 bash scripts/check-integer-engine.sh .build/debug/lichen
+bash scripts/check-distributed.sh .build/debug/lichen

@@ -37,7 +37,7 @@ struct Launch: ParsableCommand {
     arguments.removeFirst()
     let executable = program == "lichen" ? (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
       : URL(fileURLWithPath: program)
-    let port = masterPort == 0 ? try freePort(masterAddress) : masterPort
+    let port = masterPort == 0 ? try freeLoopbackPort() : masterPort
     let master = masterAddress.contains(":") ? "[\(masterAddress)]:\(port)" : "\(masterAddress):\(port)"
     FileHandle.standardError.write(Data("launch: \(nproc) ranks of \(executable.lastPathComponent) meeting at \(master)\n".utf8))
 
@@ -107,23 +107,4 @@ struct Launch: ParsableCommand {
       return source
     }
   }
-}
-
-/// A TCP port nobody listens on now (bound to port 0 and released).
-func freePort(_ host: String) throws -> Int {
-  let socketHandle = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  guard socketHandle >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
-  defer { close(socketHandle) }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_port = 0
-  address.sin_addr.s_addr = inet_addr(host == "localhost" ? "127.0.0.1" : host)
-  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-      bind(socketHandle, pointer, length) == 0 && getsockname(socketHandle, pointer, &length) == 0
-    }
-  }
-  guard bound else { throw ValidationError("cannot bind \(host) to find a free port; pass --master-port") }
-  return Int(UInt16(bigEndian: address.sin_port))
 }

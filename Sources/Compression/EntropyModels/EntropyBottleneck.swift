@@ -95,7 +95,7 @@ public final class EntropyBottleneck: Module {
     let (n, c, h, w) = try z.size4("EntropyBottleneck input")
     guard c == channels else { throw CodecError.invalidInput("entropy bottleneck expects \(channels) channels, got \(c)") }
     let values = try z.permute([1, 0, 2, 3]).contiguous().reshape([c, 1, n * h * w])
-    let outputs = try mode.apply(values, around: medians())
+    let outputs = try mode.apply(values, around: medians(), batchAxis: 2)
     let likelihoods = try likelihoodLowerBound(likelihood(outputs).0)
     func back(_ t: Tensor) throws -> Tensor { try t.reshape([c, n, h, w]).permute([1, 0, 2, 3]).contiguous() }
     return (try back(outputs), try back(likelihoods))

@@ -6,22 +6,26 @@ public enum QuantizationMode {
   case noise(Generator)
   /// Training on one rank of a data-parallel job: the noise one process
   /// training the whole global batch would draw, cut to this rank's samples
-  /// (the noise of a tensor of batch B is drawn for B x shard.count samples
-  /// and rows shard.index x B ..< (shard.index + 1) x B are kept).
+  /// (drawn for `shard.count` times the samples along the batch axis, of
+  /// which this rank keeps the `shard.index`-th block).
   case shardedNoise(Generator, DataShard)
   /// Evaluation: round around the median/mean (what the decoder sees).
   case dequantize
 
-  func apply(_ x: Tensor, around means: Tensor?) throws -> Tensor {
+  /// - Parameter batchAxis: the axis along which the samples of the batch lie
+  ///   in `x`, as contiguous blocks (0 for NCHW; the last axis for the
+  ///   bottleneck's [C, 1, N*H*W] layout).
+  func apply(_ x: Tensor, around means: Tensor?, batchAxis: Int = 0) throws -> Tensor {
     switch self {
     case .noise(let generator):
       return try x + Tensor.uniform(x.shape, low: -0.5, high: 0.5, generator: generator, dtype: x.dtype)
     case .shardedNoise(let generator, let shard):
       var shape = x.shape
-      guard let batch = shape.first else { return try QuantizationMode.noise(generator).apply(x, around: means) }
-      shape[0] = batch * shard.count
+      guard shape.indices.contains(batchAxis) else { return try QuantizationMode.noise(generator).apply(x, around: means) }
+      let local = shape[batchAxis]
+      shape[batchAxis] = local * shard.count
       let noise = try Tensor.uniform(shape, low: -0.5, high: 0.5, generator: generator, dtype: x.dtype)
-      return try x + noise.narrow(0, start: shard.index * batch, length: batch)
+      return try x + noise.narrow(batchAxis, start: shard.index * local, length: local)
     case .dequantize:
       let centered = try means.map { try x - $0 } ?? x
       let rounded = try withNoGrad { try centered.round() }

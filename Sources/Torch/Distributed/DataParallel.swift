@@ -32,6 +32,9 @@ public final class DataParallel {
   /// Meets the other ranks: rank 0 serves the store at the master address,
   /// every rank joins the Gloo group (waits up to the configuration's timeout).
   public convenience init(_ configuration: DistributedConfiguration) throws {
+    // A peer that dies mid-send must surface as Gloo's EPIPE error, not kill
+    // this rank with SIGPIPE (Python ignores SIGPIPE at start-up for the same reason).
+    signal(SIGPIPE, SIG_IGN)
     let store = try Store.tcp(
       host: configuration.masterHost, port: configuration.masterPort, worldSize: configuration.worldSize,
       isServer: configuration.rank == 0, timeout: configuration.timeout)

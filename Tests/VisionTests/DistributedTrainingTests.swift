@@ -1,0 +1,89 @@
+import Foundation
+import Torch
+import XCTest
+
+@testable import Vision
+
+/// Data-parallel classifier training: shards of the global batch, and two
+/// ranks of batch 8 training like one process of batch 16 (Swin has only
+/// LayerNorm, so per-rank batch statistics play no part).
+final class DistributedClassifierTests: XCTestCase {
+  final class Box: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String: [Float]] = [:]
+    func set(_ values: [String: [Float]]) {
+      lock.lock()
+      stored = values
+      lock.unlock()
+    }
+    var values: [String: [Float]] {
+      lock.lock()
+      defer { lock.unlock() }
+      return stored
+    }
+  }
+
+  func testShardsSplitTheGlobalBatchExactly() throws {
+    let data = try syntheticDataset(count: 40)
+    let global = try BatchSampler(dataset: data, batchSize: 12, normalization: .cifar10, augmentation: .standard, seed: 3)
+    let shards = try (0..<3).map {
+      try BatchSampler(
+        dataset: data, batchSize: 4, normalization: .cifar10, augmentation: .standard, seed: 3,
+        shard: DataShard(index: $0, count: 3))
+    }
+    XCTAssertEqual(shards[0].stepsPerEpoch, global.stepsPerEpoch)
+    for step in [0, 1, 4] {
+      let whole = global.trainingBatch(step: step)
+      let parts = shards.map { $0.trainingBatch(step: step) }
+      XCTAssertEqual(parts.flatMap(\.pixels), whole.pixels, "step \(step)")
+      XCTAssertEqual(parts.flatMap(\.labels), whole.labels)
+      XCTAssertEqual(Set(parts[0].indices).intersection(parts[1].indices), [])
+    }
+    XCTAssertThrowsError(
+      try BatchSampler(dataset: data, batchSize: 16, normalization: .cifar10, shard: DataShard(index: 0, count: 3)))
+  }
+
+  func config() -> ClassifierTrainingConfig {
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(architecture: .swinT, width: 0.125, depths: [1, 1]), normalization: .cifar10)
+    config.batchSize = 16
+    config.maximumSteps = 3
+    config.learningRate = 0.05
+    config.seed = 5
+    return config
+  }
+
+  func testTwoRanksTrainLikeOneProcessWithTheGlobalBatch() throws {
+    try Torch.setThreads(1)
+    let data = try syntheticDataset(count: 64)
+    let directory = try temporaryDirectory(self)
+    let single = try ClassifierTrainer(config: config(), training: data, runDirectory: directory.appendingPathComponent("single"))
+    try single.run()
+    var expected: [String: [Float]] = [:]
+    for (name, t) in single.model.stateDict() where t.dtype == .float32 { expected[name] = try t.floats() }
+
+    let result = Box()
+    var perRank = config()
+    perRank.batchSize = 8
+    let perRankConfig = perRank
+    let singleStepsPerEpoch = single.stepsPerEpoch
+    try LocalRanks.run(worldSize: 2, timeout: 60) { dp in
+      let trainer = try ClassifierTrainer(
+        config: perRankConfig, training: data, runDirectory: directory.appendingPathComponent("ranks"), dataParallel: dp)
+      XCTAssertEqual(trainer.stepsPerEpoch, singleStepsPerEpoch)
+      try trainer.run()
+      guard dp.isPrimary else { return }
+      var values: [String: [Float]] = [:]
+      for (name, t) in trainer.model.stateDict() where t.dtype == .float32 { values[name] = try t.floats() }
+      result.set(values)
+    }
+    let got = result.values
+    XCTAssertEqual(Set(got.keys), Set(expected.keys))
+    var worst = 0.0
+    for (name, values) in expected {
+      for (a, b) in zip(values, got[name] ?? []) { worst = max(worst, Double(abs(a - b)) / max(1e-3, Double(abs(a)))) }
+    }
+    XCTAssertLessThan(worst, 1e-4)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("ranks/checkpoint.safetensors").path))
+  }
+}
