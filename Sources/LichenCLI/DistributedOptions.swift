@@ -10,7 +10,7 @@ struct DistributedOptions: ParsableArguments {
   var worldSize: Int?
   @Option(help: "This process's rank, 0 ..< world size; rank 0 writes checkpoints and logs (default: $LICHEN_RANK).")
   var rank: Int?
-  @Option(help: "HOST:PORT where rank 0 serves the rendezvous store (default: $LICHEN_MASTER).")
+  @Option(help: "HOST:PORT where rank 0 serves the rendezvous store, or file:PATH of a store file every rank sees (default: $LICHEN_MASTER).")
   var master: String?
   @Option(help: "Seconds a rank waits for the others (rendezvous, each collective) before failing and naming the ranks that did not answer.")
   var distTimeout = 120.0

@@ -140,6 +140,45 @@ final class DistributedTests: XCTestCase {
     XCTAssertEqual(DataShard(index: 1, count: 3).slots(perShard: 4), 4..<8)
   }
 
+  func testFileStoreRendezvous() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-store-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let done = DispatchGroup()
+    let results = Results()
+    for rank in 0..<2 {
+      done.enter()
+      Thread {
+        defer { done.leave() }
+        do {
+          let configuration = try DistributedConfiguration(worldSize: 2, rank: rank, master: "file:" + path, timeout: 20)
+          XCTAssertEqual(configuration.storeFile, path)
+          XCTAssertEqual(configuration.master, "file:" + path)
+          let dp = try DataParallel(configuration)
+          results.set(rank, try dp.sum([Double(rank + 1)], step: 0)[0])
+        } catch {
+          XCTFail("rank \(rank): \(error)")
+        }
+      }.start()
+    }
+    done.wait()
+    XCTAssertEqual(results.values, [0: 3, 1: 3])
+  }
+
+  final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Int: Double] = [:]
+    func set(_ rank: Int, _ value: Double) {
+      lock.lock()
+      stored[rank] = value
+      lock.unlock()
+    }
+    var values: [Int: Double] {
+      lock.lock()
+      defer { lock.unlock() }
+      return stored
+    }
+  }
+
   func testUnreachableMasterIsAClearError() throws {
     let port = try freeLoopbackPort()
     let configuration = try DistributedConfiguration(worldSize: 2, rank: 1, master: "127.0.0.1:\(port)", timeout: 1)

@@ -35,7 +35,9 @@ public final class DataParallel {
     // A peer that dies mid-send must surface as Gloo's EPIPE error, not kill
     // this rank with SIGPIPE (Python ignores SIGPIPE at start-up for the same reason).
     signal(SIGPIPE, SIG_IGN)
-    let store = try Store.tcp(
+    let store = try configuration.storeFile.map {
+      try Store.file(path: $0, worldSize: configuration.worldSize, timeout: configuration.timeout)
+    } ?? Store.tcp(
       host: configuration.masterHost, port: configuration.masterPort, worldSize: configuration.worldSize,
       isServer: configuration.rank == 0, timeout: configuration.timeout)
     let hostname = configuration.interface == nil && configuration.isLoopback ? "127.0.0.1" : nil
@@ -247,6 +249,9 @@ public final class DataParallel {
     } catch {
       if rank == 0 {
         return TorchError(.distributed, "\(prefix): the store failed too (\(error)) [\(failure.message)]")
+      }
+      if configuration.storeFile != nil {
+        return TorchError(.distributed, "\(prefix): the store file \(configuration.master) failed (\(error)) [\(failure.message)]")
       }
       return TorchError(
         .distributed, "\(prefix): rank 0, which serves the rendezvous store at \(configuration.master), is unreachable "

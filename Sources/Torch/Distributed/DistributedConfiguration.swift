@@ -3,12 +3,16 @@ import Foundation
 /// Where a rank sits in a data-parallel job and how it meets the others:
 /// `--world-size W --rank R --master HOST:PORT` on each machine, or the
 /// `LICHEN_WORLD_SIZE` / `LICHEN_RANK` / `LICHEN_MASTER` variables that
-/// `lichen launch` sets. Rank 0 serves the rendezvous store at HOST:PORT.
+/// `lichen launch` sets. Rank 0 serves the rendezvous store at HOST:PORT;
+/// a master `file:PATH` meets through a store file on storage every rank
+/// sees instead (no server; the Gloo transport then binds to the host name's address).
 public struct DistributedConfiguration: Sendable, Equatable {
   public var worldSize: Int
   public var rank: Int
   public var masterHost: String
   public var masterPort: Int
+  /// The shared store file when the master is `file:PATH` (then host and port are unused).
+  public var storeFile: String?
   /// Seconds a collective (or the rendezvous) may wait for the other ranks
   /// before this rank gives up and names the ranks that did not answer.
   public var timeout: Double
@@ -21,7 +25,12 @@ public struct DistributedConfiguration: Sendable, Equatable {
       throw TorchError(.distributed, "rank \(rank) is not in 0...\(worldSize - 1) (world size \(worldSize))")
     }
     guard timeout > 0 else { throw TorchError(.distributed, "the timeout must be positive, got \(timeout)") }
-    let (host, port) = try Self.parse(master: master)
+    if master.hasPrefix("file:") {
+      let path = String(master.dropFirst(5))
+      guard !path.isEmpty else { throw TorchError(.distributed, "master '\(master)' names no file") }
+      storeFile = path
+    }
+    let (host, port) = storeFile == nil ? try Self.parse(master: master) : ("localhost", 1)
     self.worldSize = worldSize
     self.rank = rank
     self.masterHost = host
@@ -43,12 +52,15 @@ public struct DistributedConfiguration: Sendable, Equatable {
     return (host, port)
   }
 
-  public var master: String { masterHost.contains(":") ? "[\(masterHost)]:\(masterPort)" : "\(masterHost):\(masterPort)" }
+  public var master: String {
+    if let storeFile { return "file:" + storeFile }
+    return masterHost.contains(":") ? "[\(masterHost)]:\(masterPort)" : "\(masterHost):\(masterPort)"
+  }
 
   /// The master is this machine's loopback: every rank runs here, so the
   /// transport binds to loopback too.
   public var isLoopback: Bool {
-    masterHost == "localhost" || masterHost == "::1" || masterHost.hasPrefix("127.")
+    storeFile == nil && (masterHost == "localhost" || masterHost == "::1" || masterHost.hasPrefix("127."))
   }
 
   /// Environment variables `lichen launch` gives each rank.
