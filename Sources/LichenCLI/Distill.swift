@@ -16,6 +16,7 @@ struct Distill: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: TrainingOptions
   @OptionGroup var distributed: DistributedOptions
+  @OptionGroup var watermark: CodecWatermarkOptions
   @Option(help: "Teacher: registry name or model file (a bmshj2018-hyperprior).") var teacher: String
   @Option(name: .customLong("N"), help: "Student channels N (<= the teacher's).") var n: Int
   @Option(name: .customLong("M"), help: "Latent channels M (must equal the teacher's; default: the teacher's).") var m: Int?
@@ -47,8 +48,12 @@ struct Distill: ParsableCommand {
                                 objective: objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
       + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters") }
-    try training.run(trainer, configuration: configuration, metadata: [
+    let runURL = URL(fileURLWithPath: training.out)
+    let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
+    let metadata = (mark?.metadata ?? [:]).merging([
       "teacher": loadedTeacher.source, "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
-    ])
+    ]) { a, _ in a }
+    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { return }
+    try mark?.report(trainer: trainer, runURL: runURL)
   }
 }

@@ -23,6 +23,7 @@ struct Train: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: TrainingOptions
   @OptionGroup var distributed: DistributedOptions
+  @OptionGroup var watermark: CodecWatermarkOptions
   @Option(help: "hyperprior | factorized.") var model: Architecture = .scaleHyperprior
   @Option(name: .customLong("N"), help: "Channels N.") var n = 128
   @Option(name: .customLong("M"), help: "Latent channels M.") var m = 192
@@ -44,6 +45,11 @@ struct Train: ParsableCommand {
                                 dataParallel: dataParallel)
     if trainer.isPrimary { print("training \(model.rawValue) N=\(n) M=\(m) lambda=\(training.lambda) on \(trainingSet.images.count) images "
       + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters") }
-    try training.run(trainer, configuration: configuration, metadata: initFrom.map { ["init": $0] } ?? [:])
+    let runURL = URL(fileURLWithPath: training.out)
+    let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
+    var metadata = mark?.metadata ?? [:]
+    if let initFrom { metadata["init"] = initFrom }
+    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { return }
+    try mark?.report(trainer: trainer, runURL: runURL)
   }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Hardware
+import Quantization
 import Torch
 import Vision
 import Watermarking
@@ -12,14 +14,23 @@ struct Watermark: ParsableCommand {
                   WatermarkTradeoff.self])
 
   struct FileOptions: ParsableArguments {
-    @Option(help: "Model file (.safetensors, .pth, .pth.tar): float, quantized or exported.") var model: String
+    @Option(help: "Model: a float or quantized file (.safetensors, .pth, .pth.tar; a classifier, a codec, a `lichen quantize` integer codec) or an `lichen fpga export-hls` folder.")
+    var model: String
     @Option(help: "Watermark key (JSON).") var key: String
     @Option(help: "Decision threshold on the false-positive probability.") var threshold = 1e-6
 
     func load() throws -> ([String: TensorRecord], WatermarkKey) {
       let url = URL(fileURLWithPath: model)
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
+        throw ValidationError("no model file or folder at \(model)")
+      }
       let entries: [String: TensorRecord]
-      if model.hasSuffix(".safetensors") {
+      if isDirectory.boolValue {
+        entries = try ExportedWeights.stateDict(hlsFolder: url)  // FPGA export: the layer headers
+      } else if IntegerModelFile.isIntegerModel(at: url) {
+        entries = try ExportedWeights.stateDict(of: IntegerModelFile.load(from: url).model)
+      } else if model.hasSuffix(".safetensors") {
         entries = try SafeTensors.read(from: url).tensors
       } else {
         entries = Dictionary(try PyTorchCheckpoint.stateDict(from: url).map { ($0.name, $0.tensor) },

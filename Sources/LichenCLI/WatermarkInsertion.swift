@@ -1,8 +1,32 @@
 import ArgumentParser
+import Compression
 import Foundation
 import Torch
 import Vision
 import Watermarking
+
+/// A training loop a watermark can ride on: the model it marks, the
+/// optimizer whose masks keep the mark's weights fixed, and the backward
+/// hook a method replaces. Classifier and codec trainers both are one.
+protocol MarkableTrainer: AnyObject {
+  var markedModel: any Module { get }
+  var markOptimizer: any Optimizer { get }
+  var backward: ((_ loss: () throws -> Tensor) throws -> Double)? { get set }
+  var step: Int { get }
+  var seed: UInt64 { get }
+}
+
+extension ClassifierTrainer: MarkableTrainer {
+  var markedModel: any Module { model }
+  var markOptimizer: any Optimizer { parameterOptimizer }
+  var seed: UInt64 { config.seed }
+}
+
+extension RDTrainer: MarkableTrainer {
+  var markedModel: any Module { model }
+  var markOptimizer: any Optimizer { mainOptimizer }
+  var seed: UInt64 { config.seed }
+}
 
 /// The insertion methods `lichen watermark embed` and `tradeoff` offer. All
 /// of them write the payload into key positions by sign and freeze those
@@ -55,9 +79,15 @@ struct WatermarkInsertionOptions: ParsableArguments {
   /// model, the payload written into it and the key saved in the run folder.
   func key(for payload: [Bool], method: WatermarkMethod, session: ClassifierSession,
            beforeMarking: () throws -> Void = {}) throws -> WatermarkKey {
-    let model = session.trainer.model
-    let keyURL = session.runURL.appendingPathComponent("key.json")
-    if session.resumed, FileManager.default.fileExists(atPath: keyURL.path) {
+    try key(for: payload, method: method, model: session.trainer.model, runURL: session.runURL, resumed: session.resumed,
+            writes: session.trainer.isPrimary, beforeMarking: beforeMarking)
+  }
+
+  /// The same for any model and run folder; `writes`: this process writes the run folder (rank 0).
+  func key(for payload: [Bool], method: WatermarkMethod, model: any Module, runURL: URL, resumed: Bool, writes: Bool,
+           beforeMarking: () throws -> Void = {}) throws -> WatermarkKey {
+    let keyURL = runURL.appendingPathComponent("key.json")
+    if resumed, FileManager.default.fileExists(atPath: keyURL.path) {
       let key = try WatermarkKey.read(from: keyURL)
       guard key.payloadBits == payload.count else {
         throw ValidationError("\(keyURL.path) carries \(key.payloadBits) payload bits, the payload has \(payload.count)")
@@ -72,7 +102,10 @@ struct WatermarkInsertionOptions: ParsableArguments {
     } else {
       try Embedder.substitute(payload, into: model, key: key)
     }
-    if session.trainer.isPrimary { try key.write(to: keyURL) }
+    if writes {
+      try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
+      try key.write(to: keyURL)
+    }
     return key
   }
 }
@@ -87,15 +120,15 @@ final class WatermarkInsertion {
   private(set) var last: (name: String, value: Double)?
 
   /// Freezes the key's weights in the trainer's optimizer and installs the method's step.
-  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, trainer: ClassifierTrainer)
+  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, trainer: some MarkableTrainer)
     throws
   {
-    try Embedder.freeze(trainer.model, key: key, in: trainer.parameterOptimizer)
+    try Embedder.freeze(trainer.markedModel, key: key, in: trainer.markOptimizer)
     description = Self.describe(method, options)
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where options.sharpness != 0:
-      let mas = try WaterMAS(model: trainer.model, key: key, rho: options.rho, lambda: options.sharpness)
+      let mas = try WaterMAS(model: trainer.markedModel, key: key, rho: options.rho, lambda: options.sharpness)
       backward = { [weak self] loss in
         let (value, s) = try mas.backward(loss)
         self?.last = ("last sharpness", s)
@@ -103,8 +136,8 @@ final class WatermarkInsertion {
       }
     case .replicas:
       let replica = try LossLandscapeReplicas(
-        model: trainer.model, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
-        ascentStep: options.replicaStep, coupling: options.coupling, seed: trainer.config.seed)
+        model: trainer.markedModel, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
+        ascentStep: options.replicaStep, coupling: options.coupling, seed: trainer.seed)
       backward = { [weak self, unowned trainer] loss in
         let (value, r) = try replica.backward(loss, step: trainer.step)
         self?.last = ("last replica-centre loss gap", r - value)
@@ -134,8 +167,12 @@ final class WatermarkInsertion {
   /// The run's cost: this process's counts added to those its run folder kept when resumed.
   /// Written back to the run folder's cost.json; call once, after training.
   func recordCost(in session: ClassifierSession) throws -> TrainingCost {
-    let url = session.runURL.appendingPathComponent(TrainingCost.fileName)
-    let earlier = session.resumed ? try TrainingCost.readIfPresent(from: url) : nil
+    try recordCost(runURL: session.runURL, resumed: session.resumed)
+  }
+
+  func recordCost(runURL: URL, resumed: Bool) throws -> TrainingCost {
+    let url = runURL.appendingPathComponent(TrainingCost.fileName)
+    let earlier = resumed ? try TrainingCost.readIfPresent(from: url) : nil
     let total = earlier.map { $0.adding(meter.cost) } ?? meter.cost
     try total.write(to: url)
     return total

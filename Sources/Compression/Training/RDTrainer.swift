@@ -41,6 +41,13 @@ public final class RDTrainer {
   public let dataParallel: DataParallel?
   /// Whether this process writes checkpoints, logs and progress (rank 0, or not distributed).
   public var isPrimary: Bool { dataParallel?.isPrimary ?? true }
+  /// Replaces the plain backward pass of the main loss (e.g. WaterMAS's
+  /// two-pass sharpness step): receives the loss closure (each call draws
+  /// the step's same noise), must leave gradients in `.grad` and return the
+  /// loss value. nil: `loss().backward()`.
+  public var backward: ((_ loss: () throws -> Tensor) throws -> Double)?
+  /// The main (non-auxiliary) optimizer, so callers can freeze individual weights with masks.
+  public var mainOptimizer: any Optimizer { main }
 
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
@@ -64,16 +71,30 @@ public final class RDTrainer {
 
   /// One optimisation step on batch `x`; returns (loss, mse, bpp, aux), averaged over the
   /// ranks when distributed, and whether any rank asked to stop.
-  func trainStep(_ x: Tensor, noise: Generator, stopRequested: Bool = false)
+  func trainStep(_ x: Tensor, noiseSeed: UInt64, stopRequested: Bool = false)
     throws -> (loss: Double, mse: Double, bpp: Double, aux: Double, stop: Bool)
   {
     try main.zeroGrad()
     try auxiliary.zeroGrad()
-    let quantization = dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
-    let terms = try objective.terms(model: model, batch: x, quantization: quantization)
-    let value = try terms.loss.item()
-    guard value.isFinite else { throw TorchError(.value, "loss is not finite (\(value)) at step \(step)") }
-    try terms.loss.backward()
+    var firstTerms: RDLoss.Terms?
+    let lossOfBatch = { () throws -> Tensor in
+      let noise = try Generator(seed: noiseSeed)
+      let quantization = self.dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
+      let terms = try self.objective.terms(model: self.model, batch: x, quantization: quantization)
+      if firstTerms == nil { firstTerms = terms }
+      return terms.loss
+    }
+    let value: Double
+    if let backward {
+      value = try backward(lossOfBatch)
+    } else {
+      let loss = try lossOfBatch()
+      value = try loss.item()
+      if value.isFinite { try loss.backward() }
+    }
+    guard value.isFinite, let terms = firstTerms else {
+      throw TorchError(.value, "loss is not finite (\(value)) at step \(step)")
+    }
     var statistics = [value, try terms.mse.item(), try terms.bpp.item(), stopRequested ? 1 : 0]
     if let dataParallel {
       statistics = try dataParallel.averageGradients(model.mainParameters, statistics: statistics, step: step)
@@ -131,9 +152,9 @@ public final class RDTrainer {
       let batch = try training.randomBatch(
         size: config.batchSize, crop: config.cropSize, using: &rng, shard: dataParallel?.shard ?? .whole)
       var noiseSeed = SplitMix64(seed: config.seed, stream: 2, step: step)
-      let noise = try Generator(seed: noiseSeed.next())
       main.setLearningRate(plateau.learningRate)
-      let (loss, mse, bpp, aux, stop) = try trainStep(batch, noise: noise, stopRequested: dataParallel != nil && shouldStop())
+      let (loss, mse, bpp, aux, stop) = try trainStep(
+        batch, noiseSeed: noiseSeed.next(), stopRequested: dataParallel != nil && shouldStop())
       stopAgreed = stop
       step += 1
       var report = TrainingProgress(
