@@ -10,7 +10,8 @@ import Watermarking
 struct Watermark: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Embed, read, verify, attack and evaluate WaterMAS (and baseline) watermarks; payload trade-off sweeps.",
-    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCompare.self,
+    subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCodecEvaluate.self,
+                  WatermarkCompare.self,
                   WatermarkTradeoff.self])
 
   struct FileOptions: ParsableArguments {

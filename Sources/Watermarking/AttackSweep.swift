@@ -130,14 +130,18 @@ public struct AttackSubject {
   /// key-interception fine-tuning, which trains only the key weights itself (`KeyWeightFineTuning`).
   /// nil: those attacks are refused.
   public var attackerLoss: ((_ step: Int) throws -> Tensor)?
+  /// Named task metrics of `model` now, kept in each row beside `evaluate`'s value (a codec
+  /// reports its rate and distortion: "bpp", "psnr"). nil: none.
+  public var measure: (() throws -> [String: Double])?
 
   public init(model: any Module, evaluate: @escaping () throws -> Double,
               fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?,
-              attackerLoss: ((_ step: Int) throws -> Tensor)? = nil) {
+              attackerLoss: ((_ step: Int) throws -> Tensor)? = nil, measure: (() throws -> [String: Double])? = nil) {
     self.model = model
     self.evaluate = evaluate
     self.fineTune = fineTune
     self.attackerLoss = attackerLoss
+    self.measure = measure
   }
 }
 
@@ -157,6 +161,8 @@ public struct AttackSweepRow: Codable, Sendable, Equatable {
   public var detected: Bool
   /// Wall time of the attack, the evaluation and the extraction together.
   public var seconds: Double
+  /// The subject's named metrics (`AttackSubject.measure`), nil when it has none.
+  public var metrics: [String: Double]? = nil
 }
 
 /// Runs attack settings on fresh copies of a marked model and reads the mark back after each.
@@ -198,6 +204,7 @@ public enum AttackSweep {
       let subject = try load()
       try apply(setting, to: subject, key: key, expected: expected, seed: seed)
       let accuracy = try subject.evaluate()
+      let metrics = try subject.measure?()
       let check = try Extractor.extract(from: subject.model, key: key, expected: expected)
       let row = AttackSweepRow(
         attack: setting.family.title, family: setting.family, strength: setting.strength,
@@ -205,7 +212,7 @@ public enum AttackSweep {
         accuracy: accuracy,
         bitErrorRate: check.bitErrorRate ?? 1, payloadBitErrorRate: check.payloadBitErrorRate ?? 1,
         falsePositiveProbability: check.falsePositiveProbability ?? 1, detected: check.detected ?? false,
-        seconds: Date().timeIntervalSince(start))
+        seconds: Date().timeIntervalSince(start), metrics: metrics)
       rows.append(row)
       onRow(row)
     }
@@ -263,12 +270,16 @@ public enum AttackSweep {
   }
 
   /// The rows as CSV (the first six columns are what `lichen watermark attack` always wrote;
-  /// learning_rate is empty except for the key-interception fine-tuning rows).
+  /// learning_rate is empty except for the key-interception fine-tuning rows; then one column per
+  /// named metric any row has, in name order).
   public static func csv(_ rows: [AttackSweepRow], label: String? = nil) -> String {
+    let metricNames = Set(rows.flatMap { $0.metrics?.keys.map { $0 } ?? [] }).sorted()
     let header = "attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate"
+      + metricNames.map { "," + $0 }.joined()
     let lines = rows.map { r in
       "\(csvField(r.attack)),\(r.strength),\(r.accuracy),\(r.bitErrorRate),\(r.falsePositiveProbability),\(r.detected),"
         + "\(r.family.rawValue),\(r.payloadBitErrorRate),\(r.seconds),\(r.learningRate.map { "\($0)" } ?? "")"
+        + metricNames.map { name in "," + (r.metrics?[name].map { "\($0)" } ?? "") }.joined()
     }
     guard let label else { return ([header] + lines).joined(separator: "\n") + "\n" }
     return (["method," + header] + lines.map { csvField(label) + "," + $0 }).joined(separator: "\n") + "\n"

@@ -77,9 +77,16 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
   /// metric against strength for one family, by strength; the clean model is
   /// the strength-0 point where strength 0 means no attack.
   public func curve(_ family: AttackFamily, _ metric: Metric) -> [(x: Double, y: Double)] {
-    var points = rows.filter { $0.family == family }.map { (x: $0.strength, y: metric.value($0)) }
-    if family.zeroIsClean, !points.contains(where: { $0.x == 0 }), let clean = rows.first(where: { $0.family == .none }) {
-      points.append((0, metric.value(clean)))
+    curve(family) { metric.value($0) }
+  }
+
+  /// Any value of the rows (e.g. a named metric) against strength for one family, as above.
+  public func curve(_ family: AttackFamily, value: (AttackSweepRow) -> Double?) -> [(x: Double, y: Double)] {
+    var points = rows.filter { $0.family == family }.compactMap { row in value(row).map { (x: row.strength, y: $0) } }
+    if family.zeroIsClean, !points.contains(where: { $0.x == 0 }), let clean = rows.first(where: { $0.family == .none }),
+      let y = value(clean)
+    {
+      points.append((0, y))
     }
     return points.sorted { $0.x < $1.x }
   }

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Compression
+import Foundation
+import Imaging
+import Torch
+import Watermarking
+
+/// `lichen watermark evaluate-codec`: the attack sweep of `evaluate` on a
+/// marked codec model, with rate and distortion (real bitstreams: bpp and
+/// PSNR on evaluation photos) in place of accuracy. Fine-tuning, overwriting
+/// and key-weight fine-tuning train on the attacker's own photos
+/// (`--attack-data`) with the RD loss.
+struct WatermarkCodecEvaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "evaluate-codec",
+    abstract: "Attack sweep on a marked codec model (bpp and PSNR of real bitstreams, BER): JSON, CSV and SVG plots.")
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Marked codec model (model.safetensors of `lichen train|distill --watermark-message`).") var modelFile: String
+  @Option(help: "Watermark key (JSON).") var key: String
+  @Option(help: "Expected payload as UTF-8 text.") var message: String?
+  @Option(help: "Expected payload as a string of 0/1.") var bits: String?
+  @Option(help: "Folder of evaluation PNGs (e.g. Kodak).") var data: String
+  @Option(help: "Evaluate on this many of its images (evenly spaced).") var evalLimit = 4
+  @Option(help: "The attacker's photos (PNG folder) for fine-tuning, overwriting and key-weight fine-tuning; without it those attacks are skipped.")
+  var attackData: String?
+  @Option(help: "Fine-tuning / overwriting attack lengths in steps (Adam, RD loss).") var fineTuneSteps = "50,200"
+  @Option(help: "Key-interception fine-tuning lengths in steps (SGD on exactly the key weights; empty: none).")
+  var keyFineTuneSteps = "10,100"
+  @Option(help: "Learning rate of the key-interception fine-tuning.") var keyFineTuneLr = KeyWeightFineTuning.defaultLearningRate
+  @Option(help: "Learning rate of the attacker's fine-tuning (Adam).") var attackLr = 1e-4
+  @Option(help: "Attacker's crop size (multiple of 64).") var crop = 128
+  @Option(help: "Attacker's batch size.") var batchSize = 4
+  @Option(help: "Attacker's RD lambda (default: the model's own, else 0.013).") var lambda: Double?
+  @Option(help: "Only these attacks, comma-separated family:strength (default: the full sweep).") var attacks: String?
+  @Option(help: "Seed of the attacks' randomness and the attacker's batches.") var seed: UInt64 = 0
+  @Option(help: "Method name in comparisons (default: the method the model file records).") var label: String?
+  @Option(help: "Output folder (evaluation.json, evaluation.csv, <family>-psnr.svg, <family>-ber.svg).") var out: String
+
+  func validate() throws {
+    guard evalLimit >= 1, batchSize >= 1, crop > 0, crop % 64 == 0, attackLr > 0 else {
+      throw ValidationError("--eval-limit and --batch-size must be positive, --crop a multiple of 64, --attack-lr positive")
+    }
+    _ = try parseList(fineTuneSteps, "--fine-tune-steps")
+    _ = try parseList(keyFineTuneSteps, "--key-fine-tune-steps")
+  }
+
+  func run() throws {
+    try global.apply()
+    let keyURL = URL(fileURLWithPath: key)
+    let watermarkKey = try WatermarkKey.read(from: keyURL)
+    let expected = try payloadBits(message: message, bits: bits)
+    let task = try CodecAttackTask(
+      modelFile: URL(fileURLWithPath: modelFile), evaluation: URL(fileURLWithPath: data), evalLimit: evalLimit,
+      attackData: attackData.map { URL(fileURLWithPath: $0) }, crop: crop, batchSize: batchSize, learningRate: attackLr,
+      lambda: lambda, seed: seed)
+    var settings: [AttackSetting]
+    if let attacks {
+      settings = [AttackSetting(.none, 0)] + (try attacks.split(separator: ",").map { try AttackSetting(spec: String($0)) })
+    } else {
+      settings = AttackSweep.standardSettings(
+        fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
+        keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
+    }
+    if task.attackSet == nil {
+      let training: Set<AttackFamily> = [.fineTuning, .overwriting, .keyInterceptionFineTune, .keyInterceptionRandomizeFineTune]
+      let skipped = settings.filter { training.contains($0.family) }
+      if !skipped.isEmpty { say("no --attack-data: skipping \(skipped.count) attacks that train the model") }
+      settings.removeAll { training.contains($0.family) }
+    }
+    let outURL = URL(fileURLWithPath: out)
+    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+    let subject = try task.load()
+    let extraction = try TimingSummary.measure(repetitions: 3) {
+      _ = try Extractor.extract(from: subject.model, key: watermarkKey, expected: expected)
+    }
+    let extractionFromFile = try TimingSummary.measure(repetitions: 3) {
+      _ = try Extractor.extract(fromStateDict: SafeTensors.read(from: task.url).tensors, key: watermarkKey, expected: expected)
+    }
+    say("model \(modelFile) on \(task.evaluation.images.count) images of \(data); \(settings.count) settings")
+    let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: seed) { row in
+      let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
+      say(label + String(format: "%8.3g  bpp %.4f  PSNR %6.2f dB  BER %.4f  p %.3g  ", row.strength, row.metrics?["bpp"] ?? .nan,
+                         row.metrics?["psnr"] ?? .nan, row.bitErrorRate, row.falsePositiveProbability)
+        + (row.detected ? "detected" : "LOST"))
+    }
+    let name = label ?? task.metadata["watermark-method"] ?? task.url.deletingPathExtension().lastPathComponent
+    let cost = try TrainingCost.readIfPresent(
+      from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
+    let evaluation = WatermarkEvaluation(
+      label: name, modelFile: modelFile, watermark: task.metadata["watermark"], key: watermarkKey, extraction: extraction,
+      extractionFromFile: extractionFromFile, rows: rows, cost: cost)
+    try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
+    try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
+    for family in evaluation.plottableFamilies {
+      for (metric, title) in [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")] {
+        let plot = SVGPlot(
+          title: "\(name): \(family.title)", xLabel: family.strengthLabel, yLabel: title,
+          series: [.init(name: title, points: evaluation.curve(family) { $0.metrics?[metric] })])
+        try plot.write(to: outURL.appendingPathComponent("\(family.rawValue)-\(metric).svg"))
+      }
+      let ber = SVGPlot(title: "\(name): \(family.title)", xLabel: family.strengthLabel, yLabel: "bit error rate",
+                        series: [.init(name: "BER", points: evaluation.curve(family, .bitErrorRate))])
+      try ber.write(to: outURL.appendingPathComponent("\(family.rawValue)-ber.svg"))
+    }
+    say("wrote \(outURL.path)/evaluation.json, evaluation.csv and the plots")
+  }
+}
+
+/// The codec side of an attack sweep: fresh copies of the marked model, real
+/// coding of the evaluation photos after each attack (tables rebuilt first),
+/// and the attacker's RD fine-tuning on photos of their own.
+struct CodecAttackTask {
+  let url: URL
+  let metadata: [String: String]
+  let evaluation: ImageSet
+  let attackSet: ImageSet?
+  let crop: Int
+  let batchSize: Int
+  let learningRate: Double
+  let lambda: Double
+  let seed: UInt64
+
+  init(modelFile: URL, evaluation: URL, evalLimit: Int, attackData: URL?, crop: Int, batchSize: Int,
+       learningRate: Double, lambda: Double?, seed: UInt64) throws {
+    url = modelFile
+    metadata = try ModelStore.load(file: modelFile).metadata
+    self.evaluation = try ImageSet.load(directory: evaluation, limit: evalLimit)
+    attackSet = try attackData.map { try ImageSet.load(directory: $0, minimumSide: crop) }
+    self.crop = crop
+    self.batchSize = batchSize
+    self.learningRate = learningRate
+    self.lambda = lambda ?? metadata["lambda"].flatMap(Double.init) ?? 0.0130
+    self.seed = seed
+  }
+
+  /// A fresh copy of the marked model, read from its file.
+  func load() throws -> AttackSubject {
+    let loaded = try ModelStore.load(file: url)
+    let model = loaded.model
+    let last = MetricsBox()
+    return AttackSubject(
+      model: model,
+      evaluate: {
+        let m = try measure(loaded)
+        last.value = m
+        return m["psnr"] ?? .nan
+      },
+      fineTune: attackSet == nil ? nil : { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) },
+      attackerLoss: attackSet == nil ? nil : { step in
+        try RDLoss(lambda: lambda).terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step))).loss
+      },
+      measure: { last.value })
+  }
+
+  /// Mean real-bitstream bpp, estimated bpp and PSNR over the evaluation photos (tables rebuilt for the attacked weights).
+  func measure(_ loaded: LoadedModel) throws -> [String: Double] {
+    try loaded.model.update()
+    loaded.model.setTraining(false)
+    let results = try zip(evaluation.images, evaluation.names).map { try Evaluator.evaluate(loaded, image: $0, name: $1) }
+    let n = Double(results.count)
+    return ["bpp": results.map(\.bpp).reduce(0, +) / n, "psnr": results.map(\.psnr).reduce(0, +) / n,
+            "estimated_bpp": results.compactMap(\.estimatedBpp).reduce(0, +) / n]
+  }
+
+  func batch(_ step: Int) throws -> Tensor {
+    guard let attackSet else { throw ValidationError("the attack needs --attack-data") }
+    var rng = SplitMix64(seed: seed, stream: 7, step: step)
+    return try attackSet.randomBatch(size: batchSize, crop: crop, using: &rng)
+  }
+
+  /// The attacker's RD fine-tuning (Adam on every main parameter, clipped), with their own key frozen when given.
+  func fineTune(_ model: any CompressionModel, steps: Int, freezing attackerKey: WatermarkKey?) throws {
+    let optimizer = Adam(model.mainParameters, learningRate: learningRate)
+    if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: optimizer) }
+    model.setTraining(true)
+    defer { model.setTraining(false) }
+    let loss = RDLoss(lambda: lambda)
+    for step in 0..<steps {
+      try optimizer.zeroGrad()
+      let terms = try loss.terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step)))
+      try terms.loss.backward()
+      try clipGradientNorm(model.mainParameters, maxNorm: 1)
+      try optimizer.step()
+    }
+  }
+
+  /// The metrics of the last evaluation, handed from `evaluate` to `measure` (computed once per row).
+  final class MetricsBox {
+    var value: [String: Double] = [:]
+  }
+}
