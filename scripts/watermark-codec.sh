@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Issue 7 part 2: WaterMAS in Lichen's own codec models. For the bundled teachers
+# (hyperprior-q2..q5, N=128) and distilled students (hyperprior-q2..q5-n64), fine-tune
+# each for the same budget with and without a WaterMAS mark, code Kodak for real and
+# give the marked curve's BD-rate against the unmarked one; then quantize the marked
+# q4 teacher (hybrid, int8), export it for the FPGA and read the mark from each; then
+# the attack sweep on it (RD in place of accuracy). Resumable: finished steps are skipped.
+#   scripts/watermark-codec.sh RUNS_DIR
+# Environment: LICHEN, PHOTOS, KODAK, STEPS (150), KODAK_LIMIT (12), THREADS (1), FAMILIES ("teacher student").
+set -euo pipefail
+runs=${1:?usage: watermark-codec.sh RUNS_DIR}
+lichen=${LICHEN:-.build/release/lichen}
+photos=${PHOTOS:-../shared/data/photos-train}
+kodak=${KODAK:-../shared/data/kodak}
+steps=${STEPS:-150}
+limit=${KODAK_LIMIT:-12}
+threads=${THREADS:-1}
+families=(${FAMILIES:-teacher student})
+message="Lichen codec owner mark, 2026 !!"   # 32 bytes = 256 payload bits
+mkdir -p "$runs/models" "$runs/eval"
+declare -A lambda=([q2]=0.0035 [q3]=0.0067 [q4]=0.0130 [q5]=0.0250)
+
+for family in "${families[@]}"; do
+  for q in q2 q3 q4 q5; do
+    if [ "$family" = teacher ]; then base=hyperprior-$q; n=128; else base=hyperprior-$q-n64; n=64; fi
+    for variant in unmarked marked; do
+      run="$runs/$family-$q-$variant"
+      model="$runs/models/$family-$variant-$q.safetensors"
+      if [ ! -f "$run/model.safetensors" ]; then
+        mark=()
+        [ "$variant" = marked ] && mark=(--watermark-message "$message" --watermark-method watermas)
+        resume=()
+        [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
+        echo "== $run"
+        "$lichen" train --threads "$threads" --data "$photos" --init-from "$base" --N $n --M 192 --lambda "${lambda[$q]}" \
+          --steps "$steps" --batch-size 8 --crop 128 --learning-rate 1e-4 --validate-every 50 --checkpoint-every 25 \
+          --seed 0 "${mark[@]}" "${resume[@]}" --out "$run" > "$run.log" 2>&1 || { echo "failed: $run.log"; exit 1; }
+      fi
+      cp "$run/model.safetensors" "$model"
+      [ -f "$runs/eval/$family-$variant-$q.json" ] || \
+        "$lichen" eval --threads "$threads" --data "$kodak" --limit "$limit" --model "$model" \
+          --json "$runs/eval/$family-$variant-$q.json" | tail -1
+    done
+  done
+  "$lichen" rd-plot "$runs"/eval/$family-*.json --anchor "$family-unmarked" --table "$runs/$family-bd.csv" \
+    --out "$runs/$family-rd.svg" --title "Kodak ($limit images): marked vs unmarked $family, $steps steps each" | tee "$runs/$family-bd.txt"
+done
+
+# The deployed copies carry the mark: quantized files and the FPGA export of the marked q4 teacher.
+marked="$runs/teacher-q4-marked"
+{
+  for scheme in hybrid int8; do
+    [ -f "$marked/$scheme.safetensors" ] || "$lichen" quantize --threads "$threads" --model "$marked/model.safetensors" \
+      --scheme $scheme --calib "$photos" --calib-count 16 --out "$marked/$scheme.safetensors" | tail -1
+    echo "-- $scheme integer model"
+    "$lichen" watermark verify --model "$marked/$scheme.safetensors" --key "$marked/key.json" --message "$message" || true
+  done
+  [ -d "$marked/hls" ] || "$lichen" fpga export-hls --model "$marked/int8.safetensors" --out "$marked/hls" | tail -1
+  echo "-- HLS export (int8)"
+  "$lichen" watermark verify --model "$marked/hls" --key "$marked/key.json" --message "$message" || true
+  echo "-- float model"
+  "$lichen" watermark verify --model "$marked/model.safetensors" --key "$marked/key.json" --message "$message" || true
+} | tee "$runs/deployed-verify.txt"
+
+# Attacks on the marked q4 teacher; the attacker fine-tunes on photos the owner held out (every 20th).
+heldout="$runs/attacker-photos"
+if [ ! -d "$heldout" ]; then
+  mkdir -p "$heldout"
+  ls "$photos" | grep '\.png$' | LC_ALL=C sort | awk 'NR % 20 == 0' | while read -r f; do cp "$photos/$f" "$heldout/"; done
+fi
+[ -f "$runs/teacher-q4-attacks/evaluation.json" ] || "$lichen" watermark evaluate-codec --threads "$threads" \
+  --model-file "$marked/model.safetensors" --key "$marked/key.json" --message "$message" --data "$kodak" --eval-limit 4 \
+  --attack-data "$heldout" --fine-tune-steps 50,200 --key-fine-tune-steps 10,100 --label "WaterMAS teacher q4" \
+  --out "$runs/teacher-q4-attacks" > "$runs/teacher-q4-attacks.log" 2>&1
+tail -32 "$runs/teacher-q4-attacks.log"
