@@ -8,22 +8,6 @@ import XCTest
 /// Issue 8's equivalence: W ranks with batch B end with the weights of one
 /// process with batch W x B (same crops, same noise, averaged gradients).
 final class DistributedTrainingTests: XCTestCase {
-  /// Rank 0's final weights, handed out of its thread.
-  final class Weights: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String: [Float]] = [:]
-    func set(_ values: [String: [Float]]) {
-      lock.lock()
-      stored = values
-      lock.unlock()
-    }
-    var values: [String: [Float]] {
-      lock.lock()
-      defer { lock.unlock() }
-      return stored
-    }
-  }
-
   static func images() throws -> ImageSet {
     let g = try Generator(seed: 42)
     let images = try (0..<6).map { _ in
@@ -65,8 +49,8 @@ final class DistributedTrainingTests: XCTestCase {
     try single.run(progress: { p in if let v = p.validation { singleValidation.append(v.loss) } })
     let expected = try Self.weights(of: single)
 
-    let distributed = Weights()
-    let validationLosses = Weights()
+    let distributed = Locked<[String: [Float]]>([:])
+    let validationLosses = Locked<[Float]>([])
     try LocalRanks.run(worldSize: 2, timeout: 60) { dp in
       // Each rank starts from different weights: the broadcast must make them rank 0's.
       let model = try ScaleHyperprior(n: 8, m: 12, seed: dp.isPrimary ? 0 : 99)
@@ -76,11 +60,12 @@ final class DistributedTrainingTests: XCTestCase {
       var losses: [Float] = []
       try trainer.run(progress: { p in if let v = p.validation { losses.append(Float(v.loss)) } })
       if dp.isPrimary {
-        distributed.set(try Self.weights(of: trainer))
-        validationLosses.set(["loss": losses])
+        let weights = try Self.weights(of: trainer)
+        distributed.update { $0 = weights }
+        validationLosses.update { $0 = losses }
       }
     }
-    let got = distributed.values
+    let got = distributed.value
     XCTAssertEqual(Set(got.keys), Set(expected.keys))
     for (name, values) in expected {
       guard let other = got[name] else { continue }
@@ -89,7 +74,7 @@ final class DistributedTrainingTests: XCTestCase {
       let worst = zip(values, other).map { Double(abs($0 - $1)) }.max() ?? 0
       XCTAssertLessThan(worst, 1e-5, "\(name): largest difference after 4 steps")
     }
-    let distributedValidation = validationLosses.values["loss"] ?? []
+    let distributedValidation = validationLosses.value
     XCTAssertEqual(distributedValidation.count, singleValidation.count)
     for (a, b) in zip(distributedValidation, singleValidation) { XCTAssertEqual(Double(a), b, accuracy: 1e-3 * abs(b)) }
     // Only rank 0 wrote the run folder; the log has one line per step.

@@ -144,7 +144,7 @@ final class DistributedTests: XCTestCase {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-store-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     let done = DispatchGroup()
-    let results = Results()
+    let results = Locked<[Int: Double]>([:])
     for rank in 0..<2 {
       done.enter()
       Thread {
@@ -154,29 +154,15 @@ final class DistributedTests: XCTestCase {
           XCTAssertEqual(configuration.storeFile, path)
           XCTAssertEqual(configuration.master, "file:" + path)
           let dp = try DataParallel(configuration)
-          results.set(rank, try dp.sum([Double(rank + 1)], step: 0)[0])
+          let total = try dp.sum([Double(rank + 1)], step: 0)[0]
+          results.update { $0[rank] = total }
         } catch {
           XCTFail("rank \(rank): \(error)")
         }
       }.start()
     }
     done.wait()
-    XCTAssertEqual(results.values, [0: 3, 1: 3])
-  }
-
-  final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Int: Double] = [:]
-    func set(_ rank: Int, _ value: Double) {
-      lock.lock()
-      stored[rank] = value
-      lock.unlock()
-    }
-    var values: [Int: Double] {
-      lock.lock()
-      defer { lock.unlock() }
-      return stored
-    }
+    XCTAssertEqual(results.value, [0: 3, 1: 3])
   }
 
   func testUnreachableMasterIsAClearError() throws {

@@ -8,21 +8,6 @@ import XCTest
 /// ranks of batch 8 training like one process of batch 16 (Swin has only
 /// LayerNorm, so per-rank batch statistics play no part).
 final class DistributedClassifierTests: XCTestCase {
-  final class Box: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String: [Float]] = [:]
-    func set(_ values: [String: [Float]]) {
-      lock.lock()
-      stored = values
-      lock.unlock()
-    }
-    var values: [String: [Float]] {
-      lock.lock()
-      defer { lock.unlock() }
-      return stored
-    }
-  }
-
   func testShardsSplitTheGlobalBatchExactly() throws {
     let data = try syntheticDataset(count: 40)
     let global = try BatchSampler(dataset: data, batchSize: 12, normalization: .cifar10, augmentation: .standard, seed: 3)
@@ -62,7 +47,7 @@ final class DistributedClassifierTests: XCTestCase {
     var expected: [String: [Float]] = [:]
     for (name, t) in single.model.stateDict() where t.dtype == .float32 { expected[name] = try t.floats() }
 
-    let result = Box()
+    let result = Locked<[String: [Float]]>([:])
     var perRank = config()
     perRank.batchSize = 8
     let perRankConfig = perRank
@@ -75,9 +60,9 @@ final class DistributedClassifierTests: XCTestCase {
       guard dp.isPrimary else { return }
       var values: [String: [Float]] = [:]
       for (name, t) in trainer.model.stateDict() where t.dtype == .float32 { values[name] = try t.floats() }
-      result.set(values)
+      result.update { $0 = values }
     }
-    let got = result.values
+    let got = result.value
     XCTAssertEqual(Set(got.keys), Set(expected.keys))
     var worst = 0.0
     for (name, values) in expected {

@@ -13,7 +13,7 @@ public enum LocalRanks {
     worldSize: Int, timeout: Double = 30, _ body: @escaping @Sendable (DataParallel) throws -> Void
   ) throws {
     let port = try freeLoopbackPort()
-    let errors = ErrorSlots(count: worldSize)
+    let errors = Locked<[Int: any Error]>([:])
     let done = DispatchGroup()
     for rank in 0..<worldSize {
       done.enter()
@@ -24,14 +24,14 @@ public enum LocalRanks {
             worldSize: worldSize, rank: rank, master: "127.0.0.1:\(port)", timeout: timeout)
           try body(try DataParallel(configuration))
         } catch {
-          errors.set(rank, error)
+          errors.update { $0[rank] = error }
         }
       }
       thread.stackSize = 8 << 20
       thread.start()
     }
     done.wait()
-    if let (rank, error) = errors.first {
+    if let (rank, error) = errors.value.min(by: { $0.key < $1.key }) {
       throw RankFailure(rank: rank, underlying: error)
     }
   }
@@ -41,22 +41,6 @@ public enum LocalRanks {
     public var rank: Int
     public var underlying: any Error
     public var description: String { "rank \(rank): \(underlying)" }
-  }
-
-  private final class ErrorSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [(any Error)?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ rank: Int, _ error: any Error) {
-      lock.lock()
-      slots[rank] = error
-      lock.unlock()
-    }
-    var first: (Int, any Error)? {
-      lock.lock()
-      defer { lock.unlock() }
-      return slots.enumerated().first { $0.element != nil }.map { ($0.offset, $0.element!) }
-    }
   }
 }
 
