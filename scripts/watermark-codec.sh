@@ -6,13 +6,15 @@
 # q4 teacher (hybrid, int8), export it for the FPGA and read the mark from each; then
 # the attack sweep on it (RD in place of accuracy). Resumable: finished steps are skipped.
 #   scripts/watermark-codec.sh RUNS_DIR
-# Environment: LICHEN, PHOTOS, KODAK, STEPS (150), KODAK_LIMIT (12), THREADS (1), FAMILIES ("teacher student").
+# Environment: LICHEN, PHOTOS, KODAK, STEPS (150), SHARPNESS_TARGET (0.5), KODAK_LIMIT (12), THREADS (1),
+# FAMILIES ("teacher student").
 set -euo pipefail
 runs=${1:?usage: watermark-codec.sh RUNS_DIR}
 lichen=${LICHEN:-.build/release/lichen}
 photos=${PHOTOS:-../shared/data/photos-train}
 kodak=${KODAK:-../shared/data/kodak}
 steps=${STEPS:-150}
+target=${SHARPNESS_TARGET:-0.5}   # WaterMAS hinge: unbounded sharpening diverges on the RD loss
 limit=${KODAK_LIMIT:-12}
 threads=${THREADS:-1}
 families=(${FAMILIES:-teacher student})
@@ -28,7 +30,7 @@ for family in "${families[@]}"; do
       model="$runs/models/$family-$variant-$q.safetensors"
       if [ ! -f "$run/model.safetensors" ]; then
         mark=()
-        [ "$variant" = marked ] && mark=(--watermark-message "$message" --watermark-method watermas)
+        [ "$variant" = marked ] && mark=(--watermark-message "$message" --watermark-method watermas --sharpness-target "$target")
         resume=()
         [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
         echo "== $run"

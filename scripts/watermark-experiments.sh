@@ -4,7 +4,8 @@
 # trained with the same recipe and seed, each attacked with `watermark evaluate`,
 # then compared. Resumable: finished runs are skipped, unfinished ones continue.
 #   scripts/watermark-experiments.sh RUNS_DIR [ARCH ...]      (default: resnet18 vgg16)
-# Environment: LICHEN (binary), DATA (CIFAR-10 folder), EPOCHS, WIDTH, THREADS, EVAL_LIMIT.
+# Environment: LICHEN (binary), DATA (CIFAR-10 folder), EPOCHS, WIDTH, THREADS, EVAL_LIMIT,
+# FINE_TUNE_STEPS (attack lengths, default 100,500), VARIANTS (default: all four marked variants).
 set -euo pipefail
 runs=${1:?usage: watermark-experiments.sh RUNS_DIR [ARCH ...]}
 shift
@@ -15,6 +16,10 @@ epochs=${EPOCHS:-15}
 width=${WIDTH:-0.25}
 threads=${THREADS:-1}
 eval_limit=${EVAL_LIMIT:-2000}
+fine_tune_steps=${FINE_TUNE_STEPS:-100,500}
+variants=(${VARIANTS:-watermas-rho0.05 watermas-rho1 substitution laplacian})
+declare -A options_of=([watermas-rho0.05]="--method watermas --rho 0.05" [watermas-rho1]="--method watermas --rho 1.0"
+                       [substitution]="--method substitution" [laplacian]="--method laplacian")
 message="Lichen WaterMAS owner mark 2026!"   # 32 bytes = 256 payload bits, no code
 common=(--threads "$threads" --data "$data" --width "$width" --epochs "$epochs" --batch-size 128 --seed 0
         --eval-limit "$eval_limit" --checkpoint-every 200)
@@ -34,21 +39,19 @@ for arch in "${archs[@]}"; do
   extra=()
   [ "$arch" = swin-t ] && extra=(--optimizer adamw)
   run_if_needed "$base/unmarked" "$lichen" classify train --model "$arch" "${common[@]}" "${extra[@]}"
-  for variant in watermas-rho0.05:--method:watermas:--rho:0.05 watermas-rho1:--method:watermas:--rho:1.0 \
-                 substitution:--method:substitution laplacian:--method:laplacian; do
-    name=${variant%%:*}
-    IFS=: read -r -a options <<< "${variant#*:}"
+  for name in "${variants[@]}"; do
+    read -r -a options <<< "${options_of[$name]}"
     run_if_needed "$base/$name" "$lichen" watermark embed --model "$arch" "${common[@]}" "${extra[@]}" \
       --message "$message" "${options[@]}"
     if [ ! -f "$base/$name/evaluation/evaluation.json" ]; then
       echo "== $base/$name: attack sweep"
       "$lichen" watermark evaluate --threads "$threads" --data "$data" --model-file "$base/$name/model.safetensors" \
-        --key "$base/$name/key.json" --message "$message" --eval-limit "$eval_limit" --fine-tune-steps 100,500 \
+        --key "$base/$name/key.json" --message "$message" --eval-limit "$eval_limit" --fine-tune-steps "$fine_tune_steps" \
         --label "$name" --out "$base/$name/evaluation" > "$base/$name/evaluation.log" 2>&1
     fi
   done
   results=()
-  for name in watermas-rho0.05 watermas-rho1 substitution laplacian; do
+  for name in "${variants[@]}"; do
     results+=(--result "$base/$name/evaluation/evaluation.json")
   done
   "$lichen" watermark compare "${results[@]}" --out "$base/comparison" > "$base/comparison.txt"

@@ -52,6 +52,8 @@ struct WatermarkInsertionOptions: ParsableArguments {
   @Option(help: "Marked weight magnitude in units of the layer's std (laplacian: Laplace scale = 1 std).") var alpha = 1.0
   @Option(help: "WaterMAS perturbation radius along the marked weights.") var rho = 0.05
   @Option(help: "WaterMAS sharpness weight (0: plain substitution, no sharpening).") var sharpness = 1.0
+  @Option(help: "WaterMAS: stop sharpening while [L(w+eps) - L(w)] / L(w) is at least this (a hinge; default: never stop). Needed on losses that can grow without bound, such as a codec's RD loss.")
+  var sharpnessTarget: Double?
   @Option(help: "replicas: number of replicas R.") var replicas = 4
   @Option(help: "replicas: std of the Gaussian noise on the replicas' marked weights (absolute).") var replicaNoise = 0.01
   @Option(help: "replicas: size of each replica's ascent step along its gradient.") var replicaStep = 0.1
@@ -70,7 +72,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
   /// The values that define a mark, for a sweep's settings record.
   var settings: [String: String] {
     ["code": (try? payloadCode().description) ?? code ?? "", "key-seed": "\(keySeed)", "alpha": "\(alpha)",
-     "rho": "\(rho)", "sharpness": "\(sharpness)", "replicas": "\(replicas)", "replica-noise": "\(replicaNoise)",
+     "rho": "\(rho)", "sharpness": "\(sharpness)", "sharpness-target": sharpnessTarget.map { "\($0)" } ?? "none", "replicas": "\(replicas)", "replica-noise": "\(replicaNoise)",
      "replica-step": "\(replicaStep)", "coupling": "\(coupling)"]
   }
 
@@ -128,7 +130,9 @@ final class WatermarkInsertion {
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where options.sharpness != 0:
-      let mas = try WaterMAS(model: trainer.markedModel, key: key, rho: options.rho, lambda: options.sharpness)
+      let mas = try WaterMAS(
+        model: trainer.markedModel, key: key, rho: options.rho, lambda: options.sharpness,
+        sharpnessTarget: options.sharpnessTarget)
       backward = { [weak self] loss in
         let (value, s) = try mas.backward(loss)
         self?.last = ("last sharpness", s)
@@ -151,7 +155,8 @@ final class WatermarkInsertion {
 
   static func describe(_ method: WatermarkMethod, _ o: WatermarkInsertionOptions) -> String {
     switch method {
-    case .watermas where o.sharpness != 0: return "WaterMAS rho=\(o.rho) lambda=\(o.sharpness)"
+    case .watermas where o.sharpness != 0:
+      return "WaterMAS rho=\(o.rho) lambda=\(o.sharpness)" + (o.sharpnessTarget.map { " target=\($0)" } ?? "")
     case .watermas, .substitution: return "substitution"
     case .replicas: return "replicas R=\(o.replicas) noise=\(o.replicaNoise) step=\(o.replicaStep) coupling=\(o.coupling)"
     case .laplacian: return "laplacian"

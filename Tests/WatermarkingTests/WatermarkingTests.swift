@@ -73,6 +73,31 @@ final class WatermarkingTests: XCTestCase {
     XCTAssertThrowsError(try Embedder.substitute([true], into: model, key: key))
   }
 
+  /// The sharpness hinge: below the target the step is WaterMAS's, at or above it the plain gradient.
+  func testSharpnessTargetSwitchesToThePlainGradient() throws {
+    let (model, x, y) = try setUp()
+    let bits = Payload.bits(of: "hinge")
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 5)
+    try Embedder.substitute(bits, into: model, key: key)
+    let loss = { try Loss.crossEntropy(model(x), y) }
+    func gradients(_ mas: WaterMAS?) throws -> [Float] {
+      try model.zeroGrad()
+      if let mas { _ = try mas.backward(loss) } else { try loss().backward() }
+      return try model.namedParameters().flatMap { try $0.tensor.grad?.floats() ?? [] }
+    }
+    let plain = try gradients(nil)
+    let unbounded = try gradients(try WaterMAS(model: model, key: key, rho: 0.5, lambda: 1))
+    let (_, sharpness) = try WaterMAS(model: model, key: key, rho: 0.5, lambda: 1).backward(loss)
+    let base = try loss().item()
+    XCTAssertGreaterThan(sharpness, 0)
+    let reached = try gradients(try WaterMAS(model: model, key: key, rho: 0.5, lambda: 1, sharpnessTarget: 0.5 * sharpness / base))
+    let notReached = try gradients(try WaterMAS(model: model, key: key, rho: 0.5, lambda: 1, sharpnessTarget: 2 * sharpness / base))
+    XCTAssertEqual(reached, plain)
+    XCTAssertEqual(notReached, unbounded)
+    XCTAssertNotEqual(unbounded, plain)
+    XCTAssertThrowsError(try WaterMAS(model: model, key: key, sharpnessTarget: 0))
+  }
+
   func testWaterMASTrainingKeepsMarksBitExactAndSharpensTheLoss() throws {
     let bits = Payload.bits(of: "WM")
     func train(watermas: Bool) throws -> (Sequential, WatermarkKey, [Float], Double) {
