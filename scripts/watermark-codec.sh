@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Issue 7 part 2: WaterMAS in Lichen's own codec models. For the bundled teachers
-# (hyperprior-q2..q5, N=128) and distilled students (hyperprior-q2..q5-n64), fine-tune
-# each for the same budget with and without a WaterMAS mark, code Kodak for real and
-# give the marked curve's BD-rate against the unmarked one; then quantize the marked
+# Issue 7 part 2: WaterMAS in Lichen's own codec models. Fine-tune the bundled teachers
+# (hyperprior-q2..q5, N=128) for the same budget with and without a WaterMAS mark, code
+# Kodak for real and give the marked curve's BD-rate against the unmarked one; at q4 also
+# plain substitution, a lighter WaterMAS (lambda 0.1) and the distilled student
+# (hyperprior-q4-n64, with and without the mark); then quantize the marked
 # q4 teacher (hybrid, int8), export it for the FPGA and read the mark from each; then
 # the attack sweep on it (RD in place of accuracy). Resumable: finished steps are skipped.
 #   scripts/watermark-codec.sh RUNS_DIR
-# Environment: LICHEN, PHOTOS, KODAK, STEPS (150), SHARPNESS_TARGET (0.5), KODAK_LIMIT (12), THREADS (1),
-# FAMILIES ("teacher student").
+# Environment: LICHEN, PHOTOS, KODAK, STEPS (150), SHARPNESS_TARGET (0.5), KODAK_LIMIT (12), THREADS (1).
 set -euo pipefail
 runs=${1:?usage: watermark-codec.sh RUNS_DIR}
 lichen=${LICHEN:-.build/release/lichen}
@@ -17,39 +17,51 @@ steps=${STEPS:-150}
 target=${SHARPNESS_TARGET:-0.5}   # WaterMAS hinge: unbounded sharpening diverges on the RD loss
 limit=${KODAK_LIMIT:-12}
 threads=${THREADS:-1}
-families=(${FAMILIES:-teacher student})
 message="Lichen codec owner mark, 2026 !!"   # 32 bytes = 256 payload bits
 mkdir -p "$runs/models" "$runs/eval"
 declare -A lambda=([q2]=0.0035 [q3]=0.0067 [q4]=0.0130 [q5]=0.0250)
 
-for family in "${families[@]}"; do
-  for q in q2 q3 q4 q5; do
+# family:variant:qualities — the variants' curves (BD-rate against "unmarked") and single points.
+runs_list=(
+  teacher:unmarked:"q2 q3 q4 q5" teacher:watermas:"q2 q3 q4 q5"
+  teacher:substitution:q4 teacher:watermas-l0.1:q4
+  student:unmarked:q4 student:watermas:q4
+)
+declare -A variant_options=(
+  [unmarked]=""
+  [watermas]="--watermark-method watermas --sharpness-target $target"
+  [watermas-l0.1]="--watermark-method watermas --sharpness 0.1 --sharpness-target $target"
+  [substitution]="--watermark-method substitution"
+)
+for entry in "${runs_list[@]}"; do
+  IFS=: read -r family variant qualities <<< "$entry"
+  for q in $qualities; do
     if [ "$family" = teacher ]; then base=hyperprior-$q; n=128; else base=hyperprior-$q-n64; n=64; fi
-    for variant in unmarked marked; do
-      run="$runs/$family-$q-$variant"
-      model="$runs/models/$family-$variant-$q.safetensors"
-      if [ ! -f "$run/model.safetensors" ]; then
-        mark=()
-        [ "$variant" = marked ] && mark=(--watermark-message "$message" --watermark-method watermas --sharpness-target "$target")
-        resume=()
-        [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
-        echo "== $run"
-        "$lichen" train --threads "$threads" --data "$photos" --init-from "$base" --N $n --M 192 --lambda "${lambda[$q]}" \
-          --steps "$steps" --batch-size 8 --crop 128 --learning-rate 1e-4 --validate-every 50 --checkpoint-every 25 \
-          --seed 0 "${mark[@]}" "${resume[@]}" --out "$run" > "$run.log" 2>&1 || { echo "failed: $run.log"; exit 1; }
-      fi
-      cp "$run/model.safetensors" "$model"
-      [ -f "$runs/eval/$family-$variant-$q.json" ] || \
-        "$lichen" eval --threads "$threads" --data "$kodak" --limit "$limit" --model "$model" \
-          --json "$runs/eval/$family-$variant-$q.json" | tail -1
-    done
+    run="$runs/$family-$q-$variant"
+    model="$runs/models/$family-$variant-$q.safetensors"
+    if [ ! -f "$run/model.safetensors" ]; then
+      read -r -a options <<< "${variant_options[$variant]}"
+      mark=()
+      [ "$variant" != unmarked ] && mark=(--watermark-message "$message" "${options[@]}")
+      resume=()
+      [ -f "$run/checkpoint.safetensors" ] && resume=(--resume)
+      echo "== $run"
+      "$lichen" train --threads "$threads" --data "$photos" --init-from "$base" --N $n --M 192 --lambda "${lambda[$q]}" \
+        --steps "$steps" --batch-size 8 --crop 128 --learning-rate 1e-4 --validate-every 50 --checkpoint-every 25 \
+        --seed 0 "${mark[@]}" "${resume[@]}" --out "$run" > "$run.log" 2>&1 || { echo "failed: $run.log"; exit 1; }
+    fi
+    cp "$run/model.safetensors" "$model"
+    [ -f "$runs/eval/$family-$variant-$q.json" ] || \
+      "$lichen" eval --threads "$threads" --data "$kodak" --limit "$limit" --model "$model" \
+        --json "$runs/eval/$family-$variant-$q.json" | tail -1
   done
-  "$lichen" rd-plot "$runs"/eval/$family-*.json --anchor "$family-unmarked" --table "$runs/$family-bd.csv" \
-    --out "$runs/$family-rd.svg" --title "Kodak ($limit images): marked vs unmarked $family, $steps steps each" | tee "$runs/$family-bd.txt"
 done
+"$lichen" rd-plot "$runs"/eval/teacher-*.json --anchor teacher-unmarked --table "$runs/teacher-bd.csv" \
+  --out "$runs/teacher-rd.svg" --title "Kodak ($limit images): marked vs unmarked teachers, $steps steps each" \
+  | tee "$runs/teacher-bd.txt"
 
 # The deployed copies carry the mark: quantized files and the FPGA export of the marked q4 teacher.
-marked="$runs/teacher-q4-marked"
+marked="$runs/teacher-q4-watermas"
 {
   for scheme in hybrid int8; do
     [ -f "$marked/$scheme.safetensors" ] || "$lichen" quantize --threads "$threads" --model "$marked/model.safetensors" \
