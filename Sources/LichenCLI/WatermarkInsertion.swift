@@ -18,7 +18,7 @@ enum WatermarkMethod: String, ExpressibleByArgument, CaseIterable {
   case laplacian
 }
 
-/// How a mark is made and inserted while a classifier trains: key, code and
+/// How a mark is made and inserted while a model trains: key, code and
 /// each method's parameters (shared by `embed` and `tradeoff`).
 struct WatermarkInsertionOptions: ParsableArguments {
   @Option(help: "Repetition code: copies of each bit (odd; 1 = none). Shorthand for --code rep:N.") var copies = 1
@@ -53,9 +53,9 @@ struct WatermarkInsertionOptions: ParsableArguments {
   /// The run's key. A resumed run reads back its key.json (its checkpoint already carries the mark);
   /// otherwise `beforeMarking` runs (e.g. loading the weights to fine-tune), a key is drawn for the
   /// model, the payload written into it and the key saved in the run folder.
-  func key(for payload: [Bool], method: WatermarkMethod, session: ClassifierSession,
+  func key(for payload: [Bool], method: WatermarkMethod, session: some MarkableRun,
            beforeMarking: () throws -> Void = {}) throws -> WatermarkKey {
-    let model = session.trainer.model
+    let model = session.markedModel
     let keyURL = session.runURL.appendingPathComponent("key.json")
     if session.resumed, FileManager.default.fileExists(atPath: keyURL.path) {
       let key = try WatermarkKey.read(from: keyURL)
@@ -72,7 +72,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
     } else {
       try Embedder.substitute(payload, into: model, key: key)
     }
-    if session.trainer.isPrimary { try key.write(to: keyURL) }
+    if session.isPrimary { try key.write(to: keyURL) }
     return key
   }
 }
@@ -86,16 +86,16 @@ final class WatermarkInsertion {
   /// The method's last logged quantity (WaterMAS: the sharpness along the mark).
   private(set) var last: (name: String, value: Double)?
 
-  /// Freezes the key's weights in the trainer's optimizer and installs the method's step.
-  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, trainer: ClassifierTrainer)
+  /// Freezes the key's weights in the run's optimizer and installs the method's step.
+  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, run: some MarkableRun)
     throws
   {
-    try Embedder.freeze(trainer.model, key: key, in: trainer.parameterOptimizer)
+    try Embedder.freeze(run.markedModel, key: key, in: run.parameterOptimizer)
     description = Self.describe(method, options)
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where options.sharpness != 0:
-      let mas = try WaterMAS(model: trainer.model, key: key, rho: options.rho, lambda: options.sharpness)
+      let mas = try WaterMAS(model: run.markedModel, key: key, rho: options.rho, lambda: options.sharpness)
       backward = { [weak self] loss in
         let (value, s) = try mas.backward(loss)
         self?.last = ("last sharpness", s)
@@ -103,17 +103,18 @@ final class WatermarkInsertion {
       }
     case .replicas:
       let replica = try LossLandscapeReplicas(
-        model: trainer.model, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
-        ascentStep: options.replicaStep, coupling: options.coupling, seed: trainer.config.seed)
-      backward = { [weak self, unowned trainer] loss in
-        let (value, r) = try replica.backward(loss, step: trainer.step)
+        model: run.markedModel, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
+        ascentStep: options.replicaStep, coupling: options.coupling, seed: run.seed)
+      let currentStep = run.currentStep
+      backward = { [weak self] loss in
+        let (value, r) = try replica.backward(loss, step: currentStep())
         self?.last = ("last replica-centre loss gap", r - value)
         return value
       }
     case .watermas, .substitution, .laplacian:  // frozen marks, plain step (WaterMAS with lambda = 0 is substitution)
       break
     }
-    trainer.backward = meter.instrument(backward)
+    run.setBackward(meter.instrument(backward))
   }
 
   static func describe(_ method: WatermarkMethod, _ o: WatermarkInsertionOptions) -> String {
@@ -126,14 +127,14 @@ final class WatermarkInsertion {
   }
 
   /// No mark: plain training, counted the same way (the reference of a cost comparison).
-  init(unmarked trainer: ClassifierTrainer) {
+  init(unmarked run: some MarkableRun) {
     description = "unmarked"
-    trainer.backward = meter.instrument(TrainingCostMeter.plainBackward)
+    run.setBackward(meter.instrument(TrainingCostMeter.plainBackward))
   }
 
   /// The run's cost: this process's counts added to those its run folder kept when resumed.
   /// Written back to the run folder's cost.json; call once, after training.
-  func recordCost(in session: ClassifierSession) throws -> TrainingCost {
+  func recordCost(in session: some MarkableRun) throws -> TrainingCost {
     let url = session.runURL.appendingPathComponent(TrainingCost.fileName)
     let earlier = session.resumed ? try TrainingCost.readIfPresent(from: url) : nil
     let total = earlier.map { $0.adding(meter.cost) } ?? meter.cost
