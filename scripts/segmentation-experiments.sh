@@ -7,7 +7,8 @@
 # Resumable: finished runs are skipped, unfinished ones continue from their checkpoint.
 #   scripts/segmentation-experiments.sh RUNS_DIR
 # Environment: LICHEN (binary), DATA (CamVid folder), EPOCHS, WIDTH, BATCH, LR, THREADS,
-# FINE_TUNE_STEPS, KEY_FINE_TUNE_STEPS, SWEEP_ALL, RESULTS.
+# FINE_TUNE_STEPS, KEY_FINE_TUNE_STEPS, SWEEP_ALL, RESULTS, BASELINES=1 (also the Laplacian and
+# replica (R = 2) baselines, swept when SWEEP_ALL=1).
 set -euo pipefail
 runs=${1:?usage: segmentation-experiments.sh RUNS_DIR}
 lichen=${LICHEN:-.build/release/lichen}
@@ -54,18 +55,28 @@ run_if_needed "$base/watermas" "$lichen" segment embed "${common[@]}" --message 
   --method watermas --rho 0.05 --sharpness 1.0
 run_if_needed "$base/substitution" "$lichen" segment embed "${common[@]}" --message "$message" --copies 3 \
   --method substitution
+marked=(watermas substitution)
+if [ "${BASELINES:-0}" = 1 ]; then
+  run_if_needed "$base/laplacian" "$lichen" segment embed "${common[@]}" --message "$message" --copies 3 \
+    --method laplacian
+  run_if_needed "$base/replicas" "$lichen" segment embed "${common[@]}" --message "$message" --copies 3 \
+    --method replicas --replicas 2
+  marked+=(laplacian replicas)
+fi
 sweep watermas
 compared=(--result "$base/watermas/evaluation/evaluation.json")
 if [ "${SWEEP_ALL:-0}" = 1 ]; then
-  sweep substitution
-  compared+=(--result "$base/substitution/evaluation/evaluation.json")
+  for name in "${marked[@]:1}"; do
+    sweep "$name"
+    compared+=(--result "$base/$name/evaluation/evaluation.json")
+  done
 fi
 "$lichen" watermark compare "${compared[@]}" --out "$base/comparison" > "$base/comparison.txt"
 
 # Summary: one line per run (test mIoU, pixel accuracy, BER of the mark, passes and seconds per step).
 summary="$results/summary.csv"
 echo "run,test_miou,test_pixel_accuracy,ber,false_positive_probability,backward_passes_per_step,seconds_per_step,steps,train_seconds" > "$summary"
-for name in unmarked watermas substitution; do
+for name in unmarked "${marked[@]}"; do
   miou=$(python3 -c "import json,sys; e=json.load(open(sys.argv[1])); print(e['meanIoU'], e['pixelAccuracy'])" "$base/$name/eval.json")
   ber=""; p=""
   if [ -f "$base/$name/key.json" ]; then
@@ -81,7 +92,7 @@ for name in unmarked watermas substitution; do
   echo "$name,${miou% *},${miou#* },$ber,$p,${cost% *},${cost#* },$steps,$seconds" >> "$summary"
   cp "$base/$name/eval.json" "$results/$name-eval.json"
 done
-for name in watermas substitution; do
+for name in "${marked[@]}"; do
   [ -f "$base/$name/evaluation/evaluation.csv" ] && cp "$base/$name/evaluation/evaluation.csv" "$results/$name-attacks.csv"
   [ -f "$base/$name/evaluation/evaluation.json" ] && cp "$base/$name/evaluation/evaluation.json" "$results/$name-evaluation.json"
   cp "$base/$name/cost.json" "$results/$name-cost.json"
