@@ -7,3 +7,4 @@ swift build --build-tests
 swift test --skip-build
 bash scripts/check-integer-engine.sh .build/debug/lichen
 bash scripts/check-distributed.sh .build/debug/lichen
+bash scripts/check-segmentation.sh .build/debug/lichen

@@ -48,7 +48,7 @@ struct ClassifierTrainingOptions: ParsableArguments {
   @Option(help: "SGD momentum.") var momentum = 0.9
   @Flag(inversion: .prefixedNo, help: "Nesterov momentum (SGD).") var nesterov = true
   @Option(help: "Weight decay (default: 5e-4 for sgd, 0.05 for adamw).") var weightDecay: Double?
-  @Option(help: "constant | step | multistep | cosine.") var schedule: ClassifierSchedule = .cosine
+  @Option(help: "constant | step | multistep | cosine | poly.") var schedule: ClassifierSchedule = .cosine
   @Option(help: "Epochs between decays (step schedule).") var stepSize = 30
   @Option(help: "Decay epochs, comma-separated (multistep schedule).") var milestones = ""
   @Option(help: "Decay factor (step, multistep).") var gamma = 0.1

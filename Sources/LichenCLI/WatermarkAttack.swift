@@ -21,10 +21,10 @@ struct WatermarkAttack: ParsableCommand {
     try global.apply()
     let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: sweep.key))
     let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
-    let task = try ClassifierAttackTask(options: sweep)
+    let task = try makeAttackTask(options: sweep)
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
-                                   onRow: sayRow)
+                                   onRow: { sayRow($0, metric: task.metricName) })
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -24,30 +24,48 @@ extension Watermark {
       try global.apply()
       let payload = try payloadBits(message: message, bits: bits)
       let session = try training.makeSession(dataParallel: try distributed.connect())
-      let trainer = session.trainer
-      let model = trainer.model
-      let key = try insertion.key(for: payload, method: method, session: session) {
-        if let initFrom {
-          let file = try SafeTensors.read(from: URL(fileURLWithPath: initFrom))
-          try model.load(stateDict: file.tensors)
-          say("fine-tuning from \(initFrom)")
-        }
+      try embedWhileTraining(
+        session, payload: payload, method: method, insertion: insertion, initFrom: initFrom
+      ) { metadata in
+        let evaluation = try session.train(options: training, extraMetadata: metadata)
+        return (session.trainer.step == session.trainer.totalSteps,
+                evaluation.map { String(format: "test accuracy %.2f%%", 100 * $0.accuracy) })
       }
-      let step = try WatermarkInsertion(method: method, options: insertion, key: key, trainer: trainer)
-      if trainer.isPrimary { say("method \(step.description); key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> "
-        + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)") }
-      let evaluation = try session.train(
-        options: training,
-        extraMetadata: ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(key.code)",
-                        "watermark-method": method.rawValue])
-      guard trainer.isPrimary, trainer.step == trainer.totalSteps else { return }
-      let cost = try step.recordCost(in: session)
-      say("cost: " + costSummary(cost) + " -> \(session.runURL.appendingPathComponent(TrainingCost.fileName).path)")
-      let check = try Extractor.extract(from: model, key: key, expected: payload)
-      say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@",
-                 check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1,
-                 step.last.map { String(format: ", %@ %.4f", $0.name, $0.value) } ?? "",
-                 evaluation.map { String(format: ", test accuracy %.2f%%", 100 * $0.accuracy) } ?? ""))
     }
   }
+}
+
+/// What `watermark embed` and `segment embed` do around the task's training:
+/// draw (or, resumed, read) the key and write the payload into the model
+/// (after loading `initFrom` when fine-tuning), install the method's step,
+/// train through `train` (given the model file's watermark metadata; it says
+/// whether the run finished and how the test metric came out), then record
+/// the cost and check the mark.
+func embedWhileTraining(
+  _ session: some MarkableRun, payload: [Bool], method: WatermarkMethod, insertion: WatermarkInsertionOptions,
+  initFrom: String?, train: (_ metadata: [String: String]) throws -> (finished: Bool, summary: String?)
+) throws {
+  let model = session.markedModel
+  let key = try insertion.key(for: payload, method: method, session: session) {
+    if let initFrom {
+      let file = try SafeTensors.read(from: URL(fileURLWithPath: initFrom))
+      try model.load(stateDict: file.tensors)
+      say("fine-tuning from \(initFrom)")
+    }
+  }
+  let step = try WatermarkInsertion(method: method, options: insertion, key: key, run: session)
+  if session.isPrimary {
+    say("method \(step.description); key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> "
+      + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)")
+  }
+  let (finished, summary) = try train(
+    ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", "watermark-method": method.rawValue])
+  guard session.isPrimary, finished else { return }
+  let cost = try step.recordCost(in: session)
+  say("cost: " + costSummary(cost) + " -> \(session.runURL.appendingPathComponent(TrainingCost.fileName).path)")
+  let check = try Extractor.extract(from: model, key: key, expected: payload)
+  say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@",
+             check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1,
+             step.last.map { String(format: ", %@ %.4f", $0.name, $0.value) } ?? "",
+             summary.map { ", " + $0 } ?? ""))
 }

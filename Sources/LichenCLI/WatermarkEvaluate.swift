@@ -11,7 +11,7 @@ import Watermarking
 struct WatermarkEvaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
-    abstract: "Attack sweep + extraction time for one marked classifier: JSON, CSV and SVG plots (compare several with `watermark compare`).")
+    abstract: "Attack sweep + extraction time for one marked classifier or segmentation model: JSON, CSV and SVG plots (compare several with `watermark compare`).")
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var sweep: AttackSweepOptions
@@ -29,7 +29,7 @@ struct WatermarkEvaluate: ParsableCommand {
     let keyURL = URL(fileURLWithPath: sweep.key)
     let key = try WatermarkKey.read(from: keyURL)
     let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
-    let task = try ClassifierAttackTask(options: sweep)
+    let task = try makeAttackTask(options: sweep)
     let outURL = URL(fileURLWithPath: out)
     try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
 
@@ -46,7 +46,7 @@ struct WatermarkEvaluate: ParsableCommand {
 
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: key, expected: expected, seed: sweep.seed,
-                                   onRow: sayRow)
+                                   onRow: { sayRow($0, metric: task.metricName) })
     let name = label ?? task.metadata["watermark-method"] ?? task.url.deletingPathExtension().lastPathComponent
     // `embed` keeps the training's measured cost beside the model.
     let cost = try TrainingCost.readIfPresent(
@@ -54,13 +54,16 @@ struct WatermarkEvaluate: ParsableCommand {
     if let cost { say("embedding cost: " + costSummary(cost)) }
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata["watermark"], key: key,
-      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost)
+      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metricName)
     try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
     for family in evaluation.plottableFamilies {
       let plot = SVGPlot(
-        title: "\(name): \(family.title)", xLabel: family.strengthLabel, yLabel: "test accuracy / bit error rate",
-        series: WatermarkEvaluation.Metric.allCases.map { .init(name: $0.title, points: evaluation.curve(family, $0)) })
+        title: "\(name): \(family.title)", xLabel: family.strengthLabel,
+        yLabel: "test \(task.metricName) / bit error rate",
+        series: WatermarkEvaluation.Metric.allCases.map {
+          .init(name: $0 == .accuracy ? "test \(task.metricName)" : $0.title, points: evaluation.curve(family, $0))
+        })
       try plot.write(to: outURL.appendingPathComponent("\(family.rawValue).svg"))
     }
     say("wrote \(outURL.path)/evaluation.json, evaluation.csv and \(evaluation.plottableFamilies.count) plots")
@@ -95,11 +98,14 @@ struct WatermarkCompare: ParsableCommand {
     try Data(WatermarkEvaluation.csv(evaluations).utf8)
       .write(to: outURL.appendingPathComponent("comparison.csv"), options: .atomic)
     var plots = 0
+    // The task metric of the results ("accuracy", "mIoU"); mixed tasks plot under both names.
+    let taskMetric = Set(evaluations.map(\.metricName)).sorted().joined(separator: " / ")
     let families = AttackFamily.allCases.filter { family in evaluations.contains { $0.plottableFamilies.contains(family) } }
     for family in families {
       for metric in WatermarkEvaluation.Metric.allCases {
         let series = WatermarkEvaluation.curves(evaluations, family: family, metric: metric)
-        let plot = SVGPlot(title: "\(family.title): \(metric.title)", xLabel: family.strengthLabel, yLabel: metric.title,
+        let title = metric == .accuracy ? "test " + taskMetric : metric.title
+        let plot = SVGPlot(title: "\(family.title): \(title)", xLabel: family.strengthLabel, yLabel: title,
                            series: series.map { .init(name: $0.label, points: $0.points) })
         try plot.write(to: outURL.appendingPathComponent("\(family.rawValue)-\(metric.rawValue).svg"))
         plots += 1
@@ -109,9 +115,9 @@ struct WatermarkCompare: ParsableCommand {
       let interception = e.rows.filter { $0.family.rawValue.hasPrefix("key-interception") }
         .map { row in
           (row.family.takesNoStrength ? row.family.rawValue : "\(row.family.rawValue) \(Int(row.strength))")
-            + String(format: " accuracy %.2f%% BER %.3f", 100 * row.accuracy, row.bitErrorRate)
+            + String(format: " %@ %.2f%% BER %.3f", e.metricName, 100 * row.accuracy, row.bitErrorRate)
         }
-      say(String(format: "%@: clean accuracy %.2f%%, extraction %.3f ms; ", e.label, 100 * (e.cleanAccuracy ?? .nan),
+      say(String(format: "%@: clean %@ %.2f%%, extraction %.3f ms; ", e.label, e.metricName, 100 * (e.cleanAccuracy ?? .nan),
                  1000 * e.extraction.median) + interception.joined(separator: "; "))
       if let cost = e.cost { say("  embedding cost: " + costSummary(cost)) }
     }

@@ -1,32 +1,8 @@
 import ArgumentParser
-import Compression
 import Foundation
 import Torch
 import Vision
 import Watermarking
-
-/// A training loop a watermark can ride on: the model it marks, the
-/// optimizer whose masks keep the mark's weights fixed, and the backward
-/// hook a method replaces. Classifier and codec trainers both are one.
-protocol MarkableTrainer: AnyObject {
-  var markedModel: any Module { get }
-  var markOptimizer: any Optimizer { get }
-  var backward: ((_ loss: () throws -> Tensor) throws -> Double)? { get set }
-  var step: Int { get }
-  var seed: UInt64 { get }
-}
-
-extension ClassifierTrainer: MarkableTrainer {
-  var markedModel: any Module { model }
-  var markOptimizer: any Optimizer { parameterOptimizer }
-  var seed: UInt64 { config.seed }
-}
-
-extension RDTrainer: MarkableTrainer {
-  var markedModel: any Module { model }
-  var markOptimizer: any Optimizer { mainOptimizer }
-  var seed: UInt64 { config.seed }
-}
 
 /// The insertion methods `lichen watermark embed` and `tradeoff` offer. All
 /// of them write the payload into key positions by sign and freeze those
@@ -42,7 +18,7 @@ enum WatermarkMethod: String, ExpressibleByArgument, CaseIterable {
   case laplacian
 }
 
-/// How a mark is made and inserted while a classifier trains: key, code and
+/// How a mark is made and inserted while a model trains: key, code and
 /// each method's parameters (shared by `embed` and `tradeoff`).
 struct WatermarkInsertionOptions: ParsableArguments {
   @Option(help: "Repetition code: copies of each bit (odd; 1 = none). Shorthand for --code rep:N.") var copies = 1
@@ -79,17 +55,11 @@ struct WatermarkInsertionOptions: ParsableArguments {
   /// The run's key. A resumed run reads back its key.json (its checkpoint already carries the mark);
   /// otherwise `beforeMarking` runs (e.g. loading the weights to fine-tune), a key is drawn for the
   /// model, the payload written into it and the key saved in the run folder.
-  func key(for payload: [Bool], method: WatermarkMethod, session: ClassifierSession,
+  func key(for payload: [Bool], method: WatermarkMethod, session: some MarkableRun,
            beforeMarking: () throws -> Void = {}) throws -> WatermarkKey {
-    try key(for: payload, method: method, model: session.trainer.model, runURL: session.runURL, resumed: session.resumed,
-            writes: session.trainer.isPrimary, beforeMarking: beforeMarking)
-  }
-
-  /// The same for any model and run folder; `writes`: this process writes the run folder (rank 0).
-  func key(for payload: [Bool], method: WatermarkMethod, model: any Module, runURL: URL, resumed: Bool, writes: Bool,
-           beforeMarking: () throws -> Void = {}) throws -> WatermarkKey {
-    let keyURL = runURL.appendingPathComponent("key.json")
-    if resumed, FileManager.default.fileExists(atPath: keyURL.path) {
+    let model = session.markedModel
+    let keyURL = session.runURL.appendingPathComponent("key.json")
+    if session.resumed, FileManager.default.fileExists(atPath: keyURL.path) {
       let key = try WatermarkKey.read(from: keyURL)
       guard key.payloadBits == payload.count else {
         throw ValidationError("\(keyURL.path) carries \(key.payloadBits) payload bits, the payload has \(payload.count)")
@@ -104,10 +74,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
     } else {
       try Embedder.substitute(payload, into: model, key: key)
     }
-    if writes {
-      try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
-      try key.write(to: keyURL)
-    }
+    if session.isPrimary { try key.write(to: keyURL) }
     return key
   }
 }
@@ -121,17 +88,17 @@ final class WatermarkInsertion {
   /// The method's last logged quantity (WaterMAS: the sharpness along the mark).
   private(set) var last: (name: String, value: Double)?
 
-  /// Freezes the key's weights in the trainer's optimizer and installs the method's step.
-  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, trainer: some MarkableTrainer)
+  /// Freezes the key's weights in the run's optimizer and installs the method's step.
+  init(method: WatermarkMethod, options: WatermarkInsertionOptions, key: WatermarkKey, run: some MarkableRun)
     throws
   {
-    try Embedder.freeze(trainer.markedModel, key: key, in: trainer.markOptimizer)
+    try Embedder.freeze(run.markedModel, key: key, in: run.parameterOptimizer)
     description = Self.describe(method, options)
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where options.sharpness != 0:
       let mas = try WaterMAS(
-        model: trainer.markedModel, key: key, rho: options.rho, lambda: options.sharpness,
+        model: run.markedModel, key: key, rho: options.rho, lambda: options.sharpness,
         sharpnessTarget: options.sharpnessTarget)
       backward = { [weak self] loss in
         let (value, s) = try mas.backward(loss)
@@ -140,17 +107,18 @@ final class WatermarkInsertion {
       }
     case .replicas:
       let replica = try LossLandscapeReplicas(
-        model: trainer.markedModel, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
-        ascentStep: options.replicaStep, coupling: options.coupling, seed: trainer.seed)
-      backward = { [weak self, unowned trainer] loss in
-        let (value, r) = try replica.backward(loss, step: trainer.step)
+        model: run.markedModel, key: key, replicas: options.replicas, noiseStd: options.replicaNoise,
+        ascentStep: options.replicaStep, coupling: options.coupling, seed: run.seed)
+      let currentStep = run.currentStep
+      backward = { [weak self] loss in
+        let (value, r) = try replica.backward(loss, step: currentStep())
         self?.last = ("last replica-centre loss gap", r - value)
         return value
       }
     case .watermas, .substitution, .laplacian:  // frozen marks, plain step (WaterMAS with lambda = 0 is substitution)
       break
     }
-    trainer.backward = meter.instrument(backward)
+    run.setBackward(meter.instrument(backward))
   }
 
   static func describe(_ method: WatermarkMethod, _ o: WatermarkInsertionOptions) -> String {
@@ -164,20 +132,16 @@ final class WatermarkInsertion {
   }
 
   /// No mark: plain training, counted the same way (the reference of a cost comparison).
-  init(unmarked trainer: ClassifierTrainer) {
+  init(unmarked run: some MarkableRun) {
     description = "unmarked"
-    trainer.backward = meter.instrument(TrainingCostMeter.plainBackward)
+    run.setBackward(meter.instrument(TrainingCostMeter.plainBackward))
   }
 
   /// The run's cost: this process's counts added to those its run folder kept when resumed.
   /// Written back to the run folder's cost.json; call once, after training.
-  func recordCost(in session: ClassifierSession) throws -> TrainingCost {
-    try recordCost(runURL: session.runURL, resumed: session.resumed)
-  }
-
-  func recordCost(runURL: URL, resumed: Bool) throws -> TrainingCost {
-    let url = runURL.appendingPathComponent(TrainingCost.fileName)
-    let earlier = resumed ? try TrainingCost.readIfPresent(from: url) : nil
+  func recordCost(in session: some MarkableRun) throws -> TrainingCost {
+    let url = session.runURL.appendingPathComponent(TrainingCost.fileName)
+    let earlier = session.resumed ? try TrainingCost.readIfPresent(from: url) : nil
     let total = earlier.map { $0.adding(meter.cost) } ?? meter.cost
     try total.write(to: url)
     return total

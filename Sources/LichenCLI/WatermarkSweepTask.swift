@@ -5,15 +5,15 @@ import Vision
 import Watermarking
 
 /// Options `lichen watermark attack` and `evaluate` share: the marked
-/// classifier, its key and payload, the data and the attack lengths.
+/// model (classifier or segmentation), its key and payload, the data and the attack lengths.
 struct AttackSweepOptions: ParsableArguments {
-  @Option(help: "Marked classifier (model.safetensors from `watermark embed`).") var modelFile: String
+  @Option(help: "Marked model (model.safetensors from `watermark embed` or `segment embed`).") var modelFile: String
   @Option(help: "Watermark key (JSON).") var key: String
   @Option(help: "Expected payload as UTF-8 text.") var message: String?
   @Option(help: "Expected payload as a string of 0/1.") var bits: String?
   @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
   @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
-  @Option(help: "Fine-tuning / overwriting attack lengths in steps (SGD lr 1e-3, momentum 0.9, batch 64).")
+  @Option(help: "Fine-tuning / overwriting attack lengths in steps (SGD lr 1e-3, momentum 0.9, batch 64 images; 8 for segmentation).")
   var fineTuneSteps = "50,200"
   @Option(help: "Key-interception fine-tuning lengths in steps: SGD (momentum 0.9, batch 64) on exactly the key weights, from the marked and from re-randomized values (empty: none).")
   var keyFineTuneSteps = "10,100"
@@ -34,22 +34,39 @@ struct AttackSweepOptions: ParsableArguments {
   }
 }
 
+/// The task side of an attack sweep: fresh copies of the marked model with
+/// the task's metric, the attacker's fine-tuning and loss (`AttackSubject`).
+protocol AttackTask {
+  var url: URL { get }
+  var metadata: [String: String] { get }
+  /// What `AttackSubject.evaluate` measures ("accuracy", "mIoU").
+  var metricName: String { get }
+  func load() throws -> AttackSubject
+}
+
+/// The task of a marked model file, told by its metadata: a segmentation
+/// model (`segment embed`) or a classifier (`watermark embed`).
+func makeAttackTask(options: AttackSweepOptions) throws -> any AttackTask {
+  let url = URL(fileURLWithPath: options.modelFile)
+  guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(url.path): model file not found") }
+  if SegmentationFile.isSegmentationModel(try SafeTensors.read(from: url).metadata) {
+    return try SegmentationAttackTask(modelFile: url, data: options.data, evalLimit: options.evalLimit, seed: options.seed)
+  }
+  return try ClassifierAttackTask(modelFile: url, data: options.data, evalLimit: options.evalLimit, seed: options.seed)
+}
+
 /// The classifier side of an attack sweep: fresh copies of the marked model,
 /// test accuracy, the attacker's fine-tuning (plain SGD on the training
 /// split, no masks except the attacker's own key) and the attacker's loss
 /// for the key-interception fine-tuning (same batches, same seed).
-struct ClassifierAttackTask {
+struct ClassifierAttackTask: AttackTask {
+  var metricName: String { "accuracy" }
   let url: URL
   let normalization: Normalization
   let metadata: [String: String]
   let test: ClassificationDataset
   let training: ClassificationDataset
   let seed: UInt64
-
-  init(options: AttackSweepOptions) throws {
-    try self.init(modelFile: URL(fileURLWithPath: options.modelFile), data: options.data, evalLimit: options.evalLimit,
-                  seed: options.seed)
-  }
 
   /// - Parameter data: the dataset folder (nil: the usual place of the dataset the model file names).
   init(modelFile: URL, data: String?, evalLimit: Int?, seed: UInt64) throws {
@@ -103,9 +120,9 @@ struct ClassifierAttackTask {
   }
 }
 
-/// One progress line per sweep row.
-func sayRow(_ row: AttackSweepRow) {
+/// One progress line per sweep row; `metric` names what the row's `accuracy` holds.
+func sayRow(_ row: AttackSweepRow, metric: String = "accuracy") {
   let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
-  say(label + String(format: "%8.3g  accuracy %6.2f%%  BER %.4f  p %.3g  ", row.strength, 100 * row.accuracy,
+  say(label + String(format: "%8.3g  %@ %6.2f%%  BER %.4f  p %.3g  ", row.strength, metric, 100 * row.accuracy,
                      row.bitErrorRate, row.falsePositiveProbability) + (row.detected ? "detected" : "LOST"))
 }

@@ -121,7 +121,7 @@ struct WatermarkTradeoff: ParsableCommand {
                                             seed: attackSeed)
         say("attacking \(method.rawValue) with \(bits) payload bits (\(key.positions.count) marked weights)")
         let rows = try AttackSweep.run([AttackSetting(.none, 0)] + attackList, load: task.load, key: key, expected: payload,
-                                       seed: attackSeed, onRow: sayRow)
+                                       seed: attackSeed, onRow: { sayRow($0) })
         let subject = try task.load()
         let extraction = try TimingSummary.measure(repetitions: timingRepetitions) {
           _ = try Extractor.extract(from: subject.model, key: key, expected: payload)
@@ -153,7 +153,7 @@ struct WatermarkTradeoff: ParsableCommand {
     var metadata: [String: String] = [:]
     if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
       let k = try insertion.key(for: payload, method: method, session: session)
-      step = try WatermarkInsertion(method: method, options: insertion, key: k, trainer: session.trainer)
+      step = try WatermarkInsertion(method: method, options: insertion, key: k, run: session)
       metadata = ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
                   "watermark-method": method.rawValue]
       key = k
@@ -164,7 +164,7 @@ struct WatermarkTradeoff: ParsableCommand {
         _ = try KeyGenerator.generate(for: session.trainer.model, payloadBits: largest, code: insertion.payloadCode(),
                                       seed: insertion.keySeed, alpha: insertion.alpha)
       }
-      step = WatermarkInsertion(unmarked: session.trainer)
+      step = WatermarkInsertion(unmarked: session)
       say("\(name): reference without a mark")
     }
     let evaluation = try session.train(options: options, extraMetadata: metadata)

@@ -42,9 +42,12 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
   /// What inserting the mark cost during training (passes and time per step), when the run folder
   /// of the model kept it (`cost.json`, written by `lichen watermark embed`).
   public var cost: TrainingCost?
+  /// What the rows' `accuracy` holds: nil or "accuracy" for classifiers, "mIoU" for segmentation.
+  public var metric: String?
 
   public init(label: String, modelFile: String, watermark: String?, key: WatermarkKey, extraction: TimingSummary,
-              extractionFromFile: TimingSummary, rows: [AttackSweepRow], cost: TrainingCost? = nil) {
+              extractionFromFile: TimingSummary, rows: [AttackSweepRow], cost: TrainingCost? = nil,
+              metric: String? = nil) {
     self.label = label
     self.modelFile = modelFile
     self.watermark = watermark
@@ -55,7 +58,11 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
     self.extractionFromFile = extractionFromFile
     self.rows = rows
     self.cost = cost
+    self.metric = metric
   }
+
+  /// The task metric's name in tables and plots.
+  public var metricName: String { metric ?? "accuracy" }
 
   /// Task accuracy of the unattacked model (the sweep's "none" row).
   public var cleanAccuracy: Double? { rows.first { $0.family == .none }?.accuracy }

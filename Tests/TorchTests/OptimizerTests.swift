@@ -61,6 +61,10 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(MultiStepSchedule(base: 1, milestones: [5, 10], gamma: 0.1).learningRate(at: 10), 0.01, accuracy: 1e-15)
     XCTAssertEqual(CosineSchedule(base: 1, period: 100).learningRate(at: 50), 0.5, accuracy: 1e-12)
     XCTAssertEqual(CosineSchedule(base: 1, period: 100).learningRate(at: 100), 0, accuracy: 1e-12)
+    // (1 - 75/100)^0.9 = 0.25^0.9
+    XCTAssertEqual(PolySchedule(base: 2, period: 100).learningRate(at: 75), 2 * 0.287_174_588_749_258_7, accuracy: 1e-12)
+    XCTAssertEqual(PolySchedule(base: 1, period: 100, power: 1).learningRate(at: 0), 1)
+    XCTAssertEqual(PolySchedule(base: 1, period: 100).learningRate(at: 150), 0)
     var plateau = PlateauSchedule(learningRate: 1, factor: 0.5, patience: 2)
     XCTAssertFalse(plateau.record(1))
     XCTAssertFalse(plateau.record(1))

@@ -43,6 +43,21 @@ public struct CosineSchedule: LearningRateSchedule {
   }
 }
 
+/// Polynomial decay to zero over `period` steps (then zero): base x (1 - t/period)^power, the
+/// schedule DeepLab trains with (power 0.9; PyTorch's PolynomialLR, torchvision's segmentation reference).
+public struct PolySchedule: LearningRateSchedule {
+  public var base: Double, period: Int, power: Double
+  public init(base: Double, period: Int, power: Double = 0.9) {
+    self.base = base
+    self.period = Swift.max(1, period)
+    self.power = power
+  }
+  public func learningRate(at step: Int) -> Double {
+    let remaining = 1 - Double(Swift.min(Swift.max(0, step), period)) / Double(period)
+    return base * Foundation.pow(remaining, power)
+  }
+}
+
 /// Lowers the rate by `factor` when a monitored value stops improving for
 /// `patience` evaluations (PyTorch's ReduceLROnPlateau, mode "min", relative threshold).
 public struct PlateauSchedule: Codable, Sendable, Equatable {

@@ -52,16 +52,22 @@ public final class ResNet: Layer {
 }
 
 /// Two 3x3 convs with a shortcut; a 1x1 conv + BN (`downsample`) projects
-/// the shortcut when the stride or the width changes.
+/// the shortcut when the stride or the width changes. `dilation` gives each
+/// conv's dilation (padding follows, so the size is kept): DeepLab's
+/// backbone replaces the stride of its last stages by dilation, the first
+/// block of such a stage keeping the previous dilation in its first conv.
 final class BasicBlock: Layer {
   let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
   let downsample: Sequential?
   var isTraining = true
 
-  init(_ inChannels: Int, _ outChannels: Int, stride: Int, generator: Generator) throws {
-    conv1 = try Conv2d(inChannels, outChannels, kernelSize: 3, stride: stride, padding: 1, bias: false, generator: generator)
+  init(_ inChannels: Int, _ outChannels: Int, stride: Int, dilation: (Int, Int) = (1, 1), generator: Generator) throws {
+    conv1 = try Conv2d(
+      inChannels, outChannels, kernelSize: 3, stride: stride, padding: dilation.0, dilation: dilation.0, bias: false,
+      generator: generator)
     bn1 = try BatchNorm2d(outChannels)
-    conv2 = try Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, bias: false, generator: generator)
+    conv2 = try Conv2d(
+      outChannels, outChannels, kernelSize: 3, padding: dilation.1, dilation: dilation.1, bias: false, generator: generator)
     bn2 = try BatchNorm2d(outChannels)
     for conv in [conv1, conv2] { try Initialize.kaimingFanOut(conv, generator: generator) }
     if stride != 1 || inChannels != outChannels {

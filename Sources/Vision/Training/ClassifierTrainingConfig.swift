@@ -17,6 +17,8 @@ public enum ClassifierSchedule: String, Codable, Sendable, CaseIterable {
   case multistep
   /// Cosine annealing to zero over the whole run.
   case cosine
+  /// (1 - step/steps)^0.9 to zero over the whole run (DeepLab's schedule).
+  case poly
 }
 
 /// Everything that defines a classifier training run. Saved in every
@@ -78,6 +80,7 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
     case .multistep:
       return MultiStepSchedule(base: learningRate, milestones: milestones.map { $0 * stepsPerEpoch }, gamma: gamma)
     case .cosine: return CosineSchedule(base: learningRate, period: totalSteps)
+    case .poly: return PolySchedule(base: learningRate, period: totalSteps)
     }
   }
 }

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Torch
+import Vision
+import Watermarking
+
+extension CamVid.Split: ExpressibleByArgument {}
+
+/// `lichen segment`: DeepLabV3 on CamVid, plain or carrying a watermark.
+struct Segment: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Train and evaluate DeepLabV3 (ResNet backbone, ASPP) on CamVid; train one with a watermark (`embed`; attack and evaluate it with `lichen watermark attack|evaluate`).",
+    subcommands: [SegmentTrain.self, SegmentEval.self, SegmentEmbed.self])
+}
+
+/// `lichen segment train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.
+struct SegmentTrain: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train", abstract: "Train DeepLabV3 on CamVid (SGD/AdamW, poly/cosine, checkpoint/resume, mIoU).")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var options: SegmentationTrainingOptions
+
+  func run() throws {
+    try global.apply()
+    try options.makeSession().train(options: options)
+  }
+}
+
+/// `lichen segment embed`: train DeepLabV3 while inserting a watermark (every `--method`).
+struct SegmentEmbed: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "embed",
+    abstract: "Train DeepLabV3 on CamVid from scratch (or fine-tune one) while inserting a watermark (WaterMAS or a baseline).")
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var training: SegmentationTrainingOptions
+  @Option(help: "Payload as UTF-8 text.") var message: String?
+  @Option(help: "Payload as a string of 0/1.") var bits: String?
+  @Option(help: "watermas | substitution (no sharpening) | replicas (Tartaglione et al. 2020) | laplacian (Tondi et al. 2024).")
+  var method: WatermarkMethod = .watermas
+  @OptionGroup var insertion: WatermarkInsertionOptions
+  @Option(help: "Fine-tune this segmentation model file instead of training from scratch.") var initFrom: String?
+
+  func run() throws {
+    try global.apply()
+    let payload = try payloadBits(message: message, bits: bits)
+    let session = try training.makeSession()
+    try embedWhileTraining(session, payload: payload, method: method, insertion: insertion, initFrom: initFrom) { metadata in
+      let evaluation = try session.train(options: training, extraMetadata: metadata)
+      return (session.trainer.step == session.trainer.totalSteps,
+              evaluation.map { String(format: "test mIoU %.2f%%", 100 * $0.meanIoU) })
+    }
+  }
+}
+
+/// `lichen segment eval`: mIoU, per-class IoU, pixel accuracy of a model file on a CamVid split.
+struct SegmentEval: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a trained DeepLabV3 on CamVid.")
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "A model.safetensors written by `lichen segment train` or `embed`.") var modelFile: String
+  @Option(help: "CamVid folder.") var data = CamVid.defaultDirectory.path
+  @Option(help: "train | val | test.") var split: CamVid.Split = .test
+  @Option(help: "Evaluate on only the first N images.") var limit: Int?
+  @Option(help: "Batch size.") var batchSize = 16
+  @Option(help: "Write the evaluation (mIoU, per-class IoU, pixel accuracy, confusion matrix) here.") var json: String?
+
+  func run() throws {
+    try global.apply()
+    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    let file = try SegmentationFile.load(from: URL(fileURLWithPath: modelFile))
+    var images = try CamVid.load(directory: URL(fileURLWithPath: data), split: split)
+    if let limit { images = try images.prefix(limit) }
+    guard images.channels == file.configuration.inputChannels, images.classCount == file.configuration.classCount else {
+      throw ValidationError("CamVid does not match the model's input channels or classes")
+    }
+    let start = Date()
+    let evaluation = try SegmentationEvaluation.evaluate(
+      file.model, on: images, normalization: file.normalization, batchSize: batchSize)
+    say("deeplabv3 width \(file.configuration.width) on \(images.count) CamVid \(split.rawValue) images in "
+      + formatDuration(Date().timeIntervalSince(start)))
+    printSegmentationEvaluation(evaluation)
+    if let json {
+      try writeSegmentationJSON(evaluation, to: URL(fileURLWithPath: json))
+      say("wrote \(json)")
+    }
+  }
+}
+
+func writeSegmentationJSON(_ evaluation: SegmentationEvaluation, to url: URL) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  try encoder.encode(evaluation).write(to: url, options: .atomic)
+}
+
+func printSegmentationEvaluation(_ e: SegmentationEvaluation) {
+  say(String(format: "mIoU %.2f%%  pixel accuracy %.2f%%  loss %.4f  (%d images, %d labelled pixels)",
+             100 * e.meanIoU, 100 * e.pixelAccuracy, e.loss, e.images, e.pixels))
+  for (name, iou) in zip(e.classNames, e.perClassIoU) {
+    say("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (iou.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
+  }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import Torch
+import Vision
+
+/// Every option of a segmentation training run, shared by `segment train` and `segment embed`.
+struct SegmentationTrainingOptions: ParsableArguments {
+  @Option(help: "CamVid folder.") var data = CamVid.defaultDirectory.path
+  @Option(help: "Width multiplier of the backbone (64...512 channels at 1) and the head (256 at 1).") var width = 1.0
+  @Option(help: "Basic blocks per backbone stage (2,2,2,2 = ResNet18; 3,4,6,3 = ResNet34).") var depths = "2,2,2,2"
+  @Option(help: "Output stride of the backbone: 8 (layer3 and layer4 dilated) or 16 (layer4).") var outputStride = 8
+  @Option(help: "ASPP atrous rates (default: 12,24,36 at output stride 8, 6,12,18 at 16, as torchvision).")
+  var atrousRates: String?
+  @Option(help: "Channels of the ASPP and head (default: 256 x width).") var headChannels: Int?
+  @Option(help: "Dropout after the ASPP projection.") var dropout = 0.5
+  @Option(help: "Epochs.") var epochs = 30
+  @Option(help: "Stop after this many steps.") var maxSteps: Int?
+  @Option(help: "Batch size (at least 2).") var batchSize = 8
+  @Option(help: "sgd | adamw.") var optimizer: ClassifierOptimizer = .sgd
+  @Option(help: "Peak learning rate (default: 0.01 for sgd, 1e-3 for adamw).") var lr: Double?
+  @Option(help: "SGD momentum.") var momentum = 0.9
+  @Option(help: "Weight decay (default: 1e-4 for sgd, 0.01 for adamw).") var weightDecay: Double?
+  @Option(help: "constant | cosine | poly.") var schedule: ClassifierSchedule = .poly
+  @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
+  @Option(help: "Smallest random scale.") var minScale = 0.5
+  @Option(help: "Largest random scale.") var maxScale = 2.0
+  @Option(help: "Training crop as HEIGHTxWIDTH (default: the image size, 96x128).") var crop: String?
+  @Flag(inversion: .prefixedNo, help: "Random scale, crop and horizontal flip.") var augment = true
+  @Option(help: "Use only the first N training images.") var limit: Int?
+  @Option(help: "Split evaluated after training: val | test.") var evalSplit: CamVid.Split = .test
+  @Option(help: "Evaluate on only the first N images of that split.") var evalLimit: Int?
+  @Option(help: "Seed of weights, data order, augmentation and dropout.") var seed: UInt64 = 0
+  @Option(help: "Checkpoint every K steps.") var checkpointEvery = 100
+  @Option(help: "Run folder (checkpoint.safetensors, log.csv, model.safetensors, eval.json).") var out: String
+  @Flag(help: "Continue from the run folder's checkpoint.") var resume = false
+
+  func validate() throws {
+    guard width > 0, epochs > 0, batchSize >= 2, checkpointEvery > 0 else {
+      throw ValidationError("--width, --epochs and --checkpoint-every must be positive and --batch-size at least 2")
+    }
+    guard [ClassifierSchedule.constant, .cosine, .poly].contains(schedule) else {
+      throw ValidationError("--schedule must be constant, cosine or poly")
+    }
+    _ = try parseList(depths, "--depths")
+    if let atrousRates { _ = try parseList(atrousRates, "--atrous-rates") }
+    _ = try cropSize()
+  }
+
+  func cropSize() throws -> (height: Int, width: Int)? {
+    guard let crop else { return nil }
+    let parts = crop.lowercased().split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { throw ValidationError("--crop takes HEIGHTxWIDTH, got '\(crop)'") }
+    return (parts[0], parts[1])
+  }
+
+  func configuration(classCount: Int, inputChannels: Int) throws -> SegmentationTrainingConfig {
+    let model = SegmentationConfiguration(
+      backboneDepths: try parseList(depths, "--depths"), width: width, classCount: classCount,
+      inputChannels: inputChannels, outputStride: outputStride,
+      atrousRates: try atrousRates.map { try parseList($0, "--atrous-rates") }, headChannels: headChannels,
+      dropout: dropout)
+    let crop = try cropSize()
+    let augmentation = augment
+      ? try SegmentationAugmentation(minimumScale: minScale, maximumScale: maxScale, cropHeight: crop?.height,
+                                     cropWidth: crop?.width)
+      : .none
+    var config = SegmentationTrainingConfig(model: model, normalization: CamVid.normalization, augmentation: augmentation)
+    config.epochs = epochs
+    config.maximumSteps = maxSteps
+    config.batchSize = batchSize
+    config.optimizer = optimizer
+    config.learningRate = lr ?? (optimizer == .sgd ? 0.01 : 1e-3)
+    config.momentum = momentum
+    config.weightDecay = weightDecay ?? (optimizer == .sgd ? 1e-4 : 0.01)
+    config.schedule = schedule
+    config.clipNorm = clipNorm
+    config.seed = seed
+    config.checkpointEvery = checkpointEvery
+    return config
+  }
+
+  /// The data, configuration and trainer of a run (resumed when asked).
+  func makeSession() throws -> SegmentationSession {
+    let directory = URL(fileURLWithPath: data)
+    var training = try CamVid.load(directory: directory, split: .train)
+    if let limit { training = try training.prefix(limit) }
+    let config = try configuration(classCount: training.classCount, inputChannels: training.channels)
+    let runURL = URL(fileURLWithPath: out)
+    let trainer = try SegmentationTrainer(config: config, training: training, runDirectory: runURL)
+    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
+      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
+    }
+    var resumed = false
+    if resume, try trainer.resumeIfPossible() {
+      resumed = true
+      say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+    }
+    return SegmentationSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
+  }
+}
+
+/// A prepared segmentation run.
+struct SegmentationSession {
+  var directory: URL
+  var training: SegmentationDataset
+  var trainer: SegmentationTrainer
+  var runURL: URL
+  var resumed: Bool
+
+  /// Trains with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
+  /// Returns the evaluation, or nil when interrupted.
+  @discardableResult
+  func train(options: SegmentationTrainingOptions, extraMetadata: [String: String] = [:]) throws -> SegmentationEvaluation? {
+    let c = trainer.config.model
+    say("training deeplabv3 (resnet blocks \(c.backboneDepths), width \(c.width), output stride \(c.outputStride), "
+      + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, \(trainer.model.parameterCount) parameters, "
+      + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
+    let interrupted = InterruptFlag.install()
+    let start = Date()
+    try trainer.run(progress: { p in
+      say(String(
+        format: "epoch %d/%d  step %d/%d  loss %.4f  pixel acc %.1f%%  lr %.2e  %.2f steps/s  eta %@",
+        p.epoch, p.epochs, p.step, p.totalSteps, p.epochLoss, 100 * p.epochPixelAccuracy, p.learningRate,
+        p.stepsPerSecond, formatDuration(p.etaSeconds)))
+    }, shouldStop: { interrupted.isSet })
+    let seconds = Date().timeIntervalSince(start)
+    if trainer.step < trainer.totalSteps {
+      say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+      return nil
+    }
+    let modelURL = runURL.appendingPathComponent("model.safetensors")
+    var metadata = extraMetadata
+    metadata["dataset"] = "camvid"
+    metadata["train_seconds"] = String(format: "%.1f", seconds)
+    try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
+    say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
+    var evaluationSet = try CamVid.load(directory: directory, split: options.evalSplit)
+    if let evalLimit = options.evalLimit { evaluationSet = try evaluationSet.prefix(evalLimit) }
+    let evaluation = try trainer.evaluate(on: evaluationSet)
+    let evalURL = runURL.appendingPathComponent("eval.json")
+    try writeSegmentationJSON(evaluation, to: evalURL)
+    say("CamVid \(options.evalSplit.rawValue):")
+    printSegmentationEvaluation(evaluation)
+    say("wrote \(evalURL.path)")
+    return evaluation
+  }
+}
