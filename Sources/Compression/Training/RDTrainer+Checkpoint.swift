@@ -21,7 +21,7 @@ extension RDTrainer {
       "step": String(step),
       "main_steps": String(main.stepCount),
       "aux_steps": String(auxiliary.stepCount),
-      "world_size": String(dataParallel?.worldSize ?? 1),
+      DataParallel.worldSizeKey: String(dataParallel?.worldSize ?? 1),
     ]
     try SafeTensors.write(tensors, metadata: metadata, to: checkpointURL)
   }
@@ -31,19 +31,7 @@ extension RDTrainer {
   /// world size must be the one that wrote it (it fixes the global batch).
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
-    let file: SafeTensorsFile
-    if let dataParallel {
-      guard let bytes = try dataParallel.shareFile(at: checkpointURL) else { return false }
-      file = try SafeTensors.decode(bytes, file: checkpointURL)
-    } else {
-      guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
-      file = try SafeTensors.read(from: checkpointURL)
-    }
-    let savedWorldSize = Int(file.metadata["world_size"] ?? "1") ?? 1
-    guard savedWorldSize == (dataParallel?.worldSize ?? 1) else {
-      throw CodecError.invalidModel(
-        "\(checkpointURL.path) was written by \(savedWorldSize) rank(s); resume it with --world-size \(savedWorldSize)")
-    }
+    guard let file = try DataParallel.readCheckpoint(at: checkpointURL, dataParallel: dataParallel) else { return false }
     let decoder = JSONDecoder()
     guard let configJSON = file.metadata["config"],
       let saved = try? decoder.decode(RDTrainingConfig.self, from: Data(configJSON.utf8))

@@ -6,7 +6,7 @@ extension ClassifierTrainer {
   public func saveCheckpoint() throws {
     var (tensors, metadata) = try TrainingCheckpoint.entries(model: model, optimizer: optimizer)
     metadata["step"] = String(step)
-    metadata["world_size"] = String(dataParallel?.worldSize ?? 1)
+    metadata[DataParallel.worldSizeKey] = String(dataParallel?.worldSize ?? 1)
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     metadata["config"] = String(decoding: try encoder.encode(config), as: UTF8.self)
@@ -19,20 +19,7 @@ extension ClassifierTrainer {
   /// Distributed: rank 0 reads its checkpoint and sends it to every rank.
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
-    let file: SafeTensorsFile
-    if let dataParallel {
-      guard let bytes = try dataParallel.shareFile(at: checkpointURL) else { return false }
-      file = try SafeTensors.decode(bytes, file: checkpointURL)
-    } else {
-      guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
-      file = try SafeTensors.read(from: checkpointURL)
-    }
-    let savedWorldSize = Int(file.metadata["world_size"] ?? "1") ?? 1
-    guard savedWorldSize == (dataParallel?.worldSize ?? 1) else {
-      throw VisionError(
-        .incompatibleModel, source: checkpointURL.path,
-        "checkpoint was written by \(savedWorldSize) rank(s); resume it with --world-size \(savedWorldSize)")
-    }
+    guard let file = try DataParallel.readCheckpoint(at: checkpointURL, dataParallel: dataParallel) else { return false }
     guard let configJSON = file.metadata["config"],
       let saved = try? JSONDecoder().decode(ClassifierTrainingConfig.self, from: Data(configJSON.utf8))
     else { throw VisionError(.incompatibleModel, source: checkpointURL.path, "no training configuration in checkpoint") }
