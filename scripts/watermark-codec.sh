@@ -23,9 +23,8 @@ declare -A lambda=([q2]=0.0035 [q3]=0.0067 [q4]=0.0130 [q5]=0.0250)
 
 # family:variant:qualities — the variants' curves (BD-rate against "unmarked") and single points.
 runs_list=(
-  teacher:unmarked:"q2 q3 q4 q5" teacher:watermas:"q2 q3 q4 q5"
-  teacher:substitution:q4 teacher:watermas-l0.1:q4
-  student:unmarked:q4 student:watermas:q4
+  teacher:unmarked:"q2 q3 q4 q5" teacher:watermas:"q4 q2 q3 q5"
+  teacher:substitution:q4 student:unmarked:q4 student:watermas:q4 teacher:watermas-l0.1:q4
 )
 declare -A variant_options=(
   [unmarked]=""
