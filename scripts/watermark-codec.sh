@@ -83,6 +83,6 @@ if [ ! -d "$heldout" ]; then
 fi
 [ -f "$runs/teacher-q4-attacks/evaluation.json" ] || "$lichen" watermark evaluate-codec --threads "$threads" \
   --model-file "$marked/model.safetensors" --key "$marked/key.json" --message "$message" --data "$kodak" --eval-limit 4 \
-  --attack-data "$heldout" --fine-tune-steps 50,200 --key-fine-tune-steps 10,100 --label "WaterMAS teacher q4" \
+  --attack-data "$heldout" --fine-tune-steps 50,150 --key-fine-tune-steps 10,50 --label "WaterMAS teacher q4" \
   --out "$runs/teacher-q4-attacks" > "$runs/teacher-q4-attacks.log" 2>&1
 tail -32 "$runs/teacher-q4-attacks.log"

@@ -83,12 +83,14 @@ public final class SegmentationTrainer {
   /// One optimisation step; returns the batch's loss and pixel accuracy.
   func trainStep(_ batch: SegmentationHostBatch) throws -> (loss: Double, pixelAccuracy: Double) {
     var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step)
-    for dropout in dropouts { try dropout.generator.reseed(rng.next()) }
+    // Every evaluation of the step's loss draws the same dropout masks (see ClassifierTrainer).
+    let dropoutSeeds = dropouts.map { _ in rng.next() }
     optimizer.setLearningRate(schedule.learningRate(at: step))
     let (images, labels) = try batch.tensors()
     try optimizer.zeroGrad()
     var firstLogits: Tensor?
     let lossOfBatch = { () throws -> Tensor in
+      for (dropout, seed) in zip(self.dropouts, dropoutSeeds) { try dropout.generator.reseed(seed) }
       let logits = try self.model(images)
       if firstLogits == nil { firstLogits = logits }
       return try Self.loss(logits, labels)

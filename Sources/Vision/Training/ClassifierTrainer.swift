@@ -93,12 +93,15 @@ public final class ClassifierTrainer {
     let shard = sampler.shard
     var rng = SeededGenerator(
       seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
-    for dropout in dropouts { try dropout.generator.reseed(rng.next()) }
+    // Every evaluation of the step's loss (WaterMAS and the replicas evaluate it more than once)
+    // draws the same dropout masks, so their difference is the weights', not the masks'.
+    let dropoutSeeds = dropouts.map { _ in rng.next() }
     optimizer.setLearningRate(schedule.learningRate(at: step))
     let (images, labels) = try batch.tensors()
     try optimizer.zeroGrad()
     var firstLogits: Tensor?
     let lossOfBatch = { () throws -> Tensor in
+      for (dropout, seed) in zip(self.dropouts, dropoutSeeds) { try dropout.generator.reseed(seed) }
       let logits = try self.model(images)
       if firstLogits == nil { firstLogits = logits }
       return try Loss.crossEntropy(logits, labels, labelSmoothing: self.config.labelSmoothing)
