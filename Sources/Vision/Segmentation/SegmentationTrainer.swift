@@ -167,12 +167,7 @@ public final class SegmentationTrainer {
 
   /// Writes model, optimizer state, step and configuration atomically.
   public func saveCheckpoint() throws {
-    var (tensors, metadata) = try TrainingCheckpoint.entries(model: model, optimizer: optimizer)
-    metadata["step"] = String(step)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    metadata["config"] = String(decoding: try encoder.encode(config), as: UTF8.self)
-    try SafeTensors.write(tensors, metadata: metadata, to: checkpointURL)
+    try TrainingCheckpoint.save(model: model, optimizer: optimizer, config: config, step: step, to: checkpointURL)
   }
 
   /// Restores a checkpoint written by `saveCheckpoint`; false when none exists. Throws when it
@@ -181,19 +176,7 @@ public final class SegmentationTrainer {
   public func resumeIfPossible() throws -> Bool {
     guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
     let file = try SafeTensors.read(from: checkpointURL)
-    guard let json = file.metadata["config"],
-      let saved = try? JSONDecoder().decode(SegmentationTrainingConfig.self, from: Data(json.utf8))
-    else { throw VisionError(.incompatibleModel, source: checkpointURL.path, "no segmentation training configuration in checkpoint") }
-    var comparable = saved
-    comparable.epochs = config.epochs
-    comparable.maximumSteps = config.maximumSteps
-    guard comparable == config else {
-      throw VisionError(
-        .incompatibleModel, source: checkpointURL.path,
-        "checkpoint was written with a different configuration; use a new run directory")
-    }
-    try TrainingCheckpoint.restore(file, model: model, optimizer: optimizer, source: checkpointURL)
-    step = Int(file.metadata["step"] ?? "0") ?? 0
+    step = try TrainingCheckpoint.resume(file, config: config, model: model, optimizer: optimizer, source: checkpointURL)
     return true
   }
 

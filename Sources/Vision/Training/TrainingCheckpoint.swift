@@ -6,6 +6,39 @@ import Torch
 /// moments under `adam.m.` / `adam.v.` (metadata `adam_steps`), so BN
 /// statistics and optimizer state survive a resume exactly.
 enum TrainingCheckpoint {
+  /// Writes model, optimizer state, step and configuration (JSON) atomically (temp file + rename).
+  static func save<Config: ExtendableTrainingConfig>(
+    model: any Module, optimizer: any Optimizer, config: Config, step: Int, metadata extra: [String: String] = [:],
+    to url: URL
+  ) throws {
+    var (tensors, metadata) = try entries(model: model, optimizer: optimizer)
+    metadata.merge(extra) { _, new in new }
+    metadata["step"] = String(step)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    metadata["config"] = String(decoding: try encoder.encode(config), as: UTF8.self)
+    try SafeTensors.write(tensors, metadata: metadata, to: url)
+  }
+
+  /// Restores a checkpoint written by `save` into `model` and `optimizer` and returns its step.
+  /// Throws when it was written for another configuration (only `epochs` and `maximumSteps`
+  /// may differ, to extend a run).
+  static func resume<Config: ExtendableTrainingConfig>(
+    _ file: SafeTensorsFile, config: Config, model: any Module, optimizer: any Optimizer, source: URL
+  ) throws -> Int {
+    guard let json = file.metadata["config"], var saved = try? JSONDecoder().decode(Config.self, from: Data(json.utf8))
+    else { throw VisionError(.incompatibleModel, source: source.path, "no training configuration in checkpoint") }
+    saved.epochs = config.epochs
+    saved.maximumSteps = config.maximumSteps
+    guard saved == config else {
+      throw VisionError(
+        .incompatibleModel, source: source.path,
+        "checkpoint was written with a different configuration; use a new run directory")
+    }
+    try restore(file, model: model, optimizer: optimizer, source: source)
+    return Int(file.metadata["step"] ?? "0") ?? 0
+  }
+
   static func entries(model: any Module, optimizer: any Optimizer) throws
     -> (tensors: [String: TensorRecord], metadata: [String: String])
   {
@@ -53,3 +86,12 @@ enum TrainingCheckpoint {
     }
   }
 }
+
+/// A training configuration whose run may be extended on resume (more epochs or steps).
+protocol ExtendableTrainingConfig: Codable, Equatable {
+  var epochs: Int { get set }
+  var maximumSteps: Int? { get set }
+}
+
+extension ClassifierTrainingConfig: ExtendableTrainingConfig {}
+extension SegmentationTrainingConfig: ExtendableTrainingConfig {}
