@@ -124,7 +124,9 @@ struct CodecAttackTask {
   init(modelFile: URL, evaluation: URL, evalLimit: Int, attackData: URL?, crop: Int, batchSize: Int,
        learningRate: Double, lambda: Double?, seed: UInt64) throws {
     url = modelFile
-    metadata = try ModelStore.load(file: modelFile).metadata
+    // Only the header: every sweep row loads its own fresh copy of the weights.
+    metadata = modelFile.pathExtension == "safetensors"
+      ? try SafeTensors.readMetadata(from: modelFile) : try ModelStore.load(file: modelFile).metadata
     self.evaluation = try ImageSet.load(directory: evaluation, limit: evalLimit)
     attackSet = try attackData.map { try ImageSet.load(directory: $0, minimumSide: crop) }
     self.crop = crop
