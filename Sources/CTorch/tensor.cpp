@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <cstring>
+#include <malloc.h>
 
 using namespace ctorch;
 
@@ -18,6 +19,21 @@ int lt_set_num_threads(int n) {
   });
 }
 int lt_get_num_threads(void) { return at::get_num_threads(); }
+
+// glibc hands every block above 128 KiB (dynamically up to 32 MiB) to mmap
+// and returns it on free, so each fresh activation tensor page-faults its
+// whole size in again: at 768x512 that is a third of an encode. Serving all
+// blocks from the heap and never trimming it keeps freed pages mapped for the
+// next tensor (RSS stays at the peak, which the codec reaches anyway).
+int lt_retain_freed_memory(void) {
+#ifdef __GLIBC__
+  if (mallopt(M_MMAP_MAX, 0) != 1) return -1;
+  if (mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1) return -1;
+  return 0;
+#else
+  return -1;
+#endif
+}
 int lt_manual_seed(uint64_t seed) { return status_call([&] { at::manual_seed(seed); }); }
 
 int64_t lt_dim(lt_tensor t) { return guarded<int64_t>(-1, [&] { return T(t).dim(); }); }

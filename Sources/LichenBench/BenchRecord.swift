@@ -41,7 +41,9 @@ func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
 }
 
 /// Runs a peer script with Debian's python3 and parses its JSON lines by case name.
-func runPeer(script: String, arguments: [String], python: String = "/usr/bin/python3") -> [String: Double] {
+func runPeer(
+  script: String, arguments: [String], python: String = "/usr/bin/python3", environment: [String: String] = [:]
+) -> [String: Double] {
   guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
     FileHandle.standardError.write(Data("peer skipped: \(python) or \(script) missing\n".utf8))
     return [:]
@@ -49,6 +51,9 @@ func runPeer(script: String, arguments: [String], python: String = "/usr/bin/pyt
   let process = Process()
   process.executableURL = URL(fileURLWithPath: python)
   process.arguments = [script] + arguments
+  if !environment.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+  }
   let pipe = Pipe()
   process.standardOutput = pipe
   do {

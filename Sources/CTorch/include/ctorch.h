@@ -32,6 +32,8 @@ char *lt_error_take(void);
 void lt_free(lt_tensor t);
 lt_tensor lt_shallow_clone(lt_tensor t);
 int lt_set_num_threads(int n);
+/// Keeps freed memory in the process heap for reuse (glibc mallopt); 0 on success.
+int lt_retain_freed_memory(void);
 int lt_get_num_threads(void);
 int lt_manual_seed(uint64_t seed);
 

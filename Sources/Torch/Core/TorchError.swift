@@ -23,8 +23,12 @@ public struct TorchError: Error, CustomStringConvertible, Equatable, Sendable {
 
 /// Where every shim call's error slot is emptied and turned into a Swift error.
 enum Runtime {
-  /// One-time set-up before the first tensor: thread count = number of cores.
+  /// One-time set-up before the first tensor: thread count = number of
+  /// cores, and freed tensor memory kept in the heap for reuse (page faults
+  /// on fresh mmap'ed activations cost a third of an encode; measured in
+  /// docs/benchmarks.md). `LICHEN_MALLOC=default` keeps glibc's policy.
   private static let configured: Bool = {
+    if ProcessInfo.processInfo.environment["LICHEN_MALLOC"] != "default" { _ = lt_retain_freed_memory() }
     let cores = ProcessInfo.processInfo.activeProcessorCount
     return lt_set_num_threads(Int32(Swift.max(1, cores))) == 0
   }()
