@@ -139,6 +139,9 @@ int lt_item(lt_tensor t, double *out) { return status_call([&] { *out = T(t).ite
 // MARK: conversion and layout
 lt_tensor lt_to_dtype(lt_tensor t, int dtype) { return tensor_call([&] { return T(t).to(scalar_type(dtype)); }); }
 lt_tensor lt_contiguous(lt_tensor t) { return tensor_call([&] { return T(t).contiguous(); }); }
+lt_tensor lt_contiguous_channels_last(lt_tensor t) {
+  return tensor_call([&] { return T(t).contiguous(at::MemoryFormat::ChannelsLast); });
+}
 lt_tensor lt_clone(lt_tensor t) { return tensor_call([&] { return T(t).clone(); }); }
 lt_tensor lt_detach(lt_tensor t) { return tensor_call([&] { return T(t).detach(); }); }
 lt_tensor lt_reshape(lt_tensor t, const int64_t *shape, int64_t ndim) {

@@ -55,6 +55,24 @@ final class ConvolutionTests: XCTestCase {
     return (out, [n, o, oh, ow])
   }
 
+  /// The encoder runs g_a on NHWC storage: same values, same convolution
+  /// results (to float rounding), and the layout carried through.
+  func testChannelsLastKeepsValuesAndConvolutionResults() throws {
+    let g = try Generator(seed: 3)
+    let x = try Tensor.rand([2, 5, 9, 11], generator: g)
+    let w = try Tensor.rand([7, 5, 5, 5], generator: g) - 0.5
+    let b = try Tensor.rand([7], generator: g)
+    let nhwc = try x.channelsLast()
+    XCTAssertEqual(nhwc.shape, x.shape)
+    XCTAssertFalse(nhwc.isContiguous, "channels-last storage is not NCHW-contiguous")
+    XCTAssertEqual(try nhwc.floats(), try x.floats())
+    let reference = try x.conv2d(weight: w, bias: b, stride: 2, padding: 2)
+    let result = try nhwc.conv2d(weight: w, bias: b, stride: 2, padding: 2)
+    XCTAssertFalse(result.isContiguous, "the convolution keeps the NHWC layout")
+    assertClose(result.doubles, reference.doubles, tolerance: 1e-5)
+    XCTAssertThrowsError(try Tensor.rand([3, 4], generator: g).channelsLast(), "2-d tensors have no channels-last form")
+  }
+
   func testConv2dMatchesDirectLoop() throws {
     let g = try Generator(seed: 7)
     for (stride, padding, dilation, groups) in [(1, 0, 1, 1), (2, 2, 1, 1), (1, 1, 2, 1), (2, 1, 1, 2)] {

@@ -77,6 +77,8 @@ int lt_item(lt_tensor t, double *out);
 // MARK: conversion and layout
 lt_tensor lt_to_dtype(lt_tensor t, int dtype);
 lt_tensor lt_contiguous(lt_tensor t);
+/// NHWC storage of a 4-d tensor (same values and shape).
+lt_tensor lt_contiguous_channels_last(lt_tensor t);
 lt_tensor lt_clone(lt_tensor t);
 lt_tensor lt_detach(lt_tensor t);
 lt_tensor lt_reshape(lt_tensor t, const int64_t *shape, int64_t ndim);

@@ -5,6 +5,10 @@ import CTorch
 extension Tensor {
   public func to(_ dtype: DType) throws -> Tensor { try Runtime.tensor(lt_to_dtype(handle, dtype.rawValue)) }
   public func contiguous() throws -> Tensor { try Runtime.tensor(lt_contiguous(handle)) }
+  /// The same 4-d tensor stored channels-last (NHWC). Convolutions on it
+  /// run oneDNN's NHWC kernels without reordering the activations per call
+  /// and return channels-last results; values and shape are unchanged.
+  public func channelsLast() throws -> Tensor { try Runtime.tensor(lt_contiguous_channels_last(handle)) }
   /// A copy with its own storage (and autograd history back to `self`).
   public func clone() throws -> Tensor { try Runtime.tensor(lt_clone(handle)) }
 
