@@ -13,6 +13,8 @@ struct ExportModel: ParsableCommand {
   @Argument(help: "Output .safetensors.") var output: String
   @Option(help: "float32 | float16 (parameters only; integer tables stay exact).") var precision = "float16"
   @Option(parsing: .upToNextOption, help: "Metadata entries key=value.") var meta: [String] = []
+  @Flag(help: "Keep the trained quantiles instead of fitting them exactly to the density's tails.")
+  var keepQuantiles = false
 
   func run() throws {
     guard let p = ModelStore.Precision(rawValue: precision) else {
@@ -24,6 +26,7 @@ struct ExportModel: ParsableCommand {
       guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--meta expects key=value, got '\(entry)'") }
       metadata[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
     }
+    if !keepQuantiles { try loaded.model.fitQuantiles() }
     // Round the parameters to the stored precision first, so the tables are built from the weights that ship.
     if p == .float16 {
       try withNoGrad {

@@ -106,6 +106,34 @@ public final class EntropyBottleneck: Module {
     try (logitsCumulative(quantiles, stopGradient: true) - target).abs().sum()
   }
 
+  /// Moves the quantiles to where the cumulative reaches exactly tail/2, 1/2
+  /// and 1 - tail/2 (bisection per channel; the density is monotonic).
+  /// The auxiliary loss gets there only slowly: Adam moves a quantile at most
+  /// about its learning rate per step, while training sharpens the density
+  /// far faster, so after thousands of CPU steps the tails still sit ~5 units
+  /// wide of their targets and the loss grows (docs/codec.md). Called before
+  /// `update()` when a trained model is saved; `update()` itself stays
+  /// CompressAI's, so tables built from the same quantiles are identical.
+  public func fitQuantiles(bound: Double = 1e4, iterations: Int = 80) throws {
+    try withNoGrad {
+      let goal = try target.reshape([1, 1, 3]).repeated([channels, 1, 1])
+      var lower = try Tensor.full([channels, 1, 3], -bound)
+      var upper = try Tensor.full([channels, 1, 3], bound)
+      let below = try logitsCumulative(lower, stopGradient: true).lt(goal).to(.float32).min().item()
+      let above = try logitsCumulative(upper, stopGradient: true).gt(goal).to(.float32).min().item()
+      guard below == 1, above == 1 else {
+        throw CodecError.invalidModel("the entropy bottleneck's density does not reach its tail targets within ±\(bound)")
+      }
+      for _ in 0..<iterations {
+        let middle = try (lower + upper) * 0.5
+        let isBelow = try logitsCumulative(middle, stopGradient: true).lt(goal).to(.float32)
+        lower = try lower + (middle - lower) * isBelow
+        upper = try middle + (upper - middle) * isBelow
+      }
+      try quantiles.copy_((lower + upper) * 0.5)
+    }
+  }
+
   /// Builds the integer CDF tables from the current density (CompressAI's `update()`).
   public func update() throws {
     try withNoGrad {

@@ -57,6 +57,8 @@ public protocol CompressionModel: Module {
   func update() throws
   /// The entropy bottleneck's quantile loss (separate optimizer).
   func auxiliaryLoss() throws -> Tensor
+  /// Sets the bottleneck's quantiles to their exact targets (before `update()` on save).
+  func fitQuantiles() throws
   /// Parameters of the auxiliary optimizer (quantiles); the rest go to the main one.
   var auxiliaryParameters: [Tensor] { get }
   var mainParameters: [Tensor] { get }

@@ -60,4 +60,5 @@ public final class FactorizedPrior: CompressionModel {
 
   public func update() throws { try entropyBottleneck.update() }
   public func auxiliaryLoss() throws -> Tensor { try entropyBottleneck.auxiliaryLoss() }
+  public func fitQuantiles() throws { try entropyBottleneck.fitQuantiles() }
 }
