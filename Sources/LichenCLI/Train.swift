@@ -37,8 +37,11 @@ struct Train: ParsableCommand {
     let configuration = ModelConfiguration(architecture: model, n: n, m: m, gdnVariant: gdn)
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
+    var initialSteps: String?
     if let initFrom {
-      try codec.load(stateDict: try ModelStore.load(initFrom).model.stateDictRecords(), matching: .strict)
+      let initial = try ModelStore.load(initFrom)
+      try codec.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
+      initialSteps = initial.metadata["steps"]
     }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
@@ -49,6 +52,8 @@ struct Train: ParsableCommand {
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     var metadata = mark?.metadata ?? [:]
     if let initFrom { metadata["init"] = initFrom }
+    // "steps" counts the whole history: the starting model's steps plus this run's.
+    if let initialSteps { metadata["init_steps"] = initialSteps }
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { return }
     try mark?.report(trainer: trainer, runURL: runURL)
   }

@@ -58,7 +58,8 @@ struct TrainingOptions: ParsableArguments {
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata
     meta["lambda"] = String(lambda)
-    meta["steps"] = String(trainer.step)
+    meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
+    meta["run_steps"] = String(trainer.step)
     try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
     print("wrote \(modelURL.path)")
     return true
