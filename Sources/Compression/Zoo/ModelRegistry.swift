@@ -32,13 +32,13 @@ public enum ModelRegistry {
   public static let entries: [Entry] = [
     // Kodak RD measured by scripts/eval-bundled-models.sh (docs/results/hyperprior-q*.json).
     Entry(name: "hyperprior-q2", file: "hyperprior-q2.safetensors", lambda: 0.0035,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.328 bpp / 29.02 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.306 bpp / 28.83 dB"),
     Entry(name: "hyperprior-q3", file: "hyperprior-q3.safetensors", lambda: 0.0067,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.477 bpp / 30.73 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.465 bpp / 30.62 dB"),
     Entry(name: "hyperprior-q4", file: "hyperprior-q4.safetensors", lambda: 0.0130,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.650 bpp / 32.16 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.652 bpp / 32.17 dB"),
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.815 bpp / 33.06 dB"),
+          summary: "ScaleHyperprior N=128 M=192, Kodak 0.847 bpp / 33.41 dB"),
     // Distilled students (scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
           summary: "student N=64 distilled from hyperprior-q2 (1000 steps), Kodak 0.331 bpp / 27.21 dB", kodakBPP: 0.331, kodakPSNR: 27.21),
