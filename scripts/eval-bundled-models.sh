@@ -13,3 +13,8 @@ done
 .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --metric ms-ssim \
   --out docs/rd-kodak-ms-ssim.svg --table docs/results/rd-kodak-bd-ms-ssim.csv \
   --title "Kodak (24 images): Lichen bundled models vs classic codecs (MS-SSIM)"
+# The same deltas with WebP as the anchor (docs/codec.md's WebP columns).
+for metric in psnr ms-ssim; do
+  .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --anchor webp --metric "$metric" \
+    --out "$(mktemp -d)/rd-vs-webp.svg" --table "docs/results/rd-kodak-bd-$metric-vs-webp.csv"
+done

@@ -26,7 +26,7 @@ struct ExportModel: ParsableCommand {
       guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--meta expects key=value, got '\(entry)'") }
       metadata[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
     }
-    if !keepQuantiles { try loaded.model.fitQuantiles() }
+    if !keepQuantiles { print(try loaded.model.fitQuantiles()) }
     // Round the parameters to the stored precision first, so the tables are built from the weights that ship.
     if p == .float16 {
       try withNoGrad {

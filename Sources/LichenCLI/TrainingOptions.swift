@@ -53,7 +53,7 @@ struct TrainingOptions: ParsableArguments {
            alwaysResume: Bool = false) throws -> Bool {
     guard try drive(trainer, resume: resume || alwaysResume, runFolder: out) else { return false }
     guard trainer.isPrimary else { return true }
-    try trainer.model.fitQuantiles()
+    print(try trainer.model.fitQuantiles())
     try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata

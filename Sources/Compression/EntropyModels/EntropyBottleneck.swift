@@ -114,23 +114,27 @@ public final class EntropyBottleneck: Module {
   /// wide of their targets and the loss grows (docs/codec.md). Called before
   /// `update()` when a trained model is saved; `update()` itself stays
   /// CompressAI's, so tables built from the same quantiles are identical.
-  public func fitQuantiles(bound: Double = 1e4, iterations: Int = 80) throws {
+  @discardableResult
+  public func fitQuantiles(bound: Double = 1e4, iterations: Int = 80) throws -> QuantileFit {
     try withNoGrad {
-      let goal = try target.reshape([1, 1, 3]).repeated([channels, 1, 1])
+      let before = try quantiles.floats()
+      let lossBefore = try auxiliaryLoss().item()
       var lower = try Tensor.full([channels, 1, 3], -bound)
       var upper = try Tensor.full([channels, 1, 3], bound)
-      let below = try logitsCumulative(lower, stopGradient: true).lt(goal).to(.float32).min().item()
-      let above = try logitsCumulative(upper, stopGradient: true).gt(goal).to(.float32).min().item()
+      let below = try logitsCumulative(lower, stopGradient: true).lt(target).to(.float32).min().item()
+      let above = try logitsCumulative(upper, stopGradient: true).gt(target).to(.float32).min().item()
       guard below == 1, above == 1 else {
         throw CodecError.invalidModel("the entropy bottleneck's density does not reach its tail targets within ±\(bound)")
       }
       for _ in 0..<iterations {
         let middle = try (lower + upper) * 0.5
-        let isBelow = try logitsCumulative(middle, stopGradient: true).lt(goal).to(.float32)
+        let isBelow = try logitsCumulative(middle, stopGradient: true).lt(target).to(.float32)
         lower = try lower + (middle - lower) * isBelow
         upper = try middle + (upper - middle) * isBelow
       }
       try quantiles.copy_((lower + upper) * 0.5)
+      return QuantileFit(before: before, after: try quantiles.floats(), auxiliaryLossBefore: lossBefore,
+                         auxiliaryLossAfter: try auxiliaryLoss().item())
     }
   }
 
@@ -191,5 +195,44 @@ public final class EntropyBottleneck: Module {
     }
     let symbols = try Tensor(values, shape: [strings.count, channels, height, width]).to(.float32)
     return try withNoGrad { try symbols + medians().reshape([1, channels, 1, 1]) }
+  }
+}
+
+/// What `fitQuantiles` changed, per channel's (lower, median, upper) triple.
+public struct QuantileFit: Sendable, CustomStringConvertible {
+  public let auxiliaryLossBefore: Double
+  public let auxiliaryLossAfter: Double
+  /// Median over channels and both tails of |trained - fitted| tail position.
+  public let medianTailShift: Double
+  /// Median upper - lower range before and after.
+  public let medianRangeBefore: Double
+  public let medianRangeAfter: Double
+  /// Channels whose trained range was narrower than the fitted one (more values escape-coded).
+  public let channelsTooNarrow: Int
+  public let channels: Int
+
+  init(before: [Float], after: [Float], auxiliaryLossBefore: Double, auxiliaryLossAfter: Double) {
+    func median(_ values: [Float]) -> Double {
+      let sorted = values.sorted()
+      return sorted.isEmpty ? 0 : Double(sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+        : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2)
+    }
+    let channels = before.count / 3
+    let rows = (0..<channels).map { 3 * $0 }
+    let rangeBefore = rows.map { before[$0 + 2] - before[$0] }
+    let rangeAfter = rows.map { after[$0 + 2] - after[$0] }
+    self.auxiliaryLossBefore = auxiliaryLossBefore
+    self.auxiliaryLossAfter = auxiliaryLossAfter
+    medianTailShift = median(rows.flatMap { [abs(before[$0] - after[$0]), abs(before[$0 + 2] - after[$0 + 2])] })
+    medianRangeBefore = median(rangeBefore)
+    medianRangeAfter = median(rangeAfter)
+    channelsTooNarrow = zip(rangeBefore, rangeAfter).filter { $0 < $1 }.count
+    self.channels = channels
+  }
+
+  public var description: String {
+    String(format: "quantiles fitted: aux loss %.1f -> %.3f, tails moved %.2f (median), range %.1f -> %.1f (median), "
+      + "%d of %d channels were too narrow", auxiliaryLossBefore, auxiliaryLossAfter, medianTailShift,
+      medianRangeBefore, medianRangeAfter, channelsTooNarrow, channels)
   }
 }

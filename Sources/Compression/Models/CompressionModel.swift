@@ -58,7 +58,7 @@ public protocol CompressionModel: Module {
   /// The entropy bottleneck's quantile loss (separate optimizer).
   func auxiliaryLoss() throws -> Tensor
   /// Sets the bottleneck's quantiles to their exact targets (before `update()` on save).
-  func fitQuantiles() throws
+  @discardableResult func fitQuantiles() throws -> QuantileFit
   /// Parameters of the auxiliary optimizer (quantiles); the rest go to the main one.
   var auxiliaryParameters: [Tensor] { get }
   var mainParameters: [Tensor] { get }

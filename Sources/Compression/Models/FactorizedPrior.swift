@@ -60,5 +60,5 @@ public final class FactorizedPrior: CompressionModel {
 
   public func update() throws { try entropyBottleneck.update() }
   public func auxiliaryLoss() throws -> Tensor { try entropyBottleneck.auxiliaryLoss() }
-  public func fitQuantiles() throws { try entropyBottleneck.fitQuantiles() }
+  @discardableResult public func fitQuantiles() throws -> QuantileFit { try entropyBottleneck.fitQuantiles() }
 }

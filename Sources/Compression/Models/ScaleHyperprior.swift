@@ -115,5 +115,5 @@ public final class ScaleHyperprior: CompressionModel {
   }
 
   public func auxiliaryLoss() throws -> Tensor { try entropyBottleneck.auxiliaryLoss() }
-  public func fitQuantiles() throws { try entropyBottleneck.fitQuantiles() }
+  @discardableResult public func fitQuantiles() throws -> QuantileFit { try entropyBottleneck.fitQuantiles() }
 }
