@@ -4,7 +4,8 @@
 #  1. rank 1 is killed (SIGKILL) after the first checkpoint: rank 0 stops within
 #     the timeout with an error naming rank 1, the launcher exits non-zero, and
 #     the checkpoint resumes to the end with 2 ranks;
-#  2. rank 1 hangs (SIGSTOP): rank 0 stops within the timeout naming rank 1.
+#  2. rank 1 hangs (SIGSTOP): rank 0 stops within the timeout naming rank 1;
+#  3. Ctrl-C to the launcher and to a plain run: exit status 130, resumable.
 # Usage: scripts/check-distributed.sh [LICHEN_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,4 +69,21 @@ grep -q "rank 1 did not answer" "$work/hang.log" || fail "rank 0 did not name th
 [ "$elapsed" -le $((timeout_s + 15)) ] || fail "rank 0 took $elapsed s to notice the hung rank"
 if wait "$launcher"; then fail "the launcher succeeded although rank 1 hung"; fi
 echo "hung rank 1: rank 0 stopped after ${elapsed} s naming it"
+# 3. Ctrl-C, through the launcher and to a single process: the run checkpoints and exits 130
+#    (so a script chaining runs stops there), then resumes.
+start_and_wait_for_checkpoint "$work/stop" "$work/stop.log"
+kill -INT "$launcher"
+status=0; wait "$launcher" || status=$?
+[ "$status" = 130 ] || fail "the interrupted launcher exited with status $status, not 130"
+grep -q "interrupted at step" "$work/stop.log" || fail "the interrupted ranks did not report their checkpoint"
+"$lichen" "${train[@]}" --out "$work/single" > "$work/single.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do [ -f "$work/single/checkpoint.safetensors" ] && break; sleep 0.2; done
+kill -INT "$launcher"
+status=0; wait "$launcher" || status=$?
+[ "$status" = 130 ] || fail "the interrupted lichen train exited with status $status, not 130"
+[ ! -f "$work/single/model.safetensors" ] || fail "the interrupted run wrote a model"
+"$lichen" "${train[@]}" --steps 60 --out "$work/single" --resume > "$work/single-resume.log" 2>&1 \
+  || fail "resuming the interrupted run failed"
+echo "Ctrl-C: launcher and single run exited 130 after checkpointing; resumed"
 echo "distributed: faults detected and named, checkpoint resumable"

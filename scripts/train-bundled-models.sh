@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How the bundled hyperprior models are trained (resumable: rerun to continue).
-# Base model at lambda 0.0130 trained longest on 128x128 crops (lr 3e-4); then
+# Base model at lambda 0.0130 trained longest on 128x128 crops (lr
+# LICHEN_BASE_LR, default 1e-4; session 5's 11k base steps used 3e-4); then
 # every bundled lambda, q4's own included, is fine-tuned from the base's
 # weights at BASE_STEPS with lr 1e-4 (run folders runs/qN-from-BASE_STEPS,
 # in parallel with one thread each when LICHEN_PARALLEL=1). Then each is
@@ -17,7 +18,7 @@ lichen=${LICHEN_BINARY:-.build/release/lichen}
 common=(--data "$data" --N 128 --M 192 --crop 128 --batch-size 8 --validate-every 500 --checkpoint-every 100 --seed 1)
 # Resume the base run when its checkpoint is here; otherwise start from the bundled q4 weights.
 start=(--init-from hyperprior-q4); [ -f "$runs/q4-base/checkpoint.safetensors" ] && start=(--resume)
-$lichen train "${common[@]}" --threads 2 --lambda 0.0130 --learning-rate 3e-4 --steps "$base_steps" \
+$lichen train "${common[@]}" --threads 2 --lambda 0.0130 --learning-rate "${LICHEN_BASE_LR:-1e-4}" --steps "$base_steps" \
   --out "$runs/q4-base" "${start[@]}"
 pids=()
 for pair in q2:0.0035 q3:0.0067 q4:0.0130 q5:0.0250; do

@@ -53,7 +53,7 @@ struct Distill: ParsableCommand {
     let metadata = (mark?.metadata ?? [:]).merging([
       "teacher": loadedTeacher.source, "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
     ]) { a, _ in a }
-    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { return }
+    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)
   }
 }

@@ -140,7 +140,7 @@ struct DistillSweep: ParsableCommand {
             print("== \(variant) N=\(n) lambda \(lambda) -> \(folder.path)")
             guard try options.run(trainer, configuration: configuration,
                                   metadata: ["teacher": teacherName, "variant": variant], alwaysResume: true)
-            else { return }
+            else { throw ExitCode.interrupted }
           }
           let loaded = try ModelStore.load(file: modelURL)
           try record(variant, loaded, lambda: lambda, report: evaluate(loaded, named: folder.lastPathComponent, into: folder))

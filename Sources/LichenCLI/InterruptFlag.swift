@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 
@@ -39,4 +40,10 @@ final class InterruptFlag: @unchecked Sendable {
 
   /// The process's flag (installed on first use).
   static func install() -> InterruptFlag { shared }
+}
+
+extension ExitCode {
+  /// Work stopped by Ctrl-C / SIGTERM after checkpointing: 130 (128 + SIGINT),
+  /// as shells report it, so a script that chains runs stops instead of going on.
+  static let interrupted = ExitCode(130)
 }

@@ -62,11 +62,15 @@ struct Launch: ParsableCommand {
     let forwarding = forwardSignals(to: ranks)
     defer { forwarding.forEach { $0.cancel() } }
 
+    // A rank stopped by Ctrl-C exits 130 after the checkpoint every rank agreed on: not a failure.
+    func failed(_ process: Process) -> Bool {
+      !process.isRunning && process.terminationStatus != 0 && process.terminationStatus != ExitCode.interrupted.rawValue
+    }
     var failure: (rank: Int, status: Int32)?
     var failedAt: Date?
     while ranks.contains(where: \.isRunning) {
       Thread.sleep(forTimeInterval: 0.1)
-      if failure == nil, let rank = ranks.indices.first(where: { !ranks[$0].isRunning && ranks[$0].terminationStatus != 0 }) {
+      if failure == nil, let rank = ranks.indices.first(where: { failed(ranks[$0]) }) {
         failure = (rank, ranks[rank].terminationStatus)
         failedAt = Date()
         FileHandle.standardError.write(Data(
@@ -82,12 +86,11 @@ struct Launch: ParsableCommand {
         break
       }
     }
-    let failed = failure ?? ranks.indices.first(where: { ranks[$0].terminationStatus != 0 })
-      .map { ($0, ranks[$0].terminationStatus) }
-    if let (rank, status) = failed {
+    if let (rank, status) = failure ?? ranks.indices.first(where: { failed(ranks[$0]) }).map({ ($0, ranks[$0].terminationStatus) }) {
       FileHandle.standardError.write(Data("launch: failed: rank \(rank) exited with status \(status)\n".utf8))
       throw ExitCode(status == 0 ? 1 : status)
     }
+    if ranks.contains(where: { $0.terminationStatus == ExitCode.interrupted.rawValue }) { throw ExitCode.interrupted }
   }
 
   private func wait(for ranks: [Process], seconds: Double) {

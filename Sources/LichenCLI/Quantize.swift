@@ -78,7 +78,7 @@ struct Quantize: ParsableCommand {
       let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
                                   runDirectory: URL(fileURLWithPath: runFolder), objective: objective)
       print("quantization-aware fine-tuning: \(qatSteps) steps, lambda \(lambda), lr \(learningRate), run folder \(runFolder)")
-      guard try drive(trainer, resume: resume, runFolder: runFolder) else { return }
+      guard try drive(trainer, resume: resume, runFolder: runFolder) else { throw ExitCode.interrupted }
       try hyperprior.update()
       hyperprior.setTraining(false)
     }

@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
     if let initFrom { metadata["init"] = initFrom }
     // "steps" counts the whole history: the starting model's steps plus this run's.
     if let initialSteps { metadata["init_steps"] = initialSteps }
-    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { return }
+    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)
   }
 }

@@ -16,6 +16,9 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Seed of weights, batches and noise.") var seed: UInt64 = 0
   @Option(help: "Run folder (checkpoint.safetensors, log.csv, curves.svg, model.safetensors).") var out: String
   @Flag(help: "Continue from the run folder's checkpoint.") var resume = false
+  @Flag(help: ArgumentHelp("Feed the synthesis transforms rounded latents (straight-through gradient); the rate keeps the noise proxy.",
+                           discussion: "The decoder then trains on what it decodes (Minnen & Singh 2020's mixed quantization); useful to fine-tune a model trained with noise."))
+  var roundDecoderInputs = false
 
   func validate() throws {
     guard crop > 0, crop % 64 == 0 else { throw ValidationError("--crop must be a positive multiple of 64") }
@@ -38,6 +41,7 @@ struct TrainingOptions: ParsableArguments {
     config.validateEvery = validateEvery
     config.checkpointEvery = checkpointEvery
     config.seed = seed
+    config.roundsDecoderInputs = roundDecoderInputs ? true : nil
     return config
   }
 
@@ -60,6 +64,7 @@ struct TrainingOptions: ParsableArguments {
     meta["lambda"] = String(lambda)
     meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
     meta["run_steps"] = String(trainer.step)
+    if roundDecoderInputs { meta["round_decoder_inputs"] = "true" }
     try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
     print("wrote \(modelURL.path)")
     return true

@@ -95,10 +95,12 @@ public final class EntropyBottleneck: Module {
     let (n, c, h, w) = try z.size4("EntropyBottleneck input")
     guard c == channels else { throw CodecError.invalidInput("entropy bottleneck expects \(channels) channels, got \(c)") }
     let values = try z.permute([1, 0, 2, 3]).contiguous().reshape([c, 1, n * h * w])
-    let outputs = try mode.apply(values, around: medians(), batchAxis: 2)
+    let medians = try medians()
+    let outputs = try mode.apply(values, around: medians, batchAxis: 2)
     let likelihoods = try likelihoodLowerBound(likelihood(outputs).0)
+    let decoded = try mode.decoderInput(values, modelled: outputs, around: medians.detach())
     func back(_ t: Tensor) throws -> Tensor { try t.reshape([c, n, h, w]).permute([1, 0, 2, 3]).contiguous() }
-    return (try back(outputs), try back(likelihoods))
+    return (try back(decoded), try back(likelihoods))
   }
 
   /// The auxiliary loss that moves the quantiles to the tail-mass targets.

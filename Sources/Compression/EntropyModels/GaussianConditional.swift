@@ -82,7 +82,8 @@ public final class GaussianConditional: Module {
       throw CodecError.invalidInput("latents \(y.shape) and scales \(scales.shape) differ in shape")
     }
     let outputs = try mode.apply(y, around: means)
-    return (outputs, try likelihoodLowerBound(likelihood(outputs, scales: scales, means: means)))
+    let likelihoods = try likelihoodLowerBound(likelihood(outputs, scales: scales, means: means))
+    return (try mode.decoderInput(y, modelled: outputs, around: means), likelihoods)
   }
 
   /// Sets the scale table and builds one CDF per scale (CompressAI's `update_scale_table`).

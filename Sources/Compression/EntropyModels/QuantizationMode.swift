@@ -11,6 +11,12 @@ public enum QuantizationMode {
   case shardedNoise(Generator, DataShard)
   /// Evaluation: round around the median/mean (what the decoder sees).
   case dequantize
+  /// Training with the decoder's own inputs ("mixed" quantization, Minnen &
+  /// Singh 2020): the likelihoods see the wrapped noise mode, while the
+  /// values passed on to the synthesis transforms are rounded around the
+  /// median/mean with a straight-through gradient. The decoder then trains on
+  /// exactly what it decodes instead of on noisy latents.
+  indirect case roundedForDecoder(QuantizationMode)
 
   /// - Parameter batchAxis: the axis along which the samples of the batch lie
   ///   in `x`, as contiguous blocks (0 for NCHW; the last axis for the
@@ -26,10 +32,21 @@ public enum QuantizationMode {
       shape[batchAxis] = local * shard.count
       let noise = try Tensor.uniform(shape, low: -0.5, high: 0.5, generator: generator, dtype: x.dtype)
       return try x + noise.narrow(batchAxis, start: shard.index * local, length: local)
+    case .roundedForDecoder(let rate):
+      return try rate.apply(x, around: means, batchAxis: batchAxis)
     case .dequantize:
       let centered = try means.map { try x - $0 } ?? x
       let rounded = try withNoGrad { try centered.round() }
       return try means.map { try rounded + $0 } ?? rounded
     }
+  }
+
+  /// The values the entropy model hands on to the next transform: `modelled`
+  /// (this mode's `apply` of `x`) for every mode but `roundedForDecoder`,
+  /// which hands on `x` rounded around `means` with a straight-through gradient.
+  func decoderInput(_ x: Tensor, modelled: Tensor, around means: Tensor?) throws -> Tensor {
+    guard case .roundedForDecoder = self else { return modelled }
+    guard let means else { return try x.roundStraightThrough() }
+    return try (x - means).roundStraightThrough() + means
   }
 }

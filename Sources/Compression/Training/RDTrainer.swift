@@ -79,7 +79,8 @@ public final class RDTrainer {
     var firstTerms: RDLoss.Terms?
     let lossOfBatch = { () throws -> Tensor in
       let noise = try Generator(seed: noiseSeed)
-      let quantization = self.dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
+      let rateNoise = self.dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
+      let quantization = self.config.roundsDecoderInputs == true ? .roundedForDecoder(rateNoise) : rateNoise
       let terms = try self.objective.terms(model: self.model, batch: x, quantization: quantization)
       if firstTerms == nil { firstTerms = terms }
       return terms.loss

@@ -18,6 +18,10 @@ public struct RDTrainingConfig: Codable, Sendable, Equatable {
   /// Validations without improvement before the learning rate is lowered.
   public var plateauPatience = 4
   public var plateauFactor = 0.5
+  /// Feed the synthesis transforms rounded latents with a straight-through
+  /// gradient while the rate keeps the noise proxy (`QuantizationMode.roundedForDecoder`).
+  /// Optional so that checkpoints written before it existed still resume: nil means off.
+  public var roundsDecoderInputs: Bool?
 
   public init() {}
 }
