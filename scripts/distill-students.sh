@@ -36,6 +36,7 @@ for q in q2 q3 q4 q5; do
     done
     $lichen export-model "$sweep/hyperprior-$q-N$n-distilled/model.safetensors" "$weights/hyperprior-$q-n$n.safetensors" \
       --precision float16 --meta "quality=$q"
+    python3 scripts/registry-kodak-rd.py "hyperprior-$q-n$n=$results/hyperprior-$q-N$n-distilled.json"
   done
 done
 $lichen rd-plot "$results"/teacher-*.json "$results"/hyperprior-*.json docs/results/classic/jpeg-*.json \

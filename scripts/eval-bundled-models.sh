@@ -8,6 +8,8 @@ swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
   .build/release/lichen eval --threads 2 --data "$kodak" --model "hyperprior-$q" --json "docs/results/hyperprior-$q.json" | tail -1
 done
+# What `lichen models` prints (rebuild to bundle it).
+python3 scripts/registry-kodak-rd.py $(for q in q2 q3 q4 q5; do echo "hyperprior-$q=docs/results/hyperprior-$q.json"; done)
 .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --out docs/rd-kodak.svg \
   --table docs/results/rd-kodak-bd-psnr.csv --title "Kodak (24 images): Lichen bundled models vs classic codecs"
 .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --metric ms-ssim \

@@ -8,12 +8,22 @@ public enum ModelRegistry {
     public var name: String
     public var file: String
     public var lambda: Double
-    public var summary: String
+    /// What the model is; `summary` appends its measured Kodak RD.
+    public var description: String
     /// An integer-engine model (`lichen quantize` output) rather than float weights.
     public var isInteger = false
-    /// Measured Kodak mean (real bitstream bpp, PSNR in dB), for tools that tabulate models.
-    public var kodakBPP: Double? = nil
-    public var kodakPSNR: Double? = nil
+
+    /// Measured Kodak mean (real bitstream bpp, PSNR in dB, MS-SSIM), from
+    /// `Weights/kodak-rd.json`, which the evaluation scripts write
+    /// (scripts/registry-kodak-rd.py); nil when not measured.
+    public var kodak: KodakRD? { KodakRD.measured[name] }
+    public var kodakBPP: Double? { kodak?.bpp }
+    public var kodakPSNR: Double? { kodak?.psnr }
+
+    public var summary: String {
+      guard let kodak else { return description }
+      return description + String(format: ", Kodak %.3f bpp / %.2f dB", kodak.bpp, kodak.psnr)
+    }
 
     /// The bundled file; throws when this build does not carry it.
     public func url() throws -> URL {
@@ -30,38 +40,37 @@ public enum ModelRegistry {
   }
 
   public static let entries: [Entry] = [
-    // Kodak RD measured by scripts/eval-bundled-models.sh (docs/results/hyperprior-q*.json).
     Entry(name: "hyperprior-q2", file: "hyperprior-q2.safetensors", lambda: 0.0035,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.306 bpp / 28.83 dB"),
+          description: "ScaleHyperprior N=128 M=192"),
     Entry(name: "hyperprior-q3", file: "hyperprior-q3.safetensors", lambda: 0.0067,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.465 bpp / 30.62 dB"),
+          description: "ScaleHyperprior N=128 M=192"),
     Entry(name: "hyperprior-q4", file: "hyperprior-q4.safetensors", lambda: 0.0130,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.652 bpp / 32.17 dB"),
+          description: "ScaleHyperprior N=128 M=192"),
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
-          summary: "ScaleHyperprior N=128 M=192, Kodak 0.847 bpp / 33.41 dB"),
+          description: "ScaleHyperprior N=128 M=192"),
     // Distilled students (scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
-          summary: "student N=64 distilled from hyperprior-q2 (1000 steps), Kodak 0.331 bpp / 27.21 dB", kodakBPP: 0.331, kodakPSNR: 27.21),
+          description: "student N=64 distilled from the session-2 hyperprior-q2 (1000 steps)"),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
-          summary: "student N=32 distilled from hyperprior-q2 (1000 steps), Kodak 0.240 bpp / 25.18 dB", kodakBPP: 0.240, kodakPSNR: 25.18),
+          description: "student N=32 distilled from the session-2 hyperprior-q2 (1000 steps)"),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
-          summary: "student N=64 distilled from hyperprior-q3 (1000 steps), Kodak 0.467 bpp / 28.37 dB", kodakBPP: 0.467, kodakPSNR: 28.37),
+          description: "student N=64 distilled from the session-2 hyperprior-q3 (1000 steps)"),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
-          summary: "student N=32 distilled from hyperprior-q3 (1000 steps), Kodak 0.352 bpp / 25.68 dB", kodakBPP: 0.352, kodakPSNR: 25.68),
+          description: "student N=32 distilled from the session-2 hyperprior-q3 (1000 steps)"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
-          summary: "student N=64 distilled from hyperprior-q4 (1000 steps), Kodak 0.632 bpp / 29.19 dB", kodakBPP: 0.632, kodakPSNR: 29.19),
+          description: "student N=64 distilled from the session-2 hyperprior-q4 (1000 steps)"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
-          summary: "student N=32 distilled from hyperprior-q4 (1000 steps), Kodak 0.489 bpp / 25.79 dB", kodakBPP: 0.489, kodakPSNR: 25.79),
+          description: "student N=32 distilled from the session-2 hyperprior-q4 (1000 steps)"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
-          summary: "student N=64 distilled from hyperprior-q5 (1000 steps), Kodak 0.775 bpp / 28.69 dB", kodakBPP: 0.775, kodakPSNR: 28.69),
+          description: "student N=64 distilled from the session-2 hyperprior-q5 (1000 steps)"),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
-          summary: "student N=32 distilled from hyperprior-q5 (1000 steps), Kodak 0.633 bpp / 25.65 dB", kodakBPP: 0.633, kodakPSNR: 25.65),
+          description: "student N=32 distilled from the session-2 hyperprior-q5 (1000 steps)"),
   ]
 
   /// Integer-engine models (quantized from the float entry of the same quality).
   public static let integerEntries: [Entry] = [
     Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
-          summary: "hyperprior-q4 quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration), integer engine",
+          description: "hyperprior-q4 quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration), integer engine",
           isInteger: true),
   ]
 
@@ -75,4 +84,27 @@ public enum ModelRegistry {
 
   /// Integer entries present in this build.
   public static var availableIntegers: [Entry] { integerEntries.filter { (try? $0.url()) != nil } }
+}
+
+/// One model's measured Kodak mean (24 images, real bitstreams).
+public struct KodakRD: Codable, Sendable, Equatable {
+  public var bpp: Double
+  public var psnr: Double
+  public var msSSIM: Double
+  public var images: Int
+  /// The `lichen eval --json` file it was read from (repository-relative).
+  public var evaluation: String
+
+  enum CodingKeys: String, CodingKey {
+    case bpp, psnr, images, evaluation
+    case msSSIM = "ms_ssim"
+  }
+
+  /// The bundled table; empty (every model unmeasured) when it is missing or unreadable.
+  static let measured: [String: KodakRD] = {
+    let url = Bundle.module.url(forResource: "kodak-rd", withExtension: "json", subdirectory: "Weights")
+      ?? Bundle.module.url(forResource: "kodak-rd", withExtension: "json")
+    guard let url, let data = try? Data(contentsOf: url) else { return [:] }
+    return (try? JSONDecoder().decode([String: KodakRD].self, from: data)) ?? [:]
+  }()
 }

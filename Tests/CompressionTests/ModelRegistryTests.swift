@@ -1,0 +1,38 @@
+import Foundation
+import XCTest
+@testable import Compression
+
+/// The registry's Kodak numbers are the measured ones: every bundled float
+/// model has a row, and each row equals the mean of the `lichen eval` file it
+/// names, so a re-evaluation that forgets to refresh the table fails here.
+final class ModelRegistryTests: XCTestCase {
+  let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  func testEveryBundledModelIsPresentAndMeasured() throws {
+    XCTAssertNotNil(ModelRegistry.entry(named: ModelRegistry.defaultName))
+    for entry in ModelRegistry.entries {
+      XCTAssertNoThrow(try entry.url(), entry.name)
+      let kodak = try XCTUnwrap(entry.kodak, "\(entry.name) has no Kodak row in kodak-rd.json")
+      XCTAssertEqual(kodak.images, 24, entry.name)
+      XCTAssertTrue(entry.summary.contains(String(format: "Kodak %.3f bpp", kodak.bpp)), entry.summary)
+    }
+  }
+
+  func testKodakRowsMatchTheirEvaluationFiles() throws {
+    struct Evaluation: Decodable {
+      struct Mean: Decodable { var bpp: Double; var psnr: Double; var ms_ssim: Double }
+      var mean: Mean
+      var images: [Mean]
+    }
+    for entry in ModelRegistry.entries {
+      let kodak = try XCTUnwrap(entry.kodak, entry.name)
+      let url = repositoryRoot.appendingPathComponent(kodak.evaluation)
+      let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data(contentsOf: url))
+      XCTAssertEqual(kodak.bpp, evaluation.mean.bpp, accuracy: 5e-5, entry.name)
+      XCTAssertEqual(kodak.psnr, evaluation.mean.psnr, accuracy: 5e-4, entry.name)
+      XCTAssertEqual(kodak.msSSIM, evaluation.mean.ms_ssim, accuracy: 5e-5, entry.name)
+      XCTAssertEqual(kodak.images, evaluation.images.count, entry.name)
+    }
+  }
+}
