@@ -60,12 +60,13 @@ enum CodecSuite {
     for (name, value) in [("hyperprior N=128 M=192 encode kodim01", encode),
                           ("hyperprior N=128 M=192 decode kodim01", decode),
                           ("hyperprior N=128 M=192 train step batch 8 256x256", train)] {
-      for (label, values) in [("compressai-1.2.8", peer), ("compressai-1.2.8 + Lichen's malloc policy", peerSamePolicy)] {
-        let p = values[name]
-        if p == nil, label != "compressai-1.2.8" { continue }
+      func record(against label: String, _ p: Double?) {
         BenchRecord(suite: "codec", case: name, value: value, unit: "s", peer: p == nil ? nil : label,
                     peerValue: p, ratio: p.map { value / $0 }, threads: threads, note: imageNote).printLine()
       }
+      // Always one row (with or without the peer); the same-policy row only when that peer ran.
+      record(against: "compressai-1.2.8", peer[name])
+      if let same = peerSamePolicy[name] { record(against: "compressai-1.2.8 + Lichen's malloc policy", same) }
     }
     try rans()
   }
