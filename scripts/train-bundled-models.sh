@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # How the bundled hyperprior models are trained (resumable: rerun to continue).
 # Base model at lambda 0.0130 trained longest on 128x128 crops (lr
-# LICHEN_BASE_LR, default 1e-4; session 5's 11k base steps used 3e-4); then
+# LICHEN_BASE_LR, default 3e-5; session 5 used 3e-4, session 6 1e-4 then 3e-5); then
 # every bundled lambda, q4's own included, is fine-tuned from the base's
-# weights at BASE_STEPS with lr 1e-4 (run folders runs/qN-from-BASE_STEPS,
+# weights at BASE_STEPS with lr 1e-4, x0.3 after 40% and again after 80% of
+# FINETUNE_STEPS (annealing: docs/codec.md) (run folders runs/qN-from-BASE_STEPS,
 # in parallel with one thread each when LICHEN_PARALLEL=1). Then each is
 # exported as float16 into the registry.
 # Usage: scripts/train-bundled-models.sh BASE_STEPS FINETUNE_STEPS
@@ -16,9 +17,9 @@ runs=${LICHEN_RUNS:-runs}
 lichen=${LICHEN_BINARY:-.build/release/lichen}
 [ -n "${LICHEN_BINARY:-}" ] || swift build -c release --product lichen
 common=(--data "$data" --N 128 --M 192 --crop 128 --batch-size 8 --validate-every 500 --checkpoint-every 100 --seed 1)
-# Resume the base run when its checkpoint is here; otherwise start from the bundled q4 weights.
-start=(--init-from hyperprior-q4); [ -f "$runs/q4-base/checkpoint.safetensors" ] && start=(--resume)
-$lichen train "${common[@]}" --threads 2 --lambda 0.0130 --learning-rate "${LICHEN_BASE_LR:-1e-4}" --steps "$base_steps" \
+# Resume the base run when its checkpoint is here; otherwise start from LICHEN_BASE_INIT (default: the bundled q4).
+start=(--init-from "${LICHEN_BASE_INIT:-hyperprior-q4}"); [ -f "$runs/q4-base/checkpoint.safetensors" ] && start=(--resume)
+$lichen train "${common[@]}" --threads 2 --lambda 0.0130 --learning-rate "${LICHEN_BASE_LR:-3e-5}" --steps "$base_steps" \
   --out "$runs/q4-base" "${start[@]}"
 pids=()
 for pair in q2:0.0035 q3:0.0067 q4:0.0130 q5:0.0250; do
@@ -26,6 +27,7 @@ for pair in q2:0.0035 q3:0.0067 q4:0.0130 q5:0.0250; do
   dir="$runs/$q-from-$base_steps"
   resume=(); [ -f "$dir/checkpoint.safetensors" ] && resume=(--resume)
   cmd=($lichen train "${common[@]}" --lambda "$lambda" --learning-rate 1e-4 --steps "$tune_steps" \
+    --lr-milestones "$((tune_steps * 2 / 5)),$((tune_steps * 4 / 5))" --lr-gamma 0.3 \
     --init-from "$runs/q4-base/model.safetensors" --out "$dir" "${resume[@]}")
   if [ "${LICHEN_PARALLEL:-0}" = 1 ]; then
     OMP_WAIT_POLICY=PASSIVE "${cmd[@]}" --threads 1 > "$dir.log" 2>&1 &

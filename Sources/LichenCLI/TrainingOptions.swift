@@ -16,6 +16,9 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: "Seed of weights, batches and noise.") var seed: UInt64 = 0
   @Option(help: "Run folder (checkpoint.safetensors, log.csv, curves.svg, model.safetensors).") var out: String
   @Flag(help: "Continue from the run folder's checkpoint.") var resume = false
+  @Option(help: "Comma-separated steps at which the learning rate is multiplied by --lr-gamma (e.g. 600,1000).")
+  var lrMilestones: String?
+  @Option(help: "Factor applied at each --lr-milestones step.") var lrGamma = 0.1
   @Flag(help: ArgumentHelp("Feed the synthesis transforms rounded latents (straight-through gradient); the rate keeps the noise proxy.",
                            discussion: "The decoder then trains on what it decodes (Minnen & Singh 2020's mixed quantization); useful to fine-tune a model trained with noise."))
   var roundDecoderInputs = false
@@ -25,6 +28,8 @@ struct TrainingOptions: ParsableArguments {
     guard batchSize > 0, steps > 0, lambda > 0 else {
       throw ValidationError("--batch-size, --steps and --lambda must be positive")
     }
+    _ = try milestones()
+    guard lrGamma > 0, lrGamma <= 1 else { throw ValidationError("--lr-gamma must be in (0, 1]") }
   }
 
   func config(for model: ModelConfiguration) -> RDTrainingConfig {
@@ -42,7 +47,21 @@ struct TrainingOptions: ParsableArguments {
     config.checkpointEvery = checkpointEvery
     config.seed = seed
     config.roundsDecoderInputs = roundDecoderInputs ? true : nil
+    if let milestones = try? milestones(), !milestones.isEmpty {
+      config.learningRateMilestones = milestones
+      config.milestoneGamma = lrGamma
+    }
     return config
+  }
+
+  func milestones() throws -> [Int] {
+    guard let lrMilestones else { return [] }
+    return try lrMilestones.split(separator: ",").map {
+      guard let step = Int($0.trimmingCharacters(in: .whitespaces)), step > 0 else {
+        throw ValidationError("--lr-milestones expects positive step numbers separated by commas, got '\(lrMilestones)'")
+      }
+      return step
+    }
   }
 
   func imageSets() throws -> (training: ImageSet, validation: ImageSet) {

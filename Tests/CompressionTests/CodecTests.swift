@@ -192,6 +192,8 @@ final class CodecTests: XCTestCase {
     config.learningRate = 1e-3
     config.validateEvery = 3
     config.checkpointEvery = 3
+    config.learningRateMilestones = [4]
+    config.milestoneGamma = 0.5
     func trainer(_ steps: Int, _ sub: String) throws -> RDTrainer {
       var c = config
       c.steps = steps
@@ -200,8 +202,9 @@ final class CodecTests: XCTestCase {
     }
     // Uninterrupted 6 steps vs 3 steps + resume to 6: identical weights.
     let straight = try trainer(6, "a")
-    var losses: [Double] = []
-    try straight.run(progress: { losses.append($0.loss) })
+    var losses: [Double] = [], rates: [Double] = []
+    try straight.run(progress: { losses.append($0.loss); rates.append($0.learningRate) })
+    XCTAssertEqual(rates, [1e-3, 1e-3, 1e-3, 1e-3, 5e-4, 5e-4], "the milestone halves the rate from step 4")
     let first = try trainer(3, "b")
     try first.run(progress: { _ in })
     let resumed = try trainer(6, "b")

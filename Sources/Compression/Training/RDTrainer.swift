@@ -153,14 +153,15 @@ public final class RDTrainer {
       let batch = try training.randomBatch(
         size: config.batchSize, crop: config.cropSize, using: &rng, shard: dataParallel?.shard ?? .whole)
       var noiseSeed = SplitMix64(seed: config.seed, stream: 2, step: step)
-      main.setLearningRate(plateau.learningRate)
+      let learningRate = plateau.learningRate * config.milestoneFactor(at: step)
+      main.setLearningRate(learningRate)
       let (loss, mse, bpp, aux, stop) = try trainStep(
         batch, noiseSeed: noiseSeed.next(), stopRequested: dataParallel != nil && shouldStop())
       stopAgreed = stop
       step += 1
       var report = TrainingProgress(
         step: step, totalSteps: config.steps, loss: loss, mse: mse, bpp: bpp, auxiliaryLoss: aux,
-        learningRate: plateau.learningRate,
+        learningRate: learningRate,
         stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)), validation: nil)
       if step % config.validateEvery == 0 || step == config.steps {
         let v = try validate()
