@@ -7,7 +7,8 @@ import Torch
 public protocol TrainingObjective {
   /// The loss for `batch`, with the student's own RD terms for reporting;
   /// `quantization` is the training noise (`.noise` or, on a rank of a
-  /// data-parallel job, `.shardedNoise`).
+  /// data-parallel job, `.shardedNoise`; either wrapped in `.roundedForDecoder`
+  /// with `--round-decoder-inputs`).
   func terms(model: any CompressionModel, batch: Tensor, quantization: QuantizationMode) throws -> RDLoss.Terms
 }
 

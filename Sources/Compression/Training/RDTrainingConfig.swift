@@ -23,7 +23,7 @@ public struct RDTrainingConfig: Codable, Sendable, Equatable {
   /// Steps at which the learning rate is multiplied by `milestoneGamma`
   /// (PyTorch's MultiStepLR, on top of the plateau decay); nil: none.
   /// Annealing pays here: a 400-step fine-tune of the q4 model at lr 3e-5
-  /// gained 0.2 dB on Kodak at equal rate, at 1e-4 only 0.08 (docs/codec.md).
+  /// gained 0.2 dB on Kodak at equal rate, at 1e-4 only 0.07 (docs/codec.md).
   public var learningRateMilestones: [Int]?
   public var milestoneGamma: Double?
   /// Feed the synthesis transforms rounded latents with a straight-through
