@@ -50,10 +50,11 @@ struct Train: ParsableCommand {
       + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters") }
     let runURL = URL(fileURLWithPath: training.out)
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
-    var metadata = mark?.metadata ?? [:]
-    if let initFrom { metadata["init"] = initFrom }
-    // "steps" counts the whole history: the starting model's steps plus this run's.
-    if let initialSteps { metadata["init_steps"] = initialSteps }
+    // "steps" counts the whole history: the starting model's steps plus this run's
+    // (the lineage travels in the checkpoint, so a resumed run keeps it).
+    if let initFrom { trainer.lineage["init"] = initFrom }
+    if let initialSteps { trainer.lineage["init_steps"] = initialSteps }
+    let metadata = mark?.metadata ?? [:]
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)
   }

@@ -79,7 +79,7 @@ struct TrainingOptions: ParsableArguments {
     print(try trainer.model.fitQuantiles())
     try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
-    var meta = metadata
+    var meta = metadata.merging(trainer.lineage) { given, _ in given }
     meta["lambda"] = String(lambda)
     meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
     meta["run_steps"] = String(trainer.step)

@@ -206,10 +206,12 @@ final class CodecTests: XCTestCase {
     try straight.run(progress: { losses.append($0.loss); rates.append($0.learningRate) })
     XCTAssertEqual(rates, [1e-3, 1e-3, 1e-3, 1e-3, 5e-4, 5e-4], "the milestone halves the rate from step 4")
     let first = try trainer(3, "b")
+    first.lineage = ["init": "hyperprior-q4", "init_steps": "7"]
     try first.run(progress: { _ in })
     let resumed = try trainer(6, "b")
     XCTAssertTrue(try resumed.resumeIfPossible())
     XCTAssertEqual(resumed.step, 3)
+    XCTAssertEqual(resumed.lineage, ["init": "hyperprior-q4", "init_steps": "7"], "the history survives a resume")
     try resumed.run(progress: { _ in })
     for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
       XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")

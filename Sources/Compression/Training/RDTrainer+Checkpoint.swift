@@ -17,6 +17,7 @@ extension RDTrainer {
     encoder.outputFormatting = .sortedKeys
     let metadata = [
       "config": String(decoding: try encoder.encode(config), as: UTF8.self),
+      "lineage": String(decoding: try encoder.encode(lineage), as: UTF8.self),
       "plateau": String(decoding: try encoder.encode(plateau), as: UTF8.self),
       "step": String(step),
       "main_steps": String(main.stepCount),
@@ -54,6 +55,9 @@ extension RDTrainer {
     }
     if let plateauJSON = file.metadata["plateau"] {
       plateau = try decoder.decode(PlateauSchedule.self, from: Data(plateauJSON.utf8))
+    }
+    if let lineageJSON = file.metadata["lineage"] {
+      lineage = try decoder.decode([String: String].self, from: Data(lineageJSON.utf8))
     }
     step = Int(file.metadata["step"] ?? "0") ?? 0
     return true

@@ -46,6 +46,9 @@ public final class RDTrainer {
   /// the step's same noise), must leave gradients in `.grad` and return the
   /// loss value. nil: `loss().backward()`.
   public var backward: ((_ loss: () throws -> Tensor) throws -> Double)?
+  /// Where the run's starting weights came from (e.g. `init`, `init_steps`):
+  /// kept in the checkpoint, so a resumed run still records its history.
+  public var lineage: [String: String] = [:]
   /// The main (non-auxiliary) optimizer, so callers can freeze individual weights with masks.
   public var mainOptimizer: any Optimizer { main }
 
