@@ -83,7 +83,7 @@ struct TrainingOptions: ParsableArguments {
     meta["lambda"] = String(lambda)
     meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
     meta["run_steps"] = String(trainer.step)
-    if roundDecoderInputs { meta["round_decoder_inputs"] = "true" }
+    if trainer.config.roundsDecoderInputs == true { meta["round_decoder_inputs"] = "true" }
     try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
     print("wrote \(modelURL.path)")
     return true
