@@ -9,16 +9,28 @@ struct Compress: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var refinementOptions: RefinementOptions
   @Argument(help: "Input PNG.") var input: String
   @Option(name: .shortAndLong, help: "Output .lic file (default: input with .lic).") var output: String?
 
   func run() throws {
     try global.apply()
-    let chosen = try modelOptions.codec()
+    let chosen = try refinementOptions.apply(to: modelOptions.codec())
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
     let start = Date()
-    let bytes = try chosen.compressor.compress(read.image)
+    let bytes: [UInt8]
+    if let codec = chosen.float, codec.refinement != nil {
+      let coded = try codec.compressReporting(read.image)
+      bytes = coded.bytes
+      if let report = coded.refinement {
+        print(String(format: "refined latents: loss %.5f -> %.5f (step %d), estimated %.4f -> %.4f bpp, %.2f -> %.2f dB",
+                     report.initial.loss, report.refined.loss, report.bestStep, report.initial.bpp, report.refined.bpp,
+                     report.initial.psnr, report.refined.psnr))
+      }
+    } else {
+      bytes = try chosen.compressor.compress(read.image)
+    }
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"
     try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
@@ -81,8 +93,7 @@ struct Decompress: ParsableCommand {
     for entry in ModelRegistry.available {
       let loaded = try ModelStore.load(entry.name)
       if loaded.weightsHash == header.weightsHash {
-        return ChosenCodec(compressor: ImageCodec(loaded), source: loaded.source, weightsHash: loaded.weightsHash,
-                           float: loaded)
+        return ChosenCodec(float: ImageCodec(loaded))
       }
     }
     for entry in ModelRegistry.availableIntegers {

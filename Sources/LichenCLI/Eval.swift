@@ -11,13 +11,14 @@ struct Eval: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var modelOptions: ModelOptions
+  @OptionGroup var refinementOptions: RefinementOptions
   @Option(help: "Folder of PNG images (e.g. Kodak).") var data: String
   @Option(help: "Write the per-image results and means as JSON here.") var json: String?
   @Option(help: "Evaluate only the first K images.") var limit: Int?
 
   func run() throws {
     try global.apply()
-    let chosen = try modelOptions.codec()
+    let chosen = try refinementOptions.apply(to: modelOptions.codec())
     let set = try ImageSet.load(directory: URL(fileURLWithPath: data))
     var rows: [ImageResult] = []
     let count = min(limit ?? set.images.count, set.images.count)
@@ -25,11 +26,15 @@ struct Eval: ParsableCommand {
       let row = try chosen.float.map { try Evaluator.evaluate($0, image: set.images[i], name: set.names[i]) }
         ?? Evaluator.evaluate(chosen.compressor, image: set.images[i], name: set.names[i])
       rows.append(row)
-      print(String(format: "[%d/%d] %@  %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
+      say(String(format: "[%d/%d] %@  %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
                    count, row.name, row.bpp, row.estimatedBpp ?? .nan, row.psnr,
                    row.msSSIM.map { String(format: "%.4f", $0) } ?? "-", row.encodeSeconds, row.decodeSeconds))
     }
-    let report = EvaluationReport.summarize(model: chosen.source, dataset: data, threads: Torch.threads, images: rows)
+    // Refined results form their own RD series ("hyperprior-q4-refined" -> "hyperprior-refined").
+    let refinement = chosen.float?.refinement
+    let report = EvaluationReport.summarize(
+      model: chosen.source + (refinement == nil ? "" : "-refined"), dataset: data, threads: Torch.threads,
+      encoder: refinement?.summary, images: rows)
     let m = report.mean
     print(String(format: "mean: %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", m.bpp,
                  m.estimatedBpp ?? .nan, m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,

@@ -17,8 +17,14 @@ struct ChosenCodec {
   var compressor: any ImageCompressor
   var source: String
   var weightsHash: UInt64
-  /// The float model (for likelihood estimates); nil for integer models.
-  var float: LoadedModel?
+  /// The float codec (for likelihood estimates); nil for integer models.
+  var float: ImageCodec?
+}
+
+extension ChosenCodec {
+  init(float codec: ImageCodec) {
+    self.init(compressor: codec, source: codec.loaded.source, weightsHash: codec.loaded.weightsHash, float: codec)
+  }
 }
 
 /// `--model NAME|PATH` and `--engine`, shared by every command that loads a codec.
@@ -48,7 +54,6 @@ struct ModelOptions: ParsableArguments {
       throw ValidationError("\(name) is a float model; make an integer model with `lichen quantize --model \(name) ...`")
     }
     let loaded = try ModelStore.load(name)
-    return ChosenCodec(compressor: ImageCodec(loaded), source: loaded.source, weightsHash: loaded.weightsHash,
-                       float: loaded)
+    return ChosenCodec(float: ImageCodec(loaded))
   }
 }

@@ -17,6 +17,10 @@ public enum QuantizationMode {
   /// median/mean with a straight-through gradient. The decoder then trains on
   /// exactly what it decodes instead of on noisy latents.
   indirect case roundedForDecoder(QuantizationMode)
+  /// Encoder-side latent refinement: the values are rounded around the
+  /// median/mean exactly as `dequantize` rounds them (so the loss is the one
+  /// the real bitstream pays), with a straight-through gradient to the latents.
+  case straightThrough
 
   /// - Parameter batchAxis: the axis along which the samples of the batch lie
   ///   in `x`, as contiguous blocks (0 for NCHW; the last axis for the
@@ -34,6 +38,9 @@ public enum QuantizationMode {
       return try x + noise.narrow(batchAxis, start: shard.index * local, length: local)
     case .roundedForDecoder(let rate):
       return try rate.apply(x, around: means, batchAxis: batchAxis)
+    case .straightThrough:
+      guard let means else { return try x.roundStraightThrough() }
+      return try (x - means.detach()).roundStraightThrough() + means.detach()
     case .dequantize:
       let centered = try means.map { try x - $0 } ?? x
       let rounded = try withNoGrad { try centered.round() }

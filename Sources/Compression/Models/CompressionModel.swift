@@ -51,7 +51,17 @@ public protocol CompressionModel: Module {
   /// The total stride of the analysis transform(s); inputs must be multiples of it.
   var downsamplingFactor: Int { get }
   func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult
+  /// The unquantized latents the encoder codes for `x`, in coding order
+  /// ([y, z] for the hyperprior, [y] for the factorized prior).
+  func analyze(_ x: Tensor) throws -> [Tensor]
+  /// Everything after the analysis transform(s), from given latents:
+  /// quantization per `mode`, likelihoods, reconstruction. `forward` is
+  /// `synthesize(analyze(x))`; the encoder's latent refinement differentiates
+  /// this with respect to the latents.
+  func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult
   func compress(_ x: Tensor) throws -> CompressedLatents
+  /// Entropy-codes given latents (`analyze`'s, possibly refined).
+  func compress(latents: [Tensor]) throws -> CompressedLatents
   func decompress(_ latents: CompressedLatents) throws -> Tensor
   /// Builds the integer CDF tables after training.
   func update() throws
@@ -65,6 +75,24 @@ public protocol CompressionModel: Module {
 }
 
 extension CompressionModel {
+  public func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult {
+    try validateInput(x)
+    return try synthesize(latents: analyze(x), mode: mode)
+  }
+
+  public func compress(_ x: Tensor) throws -> CompressedLatents {
+    try validateInput(x)
+    // NHWC: 15% faster g_a (docs/benchmarks.md); the decoder never sees y.
+    return try withNoGrad { try compress(latents: analyze(x.channelsLast())) }
+  }
+
+  /// Checks `latents` has the count this model codes.
+  func expectLatents(_ latents: [Tensor], count: Int) throws {
+    guard latents.count == count else {
+      throw CodecError.invalidInput("\(architecture.rawValue) codes \(count) latent tensor(s), got \(latents.count)")
+    }
+  }
+
   /// Checks an NCHW input can go through the transforms.
   func validateInput(_ x: Tensor) throws {
     let (_, c, h, w) = try x.size4("codec input")

@@ -30,20 +30,19 @@ public final class FactorizedPrior: CompressionModel {
 
   public var auxiliaryParameters: [Tensor] { [entropyBottleneck.quantiles] }
 
-  public func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult {
-    try validateInput(x)
-    let y = try analysis(x)
-    let (yHat, likelihoods) = try entropyBottleneck(y, mode: mode)
-    return ForwardResult(reconstruction: try synthesis(yHat), likelihoods: [("y", likelihoods)], y: y, z: nil)
+  public func analyze(_ x: Tensor) throws -> [Tensor] { [try analysis(x)] }
+
+  public func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult {
+    try expectLatents(latents, count: 1)
+    let (yHat, likelihoods) = try entropyBottleneck(latents[0], mode: mode)
+    return ForwardResult(reconstruction: try synthesis(yHat), likelihoods: [("y", likelihoods)], y: latents[0], z: nil)
   }
 
-  public func compress(_ x: Tensor) throws -> CompressedLatents {
-    try validateInput(x)
+  public func compress(latents: [Tensor]) throws -> CompressedLatents {
+    try expectLatents(latents, count: 1)
+    let (_, _, h, w) = try latents[0].size4()
     return try withNoGrad {
-      // NHWC: 15% faster g_a (docs/benchmarks.md); the decoder never sees y.
-      let y = try analysis(x.channelsLast())
-      let (_, _, h, w) = try y.size4()
-      return CompressedLatents(strings: [try entropyBottleneck.compress(y)], latentHeight: h, latentWidth: w)
+      CompressedLatents(strings: [try entropyBottleneck.compress(latents[0])], latentHeight: h, latentWidth: w)
     }
   }
 

@@ -19,6 +19,13 @@ public struct LoadedModel {
     self.source = source
     self.weightsHash = weightsHash
   }
+
+  /// The lambda the model was trained at: its metadata's, else its registry
+  /// entry's; nil for foreign checkpoints that do not say.
+  public var trainingLambda: Double? {
+    if let value = metadata["lambda"].flatMap(Double.init), value > 0 { return value }
+    return ModelRegistry.entry(named: source)?.lambda
+  }
 }
 
 /// Reads and writes codec model files: Lichen's safetensors (with metadata

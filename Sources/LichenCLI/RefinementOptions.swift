@@ -1,0 +1,35 @@
+import ArgumentParser
+import Compression
+import Foundation
+
+/// `--refine-steps`, `--refine-lr`, `--refine-lambda`: encoder-side latent
+/// refinement (`LatentRefinement`) for the commands that encode.
+struct RefinementOptions: ParsableArguments {
+  @Option(help: ArgumentHelp(
+    "Refine the latents with N Adam steps on this image's own RD loss before coding (0: off; default \(LatentRefinement.defaultSteps) when on). Slower encoding; same bitstream format and decoder.",
+    valueName: "N"))
+  var refineSteps: Int = 0
+  @Option(help: "Refinement learning rate in latent units (annealed by a cosine).")
+  var refineLr: Double = LatentRefinement.defaultLearningRate
+  @Option(help: "Refinement RD trade-off (default: the lambda the model was trained at, from its metadata).")
+  var refineLambda: Double?
+  @Flag(help: "Print every refinement step.") var refineVerbose = false
+
+  /// `chosen` with refinement switched on when asked; float models only.
+  func apply(to chosen: ChosenCodec) throws -> ChosenCodec {
+    guard refineSteps > 0 else { return chosen }
+    guard var codec = chosen.float else {
+      throw ValidationError("--refine-steps needs a float model; \(chosen.source) is an integer model")
+    }
+    guard let lambda = refineLambda ?? codec.loaded.trainingLambda else {
+      throw ValidationError("\(chosen.source) does not record the lambda it was trained at; pass --refine-lambda")
+    }
+    codec.refinement = try LatentRefinement(steps: refineSteps, learningRate: refineLr, lambda: lambda)
+    if refineVerbose {
+      codec.refinementProgress = { step, point in
+        say(String(format: "  refine step %d: loss %.5f  %.4f bpp  %.2f dB", step, point.loss, point.bpp, point.psnr))
+      }
+    }
+    return ChosenCodec(float: codec)
+  }
+}
