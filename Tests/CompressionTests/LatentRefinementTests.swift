@@ -80,6 +80,10 @@ final class LatentRefinementTests: XCTestCase {
     }
     let refinement = try LatentRefinement(steps: 1, lambda: 0.01)
     XCTAssertThrowsError(try refinement.refine(loaded.model, image: Tensor.zeros([1, 3, 64, 64]), height: 65, width: 64))
+    XCTAssertThrowsError(try refinement.refine(loaded.model, image: Tensor.zeros([1, 3, 64, 128]), height: 64, width: 128,
+                                               memoryLimit: 1e7)) { error in
+      XCTAssertTrue("\(error)".contains("needs about 0.02 GB"), "\(error)")
+    }
   }
 
   func testTrainingLambdaComesFromMetadataThenTheRegistry() throws {

@@ -29,6 +29,13 @@ public struct LatentRefinement: Sendable, Equatable {
   /// training lambda, so the refined point stays on the model's RD curve.
   public var lambda: Double
 
+  /// Peak memory per padded pixel, measured for N=128, M=192 (kodim01,
+  /// 768x512: 1.10 GB; a 192x128 crop: 0.28 GB): the autograd graph keeps the
+  /// synthesis activations of the whole image, about 2.2 kB a pixel.
+  public static let bytesPerPixel = 2_300.0
+  /// The default memory budget: three quarters of this machine's memory.
+  public static var defaultMemoryLimit: Double { Double(ProcessInfo.processInfo.physicalMemory) * 0.75 }
+
   public static let defaultSteps = 60
   public static let defaultLearningRate = 0.004
 
@@ -71,11 +78,19 @@ public struct LatentRefinement: Sendable, Equatable {
   /// distortion counts. `progress` sees each step's point.
   public func refine(
     _ model: any CompressionModel, image x: Tensor, height: Int, width: Int,
-    progress: ((_ step: Int, _ point: Point) -> Void)? = nil
+    memoryLimit: Double = defaultMemoryLimit, progress: ((_ step: Int, _ point: Point) -> Void)? = nil
   ) throws -> (latents: [Tensor], report: Report) {
     let (n, _, paddedHeight, paddedWidth) = try x.size4("refinement input")
     guard height > 0, width > 0, height <= paddedHeight, width <= paddedWidth else {
       throw CodecError.invalidInput("image region \(width)x\(height) does not fit the \(paddedWidth)x\(paddedHeight) input")
+    }
+    // Refuse up front rather than be killed for memory halfway.
+    let need = Double(n * paddedHeight * paddedWidth) * Self.bytesPerPixel
+    guard need <= memoryLimit else {
+      throw CodecError.invalidInput(String(
+        format: "latent refinement of a %dx%d image needs about %.2f GB (it keeps the synthesis activations of the "
+          + "whole image), over the %.2f GB allowed; encode it without refinement or in smaller pieces",
+        width, height, need / 1e9, memoryLimit / 1e9))
     }
     let target = try x.narrow(2, start: 0, length: height).narrow(3, start: 0, length: width)
     let pixels = n * height * width
