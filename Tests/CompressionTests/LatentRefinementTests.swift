@@ -69,6 +69,25 @@ final class LatentRefinementTests: XCTestCase {
     XCTAssertTrue(loaded.model.namedParameters().allSatisfy { $0.tensor.requiresGrad }, "gradients restored")
   }
 
+  /// The factorized prior codes one latent; refinement and coding of given latents work the same way.
+  func testFactorizedPriorRefinesAndCodesGivenLatents() throws {
+    let model = try FactorizedPrior(n: 8, m: 12, seed: 4)
+    try model.update()
+    model.setTraining(false)
+    let loaded = LoadedModel(model: model, configuration: ModelConfiguration(architecture: .factorizedPrior, n: 8, m: 12),
+                             source: "tiny-factorized", weightsHash: try ModelStore.weightsHash(model))
+    let x = try CodecTests.testImage(width: 48, height: 32).tensor()
+    let analyzed = try withNoGrad { try model.analyze(x) }
+    XCTAssertEqual(analyzed.count, 1)
+    XCTAssertEqual(try model.compress(latents: analyzed), try model.compress(x), "compress(x) codes analyze(x)")
+    let image = try CodecTests.testImage(width: 40, height: 30)
+    let codec = ImageCodec(loaded, refinement: try LatentRefinement(steps: 3, learningRate: 0.1, lambda: 0.01))
+    let (bytes, report) = try codec.compressReporting(image)
+    let refined = try XCTUnwrap(report)
+    XCTAssertLessThanOrEqual(refined.refined.loss, refined.initial.loss)
+    XCTAssertEqual(try codec.decompress(bytes).width, 40)
+  }
+
   func testBadSettingsAndLatentsAreErrors() throws {
     XCTAssertThrowsError(try LatentRefinement(steps: -1, lambda: 0.01))
     XCTAssertThrowsError(try LatentRefinement(learningRate: 0, lambda: 0.01))
