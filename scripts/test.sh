@@ -8,3 +8,4 @@ swift test --skip-build
 bash scripts/check-integer-engine.sh .build/debug/lichen
 bash scripts/check-distributed.sh .build/debug/lichen
 bash scripts/check-segmentation.sh .build/debug/lichen
+bash scripts/check-codec-watermark.sh .build/debug/lichen
