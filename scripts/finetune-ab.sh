@@ -7,6 +7,8 @@
 #   rounded-decoder-inputs  the same with --round-decoder-inputs
 #   crop256-batch2          256x256 crops, batch 2 (same pixels per step)
 #   lr3e-5                  lr 3e-5
+#   ema0.99                 lr 1e-4 with --ema-decay 0.99 (session 7)
+#   ema0.99-lr3e-5          lr 3e-5 with --ema-decay 0.99 (session 7)
 # Arms run one after another with 1 thread, as measured (~7 min each; thread
 # counts change float reduction order, so other counts differ in the last digits).
 set -euo pipefail
@@ -23,7 +25,9 @@ start="$runs/q4-session5.safetensors"
 for arm in "lr1e-4:--crop 128 --batch-size 8 --learning-rate 1e-4" \
            "rounded-decoder-inputs:--crop 128 --batch-size 8 --learning-rate 1e-4 --round-decoder-inputs" \
            "crop256-batch2:--crop 256 --batch-size 2 --learning-rate 1e-4" \
-           "lr3e-5:--crop 128 --batch-size 8 --learning-rate 3e-5"; do
+           "lr3e-5:--crop 128 --batch-size 8 --learning-rate 3e-5" \
+           "ema0.99:--crop 128 --batch-size 8 --learning-rate 1e-4 --ema-decay 0.99" \
+           "ema0.99-lr3e-5:--crop 128 --batch-size 8 --learning-rate 3e-5 --ema-decay 0.99"; do
   name=${arm%%:*}; read -r -a options <<< "${arm#*:}"
   resume=(); [ -f "$runs/$name/checkpoint.safetensors" ] && resume=(--resume)
   OMP_WAIT_POLICY=PASSIVE $lichen train --threads 1 --data "$data" --N 128 --M 192 --lambda 0.0130 --steps 400 \

@@ -22,6 +22,9 @@ struct TrainingOptions: ParsableArguments {
   @Flag(help: ArgumentHelp("Feed the synthesis transforms rounded latents (straight-through gradient); the rate keeps the noise proxy.",
                            discussion: "The decoder then trains on what it decodes (Minnen & Singh 2020's mixed quantization); useful to fine-tune a model trained with noise."))
   var roundDecoderInputs = false
+  @Option(help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is validated and saved instead of the raw weights.",
+                             valueName: "DECAY"))
+  var emaDecay: Double?
 
   func validate() throws {
     guard crop > 0, crop % 64 == 0 else { throw ValidationError("--crop must be a positive multiple of 64") }
@@ -30,6 +33,7 @@ struct TrainingOptions: ParsableArguments {
     }
     _ = try milestones()
     guard lrGamma > 0, lrGamma <= 1 else { throw ValidationError("--lr-gamma must be in (0, 1]") }
+    if let emaDecay, !(emaDecay > 0 && emaDecay < 1) { throw ValidationError("--ema-decay must be in (0, 1)") }
   }
 
   func config(for model: ModelConfiguration) -> RDTrainingConfig {
@@ -47,6 +51,7 @@ struct TrainingOptions: ParsableArguments {
     config.checkpointEvery = checkpointEvery
     config.seed = seed
     config.roundsDecoderInputs = roundDecoderInputs ? true : nil
+    config.emaDecay = emaDecay
     if let milestones = try? milestones(), !milestones.isEmpty {
       config.learningRateMilestones = milestones
       config.milestoneGamma = lrGamma
@@ -76,15 +81,19 @@ struct TrainingOptions: ParsableArguments {
            alwaysResume: Bool = false) throws -> Bool {
     guard try drive(trainer, resume: resume || alwaysResume, runFolder: out) else { return false }
     guard trainer.isPrimary else { return true }
-    print(try trainer.model.fitQuantiles())
-    try trainer.model.update()
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata.merging(trainer.lineage) { given, _ in given }
     meta["lambda"] = String(lambda)
     meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
     meta["run_steps"] = String(trainer.step)
     if trainer.config.roundsDecoderInputs == true { meta["round_decoder_inputs"] = "true" }
-    try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
+    if let decay = trainer.config.emaDecay { meta["ema_decay"] = String(decay) }
+    // The saved model is the averaged one when --ema-decay is on (its tables are built for it).
+    try trainer.withAveragedWeights {
+      print(try trainer.model.fitQuantiles())
+      try trainer.model.update()
+      try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
+    }
     print("wrote \(modelURL.path)")
     return true
   }

@@ -13,6 +13,7 @@ extension RDTrainer {
         tensors["\(prefix).v.\(name)"] = try v.record()
       }
     }
+    for (name, average) in averages { tensors["ema." + name] = try average.record() }
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let metadata = [
@@ -52,6 +53,17 @@ extension RDTrainer {
         moments.append((p, try Tensor(record: m), try Tensor(record: v)))
       }
       try optimizer.restore(stepCount: Int(file.metadata[key] ?? "0") ?? 0, moments: moments)
+    }
+    averages = []
+    if config.emaDecay != nil {
+      let named = averagedParameters
+      let stored = named.compactMap { p in file.tensors["ema." + p.name].map { (p.name, $0) } }
+      if !stored.isEmpty {
+        guard stored.count == named.count else {
+          throw CodecError.invalidModel("\(checkpointURL.path) holds averages of \(stored.count) of \(named.count) weights")
+        }
+        averages = try stored.map { ($0.0, try Tensor(record: $0.1)) }
+      }
     }
     if let plateauJSON = file.metadata["plateau"] {
       plateau = try decoder.decode(PlateauSchedule.self, from: Data(plateauJSON.utf8))

@@ -49,6 +49,8 @@ public final class RDTrainer {
   /// Where the run's starting weights came from (e.g. `init`, `init_steps`):
   /// kept in the checkpoint, so a resumed run still records its history.
   public var lineage: [String: String] = [:]
+  /// The moving averages of the main weights by name (empty until the first step, or without `emaDecay`).
+  var averages: [(name: String, tensor: Tensor)] = []
   /// The main (non-auxiliary) optimizer, so callers can freeze individual weights with masks.
   public var mainOptimizer: any Optimizer { main }
 
@@ -105,6 +107,7 @@ public final class RDTrainer {
     }
     if config.clipNorm > 0 { try clipGradientNorm(model.mainParameters, maxNorm: config.clipNorm) }
     try main.step()
+    try updateAverages()
     let aux = try model.auxiliaryLoss()
     try aux.backward()
     // The auxiliary loss depends on the weights only, equal on every rank; averaging keeps the
@@ -116,7 +119,12 @@ public final class RDTrainer {
 
   /// Mean estimated bpp, PSNR and loss on the validation images (eval-mode rounding).
   /// Distributed: rank r validates images r, r + W, ... and the totals are summed.
+  /// With `emaDecay`, the averaged weights are the ones validated (they are the ones saved).
   public func validate() throws -> (bpp: Double, psnr: Double, loss: Double) {
+    try withAveragedWeights(validateCurrentWeights)
+  }
+
+  func validateCurrentWeights() throws -> (bpp: Double, psnr: Double, loss: Double) {
     guard !validation.images.isEmpty else { return (0, 0, 0) }
     model.setTraining(false)
     defer { model.setTraining(true) }

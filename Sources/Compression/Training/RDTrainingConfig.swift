@@ -30,6 +30,11 @@ public struct RDTrainingConfig: Codable, Sendable, Equatable {
   /// gradient while the rate keeps the noise proxy (`QuantizationMode.roundedForDecoder`).
   /// Optional so that checkpoints written before it existed still resume: nil means off.
   public var roundsDecoderInputs: Bool?
+  /// Decay of an exponential moving average of the main weights (Polyak
+  /// averaging), validated and saved in place of the raw weights; nil: off.
+  /// Averaging cancels the weight noise of small-batch steps that the lr
+  /// A/B in docs/codec.md found to be the limit.
+  public var emaDecay: Double?
 
   public init() {}
 
