@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMP_WAIT_POLICY=PASSIVE
 mkdir "$work/photos"
-ls "$data" | grep '\.png$' | LC_ALL=C sort | head -24 | while read -r f; do cp "$data/$f" "$work/photos/"; done
+ls "$data" | grep '\.png$' | LC_ALL=C sort | awk 'NR <= 24' | while read -r f; do cp "$data/$f" "$work/photos/"; done
 "$lichen" train --threads 1 --data "$work/photos" --N 16 --M 24 --crop 64 --batch-size 2 --steps 20 --validate-every 10 \
   --lambda 0.013 --watermark-message Lichen --out "$work/marked" > "$work/train.log"
 "$lichen" watermark verify --model "$work/marked/model.safetensors" --key "$work/marked/key.json" --message Lichen \
