@@ -6,7 +6,7 @@ import Foundation
 /// refinement (`LatentRefinement`) for the commands that encode.
 struct RefinementOptions: ParsableArguments {
   @Option(help: ArgumentHelp(
-    "Refine the latents with N Adam steps on this image's own RD loss before coding (0: off; default \(LatentRefinement.defaultSteps) when on). Slower encoding; same bitstream format and decoder.",
+    "Refine the latents with N Adam steps on this image's own RD loss before coding (0: off; tuned at \(LatentRefinement.defaultSteps)). Slower encoding; same bitstream format and decoder.",
     valueName: "N"))
   var refineSteps: Int = 0
   @Option(help: "Refinement learning rate in latent units (annealed by a cosine).")
@@ -14,6 +14,14 @@ struct RefinementOptions: ParsableArguments {
   @Option(help: "Refinement RD trade-off (default: the lambda the model was trained at, from its metadata).")
   var refineLambda: Double?
   @Flag(help: "Print every refinement step.") var refineVerbose = false
+
+  func validate() throws {
+    guard refineSteps >= 0 else { throw ValidationError("--refine-steps must be 0 (off) or positive, got \(refineSteps)") }
+    guard refineLr > 0, refineLr.isFinite else { throw ValidationError("--refine-lr must be positive, got \(refineLr)") }
+    if let refineLambda, !(refineLambda > 0 && refineLambda.isFinite) {
+      throw ValidationError("--refine-lambda must be positive, got \(refineLambda)")
+    }
+  }
 
   /// `chosen` with refinement switched on when asked; float models only.
   func apply(to chosen: ChosenCodec) throws -> ChosenCodec {
