@@ -99,20 +99,23 @@ public enum IntegerConverter {
       let zName = stages.hyperAnalysis.last?.descriptor.name, let zBits = bits[zName]?.activations
     else { throw QuantizationError("model has empty transforms") }
     let yToSymbols = try FixedPointScale(approximating: yScale)
-    let ySymbolBound = Int32(Swift.min(32_767, Int(yClip.rounded(.up)) + 1))
+    guard yClip.isFinite else { throw QuantizationError("the calibrated range of y is not finite (\(yClip))") }
+    let ySymbolBound = Int32(Swift.min(32_767, Swift.max(0, yClip.rounded(.up)) + 1))
     // h_a on |y| at y's scale.
     let (hyperAnalysis, zScale, _) = try transform(stages.hyperAnalysis, inputScale: yScale, inputBound: Int(qmax(yBits)))
     // z_hat in units of 2^-f, f as large as the z bits allow.
     let f = plan.zFractionBits
     let fine = Double(1 << f)
-    let medians = try model.entropyBottleneck.medians().floats().map { Int64((Double($0) * fine).rounded()) }
+    let medians = try model.entropyBottleneck.medians().floats().enumerated().map { c, median in
+      try Self.integer((Double(median) * fine).rounded(), "z median of channel \(c)")
+    }
     let (hyperSynthesis, scalesScale, _) = try transform(stages.hyperSynthesis, inputScale: 1 / fine,
                                                          inputBound: Int(qmax(zBits)))
     let (synthesis, _, _) = try transform(stages.synthesis, inputScale: 1, inputBound: Int(ySymbolBound),
                                           pixelOutput: true)
     let scaleTable = try model.gaussianConditional.scaleTable.floats()
     guard scaleTable.count >= 2 else { throw CodecError.notUpdated }
-    let thresholds = scaleTable.dropLast().map { Int64((Double($0) / scalesScale).rounded(.down)) }
+    let thresholds = try scaleTable.dropLast().map { try Self.integer((Double($0) / scalesScale).rounded(.down), "scale threshold") }
     let integer = try IntegerHyperprior(
       analysis: analysis, hyperAnalysis: hyperAnalysis, hyperSynthesis: hyperSynthesis, synthesis: synthesis,
       yToSymbols: yToSymbols, zToFine: try FixedPointScale(approximating: zScale * fine), zFractionBits: f,
@@ -148,12 +151,27 @@ public enum IntegerConverter {
       let j = index(o, i, t)
       q[j] = Int16(Swift.max(-levels, Swift.min(levels, (Double(w[j]) / scales[o]).rounded())))
     } } }
-    let biases = (0..<outC).map { Int64((Double(b[$0]) / (inputScale * scales[$0])).rounded()) }
+    let biases = try (0..<outC).map { o in
+      try Self.integer((Double(b[o]) / (inputScale * scales[o])).rounded(), "bias of output channel \(o)")
+    }
     let requant = try (0..<outC).map { try FixedPointScale(approximating: inputScale * scales[$0] / outputScale) }
     return try IntConvolution(
       kind: kind, inChannels: inC, outChannels: outC, kernel: k, stride: stride, padding: padding,
       outputPadding: outputPadding, weights: q, bias: biases, requantization: requant, outputRange: range,
       inputBound: inputBound)
+  }
+
+  /// The largest integer beta, leaving the pool's Int64 room for the gamma
+  /// terms (IntGDN takes beta < 2^62; the terms add at most ~2^53).
+  static let maximumPoolBeta = Double(1 << 61)
+
+  /// `value` as an Int64, or an error naming `what` when it is not finite or
+  /// too large for the engine's accumulators (never a trap).
+  static func integer(_ value: Double, _ what: @autoclosure () -> String) throws -> Int64 {
+    guard value.isFinite, Swift.abs(value) < 0x1p62 else {
+      throw QuantizationError("\(what()) is \(value) in integer units, outside the engine's 64-bit range")
+    }
+    return Int64(value)
   }
 
   static func normalization(
@@ -170,11 +188,20 @@ public enum IntegerConverter {
     var bq = [Int64](repeating: 1, count: c)
     var out: [FixedPointScale] = []
     for i in 0..<c {
-      let top = (0..<c).map { gamma[i * c + $0] }.max() ?? 0
-      let sg = top > 0 ? top / levels : 1
-      for j in 0..<c { gq[i * c + j] = Int64((gamma[i * c + j] / sg).rounded()) }
-      let poolScale = sg * (standard ? sx * sx : sx)
-      bq[i] = Swift.max(1, Int64((beta[i] / poolScale).rounded()))
+      let row = (0..<c).map { gamma[i * c + $0] }
+      guard beta[i].isFinite, beta[i] > 0, row.allSatisfy(\.isFinite) else {
+        throw QuantizationError("GDN channel \(i) has a non-finite or non-positive parameter (beta \(beta[i]))")
+      }
+      let top = row.max() ?? 0
+      let inputPool = standard ? sx * sx : sx
+      // A channel whose gammas are all tiny next to its beta would need, at its
+      // gammas' own step, a beta beyond the integer pool's range (the crash of
+      // quantizing the session-6 q4): coarsen the step until beta fits. Gammas
+      // that then round to 0 moved the pool by under 2^-31 of beta.
+      let sg = Swift.max(top > 0 ? top / levels : 1, beta[i] / (inputPool * Self.maximumPoolBeta))
+      for j in 0..<c { gq[i * c + j] = try Self.integer((gamma[i * c + j] / sg).rounded(), "GDN gamma \(i),\(j)") }
+      let poolScale = sg * inputPool
+      bq[i] = Swift.max(1, try Self.integer((beta[i] / poolScale).rounded(), "GDN beta \(i)"))
       let constant: Double
       switch (standard, gdn.inverse) {
       case (true, false): constant = 1 / (sg.squareRoot() * sy)

@@ -27,11 +27,50 @@ final class QuantizationTests: XCTestCase {
     -> (IntegerModelFile, ScaleHyperprior)
   {
     let model = try tinyModel(seed: seed, gdn: gdn)
+    return (try integerFile(scheme, for: model, gdn: gdn), model)
+  }
+
+  static func integerFile(_ scheme: String, for model: ScaleHyperprior, gdn: GDN.Variant = .standard) throws
+    -> IntegerModelFile
+  {
     let calib = try (0..<3).map { try image(width: 64, height: 64, phase: $0) }
     let stats = try CalibrationStatistics.collect(model: model, images: calib)
     let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme(scheme), statistics: stats)
     let config = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: gdn)
-    return (try IntegerModelFile(model: integer, configuration: config, metadata: [:], source: "tiny-int"), model)
+    return try IntegerModelFile(model: integer, configuration: config, metadata: [:], source: "tiny-int")
+  }
+
+  /// A GDN channel whose gammas are all tiny next to its beta needed, at the
+  /// gammas' own step, an integer beta beyond Int64: quantizing the session-6
+  /// q4 trapped. Now the step coarsens and the integer codec still tracks the float one.
+  func testGDNChannelWithTinyGammasConvertsAndTracksTheFloatCodec() throws {
+    let model = try Self.tinyModel()
+    let gdn = try XCTUnwrap(model.analysis[1] as? GDN)
+    try withNoGrad {
+      let row = try gdn.gamma.narrow(0, start: 0, length: 1)
+      try row.copy_(try gdn.gammaReparam.initial(Tensor.ones(row.shape) * 1e-13))
+    }
+    let gamma = try gdn.effectiveParameters().gamma.narrow(0, start: 0, length: 1).floats()
+    XCTAssertTrue(gamma.allSatisfy { $0 > 0 && $0 < 1e-12 }, "\(gamma)")
+    for scheme in ["int16", "hybrid"] {
+      let file = try Self.integerFile(scheme, for: model)
+      let image = try Self.image(width: 128, height: 64, phase: 5)
+      let integer = IntegerImageCodec(file)
+      let decoded = try integer.decompress(try integer.compress(image))
+      let loaded = LoadedModel(model: model, configuration: file.configuration, source: "tiny",
+                               weightsHash: try ModelStore.weightsHash(model))
+      let reference = try ImageCodec(loaded).decompress(try ImageCodec(loaded).compress(image))
+      XCTAssertGreaterThan(try ImageMetrics.psnr(reference, decoded), 38, scheme)
+    }
+  }
+
+  func testOutOfRangeValuesAreErrorsNotTraps() throws {
+    XCTAssertEqual(try IntegerConverter.integer(-12, "x"), -12)
+    for bad in [Double.nan, .infinity, 1e30, -1e19] {
+      XCTAssertThrowsError(try IntegerConverter.integer(bad, "the bias")) { error in
+        XCTAssertTrue("\(error)".contains("the bias"), "\(error)")
+      }
+    }
   }
 
   func testSchemeGrammarAndErrors() throws {
