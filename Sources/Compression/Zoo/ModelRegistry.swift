@@ -70,7 +70,7 @@ public enum ModelRegistry {
   /// Integer-engine models (quantized from the float entry of the same quality).
   public static let integerEntries: [Entry] = [
     Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
-          description: "the bundled hyperprior-q4 (session 6) quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration), integer engine",
+          description: "the bundled hyperprior-q4 (session 6) quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration; 300 QAT steps), integer engine",
           isInteger: true),
   ]
 
