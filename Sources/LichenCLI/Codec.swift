@@ -19,17 +19,12 @@ struct Compress: ParsableCommand {
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
     let start = Date()
-    let bytes: [UInt8]
-    if let codec = chosen.float, codec.refinement != nil {
-      let coded = try codec.compressReporting(read.image)
-      bytes = coded.bytes
-      if let report = coded.refinement {
-        print(String(format: "refined latents: loss %.5f -> %.5f (step %d), estimated %.4f -> %.4f bpp, %.2f -> %.2f dB",
-                     report.initial.loss, report.refined.loss, report.bestStep, report.initial.bpp, report.refined.bpp,
-                     report.initial.psnr, report.refined.psnr))
-      }
-    } else {
-      bytes = try chosen.compressor.compress(read.image)
+    let (bytes, refinement) = try chosen.float.map { try $0.compressReporting(read.image) }
+      ?? (try chosen.compressor.compress(read.image), nil)
+    if let report = refinement {
+      print(String(format: "refined latents: loss %.5f -> %.5f (step %d), estimated %.4f -> %.4f bpp, %.2f -> %.2f dB",
+                   report.initial.loss, report.refined.loss, report.bestStep, report.initial.bpp, report.refined.bpp,
+                   report.initial.psnr, report.refined.psnr))
     }
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"

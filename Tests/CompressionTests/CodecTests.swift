@@ -15,6 +15,22 @@ final class CodecTests: XCTestCase {
                        metadata: [:], source: "tiny", weightsHash: try ModelStore.weightsHash(model))
   }
 
+  /// Four 64x64 images, each both training and validation set of the tiny runs.
+  static func tinyTrainingSet() throws -> ImageSet {
+    ImageSet(images: try (0..<4).map { _ in try testImage(width: 64, height: 64) }, names: ["a", "b", "c", "d"])
+  }
+
+  /// A ScaleHyperprior(8, 12) run on 64x64 crops, batch 2.
+  static func tinyTrainingConfig(steps: Int) -> RDTrainingConfig {
+    var config = RDTrainingConfig()
+    config.n = 8
+    config.m = 12
+    config.batchSize = 2
+    config.cropSize = 64
+    config.steps = steps
+    return config
+  }
+
   static func testImage(width: Int, height: Int) throws -> RGBImage {
     var pixels = [Float](repeating: 0, count: 3 * width * height)
     for c in 0..<3 { for y in 0..<height { for x in 0..<width {
@@ -181,14 +197,8 @@ final class CodecTests: XCTestCase {
   func testTrainingReducesLossAndResumesExactly() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-train-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let images = try (0..<4).map { _ in try Self.testImage(width: 64, height: 64) }
-    let set = ImageSet(images: images, names: ["a", "b", "c", "d"])
-    var config = RDTrainingConfig()
-    config.n = 8
-    config.m = 12
-    config.batchSize = 2
-    config.cropSize = 64
-    config.steps = 6
+    let set = try Self.tinyTrainingSet()
+    var config = Self.tinyTrainingConfig(steps: 6)
     config.learningRate = 1e-3
     config.validateEvery = 3
     config.checkpointEvery = 3

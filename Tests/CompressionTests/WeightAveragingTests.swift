@@ -8,14 +8,8 @@ import XCTest
 /// (with the raw weights put back), and survives an interrupted run exactly.
 final class WeightAveragingTests: XCTestCase {
   func makeTrainer(steps: Int, decay: Double?, directory: URL) throws -> RDTrainer {
-    let images = try (0..<4).map { _ in try CodecTests.testImage(width: 64, height: 64) }
-    let set = ImageSet(images: images, names: ["a", "b", "c", "d"])
-    var config = RDTrainingConfig()
-    config.n = 8
-    config.m = 12
-    config.batchSize = 2
-    config.cropSize = 64
-    config.steps = steps
+    let set = try CodecTests.tinyTrainingSet()
+    var config = CodecTests.tinyTrainingConfig(steps: steps)
     config.learningRate = 1e-2
     config.validateEvery = 2
     config.checkpointEvery = 2

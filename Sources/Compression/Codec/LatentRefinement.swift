@@ -110,7 +110,7 @@ public struct LatentRefinement: Sendable, Equatable {
     }
 
     return try model.withFrozenParameters {
-      var best = try withNoGrad { try latents.map { try $0.detach().clone() } }
+      var best = start  // analyze's own tensors: the steps move only their clones
       var initial: Point?
       var bestPoint: Point?
       var bestStep = 0

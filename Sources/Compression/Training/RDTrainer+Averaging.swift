@@ -29,7 +29,7 @@ extension RDTrainer {
   /// Runs `body` with the averaged weights in the model (the raw ones are put
   /// back after, also on throw); without averaging, just runs `body`.
   public func withAveragedWeights<R>(_ body: () throws -> R) throws -> R {
-    guard config.emaDecay != nil, !averages.isEmpty else { return try body() }
+    guard !averages.isEmpty else { return try body() }
     let parameters = averagedParameters
     let raw = try withNoGrad { try parameters.map { try $0.tensor.detach().clone() } }
     try withNoGrad { for ((_, average), (_, p)) in zip(averages, parameters) { try p.copy_(average) } }
