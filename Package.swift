@@ -82,6 +82,8 @@ let package = Package(
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
+    // Runs the built `lichen` binary: help of every subcommand, messages and exit codes, a round trip.
+    .testTarget(name: "LichenCLITests", dependencies: ["LichenCLI"]),
   ],
   cxxLanguageStandard: .cxx17
 )

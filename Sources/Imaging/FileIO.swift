@@ -8,9 +8,10 @@
 
 /// Whole-file reads and atomic writes over POSIX calls, reporting failures
 /// as ``ImagingError`` with the path and `strerror` text.
-enum FileIO {
-  /// Reads the whole regular file at `path`.
-  static func readAll(path: String) throws(ImagingError) -> [UInt8] {
+public enum FileIO {
+  /// Reads the whole regular file at `path`: a missing file, a directory, a
+  /// device or an unreadable file is an ``ImagingError`` naming the path.
+  public static func readAll(path: String) throws(ImagingError) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       let code = errno
@@ -54,7 +55,7 @@ enum FileIO {
   /// temporary file in the same directory, is flushed to disk, and is then
   /// renamed over `path`. On any failure the temporary file is removed and an
   /// existing file at `path` is left untouched.
-  static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImagingError) {
+  public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImagingError) {
     let (directory, name) = split(path)
     guard !name.isEmpty else {
       throw ImagingError(.writeFailed, source: path, message: "destination is not a file name")

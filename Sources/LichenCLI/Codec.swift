@@ -28,7 +28,7 @@ struct Compress: ParsableCommand {
     }
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"
-    try Data(bytes).write(to: URL(fileURLWithPath: out), options: .atomic)
+    try FileIO.writeAtomically(bytes, to: out)
     let bpp = Double(bytes.count * 8) / Double(read.image.width * read.image.height)
     print(String(format: "%@: %dx%d -> %@, %d bytes, %.4f bpp, encode %.3f s (model %@)", input, read.image.width,
                  read.image.height, out, bytes.count, bpp, seconds, chosen.source))
@@ -50,12 +50,7 @@ struct Decompress: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let bytes: [UInt8]
-    do {
-      bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: input)))
-    } catch {
-      throw CodecError.invalidInput("cannot read \(input): \(error.localizedDescription)")
-    }
+    let bytes = try FileIO.readAll(path: input)
     let header = try ImageCodec.peek(bytes)
     let chosen: ChosenCodec
     if let model {

@@ -51,7 +51,10 @@ struct Eval: ParsableCommand {
 struct Models: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "List the bundled models.")
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     for entry in ModelRegistry.entries + ModelRegistry.integerEntries {
       guard let url = try? entry.url() else {
         print("\(entry.name)  lambda \(entry.lambda)  (not in this build)")

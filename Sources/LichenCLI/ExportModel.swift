@@ -16,7 +16,10 @@ struct ExportModel: ParsableCommand {
   @Flag(help: "Keep the trained quantiles instead of fitting them exactly to the density's tails.")
   var keepQuantiles = false
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     guard let p = ModelStore.Precision(rawValue: precision) else {
       throw ValidationError("--precision must be float32 or float16")
     }

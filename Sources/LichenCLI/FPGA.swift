@@ -27,7 +27,10 @@ struct FPGABoards: ParsableCommand {
   @OptionGroup var boardOptions: BoardOptions
   @Flag(help: "Print the catalog as JSON.") var json = false
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     let boards = try boardOptions.catalog()
     if json {
       let encoder = JSONEncoder()

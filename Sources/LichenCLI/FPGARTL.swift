@@ -40,7 +40,10 @@ struct FPGARTL: ParsableCommand {
   @Option(help: "Write the report (or, for --unit costs, the unit-cost file) as JSON here.") var json: String?
   @Option(help: "--unit costs: also write the full synthesis details as JSON here.") var details: String?
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     let command = (["lichen", "fpga", "rtl"] + CommandLine.arguments.dropFirst().drop { $0 == "fpga" || $0 == "rtl" })
       .joined(separator: " ")
     let directory = URL(fileURLWithPath: out)

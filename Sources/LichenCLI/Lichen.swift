@@ -8,6 +8,9 @@ import Torch
 struct Lichen: ParsableCommand {
   static let version = "0.1.0"
 
+  /// Parses and runs; errors go through `ErrorReporting` (one line, non-zero exit).
+  static func main() { ErrorReporting.main() }
+
   static let configuration = CommandConfiguration(
     commandName: "lichen",
     abstract: "Learned image compression from trained network to hardware, with watermarking.",

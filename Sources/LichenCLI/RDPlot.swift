@@ -26,7 +26,10 @@ struct RDPlot: ParsableCommand {
   @Option(help: "Also write the BD table as CSV here.") var table: String?
   @Option(help: "Plot title.") var title: String?
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     let curves = try RDCurve.load(files: try Self.expand(files))
     guard !curves.isEmpty else { throw ValidationError("no evaluation files given") }
     let anchorName = anchor ?? (curves.contains { $0.series == "jpeg" } ? "jpeg" : curves[0].series)

@@ -19,8 +19,10 @@ struct Watermark: ParsableCommand {
     var model: String
     @Option(help: "Watermark key (JSON).") var key: String
     @Option(help: "Decision threshold on the false-positive probability.") var threshold = 1e-6
+    @OptionGroup var global: GlobalOptions
 
     func load() throws -> ([String: TensorRecord], WatermarkKey) {
+      try global.apply()
       let url = URL(fileURLWithPath: model)
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {

@@ -84,7 +84,10 @@ struct WatermarkCompare: ParsableCommand {
     guard !results.isEmpty else { throw ValidationError("give at least one --result evaluation.json") }
   }
 
+  @OptionGroup var global: GlobalOptions
+
   func run() throws {
+    try global.apply()
     var evaluations = try results.map { try WatermarkEvaluation.read(from: URL(fileURLWithPath: $0)) }
     // Two results with one label (say two WaterMAS runs) stay apart in the legend.
     var seen: [String: Int] = [:]

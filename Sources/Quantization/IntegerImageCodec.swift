@@ -28,11 +28,7 @@ public struct IntegerImageCodec: ImageCompressor {
 
   public func decompress(_ bytes: [UInt8]) throws -> RGBImage {
     let stream = try Bitstream(decoding: bytes)
-    guard stream.weightsHash == file.weightsHash else {
-      throw CodecError.invalidBitstream(String(
-        format: "file was made by another model (hash %016llx); the integer model %@ has %016llx",
-        stream.weightsHash, file.source, file.weightsHash))
-    }
+    try stream.checkMadeBy(file.configuration, weightsHash: file.weightsHash, source: file.source)
     guard stream.latents.strings.count == 2, stream.latents.strings.allSatisfy({ $0.count == 1 }) else {
       throw CodecError.invalidBitstream("the hyperprior expects one y and one z string")
     }

@@ -229,4 +229,51 @@ final class CodecTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a/log.csv").path))
     XCTAssertEqual(losses.count, 6)
   }
+
+  /// A run killed after logging past its last checkpoint, mid-way through
+  /// writing the next one: the resume removes the temporary file and the
+  /// extra rows, so log and curves equal an uninterrupted run's byte for byte.
+  func testResumeAfterAKillLeavesNoDebrisAndAnExactLog() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-kill-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let set = try Self.tinyTrainingSet()
+    var config = Self.tinyTrainingConfig(steps: 6)
+    config.validateEvery = 2
+    config.checkpointEvery = 3
+    func trainer(_ steps: Int, _ sub: String) throws -> RDTrainer {
+      var c = config
+      c.steps = steps
+      return try RDTrainer(config: c, model: try ScaleHyperprior(n: 8, m: 12), training: set, validation: set,
+                           runDirectory: dir.appendingPathComponent(sub))
+    }
+    try trainer(6, "straight").run(progress: { _ in })
+    let run = dir.appendingPathComponent("killed")
+    let first = try trainer(6, "killed")
+    try first.run(progress: { _ in }, shouldStop: { first.step >= 3 })
+    let atStep3 = try Data(contentsOf: run.appendingPathComponent("checkpoint.safetensors"))
+    let second = try trainer(6, "killed")
+    XCTAssertTrue(try second.resumeIfPossible())
+    try second.run(progress: { _ in }, shouldStop: { second.step >= 5 })
+    // The kill: steps 4 and 5 were logged, the step-5 checkpoint never renamed into place.
+    try atStep3.write(to: run.appendingPathComponent("checkpoint.safetensors"))
+    let stale = run.appendingPathComponent(".checkpoint.safetensors.\(UUID().uuidString).tmp")
+    try Data(repeating: 7, count: 1000).write(to: stale)
+    let keep = run.appendingPathComponent("notes.tmp")
+    try Data("mine".utf8).write(to: keep)
+    try trainer(6, "killed").resumeAndRun()
+    XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "the stale temporary file is removed")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: keep.path), "other files are the user's")
+    for name in ["log.csv", "curves.svg"] {
+      XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent(name)),
+                     try Data(contentsOf: dir.appendingPathComponent("straight/\(name)")), "\(name) differs")
+    }
+  }
+}
+
+extension RDTrainer {
+  /// Resumes from the run folder's checkpoint (there must be one) and trains to the configured steps.
+  func resumeAndRun() throws {
+    XCTAssertTrue(try resumeIfPossible())
+    try run(progress: { _ in })
+  }
 }

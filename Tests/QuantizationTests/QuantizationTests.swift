@@ -167,6 +167,25 @@ final class QuantizationTests: XCTestCase {
     }
   }
 
+  /// The header names the model (docs/format.md, decoding step 5): an edited
+  /// N, M or GDN code, checksum resealed, is refused by the integer decoder as by the float one.
+  func testEditedHeaderFieldsAreRefused() throws {
+    let (file, _) = try Self.integerFile("int8")
+    let bytes = try IntegerImageCodec(file).compress(try Self.image(width: 64, height: 64))
+    XCTAssertNoThrow(try IntegerImageCodec(file).decompress(bytes))
+    // Offsets: magic 0..<4, version 4, architecture 5, GDN 6, N 7..<9, M 9..<11 (little-endian).
+    for (offset, value, field) in [(6, UInt8(1), "GDN"), (7, UInt8(bytes[7] ^ 1), "N"), (9, UInt8(bytes[9] ^ 2), "M")] {
+      var edited = bytes
+      edited[offset] = value
+      let body = edited.prefix(edited.count - 4)
+      let crc = CRC32.checksum(body)
+      edited.replaceSubrange((edited.count - 4)..., with: (0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) })
+      XCTAssertThrowsError(try IntegerImageCodec(file).decompress(edited), "edited \(field)") { error in
+        XCTAssertTrue("\(error)".contains("not by the loaded model"), "\(field): \(error)")
+      }
+    }
+  }
+
   func testFloatModelFileIsNotAnIntegerModel() throws {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-float-\(UUID()).safetensors")
     defer { try? FileManager.default.removeItem(at: url) }

@@ -70,6 +70,14 @@ final class TrainingTests: XCTestCase {
     let first = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
     try first.run(shouldStop: { first.step >= 3 })
     XCTAssertEqual(first.step, 3, file: file, line: line)
+    // As if killed later: rows logged past the checkpoint and a half-written checkpoint are left behind.
+    let log = directory.appendingPathComponent("log.csv")
+    let handle = try FileHandle(forWritingTo: log)
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("4,1,2.0,0.1,0.01\n5,1,2.0,0.1,0.01\n6,1,2".utf8))
+    try handle.close()
+    let stale = directory.appendingPathComponent(".checkpoint.safetensors.\(UUID().uuidString).tmp")
+    try Data(repeating: 1, count: 100).write(to: stale)
     let second = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
     XCTAssertTrue(try second.resumeIfPossible(), file: file, line: line)
     XCTAssertEqual(second.step, 3, file: file, line: line)
@@ -78,6 +86,9 @@ final class TrainingTests: XCTestCase {
     let a = try finalWeights(straight), b = try finalWeights(second)
     XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
     for (name, bytes) in a where b[name] != bytes { XCTFail("\(name) differs after resume", file: file, line: line) }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "stale temporary file removed", file: file, line: line)
+    XCTAssertEqual(try Data(contentsOf: log), try Data(contentsOf: straight.logURL), "log.csv equals the uninterrupted run's",
+                   file: file, line: line)
   }
 
   func testResumeIsExactWithNesterovSGD() throws {

@@ -41,6 +41,23 @@ public struct Bitstream: Equatable, Sendable {
     ModelConfiguration(architecture: architecture, n: n, m: m, gdnVariant: gdnVariant)
   }
 
+  /// Throws unless the header names exactly this model: its architecture, N,
+  /// M and GDN variant, then its weights (docs/format.md, decoding step 5).
+  /// Every decoder, float or integer, checks this before touching the latents.
+  public func checkMadeBy(_ configuration: ModelConfiguration, weightsHash: UInt64, source: String) throws {
+    guard modelConfiguration == configuration else {
+      throw CodecError.invalidBitstream(
+        "file was made by \(architecture.rawValue) N=\(n) M=\(m) \(gdnVariant.rawValue) GDN, not by the loaded model "
+          + "\(source) (\(configuration.architecture.rawValue) N=\(configuration.n) M=\(configuration.m) "
+          + "\(configuration.gdnVariant.rawValue) GDN)")
+    }
+    guard self.weightsHash == weightsHash else {
+      throw CodecError.invalidBitstream(String(
+        format: "file was made by another model's weights (hash %016llx, loaded %@ has %016llx)",
+        self.weightsHash, source, weightsHash))
+    }
+  }
+
   static func code(of a: Architecture) -> UInt8 { a == .scaleHyperprior ? 1 : 2 }
   static func code(of g: GDN.Variant) -> UInt8 {
     switch g {

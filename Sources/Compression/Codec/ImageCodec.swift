@@ -16,6 +16,9 @@ public struct ImageCodec: ImageCompressor {
   public var refinement: LatentRefinement?
   /// Sees each refinement step (the CLI prints progress with it).
   public var refinementProgress: ((_ step: Int, _ point: LatentRefinement.Point) -> Void)?
+  /// Stripes for g_a and g_s; nil: whole images up to `StripedTransforms.wholeImageLimit`
+  /// padded pixels, stripes of `StripedTransforms.defaultPixelBudget` beyond.
+  public var stripes: StripedTransforms?
 
   public init(_ loaded: LoadedModel, refinement: LatentRefinement? = nil) {
     self.loaded = loaded
@@ -32,6 +35,19 @@ public struct ImageCodec: ImageCompressor {
   /// `compress`, plus what refinement did (nil without refinement).
   public func compressReporting(_ image: RGBImage) throws -> (bytes: [UInt8], refinement: LatentRefinement.Report?) {
     let factor = loaded.model.downsamplingFactor
+    let paddedWidth = (image.width + factor - 1) / factor * factor
+    let paddedHeight = (image.height + factor - 1) / factor * factor
+    if refinement == nil, let stripes = stripes(paddedWidth: paddedWidth, paddedHeight: paddedHeight) {
+      // Large images: the padded image is never materialised, only its stripes.
+      let model = loaded.model
+      let y = try stripes.analyze(model.analysisTransform, paddedHeight: paddedHeight) { start, count in
+        try image.paddedRowsTensor(start: start, count: count, paddedWidth: paddedWidth)
+      }
+      let latents = try withNoGrad { try model.compress(latents: model.latents(analyzed: y)) }
+      let stream = Bitstream(model: loaded.configuration, weightsHash: loaded.weightsHash, width: image.width,
+                             height: image.height, paddedWidth: paddedWidth, paddedHeight: paddedHeight, latents: latents)
+      return (try stream.encoded(), nil)
+    }
     let (padded, _) = try image.padded(toMultipleOf: factor, mode: .replicate)
     let latents: CompressedLatents
     var report: LatentRefinement.Report?
@@ -52,18 +68,39 @@ public struct ImageCodec: ImageCompressor {
   /// Parses and decodes; the file must come from this exact model.
   public func decompress(_ bytes: [UInt8]) throws -> RGBImage {
     let stream = try Bitstream(decoding: bytes)
-    guard stream.modelConfiguration == loaded.configuration else {
-      throw CodecError.invalidBitstream(
-        "file was made by \(stream.architecture.rawValue) N=\(stream.n) M=\(stream.m) \(stream.gdnVariant.rawValue) GDN, "
-          + "not by the loaded model (\(loaded.configuration.architecture.rawValue) N=\(loaded.configuration.n) M=\(loaded.configuration.m))")
+    try stream.checkMadeBy(loaded.configuration, weightsHash: loaded.weightsHash, source: loaded.source)
+    guard let stripes = stripes(paddedWidth: stream.paddedWidth, paddedHeight: stream.paddedHeight) else {
+      let x = try loaded.model.decompress(stream.latents)
+      return try RGBImage(tensor: x).cropped(width: stream.width, height: stream.height)
     }
-    guard stream.weightsHash == loaded.weightsHash else {
-      throw CodecError.invalidBitstream(String(
-        format: "file was made by another model's weights (hash %016llx, loaded %@ has %016llx)",
-        stream.weightsHash, loaded.source, loaded.weightsHash))
+    // Large images: each stripe of g_s's output goes straight into the cropped picture.
+    let yHat = try loaded.model.decodedLatent(stream.latents)
+    let (width, height) = (stream.width, stream.height)
+    let (_, _, latentHeight, latentWidth) = try yHat.size4("y_hat")
+    guard latentWidth * StripedTransforms.stride >= width, latentHeight * StripedTransforms.stride >= height else {
+      throw CodecError.invalidBitstream("latent size \(latentWidth)x\(latentHeight) is too small for \(width)x\(height)")
     }
-    let x = try loaded.model.decompress(stream.latents)
-    return try RGBImage(tensor: x).cropped(width: stream.width, height: stream.height)
+    var pixels = [Float](repeating: 0, count: 3 * width * height)
+    try stripes.synthesize(loaded.model.synthesisTransform, yHat: yHat) { stripe, firstRow in
+      let (_, _, rows, stripeWidth) = try stripe.size4("g_s stripe")
+      guard firstRow < height else { return }
+      let values = try stripe.floats()
+      let kept = Swift.min(rows, height - firstRow)
+      pixels.withUnsafeMutableBufferPointer { target in
+        for c in 0..<3 { for r in 0..<kept {
+          let from = (c * rows + r) * stripeWidth, to = (c * height + firstRow + r) * width
+          for x in 0..<width { target[to + x] = values[from + x] }
+        } }
+      }
+    }
+    return try RGBImage(width: width, height: height, pixels: pixels)
+  }
+
+  /// The stripes to use for a padded size, or nil to code the image whole.
+  func stripes(paddedWidth: Int, paddedHeight: Int) -> StripedTransforms? {
+    if let stripes { return stripes }
+    guard paddedWidth * paddedHeight > StripedTransforms.wholeImageLimit else { return nil }
+    return StripedTransforms(width: paddedWidth)
   }
 
   /// Reads the model identity of a `.lic` file without decoding it.

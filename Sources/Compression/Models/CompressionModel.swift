@@ -63,6 +63,13 @@ public protocol CompressionModel: Module {
   /// Entropy-codes given latents (`analyze`'s, possibly refined).
   func compress(latents: [Tensor]) throws -> CompressedLatents
   func decompress(_ latents: CompressedLatents) throws -> Tensor
+  /// g_a and g_s: run in stripes on large images (`StripedTransforms`).
+  var analysisTransform: Sequential { get }
+  var synthesisTransform: Sequential { get }
+  /// The latents coded for y = g_a(x): `analyze(x)` is `latents(analyzed: g_a(x))`.
+  func latents(analyzed y: Tensor) throws -> [Tensor]
+  /// y_hat decoded from the strings: `decompress` is g_s(y_hat) clamped to [0, 1].
+  func decodedLatent(_ latents: CompressedLatents) throws -> Tensor
   /// Builds the integer CDF tables after training.
   func update() throws
   /// The entropy bottleneck's quantile loss (separate optimizer).
@@ -75,6 +82,12 @@ public protocol CompressionModel: Module {
 }
 
 extension CompressionModel {
+  public func analyze(_ x: Tensor) throws -> [Tensor] { try latents(analyzed: analysisTransform(x)) }
+
+  public func decompress(_ latents: CompressedLatents) throws -> Tensor {
+    try withNoGrad { try synthesisTransform(decodedLatent(latents)).clamp(min: 0, max: 1) }
+  }
+
   public func forward(_ x: Tensor, mode: QuantizationMode) throws -> ForwardResult {
     try validateInput(x)
     return try synthesize(latents: analyze(x), mode: mode)

@@ -30,7 +30,9 @@ public final class FactorizedPrior: CompressionModel {
 
   public var auxiliaryParameters: [Tensor] { [entropyBottleneck.quantiles] }
 
-  public func analyze(_ x: Tensor) throws -> [Tensor] { [try analysis(x)] }
+  public var analysisTransform: Sequential { analysis }
+  public var synthesisTransform: Sequential { synthesis }
+  public func latents(analyzed y: Tensor) throws -> [Tensor] { [y] }
 
   public func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult {
     try expectLatents(latents, count: 1)
@@ -46,14 +48,12 @@ public final class FactorizedPrior: CompressionModel {
     }
   }
 
-  public func decompress(_ latents: CompressedLatents) throws -> Tensor {
+  public func decodedLatent(_ latents: CompressedLatents) throws -> Tensor {
     guard latents.strings.count == 1 else {
       throw CodecError.invalidBitstream("the factorized model expects one string per image")
     }
     return try withNoGrad {
-      let yHat = try entropyBottleneck.decompress(latents.strings[0], height: latents.latentHeight,
-                                                  width: latents.latentWidth)
-      return try synthesis(yHat).clamp(min: 0, max: 1)
+      try entropyBottleneck.decompress(latents.strings[0], height: latents.latentHeight, width: latents.latentWidth)
     }
   }
 

@@ -60,10 +60,10 @@ public final class ScaleHyperprior: CompressionModel {
 
   public var auxiliaryParameters: [Tensor] { [entropyBottleneck.quantiles] }
 
-  public func analyze(_ x: Tensor) throws -> [Tensor] {
-    let y = try analysis(x)
-    return [y, try hyperAnalysis(y.abs())]
-  }
+  public var analysisTransform: Sequential { analysis }
+  public var synthesisTransform: Sequential { synthesis }
+
+  public func latents(analyzed y: Tensor) throws -> [Tensor] { [y, try hyperAnalysis(y.abs())] }
 
   public func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult {
     try expectLatents(latents, count: 2)
@@ -89,7 +89,7 @@ public final class ScaleHyperprior: CompressionModel {
     }
   }
 
-  public func decompress(_ latents: CompressedLatents) throws -> Tensor {
+  public func decodedLatent(_ latents: CompressedLatents) throws -> Tensor {
     guard latents.strings.count == 2, latents.strings[0].count == latents.strings[1].count else {
       throw CodecError.invalidBitstream("the hyperprior expects a y and a z string per image")
     }
@@ -98,8 +98,7 @@ public final class ScaleHyperprior: CompressionModel {
                                                   width: latents.latentWidth)
       let scales = try entropyParameters(zHat)
       let indexes = try gaussianConditional.indexes(for: scales)
-      let yHat = try gaussianConditional.decompress(latents.strings[0], indexes: indexes, shape: scales.shape)
-      return try synthesis(yHat).clamp(min: 0, max: 1)
+      return try gaussianConditional.decompress(latents.strings[0], indexes: indexes, shape: scales.shape)
     }
   }
 

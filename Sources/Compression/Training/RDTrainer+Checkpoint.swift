@@ -33,6 +33,8 @@ extension RDTrainer {
   /// world size must be the one that wrote it (it fixes the global batch).
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
+    // A killed run leaves its half-written checkpoint behind; only rank 0 writes (and cleans) the folder.
+    if isPrimary { try RunFolder.removeStaleTemporaries(in: runDirectory) }
     guard let file = try DataParallel.readCheckpoint(at: checkpointURL, dataParallel: dataParallel) else { return false }
     let decoder = JSONDecoder()
     guard let configJSON = file.metadata["config"],
@@ -72,6 +74,8 @@ extension RDTrainer {
       lineage = try decoder.decode([String: String].self, from: Data(lineageJSON.utf8))
     }
     step = Int(file.metadata["step"] ?? "0") ?? 0
+    // Steps logged after this checkpoint are trained (and logged) again.
+    if isPrimary { try log.truncate(afterStep: step) }
     return true
   }
 }

@@ -189,18 +189,16 @@ public final class RDTrainer {
     try? TrainingPlot.write(log: logURL, to: runDirectory.appendingPathComponent("curves.svg"))
   }
 
-  func appendLog(_ p: TrainingProgress) throws {
-    let header = "step,loss,mse,bpp,psnr,aux_loss,learning_rate,val_bpp,val_psnr,val_loss\n"
-    if !FileManager.default.fileExists(atPath: logURL.path) {
-      try header.write(to: logURL, atomically: true, encoding: .utf8)
-    }
-    let v = p.validation
-    let line = [String(p.step), String(p.loss), String(p.mse), String(p.bpp), String(p.psnr), String(p.auxiliaryLoss),
-                String(p.learningRate), v.map { String($0.bpp) } ?? "", v.map { String($0.psnr) } ?? "",
-                v.map { String($0.loss) } ?? ""].joined(separator: ",") + "\n"
-    let handle = try FileHandle(forWritingTo: logURL)
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(line.utf8))
+  /// The run's `log.csv`.
+  var log: TrainingLog {
+    TrainingLog(url: logURL, header: "step,loss,mse,bpp,psnr,aux_loss,learning_rate,val_bpp,val_psnr,val_loss")
   }
+
+  func appendLog(_ p: TrainingProgress) throws {
+    let v = p.validation
+    try log.append([String(p.step), String(p.loss), String(p.mse), String(p.bpp), String(p.psnr), String(p.auxiliaryLoss),
+                    String(p.learningRate), v.map { String($0.bpp) } ?? "", v.map { String($0.psnr) } ?? "",
+                    v.map { String($0.loss) } ?? ""])
+  }
+
 }

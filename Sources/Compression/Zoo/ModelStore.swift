@@ -67,6 +67,10 @@ public enum ModelStore {
     }
     let url = URL(fileURLWithPath: nameOrPath)
     guard FileManager.default.fileExists(atPath: url.path) else {
+      let lower = nameOrPath.lowercased()
+      if nameOrPath.contains("/") || [".safetensors", ".pth", ".pt"].contains(where: lower.hasSuffix) {
+        throw CodecError.invalidModel("model file not found: \(nameOrPath)")
+      }
       throw CodecError.invalidModel(
         "no model named '\(nameOrPath)' (known: \((ModelRegistry.entries + ModelRegistry.integerEntries).map(\.name).joined(separator: ", "))) and no such file")
     }

@@ -174,20 +174,19 @@ public final class SegmentationTrainer {
   /// was written for another configuration (only `epochs` and `maximumSteps` may differ).
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
+    try RunFolder.removeStaleTemporaries(in: runDirectory)
     guard FileManager.default.fileExists(atPath: checkpointURL.path) else { return false }
     let file = try SafeTensors.read(from: checkpointURL)
     step = try TrainingCheckpoint.resume(file, config: config, model: model, optimizer: optimizer, source: checkpointURL)
+    try log.truncate(afterStep: step)
     return true
   }
 
+  /// The run's `log.csv`.
+  var log: TrainingLog { TrainingLog(url: logURL, header: "step,epoch,loss,pixel_accuracy,learning_rate") }
+
   func appendLog(_ p: SegmentationTrainingProgress) throws {
-    if !FileManager.default.fileExists(atPath: logURL.path) {
-      try "step,epoch,loss,pixel_accuracy,learning_rate\n".write(to: logURL, atomically: true, encoding: .utf8)
-    }
-    let line = "\(p.step),\(p.epoch),\(p.loss),\(p.pixelAccuracy),\(p.learningRate)\n"
-    let handle = try FileHandle(forWritingTo: logURL)
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(line.utf8))
+    try log.append([String(p.step), String(p.epoch), String(p.loss), String(p.pixelAccuracy), String(p.learningRate)])
   }
+
 }

@@ -15,8 +15,10 @@ extension ClassifierTrainer {
   /// Distributed: rank 0 reads its checkpoint and sends it to every rank.
   @discardableResult
   public func resumeIfPossible() throws -> Bool {
+    if isPrimary { try RunFolder.removeStaleTemporaries(in: runDirectory) }
     guard let file = try DataParallel.readCheckpoint(at: checkpointURL, dataParallel: dataParallel) else { return false }
     step = try TrainingCheckpoint.resume(file, config: config, model: model, optimizer: optimizer, source: checkpointURL)
+    if isPrimary { try log.truncate(afterStep: step) }
     return true
   }
 }

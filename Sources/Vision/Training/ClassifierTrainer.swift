@@ -180,14 +180,11 @@ public final class ClassifierTrainer {
       extraMetadata: metadata, to: url)
   }
 
+  /// The run's `log.csv`.
+  var log: TrainingLog { TrainingLog(url: logURL, header: "step,epoch,loss,accuracy,learning_rate") }
+
   func appendLog(_ p: ClassifierTrainingProgress) throws {
-    if !FileManager.default.fileExists(atPath: logURL.path) {
-      try "step,epoch,loss,accuracy,learning_rate\n".write(to: logURL, atomically: true, encoding: .utf8)
-    }
-    let line = "\(p.step),\(p.epoch),\(p.loss),\(p.accuracy),\(p.learningRate)\n"
-    let handle = try FileHandle(forWritingTo: logURL)
-    defer { try? handle.close() }
-    try handle.seekToEnd()
-    try handle.write(contentsOf: Data(line.utf8))
+    try log.append([String(p.step), String(p.epoch), String(p.loss), String(p.accuracy), String(p.learningRate)])
   }
+
 }

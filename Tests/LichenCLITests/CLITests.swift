@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import XCTest
+
+@testable import LichenCLI
+
+/// The command line as a user meets it: the `lichen` binary built beside
+/// this test bundle, run as a child process.
+final class CLITests: XCTestCase {
+  struct Outcome {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+  }
+
+  /// The `lichen` executable of this build (products folder of the test bundle).
+  static func binary() throws -> URL {
+    var candidates: [URL] = []
+    for bundle in Bundle.allBundles + [Bundle.main] {
+      candidates.append(bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("lichen"))
+    }
+    candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lichen"))
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+      throw XCTSkip("no lichen binary beside the test bundle (build with `swift build --build-tests`)")
+    }
+    return found
+  }
+
+  static func run(_ arguments: [String]) throws -> Outcome {
+    let process = Process()
+    process.executableURL = try binary()
+    process.arguments = arguments
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMP_NUM_THREADS"] = "1"
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+                   standardError: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// Every subcommand path (["compress"], ["watermark", "verify"], ...), from the command tree itself.
+  static func commandPaths(_ command: ParsableCommand.Type = Lichen.self, prefix: [String] = []) -> [[String]] {
+    var paths: [[String]] = []
+    for sub in command.configuration.subcommands {
+      let path = prefix + [sub._commandName]
+      if sub.configuration.subcommands.isEmpty { paths.append(path) } else { paths += commandPaths(sub, prefix: path) }
+    }
+    return paths
+  }
+
+  func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+    return url
+  }
+
+  /// The sample photo shipped with the project.
+  var sample: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("samples/kodim23-crop.png").path
+  }
+
+  func testEverySubcommandHasHelpAndTakesThreads() throws {
+    let paths = Self.commandPaths()
+    XCTAssertGreaterThan(paths.count, 30)
+    for path in paths {
+      let outcome = try Self.run(path + ["--help"])
+      XCTAssertEqual(outcome.status, 0, "\(path) --help: \(outcome.standardError)")
+      XCTAssertTrue(outcome.standardOutput.contains("--threads"), "\(path.joined(separator: " ")) does not take --threads")
+    }
+  }
+
+  /// Asserts a failing run: non-zero exit, one line on standard error naming the problem, no Foundation dump.
+  func assertCleanError(_ arguments: [String], contains expected: String, file: StaticString = #filePath,
+                        line: UInt = #line) throws {
+    let outcome = try Self.run(arguments)
+    XCTAssertNotEqual(outcome.status, 0, "\(arguments)", file: file, line: line)
+    let lines = outcome.standardError.split(separator: "\n")
+    XCTAssertEqual(lines.count, 1, "\(arguments): \(outcome.standardError)", file: file, line: line)
+    XCTAssertTrue(outcome.standardError.contains(expected), "\(arguments): \(outcome.standardError)", file: file, line: line)
+    for dump in ["NSCocoaErrorDomain", "Error Domain=", "UserInfo", "don’t have permission"] {
+      XCTAssertFalse(outcome.standardError.contains(dump), "\(arguments): \(outcome.standardError)", file: file, line: line)
+    }
+  }
+
+  func testBadInputsGiveOneLineErrorsAndNonZeroExits() throws {
+    let dir = try temporaryDirectory()
+    let lic = dir.appendingPathComponent("a.lic").path
+    try assertCleanError(["compress", sample, "-o", "/nonexistent-folder/a.lic"], contains: "/nonexistent-folder")
+    try assertCleanError(["decompress", "/dev/zero", "-o", dir.appendingPathComponent("z.png").path],
+                         contains: "/dev/zero: not a regular file")
+    try assertCleanError(["decompress", dir.path, "-o", dir.appendingPathComponent("d.png").path],
+                         contains: "not a regular file")
+    try assertCleanError(["compress", dir.path, "-o", lic], contains: "not a regular file")
+    try assertCleanError(["compress", sample, "--model", "/missing.safetensors", "-o", lic],
+                         contains: "model file not found: /missing.safetensors")
+    try assertCleanError(["decompress", dir.appendingPathComponent("none.lic").path], contains: "file not found")
+    let model = URL(fileURLWithPath: sample).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Sources/Compression/Zoo/Weights/hyperprior-q4-n32.safetensors").path
+    try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
+                         contains: "/missing-key.json")
+    // A usage mistake: the problem on the first line, then ArgumentParser's usage, exit code 64.
+    let usage = try Self.run(["compress", sample, "--threads", "0"])
+    XCTAssertEqual(usage.status, 64)
+    XCTAssertEqual(usage.standardError.split(separator: "\n").first, "Error: --threads must be at least 1")
+  }
+
+  func testRoundTripThroughTheEntryPoint() throws {
+    let dir = try temporaryDirectory()
+    let lic = dir.appendingPathComponent("a.lic").path, png = dir.appendingPathComponent("a.png").path
+    let compress = try Self.run(["compress", sample, "-o", lic, "--threads", "1"])
+    XCTAssertEqual(compress.status, 0, compress.standardError)
+    let decompress = try Self.run(["decompress", lic, "-o", png, "--reference", sample, "--threads", "1"])
+    XCTAssertEqual(decompress.status, 0, decompress.standardError)
+    XCTAssertTrue(decompress.standardOutput.contains("PSNR"), decompress.standardOutput)
+    let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+    XCTAssertEqual(files, ["a.lic", "a.png"], "no temporary files left behind")
+  }
+
+  func testErrorMessagesAreOneLine() {
+    let error = NSError(domain: NSCocoaErrorDomain, code: CocoaError.Code.fileNoSuchFile.rawValue,
+                        userInfo: [NSFilePathErrorKey: "/x/y.lic",
+                                   NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(ENOENT))])
+    XCTAssertEqual(ErrorReporting.message(for: error), "/x/y.lic: No such file or directory")
+    XCTAssertNil(ErrorReporting.message(for: ValidationError("usage")))
+    XCTAssertEqual(ErrorReporting.oneLine("a\n  b\n"), "a b")
+  }
+}
