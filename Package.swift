@@ -66,7 +66,7 @@ let package = Package(
     .executableTarget(
       name: "LichenBench",
       dependencies: [
-        "Torch", "Compression", "EntropyCoding", "Quantization", "IntegerEngine",
+        "Torch", "Compression", "EntropyCoding", "Quantization", "IntegerEngine", "Imaging",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -11,6 +11,7 @@ struct LichenBench: ParsableCommand {
     case torch
     case codec
     case integer
+    case largeImage = "large-image"
   }
 
   @Argument(help: "Suite to run: \(Suite.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -28,12 +29,26 @@ struct LichenBench: ParsableCommand {
   @Flag(help: "Skip the peer measurement.")
   var noPeer = false
 
+  @Option(help: "large-image suite: comma-separated sides of the square test photos (pixels).")
+  var sides = "1024,2048,4096,8192"
+
+  @Option(help: "large-image suite: model to code with (default: lichen's default model).")
+  var model: String?
+
   func run() throws {
     switch suite {
     case .torch: try TorchSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
     case .codec: try CodecSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
     case .integer:
       try IntegerSuite.run(threads: threads, repeats: repeats, schemes: schemes.split(separator: ",").map(String.init))
+    case .largeImage:
+      let sides = try sides.split(separator: ",").map { text -> Int in
+        guard let side = Int(text), side > 0, side <= 16_384 else {
+          throw ValidationError("--sides takes positive sides up to 16384, got '\(text)'")
+        }
+        return side
+      }
+      try LargeImageSuite.run(threads: threads, sides: sides, model: model)
     }
   }
 }

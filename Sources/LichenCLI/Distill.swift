@@ -50,9 +50,9 @@ struct Distill: ParsableCommand {
       + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters") }
     let runURL = URL(fileURLWithPath: training.out)
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
-    let metadata = (mark?.metadata ?? [:]).merging([
-      "teacher": loadedTeacher.source, "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
-    ]) { a, _ in a }
+    let metadata = (mark?.metadata ?? [:]).merging(TeacherLink.metadata(for: loadedTeacher).merging([
+      "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
+    ]) { a, _ in a }) { a, _ in a }
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)
   }

@@ -19,6 +19,7 @@ struct Eval: ParsableCommand {
   func run() throws {
     try global.apply()
     let chosen = try refinementOptions.apply(to: modelOptions.codec())
+    if let loaded = chosen.float?.loaded, let warning = TeacherLink.warning(for: loaded) { say("warning: \(warning)") }
     let set = try ImageSet.load(directory: URL(fileURLWithPath: data))
     var rows: [ImageResult] = []
     let count = min(limit ?? set.images.count, set.images.count)
@@ -63,9 +64,13 @@ struct Models: ParsableCommand {
       let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
       let meta = (try? SafeTensors.readMetadata(from: url)) ?? [:]
       let rd = meta["kodak"].map { "  Kodak \($0)" } ?? ""
-      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@", entry.name,
+      let link = TeacherLink(metadata: meta)
+      let teacher = link.map { link in
+        "  teacher \(link.description)" + (link.mismatchWithBundledTeacher() == nil ? "" : " [not the bundled teacher: re-distil]")
+      } ?? ""
+      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@%@", entry.name,
                    entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,
-                   Double(size) / 1e6, meta["steps"] ?? "?", rd))
+                   Double(size) / 1e6, meta["steps"] ?? "?", rd, teacher))
     }
   }
 }

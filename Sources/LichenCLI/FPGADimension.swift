@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compression
 import Foundation
 import Hardware
 
@@ -34,6 +35,13 @@ struct FPGADimension: ParsableCommand {
     let lambda = model.metadata["lambda"].flatMap(Double.init)
     let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
       ?? StudentRD.registry(teacher: model.source, widths: ns)
+    if rd == nil {
+      for n in ns {
+        if let warning = TeacherLink.warning(forRegistryEntry: "\(model.source)-n\(n)") {
+          FileHandle.standardError.write(Data("warning: \(warning); its RD column is not this teacher's student\n".utf8))
+        }
+      }
+    }
     let (result, _) = try Dimensioning.run(
       teacher: model, widths: ns, board: target, boards: boards, resolution: try Resolution(parsing: resolution), part: part,
       fps: fps, scheme: scheme, unitCosts: try UnitCosts.bundled(),

@@ -35,4 +35,22 @@ final class ModelRegistryTests: XCTestCase {
       XCTAssertEqual(kodak.images, evaluation.images.count, entry.name)
     }
   }
+
+  /// A student records its teacher's weights hash; the registry tells whether it still belongs to the bundled teacher.
+  func testTeacherLinkTellsWhetherAStudentBelongsToTheBundledTeacher() throws {
+    let teacher = try ModelStore.load("hyperprior-q4")
+    let metadata = TeacherLink.metadata(for: teacher)
+    XCTAssertEqual(metadata[TeacherLink.stepsKey], teacher.metadata["steps"])
+    let link = try XCTUnwrap(TeacherLink(metadata: metadata))
+    XCTAssertEqual(link.weightsHash, teacher.weightsHash)
+    XCTAssertNil(link.mismatchWithBundledTeacher(), "distilled from the bundled teacher")
+    var other = link
+    other.weightsHash = teacher.weightsHash ^ 1
+    XCTAssertNotNil(other.mismatchWithBundledTeacher()?.range(of: "not the bundled one"))
+    var unrecorded = link
+    unrecorded.weightsHash = nil
+    XCTAssertNotNil(unrecorded.mismatchWithBundledTeacher())
+    XCTAssertNil(TeacherLink(metadata: ["lambda": "0.013"]), "a teacher is not a student")
+    XCTAssertNil(TeacherLink.warning(for: teacher))
+  }
 }

@@ -16,9 +16,9 @@ public struct ImageCodec: ImageCompressor {
   public var refinement: LatentRefinement?
   /// Sees each refinement step (the CLI prints progress with it).
   public var refinementProgress: ((_ step: Int, _ point: LatentRefinement.Point) -> Void)?
-  /// Stripes for g_a and g_s; nil: whole images up to `StripedTransforms.wholeImageLimit`
-  /// padded pixels, stripes of `StripedTransforms.defaultPixelBudget` beyond.
-  public var stripes: StripedTransforms?
+  /// Tiles for g_a and g_s; nil: whole images up to `TiledTransforms.wholeImageLimit`
+  /// padded pixels, tiles of `TiledTransforms.defaultPixelBudget` beyond.
+  public var tiles: TiledTransforms?
 
   public init(_ loaded: LoadedModel, refinement: LatentRefinement? = nil) {
     self.loaded = loaded
@@ -37,11 +37,11 @@ public struct ImageCodec: ImageCompressor {
     let factor = loaded.model.downsamplingFactor
     let paddedWidth = (image.width + factor - 1) / factor * factor
     let paddedHeight = (image.height + factor - 1) / factor * factor
-    if refinement == nil, let stripes = stripes(paddedWidth: paddedWidth, paddedHeight: paddedHeight) {
-      // Large images: the padded image is never materialised, only its stripes.
+    if refinement == nil, let tiles = tiles(paddedWidth: paddedWidth, paddedHeight: paddedHeight) {
+      // Large images: the padded image is never materialised, only its tiles.
       let model = loaded.model
-      let y = try stripes.analyze(model.analysisTransform, paddedHeight: paddedHeight) { start, count in
-        try image.paddedRowsTensor(start: start, count: count, paddedWidth: paddedWidth)
+      let y = try tiles.analyze(model.analysisTransform, paddedWidth: paddedWidth, paddedHeight: paddedHeight) {
+        try image.paddedRegionTensor(x: $0, y: $1, width: $2, height: $3)
       }
       let latents = try withNoGrad { try model.compress(latents: model.latents(analyzed: y)) }
       let stream = Bitstream(model: loaded.configuration, weightsHash: loaded.weightsHash, width: image.width,
@@ -69,38 +69,38 @@ public struct ImageCodec: ImageCompressor {
   public func decompress(_ bytes: [UInt8]) throws -> RGBImage {
     let stream = try Bitstream(decoding: bytes)
     try stream.checkMadeBy(loaded.configuration, weightsHash: loaded.weightsHash, source: loaded.source)
-    guard let stripes = stripes(paddedWidth: stream.paddedWidth, paddedHeight: stream.paddedHeight) else {
+    guard let tiles = tiles(paddedWidth: stream.paddedWidth, paddedHeight: stream.paddedHeight) else {
       let x = try loaded.model.decompress(stream.latents)
       return try RGBImage(tensor: x).cropped(width: stream.width, height: stream.height)
     }
-    // Large images: each stripe of g_s's output goes straight into the cropped picture.
+    // Large images: each tile of g_s's output goes straight into the cropped picture.
     let yHat = try loaded.model.decodedLatent(stream.latents)
     let (width, height) = (stream.width, stream.height)
     let (_, _, latentHeight, latentWidth) = try yHat.size4("y_hat")
-    guard latentWidth * StripedTransforms.stride >= width, latentHeight * StripedTransforms.stride >= height else {
+    guard latentWidth * TiledTransforms.stride >= width, latentHeight * TiledTransforms.stride >= height else {
       throw CodecError.invalidBitstream("latent size \(latentWidth)x\(latentHeight) is too small for \(width)x\(height)")
     }
     var pixels = [Float](repeating: 0, count: 3 * width * height)
-    try stripes.synthesize(loaded.model.synthesisTransform, yHat: yHat) { stripe, firstRow in
-      let (_, _, rows, stripeWidth) = try stripe.size4("g_s stripe")
-      guard firstRow < height else { return }
-      let values = try stripe.floats()
-      let kept = Swift.min(rows, height - firstRow)
+    try tiles.synthesize(loaded.model.synthesisTransform, yHat: yHat) { tile, left, top in
+      let (_, _, rows, columns) = try tile.size4("g_s tile")
+      guard left < width, top < height else { return }
+      let values = try tile.floats()
+      let keptRows = Swift.min(rows, height - top), keptColumns = Swift.min(columns, width - left)
       pixels.withUnsafeMutableBufferPointer { target in
-        for c in 0..<3 { for r in 0..<kept {
-          let from = (c * rows + r) * stripeWidth, to = (c * height + firstRow + r) * width
-          for x in 0..<width { target[to + x] = values[from + x] }
+        for c in 0..<3 { for r in 0..<keptRows {
+          let from = (c * rows + r) * columns, to = (c * height + top + r) * width + left
+          for x in 0..<keptColumns { target[to + x] = values[from + x] }
         } }
       }
     }
     return try RGBImage(width: width, height: height, pixels: pixels)
   }
 
-  /// The stripes to use for a padded size, or nil to code the image whole.
-  func stripes(paddedWidth: Int, paddedHeight: Int) -> StripedTransforms? {
-    if let stripes { return stripes }
-    guard paddedWidth * paddedHeight > StripedTransforms.wholeImageLimit else { return nil }
-    return StripedTransforms(width: paddedWidth)
+  /// The tiles to use for a padded size, or nil to code the image whole.
+  func tiles(paddedWidth: Int, paddedHeight: Int) -> TiledTransforms? {
+    if let tiles { return tiles }
+    guard paddedWidth * paddedHeight > TiledTransforms.wholeImageLimit else { return nil }
+    return TiledTransforms()
   }
 
   /// Reads the model identity of a `.lic` file without decoding it.

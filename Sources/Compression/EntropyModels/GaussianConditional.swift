@@ -149,6 +149,8 @@ public final class GaussianConditional: Module {
     guard n > 0, symbols.count == indexes.count else {
       throw CodecError.invalidInput("\(symbols.count) latents but \(indexes.count) indexes")
     }
+    // One image (what the codec sends): no copies of arrays that hold a value per latent.
+    if n == 1 { return [try table.encode(symbols: symbols, indexes: indexes)] }
     let perItem = symbols.count / n
     return try (0..<n).map { i in
       try table.encode(symbols: Array(symbols[(i * perItem)..<((i + 1) * perItem)]),
@@ -164,9 +166,11 @@ public final class GaussianConditional: Module {
     }
     let perItem = indexes.count / n
     var values: [Int32] = []
-    values.reserveCapacity(indexes.count)
     for (i, s) in strings.enumerated() {
       do {
+        // One image: decode straight into `values`, without copying the indexes.
+        if n == 1 { values = try table.decode(s, indexes: indexes); break }
+        if i == 0 { values.reserveCapacity(indexes.count) }
         values += try table.decode(s, indexes: Array(indexes[(i * perItem)..<((i + 1) * perItem)]))
       } catch {
         throw CodecError.invalidBitstream("y string: \(error)")

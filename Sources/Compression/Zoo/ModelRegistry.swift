@@ -50,27 +50,27 @@ public enum ModelRegistry {
           description: "ScaleHyperprior N=128 M=192"),
     // Distilled students (scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
-          description: "student N=64 distilled from the session-2 hyperprior-q2 (1000 steps)"),
+          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q2"),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
-          description: "student N=32 distilled from the session-2 hyperprior-q2 (1000 steps)"),
+          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q2"),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
-          description: "student N=64 distilled from the session-2 hyperprior-q3 (1000 steps)"),
+          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
-          description: "student N=32 distilled from the session-2 hyperprior-q3 (1000 steps)"),
+          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
-          description: "student N=64 distilled from the session-2 hyperprior-q4 (1000 steps)"),
+          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
-          description: "student N=32 distilled from the session-2 hyperprior-q4 (1000 steps)"),
+          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
-          description: "student N=64 distilled from the session-2 hyperprior-q5 (1000 steps)"),
+          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
-          description: "student N=32 distilled from the session-2 hyperprior-q5 (1000 steps)"),
+          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
   ]
 
   /// Integer-engine models (quantized from the float entry of the same quality).
   public static let integerEntries: [Entry] = [
     Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
-          description: "the bundled hyperprior-q4 (session 6) quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration; 300 QAT steps), integer engine",
+          description: "the bundled hyperprior-q4 (30,921 steps, 2026-12-05) quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration; 300 QAT steps), integer engine",
           isInteger: true),
   ]
 
