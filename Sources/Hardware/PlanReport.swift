@@ -39,7 +39,11 @@ public enum PlanReport {
 
   /// Two panels: cycles per stage (bottleneck line) and utilization per resource.
   public static func svg(_ plan: Plan) -> String {
-    let width = 900.0, rowH = 18.0, left = 110.0, right = 40.0
+    // The right margin holds the value labels printed after the longest bars.
+    let labels = plan.stages.map { "\($0.cycles) (\($0.parallelism))" }
+      + plan.utilization.map { String(format: "%.1f%% (%d/%d)", $0.utilization * 100, $0.used, $0.available) }
+    let labelWidth = (labels.map { SVGPlot.textWidth($0, fontSize: 10) }.max() ?? 0) + 12
+    let width = 900.0, rowH = 18.0, left = 110.0, right = Swift.max(40, labelWidth)
     let top1 = 50.0
     let panel1 = Double(plan.stages.count) * rowH
     let top2 = top1 + panel1 + 70

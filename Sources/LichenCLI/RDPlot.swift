@@ -42,8 +42,9 @@ struct RDPlot: ParsableCommand {
       title: title ?? "Rate-distortion (\(metric == .psnr ? "RGB PSNR" : "MS-SSIM"))", xLabel: "bits per pixel",
       yLabel: metric.label,
       series: try curves.map { curve in
-        SVGPlot.Series(name: curve.series, points: try curve.rdPoints(metric).map { ($0.rate, $0.quality) })
-      })
+        SVGPlot.Series(name: curve.series, points: try curve.rdPoints(metric).map { ($0.rate, $0.quality) },
+                       emphasized: !RDCurve.isPeer(curve.series))
+      }, xFromZero: true)
     try plot.write(to: URL(fileURLWithPath: out))
     print("wrote \(out): \(curves.count) series, \(curves.map(\.points.count).reduce(0, +)) points")
 

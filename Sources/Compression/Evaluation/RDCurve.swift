@@ -102,6 +102,13 @@ public struct RDCurve: Sendable {
   /// are their own series. A `-q<number>` tag inside the name is dropped too
   /// (`hyperprior-q3-N64-distilled` -> `hyperprior-N64-distilled`), so
   /// variants of a quality-indexed family form their own series.
+  /// Series of other codecs (the classic codecs, CompressAI): RD plots draw
+  /// them under Lichen's own series, which are emphasised.
+  public static func isPeer(_ series: String) -> Bool {
+    let peers = ["jpeg", "webp", "jxl", "jpeg2000", "hevc", "avif", "compressai", "bpg", "vvc"]
+    return peers.contains { series == $0 || series.hasPrefix($0 + "-") }
+  }
+
   public static func seriesName(forModel model: String) -> String {
     var name = model.split(separator: "/").last.map(String.init) ?? model
     for ext in [".safetensors", ".pth", ".pt", ".json"] where name.hasSuffix(ext) {
