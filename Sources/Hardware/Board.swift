@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// FPGA boards the planner targets: resource counts and a default clock,
 /// from the bundled catalog (`Resources/boards.json`, with data-sheet
@@ -40,6 +41,32 @@ public struct Board: Codable, Sendable, Equatable {
 
   /// The board's resources as a vector (the planner's budget before any utilization cap).
   public var resources: ResourceVector { ResourceVector(dsp: dsp, bram36: bram36, uram: uram, lut: lut, ff: ff) }
+
+  /// Highest clock a board may declare: above any FPGA fabric, low enough that cycle and frame-rate
+  /// arithmetic and reports stay finite and integral.
+  public static let maxClockMHz = 10_000.0
+  /// Resource counts are below this (a catalog number must be a whole number under 10^12).
+  public static let maxResourceCount = 1_000_000_000_000
+
+  /// A board name in single quotes, escaped onto one line and shortened ('zcu102').
+  static func quotedName(_ name: String) -> String { "'" + JSONDiagnostics.quoted(name).dropFirst().dropLast() + "'" }
+
+  /// Throws unless every field is what a catalog file may hold (the rules of `BoardCatalog.parse`), for
+  /// boards that come from elsewhere, e.g. a plan file.
+  public func validate() throws {
+    for (field, text) in [("name", name), ("description", description), ("part", part), ("source", source)] where text.isEmpty {
+      throw HardwareError("board field '\(field)' must be a non-empty string")
+    }
+    for (field, value, allowZero) in [("dsp", dsp, false), ("bram36", bram36, false), ("uram", uram, true), ("lut", lut, false),
+                                      ("ff", ff, false)] {
+      guard value >= (allowZero ? 0 : 1), value < Self.maxResourceCount else {
+        throw HardwareError("board \(Self.quotedName(name)) field '\(field)' must be a whole number in \(allowZero ? 0 : 1)..<10^12, got \(value)")
+      }
+    }
+    guard clockMHz.isFinite, clockMHz > 0, clockMHz <= Self.maxClockMHz else {
+      throw HardwareError("board \(Self.quotedName(name)) field 'clockMHz' must be in (0, \(Int(Self.maxClockMHz))], got \(clockMHz)")
+    }
+  }
 }
 
 /// The bundled board catalog plus optional user files.
@@ -90,16 +117,17 @@ public enum BoardCatalog {
     }
     let document: Document
     do { document = try JSONDecoder().decode(Document.self, from: data) } catch {
-      throw HardwareError("\(origin): not a board catalog (a JSON object with \"format\" and \"boards\"): \(error)")
+      let reason = JSONDiagnostics.describe(error, data: data) { _ = try JSONDecoder().decode(Document.self, from: $0) }
+      throw HardwareError("\(origin): not a board catalog (a JSON object with \"format\" and \"boards\"): \(reason)")
     }
     guard document.format == format else {
-      throw HardwareError("\(origin): format must be \"\(format)\", got \(document.format.map { "\"\($0)\"" } ?? "none")")
+      throw HardwareError("\(origin): format must be \"\(format)\", got \(document.format.map(JSONDiagnostics.quoted) ?? "none")")
     }
     guard let list = document.boards else { throw HardwareError("\(origin): missing the \"boards\" array") }
     var boards: [Board] = []
     for (index, object) in list.enumerated() {
       var label = "board \(index + 1)"
-      if case .string(let name)? = object["name"] { label = "board '\(name)'" }
+      if case .string(let name)? = object["name"] { label = "board \(Board.quotedName(name))" }
       func string(_ key: String) throws -> String {
         guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
         guard case .string(let text) = value, !text.isEmpty else {
@@ -107,7 +135,7 @@ public enum BoardCatalog {
         }
         return text
       }
-      func number(_ key: String, allowZero: Bool = false) throws -> Double {
+      func number(_ key: String, allowZero: Bool = false, maximum: Double = .greatestFiniteMagnitude) throws -> Double {
         guard let value = object[key] else { throw HardwareError("\(origin): \(label) is missing field '\(key)'") }
         guard case .number(let v) = value, v.isFinite else {
           throw HardwareError("\(origin): \(label) field '\(key)' must be a number")
@@ -115,23 +143,27 @@ public enum BoardCatalog {
         guard allowZero ? v >= 0 : v > 0 else {
           throw HardwareError("\(origin): \(label) field '\(key)' must be \(allowZero ? "non-negative" : "positive"), got \(v)")
         }
+        guard v <= maximum else { throw HardwareError("\(origin): \(label) field '\(key)' must be at most \(maximum), got \(v)") }
         return v
       }
       func count(_ key: String, allowZero: Bool = false) throws -> Int {
         let v = try number(key, allowZero: allowZero)
-        guard v == v.rounded(), v < 1e12 else { throw HardwareError("\(origin): \(label) field '\(key)' must be a whole number, got \(v)") }
+        guard v == v.rounded(), v < Double(Board.maxResourceCount) else {
+          throw HardwareError("\(origin): \(label) field '\(key)' must be a whole number below 10^12, got \(v)")
+        }
         return Int(v)
       }
       let kindText = try string("dspKind")
       guard let kind = Board.DSPKind(rawValue: kindText) else {
-        throw HardwareError("\(origin): \(label) field 'dspKind' must be DSP48E2 or DSP48E1, got '\(kindText)'")
+        throw HardwareError("\(origin): \(label) field 'dspKind' must be DSP48E2 or DSP48E1, got \(JSONDiagnostics.quoted(kindText))")
       }
       let board = Board(
         name: try string("name"), description: try string("description"), part: try string("part"), dspKind: kind,
         dsp: try count("dsp"), bram36: try count("bram36"), uram: try count("uram", allowZero: true),
-        lut: try count("lut"), ff: try count("ff"), clockMHz: try number("clockMHz"), source: try string("source"))
+        lut: try count("lut"), ff: try count("ff"), clockMHz: try number("clockMHz", maximum: Board.maxClockMHz),
+        source: try string("source"))
       guard !boards.contains(where: { $0.name == board.name }) else {
-        throw HardwareError("\(origin): board '\(board.name)' is listed twice")
+        throw HardwareError("\(origin): board \(Board.quotedName(board.name)) is listed twice")
       }
       boards.append(board)
     }

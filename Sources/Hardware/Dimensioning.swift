@@ -1,5 +1,6 @@
 import Compression
 import Foundation
+import Torch
 import Quantization
 
 /// Auto-dimensioning: the paper's "tune one hyperparameter instead of the
@@ -72,18 +73,49 @@ public struct StudentRD: Sendable {
 
   /// Distilled rows of a sweep file; the point nearest `lambda` (or the first) gives bpp/PSNR.
   public static func sweep(file url: URL, lambda: Double?) throws -> StudentRD {
-    let rows: [SweepRow]
-    do { rows = try JSONDecoder().decode([SweepRow].self, from: Data(contentsOf: url)) } catch {
-      throw HardwareError("\(url.path) is not a distill-sweep sweep.json (rows with variant, n, points): \(error)")
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw HardwareError("cannot read sweep file \(url.path): \(error.localizedDescription)")
     }
+    return try sweep(data, origin: url.path, name: url.lastPathComponent, lambda: lambda)
+  }
+
+  /// `sweep(file:lambda:)` on the document's bytes; errors name `origin` and the field.
+  public static func sweep(_ data: Data, origin: String, name: String, lambda: Double?) throws -> StudentRD {
+    let rows: [SweepRow]
+    do { rows = try JSONDecoder().decode([SweepRow].self, from: data) } catch {
+      let reason = JSONDiagnostics.describe(error, data: data) { _ = try JSONDecoder().decode([SweepRow].self, from: $0) }
+      throw HardwareError("\(origin) is not a distill-sweep sweep.json (rows with variant, n, points): \(reason)")
+    }
+    try validate(rows, origin: origin)
     var result = StudentRD()
     for row in rows where row.variant == "distilled" {
       let points = (row.points ?? [:]).values.sorted { $0.lambda < $1.lambda }
       let point = lambda.flatMap { l in points.min { abs($0.lambda - l) < abs($1.lambda - l) } } ?? points.first
       result.byWidth[row.n] = Entry(bpp: point?.bpp, psnr: point?.psnr, bdRateVsTeacher: row.bdRateVsTeacher,
-                                    source: "sweep \(url.lastPathComponent)")
+                                    source: "sweep \(name)")
     }
     return result
+  }
+
+  /// Widths are positive (at most 65536, as a model's N), numbers finite, rates and lambdas non-negative,
+  /// and no width has two distilled rows: the table and the width lookup use them as they are.
+  static func validate(_ rows: [SweepRow], origin: String) throws {
+    var distilled = Set<Int>()
+    for (i, row) in rows.enumerated() {
+      func fail(_ field: String, _ problem: String) -> HardwareError { HardwareError("\(origin): [\(i)].\(field): \(problem)") }
+      guard (1...65_536).contains(row.n) else { throw fail("n", "\(row.n) is not a width in 1...65536") }
+      if row.variant == "distilled" {
+        guard distilled.insert(row.n).inserted else { throw fail("n", "N=\(row.n) has two distilled rows") }
+      }
+      if let bd = row.bdRateVsTeacher, !bd.isFinite { throw fail("bdRateVsTeacher", "\(bd) is not finite") }
+      for (key, point) in (row.points ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (name, value, nonNegative) in [("lambda", point.lambda, true), ("bpp", point.bpp, true), ("psnr", point.psnr, false)]
+        where !value.isFinite || (nonNegative && value < 0) {
+          throw fail("points[\(JSONDiagnostics.quoted(key))].\(name)", "\(value) is not a finite\(nonNegative ? " non-negative" : "") number")
+        }
+      }
+    }
   }
 
   /// Registry students named TEACHER-nN ("hyperprior-q3-n64"); their summaries carry Kodak bpp / dB.

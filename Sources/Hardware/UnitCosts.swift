@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// Per-unit LUT/FF/DSP/BRAM costs of the hardware building blocks (a PE
 /// lane by operand widths, a requantizer, the GDN normalizer, per-stage
@@ -71,15 +72,47 @@ public struct UnitCosts: Codable, Sendable, Equatable {
   }
 
   public static func load(file url: URL) throws -> UnitCosts {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+      throw HardwareError("cannot read unit costs \(url.path): \(error.localizedDescription)")
+    }
+    return try parse(data, origin: url.path)
+  }
+
+  /// Decodes and validates a unit-cost document; errors name `origin` and the field.
+  public static func parse(_ data: Data, origin: String) throws -> UnitCosts {
     let costs: UnitCosts
-    do { costs = try JSONDecoder().decode(UnitCosts.self, from: Data(contentsOf: url)) } catch {
-      throw HardwareError("cannot read unit costs \(url.path): \(error)")
+    do { costs = try JSONDecoder().decode(UnitCosts.self, from: data) } catch {
+      let reason = JSONDiagnostics.describe(error, data: data) { _ = try JSONDecoder().decode(UnitCosts.self, from: $0) }
+      throw HardwareError("cannot read unit costs \(origin): \(reason)")
     }
-    guard costs.format == format else { throw HardwareError("\(url.path): format must be \(format), got \(costs.format)") }
-    for name in laneClasses where costs.peLane[name] == nil {
-      throw HardwareError("\(url.path): peLane has no \"\(name)\" entry")
-    }
+    do { try costs.validate() } catch let error as HardwareError { throw HardwareError("\(origin): \(error.message)") }
     return costs
+  }
+
+  /// Largest LUT/FF/DSP/BRAM count of one unit: far above any real unit, low enough that the cost
+  /// model's products with lane counts stay finite and convert to Int.
+  public static let maxUnitCost = 1e7
+
+  /// Throws unless the format is known, the status is "estimated" or "measured", every lane class is
+  /// present and every cost is a finite number in 0...`maxUnitCost` (the planner rounds them to Int).
+  public func validate() throws {
+    guard format == Self.format else { throw HardwareError("format must be \(Self.format), got \(JSONDiagnostics.quoted(format))") }
+    guard ["estimated", "measured"].contains(status) else {
+      throw HardwareError("status must be estimated or measured, got \(JSONDiagnostics.quoted(status))")
+    }
+    for name in Self.laneClasses where peLane[name] == nil {
+      throw HardwareError("peLane has no \"\(name)\" entry")
+    }
+    var costs = [("requantizer", requantizer), ("gdnNormalizer", gdnNormalizer), ("stageControl", stageControl)]
+    costs += peLane.sorted { $0.key < $1.key }.map { ("peLane[\(JSONDiagnostics.quoted($0.key))]", $0.value) }
+    if let scaleIndex { costs.append(("scaleIndex", scaleIndex)) }
+    for (field, cost) in costs {
+      for (name, value) in [("lut", cost.lut), ("ff", cost.ff), ("dsp", cost.dsp), ("bram36", cost.bram36)]
+      where !(value.isFinite && value >= 0 && value <= Self.maxUnitCost) {
+        throw HardwareError("\(field).\(name): \(value) is not a finite number in 0...\(Int(Self.maxUnitCost))")
+      }
+    }
   }
 
   /// The lane class of a product of `activationBits` x `weightBits` operands.

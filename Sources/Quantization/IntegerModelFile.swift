@@ -164,34 +164,61 @@ public struct IntegerModelFile: Sendable {
     do { file = try SafeTensors.read(from: url) } catch {
       throw QuantizationError("cannot read integer model \(url.path): \(error)")
     }
+    return try load(file, origin: url.path)
+  }
+
+  /// Largest channel count and kernel of an integer layer (far above any codec's).
+  static let maxChannels = 4096
+  static let maxKernel = 15
+  /// Range of a requantization multiplier and shift: what `FixedPointScale(approximating:)` produces.
+  static let multiplierRange: ClosedRange<Int64> = 0...((1 << 31) - 1)
+  static let shiftRange = -32...120
+  /// Bound on |z * 2^f| and on the medians, so the entropy steps' sums and differences stay in Int64.
+  static let fineBound: Int64 = 1 << 61
+
+  /// The model in `file` (the tensors and metadata of an integer model file); errors name `origin`
+  /// and the field of the structure JSON or the tensor that is wrong.
+  static func load(_ file: SafeTensorsFile, origin: String) throws -> IntegerModelFile {
     guard file.metadata["lichen.format"] == format else {
       throw QuantizationError(
-        "\(url.path) is not an integer model (format '\(file.metadata["lichen.format"] ?? "none")'); make one with `lichen quantize`")
+        "\(origin) is not an integer model (format \(JSONDiagnostics.quoted(file.metadata["lichen.format"] ?? "none"))); make one with `lichen quantize`")
     }
-    guard let structureText = file.metadata["lichen.integer"],
-      let structure = try? JSONDecoder().decode(Structure.self, from: Data(structureText.utf8)),
-      let n = file.metadata["lichen.N"].flatMap(Int.init), let m = file.metadata["lichen.M"].flatMap(Int.init),
+    guard let structureText = file.metadata["lichen.integer"] else {
+      throw QuantizationError("\(origin): integer model metadata has no lichen.integer structure")
+    }
+    let structure: Structure
+    let structureData = Data(structureText.utf8)
+    do { structure = try JSONDecoder().decode(Structure.self, from: structureData) } catch {
+      let reason = JSONDiagnostics.describe(error, data: structureData) { _ = try JSONDecoder().decode(Structure.self, from: $0) }
+      throw QuantizationError("\(origin): integer model structure (lichen.integer) is malformed: \(reason)")
+    }
+    guard let n = file.metadata["lichen.N"].flatMap(Int.init), (1...maxChannels).contains(n),
+      let m = file.metadata["lichen.M"].flatMap(Int.init), (1...maxChannels).contains(m),
       let gdn = file.metadata["lichen.gdn"].flatMap(GDN.Variant.init(rawValue:))
-    else { throw QuantizationError("\(url.path): integer model metadata is missing or malformed") }
+    else { throw QuantizationError("\(origin): integer model metadata lichen.N, lichen.M or lichen.gdn is missing or malformed") }
+    do { try validate(structure, m: m) } catch let error as QuantizationError {
+      throw QuantizationError("\(origin): invalid integer model structure (lichen.integer): \(error.message)")
+    }
     func ints(_ name: String, count: Int) throws -> [Int64] {
-      guard let t = file.tensors[name] else { throw QuantizationError("\(url.path): tensor \(name) is missing") }
+      guard let t = file.tensors[name] else { throw QuantizationError("\(origin): tensor \(JSONDiagnostics.quoted(name)) is missing") }
       let v = try t.integers()
-      guard v.count == count else { throw QuantizationError("\(url.path): \(name) has \(v.count) values, expected \(count)") }
+      guard v.count == count else { throw QuantizationError("\(origin): \(JSONDiagnostics.quoted(name)) has \(v.count) values, expected \(count)") }
       return v
     }
     func transform(_ t: String) throws -> IntegerTransform {
-      guard let list = structure.transforms[t], !list.isEmpty else { throw QuantizationError("\(url.path): no \(t) layers") }
+      guard let list = structure.transforms[t], !list.isEmpty else { throw QuantizationError("\(origin): no \(t) layers") }
       return IntegerTransform(try list.map { r in
         let range = ActivationRange(lower: r.lower, upper: r.upper)
         let c = r.outChannels
-        let scales = zip(try ints("\(r.name).multiplier", count: c), try ints("\(r.name).shift", count: c)).map {
-          FixedPointScale(multiplier: $0, shift: Int($1))
+        let multipliers = try ints("\(r.name).multiplier", count: c)
+        let shifts = try ints("\(r.name).shift", count: c)
+        guard multipliers.allSatisfy(multiplierRange.contains), shifts.allSatisfy({ shiftRange.contains(Int($0)) }) else {
+          throw QuantizationError("\(origin): \(r.name) requantization multipliers must be in 0..<2^31 and shifts in "
+            + "\(shiftRange.lowerBound)...\(shiftRange.upperBound)")
         }
+        let scales = zip(multipliers, shifts).map { FixedPointScale(multiplier: $0, shift: Int($1)) }
         switch r.kind {
         case "convolution", "transposed":
-          guard r.inChannels > 0, r.inChannels <= 4096, c > 0, c <= 4096, r.kernel > 0, r.kernel <= 15 else {
-            throw QuantizationError("\(url.path): layer \(r.name) has an implausible shape")
-          }
           let w = try ints("\(r.name).weight", count: r.inChannels * c * r.kernel * r.kernel)
           guard w.allSatisfy({ $0 >= -32_768 && $0 <= 32_767 }) else { throw QuantizationError("\(r.name): weights exceed 16 bits") }
           return .convolution(try IntConvolution(
@@ -200,19 +227,18 @@ public struct IntegerModelFile: Sendable {
             weights: w.map { Int16($0) }, bias: try ints("\(r.name).bias", count: c), requantization: scales,
             outputRange: range, inputBound: r.inputBound))
         case "gdn", "simplified-gdn":
-          guard c > 0, c <= 4096 else { throw QuantizationError("\(url.path): layer \(r.name) has an implausible shape") }
           return .gdn(try IntGDN(
             kind: r.kind == "gdn" ? .standard : .simplified, inverse: r.inverse, channels: c,
             gamma: try ints("\(r.name).gamma", count: c * c), beta: try ints("\(r.name).beta", count: c),
             output: scales, outputRange: range, tableIndexBits: r.tableIndexBits, tableFractionBits: r.tableFractionBits))
         default:
-          throw QuantizationError("\(url.path): layer \(r.name) has unknown kind '\(r.kind)'")
+          throw QuantizationError("\(origin): layer \(r.name) has unknown kind \(JSONDiagnostics.quoted(r.kind))")
         }
       })
     }
     func table(_ prefix: String) throws -> CDFTable {
       guard let cdf = file.tensors["\(prefix)._quantized_cdf"], cdf.shape.count == 2 else {
-        throw QuantizationError("\(url.path): \(prefix) CDF table is missing")
+        throw QuantizationError("\(origin): \(prefix) CDF table is missing")
       }
       let (rows, width) = (cdf.shape[0], cdf.shape[1])
       let flat = try cdf.integers()
@@ -221,23 +247,109 @@ public struct IntegerModelFile: Sendable {
       var cdfs: [[Int32]] = []
       for i in 0..<rows {
         let l = Int(lengths[i])
-        guard l >= 2, l <= width else { throw QuantizationError("\(url.path): \(prefix) CDF \(i) has length \(l)") }
+        guard l >= 2, l <= width else { throw QuantizationError("\(origin): \(prefix) CDF \(i) has length \(l)") }
         cdfs.append(flat[(i * width)..<(i * width + l)].map { Int32(truncatingIfNeeded: $0) })
       }
       do {
         return try CDFTable(cdfs: cdfs, cdfLengths: lengths.map { Int32($0) }, offsets: offsets.map { Int32(truncatingIfNeeded: $0) })
-      } catch { throw QuantizationError("\(url.path): \(prefix) tables are invalid: \(error)") }
+      } catch { throw QuantizationError("\(origin): \(prefix) tables are invalid: \(error)") }
     }
     let zTable = try table("entropy_bottleneck")
     let yTable = try table("gaussian_conditional")
-    let model = try IntegerHyperprior(
-      analysis: try transform("g_a"), hyperAnalysis: try transform("h_a"), hyperSynthesis: try transform("h_s"),
-      synthesis: try transform("g_s"), yToSymbols: structure.yToSymbols, zToFine: structure.zToFine,
-      zFractionBits: structure.zFractionBits, zMedians: try ints("entropy_bottleneck.medians", count: zTable.count),
-      zHatRange: structure.zHatRange, ySymbolRange: structure.ySymbolRange,
-      scaleThresholds: try ints("gaussian_conditional.scale_thresholds", count: yTable.count - 1),
-      zTable: zTable, yTable: yTable)
+    let medians = try ints("entropy_bottleneck.medians", count: zTable.count)
+    guard medians.allSatisfy({ (-fineBound...fineBound).contains($0) }) else {
+      throw QuantizationError("\(origin): entropy_bottleneck.medians must be within +-2^61")
+    }
+    let thresholds = try ints("gaussian_conditional.scale_thresholds", count: Swift.max(0, yTable.count - 1))
+    guard thresholds.allSatisfy({ $0 != Int64.min }), zip(thresholds, thresholds.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+      throw QuantizationError("\(origin): gaussian_conditional.scale_thresholds must be sorted ascending")
+    }
+    let model: IntegerHyperprior
+    do {
+      model = try IntegerHyperprior(
+        analysis: try transform("g_a"), hyperAnalysis: try transform("h_a"), hyperSynthesis: try transform("h_s"),
+        synthesis: try transform("g_s"), yToSymbols: structure.yToSymbols, zToFine: structure.zToFine,
+        zFractionBits: structure.zFractionBits, zMedians: medians,
+        zHatRange: structure.zHatRange, ySymbolRange: structure.ySymbolRange, scaleThresholds: thresholds,
+        zTable: zTable, yTable: yTable)
+    } catch let error as IntegerEngineError {
+      throw QuantizationError("\(origin): \(error)")
+    }
     let config = ModelConfiguration(architecture: .scaleHyperprior, n: n, m: m, gdnVariant: gdn)
-    return try IntegerModelFile(model: model, configuration: config, metadata: file.metadata, source: url.path)
+    return try IntegerModelFile(model: model, configuration: config, metadata: file.metadata, source: origin)
+  }
+
+  /// Checks every field of the structure JSON against what `encode` writes and the integer engine
+  /// computes with: known transforms and kinds, layer names in order, channels chaining through each
+  /// transform and between them (3 -> g_a -> M -> h_a -> h_s -> M; M -> g_s -> 3), bounded kernels,
+  /// strides and paddings (so no size arithmetic overflows and no transposed layer has absurdly many
+  /// phases), int16 activation ranges, and requantization scales the entropy steps cannot overflow.
+  /// Errors name the field, e.g. "transforms.g_a[2].stride: 0 is outside 1...5".
+  static func validate(_ s: Structure, m: Int) throws {
+    func fail(_ field: String, _ problem: String) -> QuantizationError { QuantizationError("\(field): \(problem)") }
+    func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+      guard range.contains(value) else { throw fail(field, "\(value) is outside \(range.lowerBound)...\(range.upperBound)") }
+    }
+    func check(_ field: String, _ r: ActivationRange) throws {
+      guard r.lower <= r.upper, r.lower >= Int32(Int16.min), r.upper <= Int32(Int16.max) else {
+        throw fail(field, "\(r.lower)...\(r.upper) is not an int16 range")
+      }
+    }
+    for name in s.transforms.keys.sorted() where !transformNames.contains(name) {
+      throw fail("transforms", "unknown transform \(JSONDiagnostics.quoted(name)) (expected \(transformNames.joined(separator: ", ")))")
+    }
+    // Input channels of each transform: g_a reads RGB, h_a |y|, h_s z, g_s y.
+    var firstInput = ["g_a": 3, "h_a": m, "h_s": -1, "g_s": m]
+    var lastOutput: [String: Int] = [:]
+    for t in ["g_a", "h_a", "h_s", "g_s"] {
+      guard let list = s.transforms[t], !list.isEmpty else { throw fail("transforms.\(t)", "no layers") }
+      guard list.count <= 64 else { throw fail("transforms.\(t)", "\(list.count) layers (at most 64)") }
+      var channels = firstInput[t] ?? -1
+      for (i, r) in list.enumerated() {
+        let field = "transforms.\(t)[\(i)]"
+        guard r.name == "\(t).\(i)" else { throw fail("\(field).name", "\(JSONDiagnostics.quoted(r.name)), expected \"\(t).\(i)\"") }
+        try check("\(field).inChannels", r.inChannels, 1...maxChannels)
+        try check("\(field).outChannels", r.outChannels, 1...maxChannels)
+        if channels > 0 && r.inChannels != channels {
+          throw fail("\(field).inChannels", "\(r.inChannels), but the layer before produces \(channels) channels")
+        }
+        switch r.kind {
+        case "convolution", "transposed":
+          try check("\(field).kernel", r.kernel, 1...maxKernel)
+          try check("\(field).stride", r.stride, 1...r.kernel)
+          try check("\(field).padding", r.padding, 0...r.kernel)
+          try check("\(field).outputPadding", r.outputPadding, 0...(r.stride - 1))
+          try check("\(field).inputBound", r.inputBound, 1...(1 << 15))
+        case "gdn", "simplified-gdn":
+          guard r.inChannels == r.outChannels else {
+            throw fail("\(field).outChannels", "\(r.outChannels) differs from inChannels \(r.inChannels) in a GDN")
+          }
+          try check("\(field).tableIndexBits", r.tableIndexBits, 1...12)
+          try check("\(field).tableFractionBits", r.tableFractionBits, 4...30)
+        default:
+          throw fail("\(field).kind", "unknown kind \(JSONDiagnostics.quoted(r.kind)) (convolution, transposed, gdn or simplified-gdn)")
+        }
+        try check("\(field).lower...upper", ActivationRange(lower: r.lower, upper: r.upper))
+        channels = r.outChannels
+      }
+      lastOutput[t] = channels
+      if t == "h_a" { firstInput["h_s"] = channels }
+    }
+    for (t, expected) in [("g_a", m), ("h_s", m), ("g_s", 3)] where lastOutput[t] != expected {
+      throw fail("transforms.\(t)[\((s.transforms[t]?.count ?? 1) - 1)].outChannels",
+                 "\(lastOutput[t] ?? 0), expected \(expected) (\(t == "g_s" ? "RGB" : "M = \(m)"))")
+    }
+    try check("zFractionBits", s.zFractionBits, 0...14)
+    try check("zHatRange", s.zHatRange)
+    try check("ySymbolRange", s.ySymbolRange)
+    for (field, scale) in [("yToSymbols", s.yToSymbols), ("zToFine", s.zToFine)] {
+      guard multiplierRange.contains(scale.multiplier) else { throw fail("\(field).multiplier", "\(scale.multiplier) is outside 0..<2^31") }
+      try check("\(field).shift", scale.shift, shiftRange)
+    }
+    // z (int16) in units of 2^-f: the entropy steps subtract medians from it and add them back.
+    for z: Int64 in [Int64(Int16.min), Int64(Int16.max)] where !(-fineBound...fineBound).contains(s.zToFine.apply(z)) {
+      throw fail("zToFine", "maps z = \(z) beyond +-2^61")
+    }
   }
 }
+

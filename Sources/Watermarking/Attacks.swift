@@ -73,6 +73,7 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
         }
       case .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero:
         guard let key else { throw WatermarkError("a key-interception attack needs the key") }
+        try key.validate()
         let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         // Layers in name order: the random draws must not depend on the process's hash seed.
         for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer).sorted(by: { $0.key < $1.key }) {

@@ -38,7 +38,7 @@ public struct BCHCode: Sendable, Equatable {
     }
     guard t >= 1 else { throw WatermarkError("a BCH code must correct at least t = 1 error (got t = \(t))") }
     let field = try GaloisField(m: m)
-    guard 2 * t < field.order else {
+    guard t <= (field.order - 1) / 2 else {  // 2t < n, without overflowing on an absurd t
       throw WatermarkError("t = \(t) is too large for n = \(field.order): it needs 2t < n")
     }
     // lcm of the minimal polynomials = product over the distinct cyclotomic cosets of alpha^1..alpha^2t.
@@ -71,9 +71,20 @@ public struct BCHCode: Sendable, Equatable {
   }
 
   /// Coded bits for a payload of `payloadBits`: full blocks of n plus one shortened block.
+  /// Int.max when that does not fit in an Int (no such payload can be coded; see `checkedCodedLength`).
   public func codedLength(payloadBits: Int) -> Int {
-    let blocks = (payloadBits + k - 1) / k
-    return payloadBits + blocks * parityBits
+    checkedCodedLength(payloadBits: payloadBits) ?? Int.max
+  }
+
+  /// `codedLength`, or nil for a negative payload or one whose coded length overflows an Int
+  /// (a payload length read from a key file is input).
+  public func checkedCodedLength(payloadBits: Int) -> Int? {
+    guard payloadBits >= 0 else { return nil }
+    let blocks = payloadBits / k + (payloadBits % k == 0 ? 0 : 1)
+    let (parity, overflow) = blocks.multipliedReportingOverflow(by: parityBits)
+    guard !overflow else { return nil }
+    let (length, sumOverflow) = payloadBits.addingReportingOverflow(parity)
+    return sumOverflow ? nil : length
   }
 
   /// Payload split into blocks of k (the last one possibly shorter), each followed by its parity.
@@ -96,7 +107,9 @@ public struct BCHCode: Sendable, Equatable {
 
   /// Decodes the blocks `encode` produced for `payloadBits` payload bits.
   public func decode(_ coded: [Bool], payloadBits: Int) throws -> DecodedPayload {
-    let expected = codedLength(payloadBits: payloadBits)
+    guard let expected = checkedCodedLength(payloadBits: payloadBits) else {
+      throw WatermarkError("BCH(\(n),\(k)) cannot code \(payloadBits) payload bits: the coded length is negative or overflows")
+    }
     guard coded.count == expected else {
       throw WatermarkError("BCH(\(n),\(k)) decoding of \(payloadBits) payload bits needs \(expected) coded bits, got \(coded.count)")
     }

@@ -73,6 +73,7 @@ public enum LaplacianSubstitution {
         let flat = try p.reshape([-1])
         var values = try flat.to(.float64).scalars(as: Double.self)
         for (position, bit) in entries {
+          guard values.indices.contains(position.index) else { throw Embedder.outside(position) }
           // Inverse-CDF sample of |Laplace(0, b)|, kept away from 0 so the sign is robust.
           let u = (Double(rng.next() >> 11) + 0.5) / Double(1 << 53)
           let size = Swift.max(-b * Foundation.log(1 - u), 0.05 * b)

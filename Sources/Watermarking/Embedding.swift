@@ -18,7 +18,10 @@ public enum Embedder {
         guard let p = params[layer], let magnitude = key.mapping.magnitudes[layer] else { continue }
         let flat = try p.reshape([-1])
         var values = try flat.to(.float64).scalars(as: Double.self)
-        for (position, bit) in entries { values[position.index] = bit ? magnitude : -magnitude }
+        for (position, bit) in entries {
+          guard values.indices.contains(position.index) else { throw outside(position) }
+          values[position.index] = bit ? magnitude : -magnitude
+        }
         try flat.copy_(Tensor(values).to(p.dtype))
       }
     }
@@ -26,15 +29,24 @@ public enum Embedder {
 
   /// 0/1 masks (0 at marked weights) by parameter, for `Optimizer.setMask`.
   public static func masks(for model: any Module, key: WatermarkKey) throws -> [(parameter: Tensor, mask: Tensor)] {
+    try key.validate()
     let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     var result: [(Tensor, Tensor)] = []
     for (layer, positions) in Dictionary(grouping: key.positions, by: \.layer) {
       guard let p = params[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
       var mask = [Float](repeating: 1, count: p.elementCount)
-      for position in positions { mask[position.index] = 0 }
+      for position in positions {
+        guard mask.indices.contains(position.index) else { throw outside(position) }
+        mask[position.index] = 0
+      }
       result.append((p, try Tensor(mask, shape: p.shape)))
     }
     return result
+  }
+
+  /// A key position the model's layer does not have (the key belongs to another model).
+  static func outside(_ position: WatermarkKey.Position) -> WatermarkError {
+    WatermarkError("key position \(position.index) is outside layer \(position.layer)")
   }
 
   /// Freezes the marked weights of `optimizer`'s parameters.

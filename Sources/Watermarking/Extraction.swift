@@ -53,7 +53,7 @@ public enum Extractor {
     var coded: [Bool] = []
     for position in key.positions {
       if cache[position.layer] == nil { cache[position.layer] = try values(position.layer) }
-      guard let layer = cache[position.layer], position.index < layer.count else {
+      guard let layer = cache[position.layer], layer.indices.contains(position.index) else {
         throw WatermarkError("key position \(position.index) is outside layer \(position.layer)")
       }
       coded.append(layer[position.index] > 0)

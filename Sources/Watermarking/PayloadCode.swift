@@ -59,13 +59,24 @@ public enum PayloadCode: Codable, Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Number of coded bits (marked weights) a payload of `payloadBits` bits needs.
+  /// Throws when the count does not fit in an Int (a hostile key, not a crash).
   public func codedLength(payloadBits: Int) throws -> Int {
+    guard payloadBits >= 0 else { throw WatermarkError("a payload cannot have \(payloadBits) bits") }
     switch self {
     case .none: return payloadBits
     case .repetition(let copies):
       try validate()
-      return payloadBits * copies
-    case .bch(let m, let t): return try BCHCode(m: m, t: t).codedLength(payloadBits: payloadBits)
+      let (length, overflow) = payloadBits.multipliedReportingOverflow(by: copies)
+      guard !overflow else {
+        throw WatermarkError("\(payloadBits) payload bits x \(copies) copies overflows the number of coded bits")
+      }
+      return length
+    case .bch(let m, let t):
+      let code = try BCHCode(m: m, t: t)
+      guard let length = code.checkedCodedLength(payloadBits: payloadBits) else {
+        throw WatermarkError("\(payloadBits) payload bits in BCH(\(code.n),\(code.k)) blocks overflow the number of coded bits")
+      }
+      return length
     }
   }
 
@@ -73,7 +84,7 @@ public enum PayloadCode: Codable, Sendable, Equatable, CustomStringConvertible {
     switch self {
     case .none: return bits
     case .repetition(let copies):
-      try validate()
+      _ = try codedLength(payloadBits: bits.count)
       return bits.flatMap { [Bool](repeating: $0, count: copies) }
     case .bch(let m, let t): return try BCHCode(m: m, t: t).encode(bits)
     }

@@ -47,10 +47,82 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     } catch {
       throw WatermarkError("cannot read key file \(url.path): \(error.localizedDescription)")
     }
+    let key: WatermarkKey
     do {
-      return try JSONDecoder().decode(WatermarkKey.self, from: data)
+      key = try JSONDecoder().decode(WatermarkKey.self, from: data)
     } catch {
-      throw WatermarkError("\(url.path) is not a Lichen watermark key: \(error)")
+      let reason = JSONDiagnostics.describe(error, data: data) { _ = try JSONDecoder().decode(WatermarkKey.self, from: $0) }
+      throw WatermarkError("\(url.path) is not a Lichen watermark key: \(reason)")
+    }
+    do {
+      try key.validate()
+    } catch let error as WatermarkError {
+      throw WatermarkError("\(url.path): \(error.message)")
+    }
+    return key
+  }
+
+  /// The key version this build reads and writes.
+  public static let currentVersion = 1
+
+  /// Throws a `WatermarkError` naming the first field that no key made by
+  /// `KeyGenerator` could hold. A key that passes can be used for extraction
+  /// and embedding without any index, count or product overflowing: a key file
+  /// is input, and a hostile one must give an error, not a crash.
+  public func validate() throws {
+    func fail(_ field: String, _ problem: String) -> WatermarkError {
+      WatermarkError("invalid watermark key: \(field): \(problem)")
+    }
+    guard version == Self.currentVersion else {
+      throw fail("version", "unknown version \(version) (this Lichen reads version \(Self.currentVersion))")
+    }
+    let hexDigits = Set("0123456789abcdef")
+    guard architectureHash.count == 16, architectureHash.allSatisfy({ hexDigits.contains($0) }) else {
+      throw fail("architectureHash", "\(JSONDiagnostics.quoted(architectureHash)) is not 16 lowercase hex digits")
+    }
+    // Element count of every layer the key describes, products checked.
+    var elements: [String: Int] = [:]
+    for (layer, shape) in layerShapes.sorted(by: { $0.key < $1.key }) {
+      var count = 1
+      for (d, dimension) in shape.enumerated() {
+        guard dimension >= 1 else { throw fail("layerShapes[\(JSONDiagnostics.quoted(layer))][\(d)]", "dimension \(dimension) is not positive") }
+        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        guard !overflow else { throw fail("layerShapes[\(JSONDiagnostics.quoted(layer))]", "\(shape.count) dimensions whose product overflows an Int") }
+        count = product
+      }
+      elements[layer] = count
+    }
+    guard mapping.alpha.isFinite, mapping.alpha > 0 else {
+      throw fail("mapping.alpha", "\(mapping.alpha) is not a finite positive number")
+    }
+    for (layer, magnitude) in mapping.magnitudes.sorted(by: { $0.key < $1.key }) where !(magnitude.isFinite && magnitude > 0) {
+      throw fail("mapping.magnitudes[\(JSONDiagnostics.quoted(layer))]", "\(magnitude) is not a finite positive number")
+    }
+    guard !positions.isEmpty else { throw fail("positions", "the key has no positions") }
+    var seen = Set<Position>()
+    seen.reserveCapacity(positions.count)
+    for (i, position) in positions.enumerated() {
+      guard let count = elements[position.layer] else {
+        throw fail("positions[\(i)].layer", "layer \(JSONDiagnostics.quoted(position.layer)) is not in layerShapes")
+      }
+      guard position.index >= 0, position.index < count else {
+        throw fail("positions[\(i)].index", "\(position.index) is outside 0..<\(count), the elements of layer \(JSONDiagnostics.quoted(position.layer))")
+      }
+      guard mapping.magnitudes[position.layer] != nil else {
+        throw fail("mapping.magnitudes", "no magnitude for layer \(JSONDiagnostics.quoted(position.layer)) (used by positions[\(i)])")
+      }
+      guard seen.insert(position).inserted else {
+        throw fail("positions[\(i)]", "\(JSONDiagnostics.quoted(position.layer)) index \(position.index) is listed twice")
+      }
+    }
+    do { try code.validate() } catch let error as WatermarkError { throw fail("code", error.message) }
+    guard payloadBits >= 1 else { throw fail("payloadBits", "\(payloadBits) is not a positive number of bits") }
+    let coded: Int
+    do { coded = try code.codedLength(payloadBits: payloadBits) } catch let error as WatermarkError {
+      throw fail("payloadBits", error.message)
+    }
+    guard coded == positions.count else {
+      throw fail("positions", "code \(code) needs \(coded) positions for \(payloadBits) payload bits, the key has \(positions.count)")
     }
   }
 
@@ -69,8 +141,10 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     architectureHash(of: model.namedParameters().map { ($0.name, $0.tensor.shape) })
   }
 
-  /// Throws unless the tensors (name -> shape) are the architecture and layers this key was made for.
+  /// Throws unless the key is valid (`validate`) and the tensors (name -> shape) are the architecture
+  /// and layers it was made for: after this, every key position indexes a weight of the model.
   public func check(shapes: [String: [Int]]) throws {
+    try validate()
     for (layer, shape) in layerShapes.sorted(by: { $0.key < $1.key }) {
       guard let actual = shapes[layer] else { throw WatermarkError("the model has no layer \(layer) named by the key") }
       guard actual == shape else {
@@ -88,3 +162,4 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     try check(shapes: Dictionary(model.namedParameters().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a }))
   }
 }
+
