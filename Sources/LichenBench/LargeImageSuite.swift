@@ -70,8 +70,13 @@ enum LargeImageSuite {
     let argv = ([binary.path] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }
     var pid: pid_t = 0
+    // The child's own report goes to /dev/null: this suite's stdout is JSON lines only.
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     let start = DispatchTime.now().uptimeNanoseconds
-    let spawned = posix_spawn(&pid, binary.path, nil, nil, argv, environ)
+    let spawned = posix_spawn(&pid, binary.path, &actions, nil, argv, environ)
     guard spawned == 0 else { throw BenchError("cannot start \(binary.path): \(String(cString: strerror(spawned)))") }
     var status: Int32 = 0
     var usage = rusage()
