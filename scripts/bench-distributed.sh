@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-parallel scaling on this machine (issue 8): the same global batch
+# Data-parallel scaling on this machine: the same global batch
 # trained by 1 process (1 and 2 threads) and by 2 ranks of 1 thread each
 # through `lichen launch`; prints one JSON line per run with global steps/s and
 # the share of wall time rank 0 spent in gradient all-reduces (waiting for

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault handling of data-parallel training with real processes (issue 8):
+# Fault handling of data-parallel training with real processes:
 # 2 ranks of a tiny `lichen train` through `lichen launch`;
 #  1. rank 1 is killed (SIGKILL) after the first checkpoint: rank 0 stops within
 #     the timeout with an error naming rank 1, the launcher exits non-zero, and

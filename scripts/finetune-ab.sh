@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The fine-tuning A/B behind docs/codec.md ("What moves a fine-tune"): four
-# 400-step fine-tunes of the session-5 bundled q4 (commit bd526d0) at lambda
+# 400-step fine-tunes of the 20,116-step bundled q4 of 2026-12-05 (commit bd526d0) at lambda
 # 0.0130, seed 1 (same batches and noise), each evaluated on Kodak with real
 # bitstreams; results and validation curves in docs/results/finetune-ab/.
 #   lr1e-4                  lr 1e-4, 128x128 crops, batch 8 (the reference arm)
 #   rounded-decoder-inputs  the same with --round-decoder-inputs
 #   crop256-batch2          256x256 crops, batch 2 (same pixels per step)
 #   lr3e-5                  lr 3e-5
-#   ema0.99                 lr 1e-4 with --ema-decay 0.99 (session 7)
-#   ema0.99-lr3e-5          lr 3e-5 with --ema-decay 0.99 (session 7)
+#   ema0.99                 lr 1e-4 with --ema-decay 0.99 (run after the first four)
+#   ema0.99-lr3e-5          lr 3e-5 with --ema-decay 0.99 (run after the first four)
 # Arms run one after another with 1 thread, as measured (~7 min each; thread
 # counts change float reduction order, so other counts differ in the last digits).
 set -euo pipefail
@@ -20,7 +20,7 @@ lichen=${LICHEN_BINARY:-.build/release/lichen}
 [ -n "${LICHEN_BINARY:-}" ] || swift build -c release --product lichen
 results=docs/results/finetune-ab
 mkdir -p "$runs" "$results"
-start="$runs/q4-session5.safetensors"
+start="$runs/q4-20116-steps.safetensors"
 [ -f "$start" ] || git show bd526d0:Sources/Compression/Zoo/Weights/hyperprior-q4.safetensors > "$start"
 for arm in "lr1e-4:--crop 128 --batch-size 8 --learning-rate 1e-4" \
            "rounded-decoder-inputs:--crop 128 --batch-size 8 --learning-rate 1e-4 --round-decoder-inputs" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7's segmentation experiments at a reduced CPU budget: DeepLabV3 (ResNet18-style basic
+# Segmentation watermarking experiments at a reduced CPU budget: DeepLabV3 (ResNet18-style basic
 # blocks at WIDTH) on CamVid train, unmarked vs WaterMAS vs plain substitution with the same
 # recipe, seed and steps, evaluated on CamVid test (mIoU); the attack sweep (`watermark
 # evaluate`) on the WaterMAS model (and on the substitution model with SWEEP_ALL=1), then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How the bundled hyperprior models are trained (resumable: rerun to continue).
 # Base model at lambda 0.0130 trained longest on 128x128 crops (lr
-# LICHEN_BASE_LR, default 3e-5; session 5 used 3e-4, session 6 1e-4 then 3e-5); then
+# LICHEN_BASE_LR, default 3e-5; the 20,116-step models used 3e-4, the 30,921-step ones 1e-4 then 3e-5); then
 # every bundled lambda, q4's own included, is fine-tuned from the base's
 # weights at BASE_STEPS with lr 1e-4, x0.3 after 40% and again after 80% of
 # FINETUNE_STEPS (annealing: docs/codec.md) (run folders runs/qN-from-BASE_STEPS,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 7 part 2: WaterMAS in Lichen's own codec models. Fine-tune the bundled teachers
+# WaterMAS in Lichen's own codec models. Fine-tune the bundled teachers
 # (hyperprior-q2..q5, N=128) for the same budget with and without a WaterMAS mark, code
 # Kodak for real and give the marked curve's BD-rate against the unmarked one; at q4 also
 # plain substitution, a lighter WaterMAS (lambda 0.1) and the distilled student

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 9's classifier experiments at a reduced CPU budget: for each architecture an
+# CIFAR-10 classifier watermarking experiments at a reduced CPU budget: for each architecture an
 # unmarked model and marked ones (WaterMAS at two radii, plain substitution, Laplacian)
 # trained with the same recipe and seed, each attacked with `watermark evaluate`,
 # then compared. Resumable: finished runs are skipped, unfinished ones continue.

@@ -196,7 +196,7 @@ public enum IntegerConverter {
       let inputPool = standard ? sx * sx : sx
       // A channel whose gammas are all tiny next to its beta would need, at its
       // gammas' own step, a beta beyond the integer pool's range (the crash of
-      // quantizing the session-6 q4): coarsen the step until beta fits. Gammas
+      // quantizing the 30,921-step bundled q4): coarsen the step until beta fits. Gammas
       // that then round to 0 moved the pool by under 2^-31 of beta.
       let sg = Swift.max(top > 0 ? top / levels : 1, beta[i] / (inputPool * Self.maximumPoolBeta))
       for j in 0..<c { gq[i * c + j] = try Self.integer((gamma[i * c + j] / sg).rounded(), "GDN gamma \(i),\(j)") }
