@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lichen=${1:-.build/debug/lichen}
-data=${PHOTOS:-/work/shared/data/photos-train}
+data=${PHOTOS:-../shared/data/photos-train}
 if ! ls "$data"/*.png > /dev/null 2>&1; then echo "codec watermark check skipped: no photos at $data"; exit 0; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

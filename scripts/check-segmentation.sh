@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lichen=${1:-.build/debug/lichen}
-data=${CAMVID:-/work/shared/data/camvid}
+data=${CAMVID:-../shared/data/camvid}
 if [ ! -f "$data/train_images.bin" ]; then echo "segmentation check skipped: no CamVid at $data"; exit 0; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -102,6 +102,8 @@ final class CLITests: XCTestCase {
     try assertCleanError(["compress", sample, "--model", "/missing.safetensors", "-o", lic],
                          contains: "model file not found: /missing.safetensors")
     try assertCleanError(["decompress", dir.appendingPathComponent("none.lic").path], contains: "file not found")
+    try assertCleanError(["eval", "--data", "/nonexistent-folder"], contains: "image folder not found: /nonexistent-folder")
+    try assertCleanError(["eval", "--data", sample], contains: "is not a folder of PNG images")
     let model = URL(fileURLWithPath: sample).deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("Sources/Compression/Zoo/Weights/hyperprior-q4-n32.safetensors").path
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],

@@ -5,7 +5,7 @@ import XCTest
 @testable import Vision
 
 /// Where our CamVid copy lives; tests that need it skip when it is absent.
-let camvidDirectory = URL(fileURLWithPath: "/work/shared/data/camvid")
+let camvidDirectory = sharedDataDirectory.appendingPathComponent("camvid")
 
 /// A tiny segmentation set: images whose red channel is 20 x the label of
 /// the pixel, labels in `block` x `block` squares (class = (block row + block column + image) mod classes),

@@ -11,8 +11,12 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
   return url
 }
 
+/// The project's shared data, `../shared/data` from the repository root (see its README).
+let sharedDataDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data")
+
 /// Where our CIFAR-10 copy lives; tests that need it skip when it is absent.
-let cifarDirectory = URL(fileURLWithPath: "/work/shared/data/cifar10")
+let cifarDirectory = sharedDataDirectory.appendingPathComponent("cifar10")
 
 /// A deterministic synthetic dataset whose pixels depend on index and label.
 func syntheticDataset(count: Int, channels: Int = 3, size: Int = 32, classes: Int = 10) throws -> ClassificationDataset {

@@ -12,10 +12,14 @@ public struct ImageSet: Sendable {
     self.names = names
   }
 
-  /// Loads every `.png` in `directory` (sorted by name).
   /// Loads the folder's PNGs in name order; `limit` keeps that many, evenly spaced over the sorted list.
   public static func load(directory: URL, minimumSide: Int = 1, limit: Int? = nil) throws -> ImageSet {
     var files: [String]
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+      throw CodecError.invalidInput("image folder not found: \(directory.path)")
+    }
+    guard isDirectory.boolValue else { throw CodecError.invalidInput("\(directory.path) is not a folder of PNG images") }
     do {
       files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         .filter { $0.lowercased().hasSuffix(".png") }.sorted()
