@@ -26,6 +26,8 @@ struct Distill: ParsableCommand {
   @Option(help: "Weight of MSE(z_s, z_t) (needs --init select or equal N).") var d = 0.0
   @Option(help: "Student start: scratch (random) or select (the teacher's N most important channels).")
   var initialization: Initialization = .scratch
+  @Option(help: "Start from this student's weights instead (registry name or file, same N and M): fine-tune an earlier student from a retrained teacher.")
+  var initFrom: String?
 
   func run() throws {
     try global.apply()
@@ -34,7 +36,13 @@ struct Distill: ParsableCommand {
     let student = try StudentFactory.student(for: loadedTeacher, n: n, m: m, seed: training.seed)
     guard let teacherModel = loadedTeacher.model as? ScaleHyperprior else { throw DistillationError("unreachable") }
     var selection: ChannelSelection? = nil
-    if initialization == .select {
+    var initialSteps: String?
+    if let initFrom {
+      guard initialization == .scratch else { throw ValidationError("--init-from and --initialization select exclude each other") }
+      let initial = try ModelStore.load(initFrom)
+      try student.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
+      initialSteps = initial.metadata["steps"]
+    } else if initialization == .select {
       selection = try ChannelSelection.initialize(student, from: teacherModel)
     }
     let weights = DistillationObjective.Weights(latent: a, reconstruction: b, rateDistortion: c, hyperLatent: d)
@@ -47,11 +55,13 @@ struct Distill: ParsableCommand {
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 objective: objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
-      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initialization.rawValue), \(student.parameterCount) parameters") }
+      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
+    if let initFrom { trainer.lineage["init"] = initFrom }
+    if let initialSteps { trainer.lineage["init_steps"] = initialSteps }
     let runURL = URL(fileURLWithPath: training.out)
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     let metadata = (mark?.metadata ?? [:]).merging(TeacherLink.metadata(for: loadedTeacher).merging([
-      "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initialization.rawValue)",
+      "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initFrom ?? initialization.rawValue)",
     ]) { a, _ in a }) { a, _ in a }
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)

@@ -27,8 +27,8 @@ struct Eval: ParsableCommand {
       let row = try chosen.float.map { try Evaluator.evaluate($0, image: set.images[i], name: set.names[i]) }
         ?? Evaluator.evaluate(chosen.compressor, image: set.images[i], name: set.names[i])
       rows.append(row)
-      say(String(format: "[%d/%d] %@  %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
-                   count, row.name, row.bpp, row.estimatedBpp ?? .nan, row.psnr,
+      say(String(format: "[%d/%d] %@  %.4f bpp%@  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", i + 1,
+                   count, row.name, row.bpp, Self.estimate(row.estimatedBpp), row.psnr,
                    row.msSSIM.map { String(format: "%.4f", $0) } ?? "-", row.encodeSeconds, row.decodeSeconds))
     }
     // Refined results form their own RD series ("hyperprior-q4-refined" -> "hyperprior-refined").
@@ -37,14 +37,22 @@ struct Eval: ParsableCommand {
       model: chosen.source + (refinement == nil ? "" : "-refined"), dataset: data, threads: Torch.threads,
       encoder: refinement?.summary, images: rows)
     let m = report.mean
-    print(String(format: "mean: %.4f bpp (est. %.4f)  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", m.bpp,
-                 m.estimatedBpp ?? .nan, m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,
+    print(String(format: "mean: %.4f bpp%@  %.2f dB  MS-SSIM %@  enc %.2f s  dec %.2f s", m.bpp,
+                 Self.estimate(m.estimatedBpp), m.psnr, m.msSSIM.map { String(format: "%.4f", $0) } ?? "-", m.encodeSeconds,
                  m.decodeSeconds))
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
     }
+  }
+}
+
+extension Eval {
+  /// " (est. 0.6512)" for a float model's likelihood estimate; nothing when the model has none (integer models).
+  static func estimate(_ bpp: Double?) -> String {
+    guard let bpp, bpp.isFinite else { return "" }
+    return String(format: " (est. %.4f)", bpp)
   }
 }
 
