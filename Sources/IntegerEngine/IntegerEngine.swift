@@ -1,7 +1,7 @@
 /// The integer engine: the codec's transforms in fixed point, plain Swift
 /// over integer arrays (no libtorch, no floating point in the datapath).
 ///
-/// It is the bit-exact reference for the FPGA datapath (issue 6): integer
+/// It is the bit-exact reference for the FPGA datapath (docs/fpga.md): integer
 /// arithmetic is associative, so the result is the same on every machine and
 /// for every thread count, and the decoder recomputes the entropy parameters
 /// (the Gaussian scale indexes) exactly as the encoder did.
