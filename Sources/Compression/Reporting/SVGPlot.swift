@@ -218,7 +218,7 @@ enum TrainingPlot {
     let svg = SVGPlot.stacked([
       panel("PSNR", "PSNR (dB)", psnr, valPSNR),
       panel("Rate", "bits per pixel", bpp, valBPP, fromZero: true),
-      panel("Loss (lambda * 255^2 * MSE + bpp)", "loss", loss, valLoss),
+      panel("Loss (training: the run's objective; validation: lambda * 255^2 * MSE + bpp)", "loss", loss, valLoss),
     ])
     try Data(svg.utf8).write(to: url, options: .atomic)
   }
