@@ -58,7 +58,7 @@ public enum ModelRegistry {
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
-          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
+          description: "student N=64 distilled (9,197 steps, 2026-12-06) from the bundled hyperprior-q4 (30,921 steps)"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
