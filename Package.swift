@@ -44,8 +44,10 @@ let package = Package(
     .target(name: "Vision", dependencies: ["Torch", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
     .target(name: "Watermarking", dependencies: ["Torch"]),
-    // Fixed-point codec engine: plain Swift over integers, no libtorch (bit-exact reference).
-    .target(name: "IntegerEngine", dependencies: ["EntropyCoding"]),
+    // Exact integer kernels of the engine in C: AVX-512 VNNI, AVX2 and portable paths picked at run time.
+    .target(name: "CIntegerKernels"),
+    // Fixed-point codec engine: integers only, no libtorch (bit-exact reference).
+    .target(name: "IntegerEngine", dependencies: ["EntropyCoding", "CIntegerKernels"]),
     // Schemes, calibration, fake-quant, float -> integer conversion, integer codec.
     .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).

@@ -1,3 +1,5 @@
+import CIntegerKernels
+
 /// Integer 2-D convolution or transposed convolution (CompressAI's "same"
 /// shapes), one image, CHW. `weights` keep PyTorch's layout ([out, in, k, k]
 /// for a convolution, [in, out, k, k] for a transposed one) so exported
@@ -8,6 +10,11 @@
 /// A transposed convolution is computed as stride^2 ordinary convolutions, one
 /// per output phase, over the kernel taps that reach that phase: no zero
 /// insertion, no wasted multiplies, and every output written once.
+///
+/// The arithmetic runs in the C kernels (`IntegerKernels` names the path):
+/// int16 products summed two at a time in int32 runs of at most `int32Rows`
+/// patch rows, each run flushed to Int64, so every path gives exactly the
+/// integers of the Swift kernels kept in IntegerReference.swift.
 public struct IntConvolution: Equatable, Sendable {
   public enum Kind: String, Sendable, Codable { case convolution, transposed }
 
@@ -35,9 +42,67 @@ public struct IntConvolution: Equatable, Sendable {
     var taps: [(dy: Int, dx: Int)]
     /// [out][in * taps.count + t]
     var matrix: [Int16]
+    /// The same in the C kernels' layout (K padded to whole pairs), with the layer's requantization.
+    let operands: DerivedOperands<PhaseOperands>
+
+    init(rowOffset: Int, colOffset: Int, taps: [(dy: Int, dx: Int)], matrix: [Int16], outChannels: Int,
+         requantization: RequantizationOperands) {
+      self.rowOffset = rowOffset
+      self.colOffset = colOffset
+      self.taps = taps
+      self.matrix = matrix
+      operands = DerivedOperands(storage: PhaseOperands(taps: taps, matrix: matrix, outChannels: outChannels,
+                                                        requantization: requantization))
+    }
+
     static func == (a: Phase, b: Phase) -> Bool {
       a.rowOffset == b.rowOffset && a.colOffset == b.colOffset && a.matrix == b.matrix
         && a.taps.map(\.dy) == b.taps.map(\.dy) && a.taps.map(\.dx) == b.taps.map(\.dx)
+    }
+  }
+
+  /// Bias and requantization constants at stable addresses for the C kernels.
+  final class RequantizationOperands: Sendable {
+    let bias: KernelArray<Int64>
+    let multiplier: KernelArray<Int64>
+    let shift: KernelArray<Int64>
+
+    init(bias: [Int64], scales: [FixedPointScale]) {
+      self.bias = KernelArray(bias)
+      multiplier = KernelArray(scales.map(\.multiplier))
+      shift = KernelArray(scales.map { Int64($0.shift) })
+    }
+  }
+
+  /// A phase's weights with every output row padded to an even K (the kernels
+  /// multiply pairs of patch rows), the same by pairs of input channels (for
+  /// stride-1 reads of a channel-paired input), and its tap offsets.
+  final class PhaseOperands: Sendable {
+    let kPairs: Int
+    let weights: KernelArray<Int16>
+    /// [out][(channel pair, tap)][2]: channels 2p and 2p + 1 of each tap.
+    let pairedWeights: KernelArray<Int16>
+    let tapDy: KernelArray<Int64>
+    let tapDx: KernelArray<Int64>
+    let requantization: RequantizationOperands
+
+    init(taps: [(dy: Int, dx: Int)], matrix: [Int16], outChannels: Int, requantization: RequantizationOperands) {
+      let k = matrix.count / Swift.max(1, outChannels)
+      kPairs = (k + 1) / 2
+      var padded = [Int16](repeating: 0, count: outChannels * 2 * kPairs)
+      for o in 0..<outChannels { for n in 0..<k { padded[o * 2 * kPairs + n] = matrix[o * k + n] } }
+      weights = KernelArray(padded)
+      let t = taps.count, inChannels = t == 0 ? 0 : k / t, channelPairs = (inChannels + 1) / 2
+      var paired = [Int16](repeating: 0, count: outChannels * 2 * channelPairs * t)
+      for o in 0..<outChannels {
+        for i in 0..<inChannels {
+          for n in 0..<t { paired[o * 2 * channelPairs * t + 2 * ((i / 2) * t + n) + i % 2] = matrix[o * k + i * t + n] }
+        }
+      }
+      pairedWeights = KernelArray(paired)
+      tapDy = KernelArray(taps.map { Int64($0.dy) })
+      tapDx = KernelArray(taps.map { Int64($0.dx) })
+      self.requantization = requantization
     }
   }
 
@@ -82,6 +147,7 @@ public struct IntConvolution: Equatable, Sendable {
     accumulatesIn32Bits = worst * inputBound < Int(Int32.max)
     let maxWeight = Swift.max(1, weights.map { Swift.abs(Int($0)) }.max() ?? 1)
     int32Rows = accumulatesIn32Bits ? Int.max : Swift.max(1, Int(Int32.max) / (maxWeight * inputBound))
+    let constants = RequantizationOperands(bias: bias, scales: requantization)
     var phases: [Phase] = []
     if kind == .convolution {
       let taps = (0..<k2).map { (dy: $0 / kernel - padding, dx: $0 % kernel - padding) }
@@ -89,7 +155,7 @@ public struct IntConvolution: Equatable, Sendable {
       for o in 0..<outChannels { for i in 0..<inChannels { for t in 0..<k2 {
         m[(o * inChannels + i) * k2 + t] = weight(o, i, t / kernel, t % kernel)
       } } }
-      phases = [Phase(rowOffset: 0, colOffset: 0, taps: taps, matrix: m)]
+      phases = [Phase(rowOffset: 0, colOffset: 0, taps: taps, matrix: m, outChannels: outChannels, requantization: constants)]
     } else {
       for ry in 0..<stride {
         for rx in 0..<stride {
@@ -106,7 +172,8 @@ public struct IntConvolution: Equatable, Sendable {
           for o in 0..<outChannels { for i in 0..<inChannels { for (n, (ky, kx)) in kernelTaps.enumerated() {
             m[(o * inChannels + i) * t + n] = weight(o, i, ky, kx)
           } } }
-          phases.append(Phase(rowOffset: ry, colOffset: rx, taps: taps, matrix: m))
+          phases.append(Phase(rowOffset: ry, colOffset: rx, taps: taps, matrix: m, outChannels: outChannels,
+                              requantization: constants))
         }
       }
     }
@@ -182,134 +249,141 @@ public struct IntConvolution: Equatable, Sendable {
 
   /// Output rows `rows` (of `outputWidth` columns) from `x`, which holds input rows
   /// `windowStart ..< windowStart + x.height` of an input `inputHeight` rows tall.
+  /// Every phase is cut into tiles (runs of phase rows, or pieces of one row),
+  /// multiplied and requantized by the C kernels. Tiles of strided reads gather
+  /// their patches; with stride-1 reads (transposed phases, stride-1
+  /// convolutions) wide enough rows read a channel-paired copy of the input in
+  /// place, with no gather.
   private func compute(_ x: IntTensor, windowStart: Int, inputHeight: Int, rows outputRows: Range<Int>, outputWidth ow: Int,
                        threads: Int) -> IntTensor {
     var out = IntTensor(zerosChannels: outChannels, height: outputRows.count, width: ow)
     let step = kind == .convolution ? 1 : stride
     let inputStep = kind == .convolution ? stride : 1
+    var tiles: [(phase: Int, tile: LichenConvolutionTile)] = []
+    var pads = (top: 0, bottom: 0, left: 0, right: 0)
+    var inPlace = false
+    for (index, phase) in phases.enumerated() {
+      // Phase rows j with output row rowOffset + j * step inside outputRows.
+      let first = Swift.max(0, Self.ceilDiv(outputRows.lowerBound - phase.rowOffset, step))
+      let end = Self.ceilDiv(outputRows.upperBound - phase.rowOffset, step)
+      let cols = (ow - phase.colOffset + step - 1) / step
+      guard end > first, cols > 0 else { continue }
+      if inputStep == 1 {
+        // Zero pads around the paired copy for every tap of every phase: any one-row tile may read it.
+        for tap in phase.taps {
+          pads = (Swift.max(pads.top, -tap.dy), Swift.max(pads.bottom, tap.dy), Swift.max(pads.left, -tap.dx),
+                  Swift.max(pads.right, cols + tap.dx - x.width))
+        }
+      }
+      if inputStep == 1 && cols >= 32 {
+        // One-row tiles in place: no patch buffer bounds their width.
+        inPlace = true
+        let pieces = (cols + 511) / 512
+        let width = ((cols + pieces - 1) / pieces + 15) & ~15
+        for j in first..<end {
+          for c in Swift.stride(from: 0, to: cols, by: width) {
+            tiles.append((index, LichenConvolutionTile(rowFirst: Int64(j), rowCount: 1, colFirst: Int64(c),
+                                                       colCount: Int64(Swift.min(width, cols - c)))))
+          }
+        }
+        continue
+      }
+      let pixels = Self.tilePixels(kPairs: phase.operands.storage.kPairs, phasePixels: (end - first) * cols, threads: threads)
+      if cols > pixels {
+        let pieces = (cols + pixels - 1) / pixels
+        let width = ((cols + pieces - 1) / pieces + 15) & ~15
+        for j in first..<end {
+          for c in Swift.stride(from: 0, to: cols, by: width) {
+            tiles.append((index, LichenConvolutionTile(rowFirst: Int64(j), rowCount: 1, colFirst: Int64(c),
+                                                       colCount: Int64(Swift.min(width, cols - c)))))
+          }
+        }
+      } else {
+        let rowsPerTile = Swift.max(1, pixels / cols)
+        for j in Swift.stride(from: first, to: end, by: rowsPerTile) {
+          tiles.append((index, LichenConvolutionTile(rowFirst: Int64(j), rowCount: Int64(Swift.min(rowsPerTile, end - j)),
+                                                     colFirst: 0, colCount: Int64(cols))))
+        }
+      }
+    }
+    let path = lichen_kernel_active()
     x.values.withUnsafeBufferPointer { input in
       out.values.withUnsafeMutableBufferPointer { output in
-        let outBuf = SharedBuffer(base: output.baseAddress!)
-        let inBuf = SharedBuffer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
-        for phase in phases {
-          // Phase rows j with output row rowOffset + j * step inside outputRows.
-          let first = Swift.max(0, Self.ceilDiv(outputRows.lowerBound - phase.rowOffset, step))
-          let end = Self.ceilDiv(outputRows.upperBound - phase.rowOffset, step)
-          let rows = end - first
-          let cols = (ow - phase.colOffset + step - 1) / step
-          guard rows > 0, cols > 0 else { continue }
-          let rowsPerTile = Swift.max(1, 256 / cols)
-          let tiles = (rows + rowsPerTile - 1) / rowsPerTile
-          parallelFor(tiles, threads: threads) { tile in
-            let r0 = first + tile * rowsPerTile
-            let r1 = Swift.min(end, r0 + rowsPerTile)
-            self.runTile(phase: phase, rows: r0..<r1, cols: cols, step: step, inputStep: inputStep,
-                         input: inBuf.base, windowStart: windowStart, windowHeight: x.height, inputHeight: inputHeight,
-                         inputWidth: x.width, output: outBuf.base, outputStart: outputRows.lowerBound,
-                         outputHeight: outputRows.count, outputWidth: ow)
+        guard let inBase = input.baseAddress, let outBase = output.baseAddress else { return }
+        var layers = phases.map { phase -> LichenConvolution in
+          let operands = phase.operands.storage
+          var c = LichenConvolution()
+          c.inChannels = Int64(inChannels)
+          c.outChannels = Int64(outChannels)
+          c.taps = Int64(phase.taps.count)
+          c.tapDy = operands.tapDy.pointer
+          c.tapDx = operands.tapDx.pointer
+          c.inputStep = Int64(inputStep)
+          c.outputStep = Int64(step)
+          c.rowOffset = Int64(phase.rowOffset)
+          c.colOffset = Int64(phase.colOffset)
+          c.weights = operands.weights.pointer
+          c.pairedWeights = operands.pairedWeights.pointer
+          c.int32Rows = Int64(int32Rows)
+          c.requantization = LichenRequantization(
+            bias: operands.requantization.bias.pointer, multiplier: operands.requantization.multiplier.pointer,
+            shift: operands.requantization.shift.pointer, lower: outputRange.lower, upper: outputRange.upper)
+          c.input = inBase
+          c.windowStart = Int64(windowStart)
+          c.windowHeight = Int64(x.height)
+          c.inputHeight = Int64(inputHeight)
+          c.inputWidth = Int64(x.width)
+          c.output = outBase
+          c.outputStart = Int64(outputRows.lowerBound)
+          c.outputHeight = Int64(outputRows.count)
+          c.outputWidth = Int64(ow)
+          return c
+        }
+        // The channel-paired copy of the input, filled a few channel pairs per task.
+        var pairedBuffer: UnsafeMutableRawPointer?
+        defer { pairedBuffer?.deallocate() }
+        let paired = UnsafeMutablePointer<LichenPairedInput>.allocate(capacity: 1)
+        defer { paired.deallocate() }
+        if inPlace, var first = layers.first {
+          let (top, bottom, left, right) = (Int64(pads.top), Int64(pads.bottom), Int64(pads.left), Int64(Swift.max(0, pads.right)))
+          let buffer = UnsafeMutableRawPointer.allocate(
+            byteCount: Int(lichen_paired_input_bytes(&first, top, bottom, left, right)), alignment: 64)
+          pairedBuffer = buffer
+          let channelPairs = (inChannels + 1) / 2, perTask = 4
+          let fill = ReadOnlyShare(value: (layer: first, buffer: buffer))
+          runTiles((channelPairs + perTask - 1) / perTask, threads: threads, scratchBytes: 0) { task, _ in
+            var layer = fill.value.layer
+            var ignored = LichenPairedInput()
+            lichen_paired_input(path, &layer, top, bottom, left, right, Int64(task * perTask), Int64(perTask),
+                                fill.value.buffer, &ignored)
           }
+          // A call for no channel pairs only describes the copy.
+          lichen_paired_input(path, &first, top, bottom, left, right, Int64(channelPairs), 0, buffer, paired)
+          for index in layers.indices { layers[index].paired = UnsafePointer(paired) }
+        }
+        var scratch = 0
+        for (index, tile) in tiles {
+          var layer = layers[index]
+          scratch = Swift.max(scratch, Int(lichen_convolution_scratch_bytes(&layer, tile.rowCount * tile.colCount)))
+        }
+        let work = ReadOnlyShare(value: (layers: layers, tiles: tiles))
+        runTiles(tiles.count, threads: threads, scratchBytes: scratch) { i, scratch in
+          var layer = work.value.layers[work.value.tiles[i].phase]
+          var tile = work.value.tiles[i].tile
+          lichen_convolution_tile(path, &layer, &tile, scratch)
         }
       }
     }
     return out
   }
 
-  /// Gathers the tile's patches (K x P, zero outside the input) and multiplies.
-  private func runTile(
-    phase: Phase, rows: Range<Int>, cols: Int, step: Int, inputStep: Int,
-    input: UnsafeMutablePointer<Int16>, windowStart: Int, windowHeight: Int, inputHeight: Int, inputWidth: Int,
-    output: UnsafeMutablePointer<Int16>, outputStart: Int, outputHeight: Int, outputWidth: Int
-  ) {
-    let t = phase.taps.count
-    let k = inChannels * t
-    let p = rows.count * cols
-    let stride = (p + 15) & ~15  // rows padded to whole 16-lane vectors
-    var patches = [Int16](repeating: 0, count: k * stride)
-    patches.withUnsafeMutableBufferPointer { b in
-      for i in 0..<inChannels {
-        let plane = input + i * windowHeight * inputWidth
-        for (n, tap) in phase.taps.enumerated() {
-          let row = b.baseAddress! + (i * t + n) * stride
-          for (r, j) in rows.enumerated() {
-            let iy = j * inputStep + tap.dy
-            guard iy >= 0, iy < inputHeight, iy >= windowStart, iy < windowStart + windowHeight else { continue }
-            let src = plane + (iy - windowStart) * inputWidth
-            let dst = row + r * cols
-            for c in 0..<cols {
-              let ix = c * inputStep + tap.dx
-              if ix >= 0 && ix < inputWidth { dst[c] = src[ix] }
-            }
-          }
-        }
-      }
-    }
-    patches.withUnsafeBufferPointer { b in
-      phase.matrix.withUnsafeBufferPointer { w in
-        multiply(w.baseAddress!, b.baseAddress!, k: k, p: p, stride: stride, rows: rows, cols: cols, step: step, phase: phase,
-                 output: output, outputStart: outputStart, outputHeight: outputHeight, outputWidth: outputWidth)
-      }
-    }
-  }
-
-  /// Register-blocked kernel: 4 output channels x 16 pixels of Int32 SIMD
-  /// accumulators. Products are summed in Int32 over runs of `int32Rows`
-  /// patch rows (short enough that no run can overflow: rows * max|w| *
-  /// inputBound < 2^31) and each run is added to Int64 totals, so the result
-  /// is exact for any K while the inner loop stays 32-bit SIMD.
-  @inline(__always)
-  private func multiply(
-    _ w: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>, k: Int, p: Int, stride: Int, rows: Range<Int>, cols: Int,
-    step: Int, phase: Phase, output: UnsafeMutablePointer<Int16>, outputStart: Int, outputHeight: Int, outputWidth: Int
-  ) {
-    let run = int32Rows
-    var totals = [Int64](repeating: 0, count: 64)
-    var o0 = 0
-    while o0 < outChannels {
-      let block = Swift.min(4, outChannels - o0)
-      let w0 = w + o0 * k
-      let w1 = w + Swift.min(o0 + 1, outChannels - 1) * k
-      let w2 = w + Swift.min(o0 + 2, outChannels - 1) * k
-      let w3 = w + Swift.min(o0 + 3, outChannels - 1) * k
-      var q0 = 0
-      while q0 < p {
-        for i in 0..<64 { totals[i] = 0 }
-        var start = 0
-        while start < k {
-          let end = Swift.min(k, start + run)
-          var s0 = SIMD16<Int32>(), s1 = SIMD16<Int32>(), s2 = SIMD16<Int32>(), s3 = SIMD16<Int32>()
-          var row = UnsafeRawPointer(b + start * stride + q0)
-          for kk in start..<end {
-            let v = SIMD16<Int32>(truncatingIfNeeded: row.loadUnaligned(as: SIMD16<Int16>.self))
-            s0 &+= v &* Int32(w0[kk])
-            s1 &+= v &* Int32(w1[kk])
-            s2 &+= v &* Int32(w2[kk])
-            s3 &+= v &* Int32(w3[kk])
-            row += stride * 2
-          }
-          for l in 0..<16 {
-            totals[l] &+= Int64(s0[l])
-            totals[16 + l] &+= Int64(s1[l])
-            totals[32 + l] &+= Int64(s2[l])
-            totals[48 + l] &+= Int64(s3[l])
-          }
-          start = end
-        }
-        let qEnd = Swift.min(p, q0 + 16)
-        for j in 0..<block {
-          let o = o0 + j
-          let scale = requantization[o]
-          let b0 = bias[o]
-          let plane = output + o * outputHeight * outputWidth
-          for q in q0..<qEnd {
-            let r = q / cols, c = q - r * cols
-            let oy = phase.rowOffset + (rows.lowerBound + r) * step - outputStart
-            plane[oy * outputWidth + phase.colOffset + c * step] =
-              outputRange.clamp(scale.apply(totals[j * 16 + q - q0] &+ b0))
-          }
-        }
-        q0 += 16
-      }
-      o0 += 4
-    }
+  /// Pixels per tile: about 256 KiB of patches (4 bytes per pair row and pixel),
+  /// so they stay in L2 while every output channel reads them; at least 64
+  /// pixels (whole register blocks), and small enough to give each thread
+  /// several tiles.
+  static func tilePixels(kPairs: Int, phasePixels: Int, threads: Int) -> Int {
+    let cache = Swift.min(4096, Swift.max(64, (1 << 16) / Swift.max(1, kPairs)))
+    let balance = Swift.max(32, (phasePixels / Swift.max(1, 4 * threads) + 15) & ~15)
+    return Swift.min(cache, balance)
   }
 }

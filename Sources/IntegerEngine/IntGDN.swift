@@ -1,3 +1,5 @@
+import CIntegerKernels
+
 /// Integer GDN / inverse GDN (standard or simplified), the hardware GDN:
 ///
 ///     P_i = beta_i + sum_j gamma_ij * s_j          (Int64; s_j = x_j^2 or |x_j|)
@@ -21,6 +23,56 @@ public struct IntGDN: Equatable, Sendable {
   public let outputRange: ActivationRange
   /// nil only for the inverse simplified GDN (a plain product).
   public let table: NormalizationTable?
+  let operands: DerivedOperands<Operands>
+
+  /// The parameters at stable addresses for the C kernels. GDN gamma matrices
+  /// are mostly zeros once quantized, so each output channel keeps the list of
+  /// its nonzero gammas (and of its input channel pairs with a nonzero gamma).
+  final class Operands: Sendable {
+    let termFirst: KernelArray<Int64>
+    let termChannel: KernelArray<Int64>
+    let termGamma: KernelArray<Int64>
+    /// nil unless every gamma fits int16 (the int16 pair kernels).
+    let pairs: (first: KernelArray<Int64>, index: KernelArray<Int64>, gammas: KernelArray<Int32>)?
+    let maxGamma: Int64
+    let beta: KernelArray<Int64>
+    let multiplier: KernelArray<Int64>
+    let shift: KernelArray<Int64>
+    let entries: KernelArray<Int64>?
+    let entriesFit31: Bool
+
+    init(channels: Int, gamma: [Int64], beta: [Int64], output: [FixedPointScale], table: NormalizationTable?) {
+      var termFirst: [Int64] = [0], termChannel: [Int64] = [], termGamma: [Int64] = []
+      var pairFirst: [Int64] = [0], pairIndex: [Int64] = [], pairGammas: [Int32] = []
+      for i in 0..<channels {
+        let row = gamma[(i * channels)..<((i + 1) * channels)]
+        for (j, g) in zip(0..., row) where g != 0 {
+          termChannel.append(Int64(j))
+          termGamma.append(g)
+        }
+        termFirst.append(Int64(termChannel.count))
+        for m in 0..<((channels + 1) / 2) {
+          let a = row[row.startIndex + 2 * m], b = 2 * m + 1 < channels ? row[row.startIndex + 2 * m + 1] : 0
+          guard a != 0 || b != 0 else { continue }
+          pairIndex.append(Int64(m))
+          // Two int16 lanes of one int32: channel 2m low, 2m + 1 high (only used when both fit int16).
+          pairGammas.append(Int32(bitPattern: (UInt32(truncatingIfNeeded: a) & 0xFFFF) | (UInt32(truncatingIfNeeded: b) << 16)))
+        }
+        pairFirst.append(Int64(pairIndex.count))
+      }
+      self.termFirst = KernelArray(termFirst)
+      self.termChannel = KernelArray(termChannel)
+      self.termGamma = KernelArray(termGamma)
+      maxGamma = gamma.max() ?? 0
+      pairs = maxGamma <= Int64(Int16.max)
+        ? (KernelArray(pairFirst), KernelArray(pairIndex), KernelArray(pairGammas)) : nil
+      self.beta = KernelArray(beta)
+      multiplier = KernelArray(output.map(\.multiplier))
+      shift = KernelArray(output.map { Int64($0.shift) })
+      entries = table.map { KernelArray($0.entries) }
+      entriesFit31 = table?.entries.allSatisfy { $0 >= 0 && $0 < 1 << 31 } ?? false
+    }
+  }
 
   public init(
     kind: Kind, inverse: Bool, channels: Int, gamma: [Int64], beta: [Int64], output: [FixedPointScale],
@@ -49,71 +101,63 @@ public struct IntGDN: Equatable, Sendable {
     case (.simplified, true):
       table = nil
     }
+    operands = DerivedOperands(storage: Operands(channels: channels, gamma: gamma, beta: beta, output: output, table: table))
   }
 
   /// Multiply-accumulates of the pool per image of this size.
   public func macs(height: Int, width: Int) -> Int { height * width * channels * channels }
 
+  /// Tiles of 128 pixels, every channel, through the C kernels: the pool over
+  /// the nonzero gammas (int16 pairs in int32 runs when gammas and terms fit,
+  /// exact int64 products otherwise) and the normaliser.
   public func callAsFunction(_ x: IntTensor, threads: Int = 1) throws -> IntTensor {
     guard x.channels == channels else { throw IntegerEngineError("GDN expects \(channels) channels, got \(x.channels)") }
     var out = x
     let plane = x.planeSize
-    let tile = 256
+    let tile = 128
     let tiles = (plane + tile - 1) / tile
+    let path = lichen_kernel_active()
+    let o = operands.storage
     x.values.withUnsafeBufferPointer { input in
       out.values.withUnsafeMutableBufferPointer { output in
-        let inBuf = SharedBuffer(base: UnsafeMutablePointer(mutating: input.baseAddress!))
-        let outBuf = SharedBuffer(base: output.baseAddress!)
-        parallelFor(tiles, threads: threads) { t in
-          let p0 = t * tile
-          self.runTile(p0..<Swift.min(plane, p0 + tile), plane: plane, input: inBuf.base, output: outBuf.base)
+        guard let inBase = input.baseAddress, let outBase = output.baseAddress else { return }
+        var layer = LichenGDN()
+        layer.channels = Int64(channels)
+        layer.squares = kind == .standard ? 1 : 0
+        switch table?.function {
+        case .inverseSquareRoot: layer.function = Int32(LICHEN_GDN_INVERSE_SQUARE_ROOT)
+        case .squareRoot: layer.function = Int32(LICHEN_GDN_SQUARE_ROOT)
+        case .reciprocal: layer.function = Int32(LICHEN_GDN_RECIPROCAL)
+        case nil: layer.function = Int32(LICHEN_GDN_PRODUCT)
+        }
+        layer.termFirst = o.termFirst.pointer
+        layer.termChannel = o.termChannel.pointer
+        layer.termGamma = o.termGamma.pointer
+        layer.pairFirst = o.pairs?.first.pointer
+        layer.pairIndex = o.pairs?.index.pointer
+        layer.pairGammas = o.pairs?.gammas.pointer
+        layer.maxGamma = o.maxGamma
+        layer.beta = o.beta.pointer
+        layer.multiplier = o.multiplier.pointer
+        layer.shift = o.shift.pointer
+        layer.lower = outputRange.lower
+        layer.upper = outputRange.upper
+        layer.entries = o.entries?.pointer
+        layer.indexBits = Int64(table?.indexBits ?? 0)
+        layer.fractionBits = Int64(table?.fractionBits ?? 0)
+        layer.entriesFit31 = o.entriesFit31 ? 1 : 0
+        layer.input = inBase
+        layer.output = outBase
+        layer.plane = Int64(plane)
+        let scratch = Int(lichen_gdn_scratch_bytes(&layer, Int64(Swift.min(tile, plane))))
+        let shared = ReadOnlyShare(value: layer)
+        runTiles(tiles, threads: threads, scratchBytes: scratch) { t, scratch in
+          var layer = shared.value
+          let first = t * tile
+          lichen_gdn_tile(path, &layer, Int64(first), Int64(Swift.min(tile, plane - first)), scratch)
         }
       }
     }
     return out
-  }
-
-  private func runTile(_ pixels: Range<Int>, plane: Int, input: UnsafeMutablePointer<Int16>,
-                       output: UnsafeMutablePointer<Int16>) {
-    let p = pixels.count
-    var s = [Int64](repeating: 0, count: channels * p)
-    for j in 0..<channels {
-      let src = input + j * plane + pixels.lowerBound
-      for q in 0..<p {
-        let v = Int64(src[q])
-        s[j * p + q] = kind == .standard ? v * v : Swift.abs(v)
-      }
-    }
-    var pool = [Int64](repeating: 0, count: p)
-    s.withUnsafeBufferPointer { sb in
-      pool.withUnsafeMutableBufferPointer { acc in
-        for i in 0..<channels {
-          for q in 0..<p { acc[q] = beta[i] }
-          for j in 0..<channels {
-            let g = gamma[i * channels + j]
-            if g == 0 { continue }
-            let row = sb.baseAddress! + j * p
-            for q in 0..<p { acc[q] &+= g &* row[q] }
-          }
-          let src = input + i * plane + pixels.lowerBound
-          let dst = output + i * plane + pixels.lowerBound
-          let scale = self.output[i]
-          for q in 0..<p {
-            let xv = Int64(src[q])
-            let y: Int64
-            if let table {
-              let (v, e) = table.evaluate(acc[q])
-              y = scale.apply(xv * v, extraShift: table.fractionBits - e)
-            } else {
-              // Inverse simplified GDN: x * P, with P cut to 30 significant bits.
-              let pv = Swift.max(acc[q], 0)
-              let excess = Swift.max(0, (64 - pv.leadingZeroBitCount) - 30)
-              y = scale.apply(xv * (pv >> Int64(excess)), extraShift: -excess)
-            }
-            dst[q] = outputRange.clamp(y)
-          }
-        }
-      }
-    }
   }
 }
