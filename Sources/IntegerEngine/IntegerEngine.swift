@@ -1,5 +1,7 @@
-/// The integer engine: the codec's transforms in fixed point, plain Swift
-/// over integer arrays (no libtorch, no floating point in the datapath).
+/// The integer engine: the codec's transforms in fixed point over integer
+/// arrays, with the inner loops in C (`CIntegerKernels`: AVX-512 VNNI, AVX2
+/// or portable, chosen at run time, all bit-identical); no libtorch, no
+/// floating point in the datapath.
 ///
 /// It is the bit-exact reference for the FPGA datapath (docs/fpga.md): integer
 /// arithmetic is associative, so the result is the same on every machine and
