@@ -64,7 +64,8 @@ enum IntegerSuite {
       for (name, value, peer, extra) in rows {
         BenchRecord(suite: "integer", case: "\(scheme) \(name) \(loaded.source) kodim01", value: value, unit: "s",
                     peer: "lichen-float-libtorch", peerValue: peer, ratio: value / peer, threads: threads,
-                    note: [note, extra].filter { !$0.isEmpty }.joined(separator: "; ")).printLine()
+                    note: [note, "kernels \(IntegerKernels.summary)", extra].filter { !$0.isEmpty }
+                      .joined(separator: "; ")).printLine()
       }
     }
   }
