@@ -72,16 +72,18 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // Helpers the test targets share (JSON mutations for the fuzz tests); not a product.
+    .target(name: "LichenTestSupport", dependencies: ["Torch"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
     .testTarget(name: "SerializationTests", dependencies: ["Torch"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "LichenTestSupport"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
-    .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
-    .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking"]),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "LichenTestSupport"]),
+    .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
     // Runs the built `lichen` binary: help of every subcommand, messages and exit codes, a round trip.
