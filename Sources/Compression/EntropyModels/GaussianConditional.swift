@@ -166,15 +166,17 @@ public final class GaussianConditional: Module {
     }
     let perItem = indexes.count / n
     var values: [Int32] = []
-    for (i, s) in strings.enumerated() {
-      do {
-        // One image: decode straight into `values`, without copying the indexes.
-        if n == 1 { values = try table.decode(s, indexes: indexes); break }
-        if i == 0 { values.reserveCapacity(indexes.count) }
-        values += try table.decode(s, indexes: Array(indexes[(i * perItem)..<((i + 1) * perItem)]))
-      } catch {
-        throw CodecError.invalidBitstream("y string: \(error)")
+    do {
+      if n == 1 {
+        values = try table.decode(strings[0], indexes: indexes)  // one image: no copy of the indexes
+      } else {
+        values.reserveCapacity(indexes.count)
+        for (i, s) in strings.enumerated() {
+          values += try table.decode(s, indexes: Array(indexes[(i * perItem)..<((i + 1) * perItem)]))
+        }
       }
+    } catch {
+      throw CodecError.invalidBitstream("y string: \(error)")
     }
     let symbols = try Tensor(values, shape: shape).to(.float32)
     return try means.map { try symbols + $0 } ?? symbols

@@ -41,9 +41,20 @@ public struct TeacherLink: Sendable, Equatable {
     guard let recorded = weightsHash else {
       return "distilled from an earlier \(name) (no teacher hash recorded); the bundled \(name) may be a retrained one"
     }
-    guard let bundled = try? ModelStore.load(name).weightsHash else { return nil }
+    guard let bundled = Self.bundledWeightsHash(name) else { return nil }
     guard recorded != bundled else { return nil }
     return String(format: "distilled from another %@ (weights %016llx), not the bundled one (%016llx)", name, recorded, bundled)
+  }
+
+  /// Weights hashes of bundled teachers, each computed once (loading a teacher
+  /// hashes every tensor; `lichen models` asks once per student).
+  private static let bundledHashes = Locked<[String: UInt64]>([:])
+
+  static func bundledWeightsHash(_ name: String) -> UInt64? {
+    if let known = bundledHashes.value[name] { return known }
+    guard let hash = try? ModelStore.load(name).weightsHash else { return nil }
+    bundledHashes.update { $0[name] = hash }
+    return hash
   }
 
   /// The warning for a bundled student (registry name), prefixed with its name; nil when it belongs to its teacher.
