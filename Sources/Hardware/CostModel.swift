@@ -1,26 +1,41 @@
 /// The documented cost model (docs/fpga.md): cycles per frame of a stage at a
 /// parallelism, and the DSP/BRAM/URAM/LUT/FF it needs.
 ///
-/// A stage's parallelism is (pi, po, pk): input-channel, output-channel and
-/// kernel-column unrolls (divisors of Cin, Cout and k); lanes = pi*po*pk
-/// multipliers. Every resource is a nondecreasing function of `lanes` alone
-/// plus fixed per-stage terms, so for a cycle target the parallelism with the
-/// fewest lanes meeting it needs no more of any resource than any other: this
-/// is what makes the planner exact. Terms that would depend on pi, po or pk
-/// separately are bounded by functions of lanes (documented where they are).
+/// A stage's parallelism is (pi, po, pk, pp): input-channel, output-channel,
+/// kernel-column and output-pixel unrolls (divisors of Cin, Cout, k and the
+/// row width); lanes = pi*po*pk*pp multipliers. The pp pixels of a row share
+/// each weight read (weight reuse), so pixel parallelism trades multipliers
+/// for weight-memory ports: resources are no longer a function of lanes
+/// alone, and the planner searches the resource trade-off exactly
+/// (Planner). With pp = 1 every resource is nondecreasing in lanes.
 public struct Parallelism: Codable, Sendable, Hashable, CustomStringConvertible {
   public var pi: Int
   public var po: Int
   public var pk: Int
+  /// Adjacent output pixels of a row computed together (input pixels for a transposed convolution), each
+  /// weight read once for all of them.
+  public var pp: Int
 
-  public init(pi: Int, po: Int, pk: Int) {
+  public init(pi: Int, po: Int, pk: Int, pp: Int = 1) {
     self.pi = pi
     self.po = po
     self.pk = pk
+    self.pp = pp
   }
 
-  public var lanes: Int { pi * po * pk }
-  public var description: String { "\(pi)x\(po)x\(pk)" }
+  enum CodingKeys: String, CodingKey { case pi, po, pk, pp }
+
+  /// Plans written before pixel parallelism have no `pp` (1).
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    pi = try c.decode(Int.self, forKey: .pi)
+    po = try c.decode(Int.self, forKey: .po)
+    pk = try c.decode(Int.self, forKey: .pk)
+    pp = try c.decodeIfPresent(Int.self, forKey: .pp) ?? 1
+  }
+
+  public var lanes: Int { pi * po * pk * pp }
+  public var description: String { "\(pi)x\(po)x\(pk)x\(pp)" }
 }
 
 /// Where the weights live on chip (one policy for the whole design).
@@ -84,18 +99,36 @@ public struct CostModel: Sendable {
 
   static func divisors(_ n: Int) -> [Int] { n <= 0 ? [1] : (1...n).filter { n % $0 == 0 } }
 
-  /// Every parallelism the stage can take.
+  /// Most output pixels of a row a stage computes at once: beyond this the partial sums and pixel
+  /// registers grow faster than the weight ports they save.
+  public static let maxPixelsPerCycle = 16
+
+  /// The pixels a row step sweeps: output pixels of a row (input pixels for a transposed convolution).
+  public static func rowPixels(_ stage: HardwareStage) -> Int {
+    stage.kind == .transposed ? stage.inputWidth : stage.outputWidth
+  }
+
+  /// Every parallelism the stage can take (pp divides the row, so every row takes the same cycles).
   public func parallelisms(of stage: HardwareStage) -> [Parallelism] {
+    let pixels = Self.divisors(Self.rowPixels(stage)).filter { $0 <= Self.maxPixelsPerCycle }
     switch stage.kind {
     case .scaleIndex:
       return Self.divisors(stage.outChannels).map { Parallelism(pi: 1, po: $0, pk: 1) }
     case .gdn, .igdn:
-      return Self.divisors(stage.inChannels).flatMap { pi in Self.divisors(stage.outChannels).map { Parallelism(pi: pi, po: $0, pk: 1) } }
+      var result: [Parallelism] = []
+      for pi in Self.divisors(stage.inChannels) {
+        for po in Self.divisors(stage.outChannels) {
+          for pp in pixels { result.append(Parallelism(pi: pi, po: po, pk: 1, pp: pp)) }
+        }
+      }
+      return result
     case .convolution, .transposed:
       var result: [Parallelism] = []
       for pi in Self.divisors(stage.inChannels) {
         for po in Self.divisors(stage.outChannels) {
-          for pk in Self.divisors(stage.kernel) { result.append(Parallelism(pi: pi, po: po, pk: pk)) }
+          for pk in Self.divisors(stage.kernel) {
+            for pp in pixels { result.append(Parallelism(pi: pi, po: po, pk: pk, pp: pp)) }
+          }
         }
       }
       return result
@@ -107,16 +140,17 @@ public struct CostModel: Sendable {
     let k = stage.kernel
     let columns = (k + p.pk - 1) / p.pk
     let cin = stage.inChannels / p.pi, cout = stage.outChannels / p.po
+    let rowSteps = ceilDiv(rowPixels(stage), p.pp)
     switch stage.kind {
     case .convolution:
-      return stage.outputHeight * stage.outputWidth * columns * k * cin * cout
+      return stage.outputHeight * rowSteps * columns * k * cin * cout
     case .transposed:
       // Every input pixel meets the whole k x k kernel (its taps spread over the stride^2 output phases).
-      return stage.inputHeight * stage.inputWidth * k * columns * cin * cout
+      return stage.inputHeight * rowSteps * k * columns * cin * cout
     case .gdn, .igdn:
-      return stage.outputHeight * stage.outputWidth * cin * cout
+      return stage.outputHeight * rowSteps * cin * cout
     case .scaleIndex:
-      return stage.outputHeight * stage.outputWidth * cout
+      return stage.outputHeight * rowSteps * cout
     }
   }
 
@@ -159,8 +193,12 @@ public struct CostModel: Sendable {
 
   static func ceilDiv(_ a: Int, _ b: Int) -> Int { b <= 0 ? 0 : (a + b - 1) / b }
 
-  /// The resources of `stage` with `lanes` multiplier lanes.
-  public func cost(_ stage: HardwareStage, lanes: Int) -> StageCost {
+  /// The resources of `stage` with `lanes` multiplier lanes and no pixel parallelism.
+  public func cost(_ stage: HardwareStage, lanes: Int) -> StageCost { cost(stage, Parallelism(pi: lanes, po: 1, pk: 1)) }
+
+  /// The resources of `stage` at parallelism `p`.
+  public func cost(_ stage: HardwareStage, _ p: Parallelism) -> StageCost {
+    let lanes = p.lanes
     let u = unitCosts
     let k = stage.kernel
     var dsp = 0.0, lut = u.stageControl.lut, ff = u.stageControl.ff, bram = 0.0
@@ -168,12 +206,20 @@ public struct CostModel: Sendable {
     switch stage.kind {
     case .convolution, .transposed:
       let (a, b) = Self.laneOperands(stage)
-      dsp += Double(Self.ceilDiv(lanes * Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: true), 2))
+      let halves = Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: true)
+      if halves == 1 {
+        // Two products share a DSP48E2 only when they share an operand: the po x pp products of one
+        // (input channel, kernel column) group share its activation along po and its weight along pp, and
+        // a snake through that grid pairs all but one of an odd count.
+        dsp += Double(p.pi * p.pk * Self.ceilDiv(p.po * p.pp, 2))
+      } else {
+        dsp += Double(Self.ceilDiv(lanes * halves, 2))
+      }
       let lane = u.lane(activationBits: stage.inputBits, weightBits: stage.weightBits)
       lut += Double(lanes) * lane.lut
       ff += Double(lanes) * lane.ff
-      // Partial sums of the Cout outputs of the current pixel (32-bit, LUT RAM at about 32 bits per LUT).
-      lut += Double(stage.outChannels)
+      // Partial sums of the Cout outputs of the pp current pixels (32-bit, LUT RAM at about 32 bits per LUT).
+      lut += Double(stage.outChannels * p.pp)
       // Outputs per cycle = (outH*outW*Cout) / cycles = lanes * outPixels / (k^2 * Cin * workPixels).
       let workPixels = stage.kind == .convolution ? stage.outputHeight * stage.outputWidth : stage.inputHeight * stage.inputWidth
       units = Self.ceilDiv(lanes * stage.outputHeight * stage.outputWidth, k * k * stage.inChannels * workPixels)
@@ -197,23 +243,23 @@ public struct CostModel: Sendable {
         squarers = Self.ceilDiv(lanes, stage.inChannels)
         dsp += Double(squarers * Self.dspHalvesPerProduct(stage.inputBits, stage.inputBits, kind: board.dspKind, packable: false)) / 2
       }
-      // Double-buffered pixel vector (x and its squares) in registers.
-      ff += Double(stage.inChannels * (2 * stage.inputBits + (stage.simplifiedGDN ? 0 : 2 * stage.inputBits)))
+      // Double-buffered pixel vectors (x and its squares) of the pp pixels in registers.
+      ff += Double(p.pp * stage.inChannels * (2 * stage.inputBits + (stage.simplifiedGDN ? 0 : 2 * stage.inputBits)))
     case .scaleIndex:
       units = lanes
       lut += Double(lanes) * u.scaleIndexUnit.lut
       ff += Double(lanes) * u.scaleIndexUnit.ff
       dsp += Double(lanes) * u.scaleIndexUnit.dsp
     }
-    // Weights (and per-channel constants) on chip, read `lanes` weights per cycle.
+    // Weights (and per-channel constants) on chip, read lanes / pp weights per cycle (each one serves pp pixels).
     var weightBits = 0, readBits = 0
     switch stage.kind {
     case .convolution, .transposed:
       weightBits = stage.weightCount * stage.weightBits + stage.outChannels * Self.perChannelConstantBits
-      readBits = lanes * stage.weightBits
+      readBits = lanes / p.pp * stage.weightBits
     case .gdn, .igdn:
       weightBits = stage.weightCount * stage.weightBits + stage.outChannels * (32 + 37)
-      readBits = lanes * stage.weightBits
+      readBits = lanes / p.pp * stage.weightBits
     case .scaleIndex:
       weightBits = 0  // thresholds sit in each unit's LUT ROM
     }
@@ -230,9 +276,12 @@ public struct CostModel: Sendable {
     default: break
     }
     if lineBits > 0 {
-      // The output-channel groups are the innermost loop: a vector of pi x pk inputs is held in registers
-      // for Cout/po cycles, so the line buffer delivers pi*pk*po/Cout = lanes/Cout values per cycle.
-      lineRead = Self.ceilDiv(lanes * stage.inputBits, stage.outChannels)
+      // The output-channel groups are the innermost loop: a vector of pi x span inputs is held in registers
+      // for Cout/po cycles, so the line buffer delivers pi*span*po/Cout values per cycle. span = pk columns
+      // for one pixel; pp neighbours at stride s overlap in (pp-1)*s + pk columns (a transposed
+      // convolution's pp input pixels are pp distinct columns).
+      let span = stage.kind == .convolution ? Swift.min(p.pp * p.pk, (p.pp - 1) * stage.stride + p.pk) : p.pp * p.pk
+      lineRead = Self.ceilDiv(p.pi * span * p.po * stage.inputBits, stage.outChannels)
     }
     let lineBlocks = lineBits == 0 ? 0 : Swift.max(Self.ceilDiv(lineBits, Self.bram36Bits), Self.ceilDiv(lineRead, Self.bram36ReadBits))
     let fifoBits = Int((fifoRows(for: stage) * Double(stage.outputWidth)).rounded(.up)) * stage.outChannels * stage.outputBits

@@ -157,10 +157,12 @@ public struct Plan: Codable, Sendable, Equatable {
       try count("\(field).parallelism.pi", p.pi, 1...65_536)
       try count("\(field).parallelism.po", p.po, 1...65_536)
       try count("\(field).parallelism.pk", p.pk, 1...65_536)
+      try count("\(field).parallelism.pp", p.pp, 1...65_536)
       let (piPo, o1) = p.pi.multipliedReportingOverflow(by: p.po)
-      let (lanes, o2) = piPo.multipliedReportingOverflow(by: p.pk)
-      guard !o1, !o2, lanes == planned.lanes else {
-        throw fail("\(field).lanes", "\(planned.lanes) is not pi x po x pk of the parallelism \(p)")
+      let (piPoPk, o2) = piPo.multipliedReportingOverflow(by: p.pk)
+      let (lanes, o3) = piPoPk.multipliedReportingOverflow(by: p.pp)
+      guard !o1, !o2, !o3, lanes == planned.lanes else {
+        throw fail("\(field).lanes", "\(planned.lanes) is not pi x po x pk x pp of the parallelism \(p)")
       }
       try count("\(field).cycles", planned.cycles, 1...Self.maxCycles)
       try count("\(field).fillCycles", planned.fillCycles, 0...Self.maxCycles)

@@ -9,13 +9,13 @@ public enum PlanReport {
     var s = "\(plan.model) (N=\(plan.n), M=\(plan.m), \(plan.bitsSource == "integer" ? "integer model" : "scheme \(plan.scheme ?? "?")")) "
     s += "-> \(plan.board.name) (\(plan.board.part)) at \(fmt(plan.clockMHz)) MHz, \(plan.part.rawValue), \(plan.padded)"
     s += plan.requested == plan.padded ? "\n" : " (requested \(plan.requested))\n"
-    s += pad("stage", 12) + pad("layer", 22) + pad("out", 14) + pad("a x w", 7) + pad("pi x po x pk", 14)
+    s += pad("stage", 12) + pad("layer", 22) + pad("out", 14) + pad("a x w", 7) + pad("pi x po x pk x pp", 18)
       + lpad("lanes", 6) + lpad("cycles", 11) + lpad("busy", 6) + lpad("DSP", 6) + lpad("BRAM", 6) + lpad("URAM", 5)
       + lpad("LUT", 8) + lpad("FF", 8) + lpad("FIFO", 6) + "\n"
     for p in plan.stages {
       let st = p.stage
       s += pad(st.name, 12) + pad(st.shapeSummary, 22) + pad("\(st.outChannels)x\(st.outputHeight)x\(st.outputWidth)", 14)
-        + pad("\(st.inputBits)x\(st.weightBits)", 7) + pad(p.parallelism.description, 14) + lpad("\(p.lanes)", 6)
+        + pad("\(st.inputBits)x\(st.weightBits)", 7) + pad(p.parallelism.description, 18) + lpad("\(p.lanes)", 6)
         + lpad("\(p.cycles)", 11) + lpad(String(format: "%.2f", p.busy), 6) + lpad("\(p.cost.resources.dsp)", 6)
         + lpad("\(p.cost.resources.bram36)", 6) + lpad("\(p.cost.resources.uram)", 5) + lpad("\(p.cost.resources.lut)", 8)
         + lpad("\(p.cost.resources.ff)", 8) + lpad(fmt(p.fifoRows ?? plan.fifoRows), 6) + (st.name == plan.bottleneck ? "  <- bottleneck" : "") + "\n"

@@ -1,12 +1,19 @@
 /// The exact pipeline planner: minimise the slowest stage's cycles per frame
 /// under every resource budget.
 ///
-/// For a cycle target T each stage takes the parallelism with the fewest
-/// lanes whose cycles are <= T. Every resource is nondecreasing in lanes
-/// (CostModel), so that choice needs no more of any resource than any other
-/// choice meeting T: T is feasible iff this assignment fits, feasibility is
-/// monotone in T, and a binary search over the finite set of achievable
-/// per-stage cycle counts finds the optimal T exactly.
+/// For a cycle target T each stage may take any parallelism whose cycles are
+/// <= T. Pixel parallelism trades multipliers for weight ports, so no single
+/// choice is cheapest in every resource; the planner keeps, per stage, the
+/// options meeting T that no other option meeting T beats on every resource
+/// (its Pareto set), and combines stages one by one keeping only the partial
+/// sums that fit the budget (with the cheapest possible rest of the pipeline
+/// added) and that no other partial sum beats on every resource. That keeps
+/// every sum that could belong to a feasible design, so T is feasible iff a
+/// sum survives: exact. Feasibility is monotone in T (an option meeting T
+/// meets every larger target), and a binary search over the finite set of
+/// achievable per-stage cycle counts finds the optimal T. Among the designs
+/// at the optimal T the planner takes the one with the smallest sum of
+/// utilizations (used / budget per resource).
 ///
 /// FIFO depths: with a uniform depth (`fifoRows` set) that is the whole
 /// story. With `fifoRows == nil` (auto, the default) each stage's output FIFO
@@ -38,54 +45,100 @@ public struct PlannerOptions: Sendable, Equatable {
 }
 
 public enum Planner {
-  /// One stage's Pareto front: lanes ascending, cycles strictly decreasing.
-  struct Frontier {
-    var entries: [(lanes: Int, cycles: Int, parallelism: Parallelism)]
+  /// One option of a stage: a parallelism, its cycles per frame and its resources.
+  struct Option {
+    var parallelism: Parallelism
+    var cycles: Int
+    var resources: ResourceVector
+  }
+
+  /// Every option of one stage, sorted by resource total (then lanes, then parallelism), so that an option
+  /// can only be dominated by one before it.
+  struct StageOptions {
+    var options: [Option]
 
     init(_ stage: HardwareStage, model: CostModel) {
-      let all = model.parallelisms(of: stage).map { (lanes: $0.lanes, cycles: CostModel.cycles(stage, $0), parallelism: $0) }
-        .sorted { ($0.lanes, $0.cycles, $0.parallelism.pi, $0.parallelism.pk) < ($1.lanes, $1.cycles, $1.parallelism.pi, $1.parallelism.pk) }
-      var front: [(lanes: Int, cycles: Int, parallelism: Parallelism)] = []
-      for e in all where front.last.map({ e.cycles < $0.cycles }) ?? true {
-        front.append(e)
+      options = model.parallelisms(of: stage).map { p in
+        Option(parallelism: p, cycles: CostModel.cycles(stage, p), resources: model.cost(stage, p).resources)
+      }.sorted {
+        ($0.resources.total, $0.parallelism.lanes, $0.parallelism.pp, $0.parallelism.pi, $0.parallelism.pk)
+          < ($1.resources.total, $1.parallelism.lanes, $1.parallelism.pp, $1.parallelism.pi, $1.parallelism.pk)
       }
-      entries = front
     }
 
-    /// The fewest-lane entry meeting `target`, or nil.
-    func cheapest(meeting target: Int) -> (lanes: Int, cycles: Int, parallelism: Parallelism)? {
-      var low = 0, high = entries.count
-      while low < high {
-        let mid = (low + high) / 2
-        if entries[mid].cycles <= target { high = mid } else { low = mid + 1 }
+    /// The fastest the stage can go.
+    var fewestCycles: Int { options.map(\.cycles).min() ?? 0 }
+
+    /// The options meeting `target` that no other option meeting it needs no more of every resource than
+    /// (equal resources: the first kept).
+    func efficient(meeting target: Int) -> [Option] {
+      var kept: [Option] = []
+      for o in options where o.cycles <= target {
+        if !kept.contains(where: { $0.resources.fits(in: o.resources) }) { kept.append(o) }
       }
-      return low < entries.count ? entries[low] : nil
+      return kept
     }
   }
 
-  /// The optimal parallelism per stage under `budget`, or nil when even one lane per stage does not fit.
-  static func solve(_ stages: [HardwareStage], model: CostModel, budget: ResourceVector) -> [Parallelism]? {
-    let fronts = stages.map { Frontier($0, model: model) }
-    func assignment(_ target: Int) -> [Parallelism]? {
-      var total = ResourceVector.zero
-      var result: [Parallelism] = []
-      for (stage, front) in zip(stages, fronts) {
-        guard let e = front.cheapest(meeting: target) else { return nil }
-        total += model.cost(stage, lanes: e.lanes).resources
-        result.append(e.parallelism)
-      }
-      return total.fits(in: budget) ? result : nil
+  /// Largest number of partial designs the search keeps per stage; beyond it the search would no longer be
+  /// fast, and it says so rather than guess.
+  static let maxPartialDesigns = 200_000
+
+  /// The feasible design for `target` with the smallest sum of utilizations, or nil when none fits.
+  static func assignment(_ options: [StageOptions], target: Int, budget: ResourceVector) throws -> [Parallelism]? {
+    let efficient = options.map { $0.efficient(meeting: target) }
+    guard efficient.allSatisfy({ !$0.isEmpty }) else { return nil }
+    // The cheapest rest of the pipeline after stage i, resource by resource (a lower bound for pruning).
+    var rest = [ResourceVector](repeating: .zero, count: efficient.count + 1)
+    for i in efficient.indices.reversed() {
+      let cheapest = efficient[i].dropFirst().reduce(efficient[i][0].resources) { ResourceVector.minimum($0, $1.resources) }
+      rest[i] = rest[i + 1] + cheapest
     }
-    // The optimum is the largest stage's cycles, one of the achievable counts.
-    let floor = fronts.map { $0.entries.last?.cycles ?? 0 }.max() ?? 0
-    let candidates = Array(Set(fronts.flatMap { $0.entries.map(\.cycles) }.filter { $0 >= floor })).sorted()
-    guard let slowest = candidates.last, assignment(slowest) != nil else { return nil }
+    guard rest[0].fits(in: budget) else { return nil }
+    var partial: [(total: ResourceVector, choices: [Int])] = [(.zero, [])]
+    for (i, stageOptions) in efficient.enumerated() {
+      var grown: [(total: ResourceVector, choices: [Int])] = []
+      for design in partial {
+        for (j, option) in stageOptions.enumerated() {
+          let total = design.total + option.resources
+          if (total + rest[i + 1]).fits(in: budget) { grown.append((total, design.choices + [j])) }
+        }
+      }
+      grown.sort { $0.total.total < $1.total.total }
+      var kept: [(total: ResourceVector, choices: [Int])] = []
+      for design in grown where !kept.contains(where: { $0.total.fits(in: design.total) }) {
+        kept.append(design)
+      }
+      guard !kept.isEmpty else { return nil }
+      guard kept.count <= maxPartialDesigns else {
+        throw HardwareError("the planner's exact search holds \(kept.count) partial designs after stage \(i + 1) (limit \(maxPartialDesigns)); "
+          + "plan a smaller part of the pipeline or a lower --max-utilization")
+      }
+      partial = kept
+    }
+    func utilization(_ r: ResourceVector) -> Double {
+      zip(r.values, budget.values).reduce(0) { $0 + ($1.1 > 0 ? Double($1.0) / Double($1.1) : 0) }
+    }
+    let best = partial.min { a, b in
+      let (ua, ub) = (utilization(a.total), utilization(b.total))
+      return ua != ub ? ua < ub : a.choices.lexicographicallyPrecedes(b.choices)
+    }
+    return best.map { design in zip(efficient, design.choices).map { $0[$1].parallelism } }
+  }
+
+  /// The optimal parallelism per stage under `budget`, or nil when even the slowest design does not fit.
+  static func solve(_ stages: [HardwareStage], model: CostModel, budget: ResourceVector) throws -> [Parallelism]? {
+    let options = stages.map { StageOptions($0, model: model) }
+    // The optimum is the slowest stage's cycles, one of the achievable counts at or above every stage's fastest.
+    let floor = options.map(\.fewestCycles).max() ?? 0
+    let candidates = Array(Set(options.flatMap { $0.options.map(\.cycles) }.filter { $0 >= floor })).sorted()
+    guard let slowest = candidates.last, try assignment(options, target: slowest, budget: budget) != nil else { return nil }
     var low = 0, high = candidates.count - 1
     while low < high {
       let mid = (low + high) / 2
-      if assignment(candidates[mid]) != nil { high = mid } else { low = mid + 1 }
+      if try assignment(options, target: candidates[mid], budget: budget) != nil { high = mid } else { low = mid + 1 }
     }
-    return assignment(candidates[low])
+    return try assignment(options, target: candidates[low], budget: budget)
   }
 
   /// Plans `graph` on `board`.
@@ -111,7 +164,7 @@ public enum Planner {
       if options.fifoRows == nil {
         (solved, model) = try solveWithAutoDepths(graph.stages, model: model, budget: budget)
       } else {
-        solved = solve(graph.stages, model: model, budget: budget)
+        solved = try solve(graph.stages, model: model, budget: budget)
       }
       guard let assignment = solved else {
         failures.append(shortfall(graph, model: model, budget: budget, cap: options.maxUtilization))
@@ -144,7 +197,7 @@ public enum Planner {
     let rounds = stages.reduce(2) { $0 + $1.outputHeight + $1.kernel }
     for _ in 0..<rounds {
       model.stageFIFORows = depthMap(depths)
-      guard let assignment = solve(stages, model: model, budget: budget) else { return (nil, model) }
+      guard let assignment = try solve(stages, model: model, budget: budget) else { return (nil, model) }
       let needed = try FIFODepthSearch.stageDepths(stages, cycles: zip(stages, assignment).map { CostModel.cycles($0, $1) })
       if zip(needed, depths).allSatisfy({ $0 <= $1 }) {
         model.stageFIFORows = depthMap(needed)
@@ -188,7 +241,7 @@ public enum Planner {
     var dspPerMAC = 0.0
     for (i, stage) in graph.stages.enumerated() {
       let p = assignment[i]
-      let cost = model.cost(stage, lanes: p.lanes)
+      let cost = model.cost(stage, p)
       let fill = CostModel.fillCycles(stage, stageCycles: cycles[i], frameCycles: frame)
       latency += fill
       totals += cost.resources

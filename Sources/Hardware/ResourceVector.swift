@@ -28,7 +28,19 @@ public struct ResourceVector: Codable, Sendable, Equatable {
 
   public static func += (a: inout ResourceVector, b: ResourceVector) { a = a + b }
 
-  public func fits(in budget: ResourceVector) -> Bool { zip(values, budget.values).allSatisfy { $0 <= $1 } }
+  /// Every count <= the budget's (also: `budget` dominates `self`).
+  public func fits(in budget: ResourceVector) -> Bool {
+    dsp <= budget.dsp && bram36 <= budget.bram36 && uram <= budget.uram && lut <= budget.lut && ff <= budget.ff
+  }
+
+  /// The element-wise minimum.
+  public static func minimum(_ a: ResourceVector, _ b: ResourceVector) -> ResourceVector {
+    ResourceVector(dsp: Swift.min(a.dsp, b.dsp), bram36: Swift.min(a.bram36, b.bram36), uram: Swift.min(a.uram, b.uram),
+                   lut: Swift.min(a.lut, b.lut), ff: Swift.min(a.ff, b.ff))
+  }
+
+  /// Sum of the counts: strictly increasing in each, so a vector can only be dominated by one with a smaller sum.
+  var total: Int { dsp + bram36 + uram + lut + ff }
 
   /// `self` scaled by `fraction`, rounded down (a utilization cap).
   public func capped(at fraction: Double) -> ResourceVector {

@@ -3,8 +3,9 @@ import XCTest
 
 @testable import Hardware
 
-/// The planner is exact: brute force over every parallelism combination of
-/// small random graphs agrees with it; infeasible designs name the short resource.
+/// The planner is exact: brute force over every parallelism combination
+/// (pixel parallelism included) of small random graphs agrees with it;
+/// infeasible designs name the short resource.
 final class PlannerTests: XCTestCase {
   static func board(dsp: Int = 100, bram: Int = 100, lut: Int = 1_000_000, ff: Int = 2_000_000, kind: Board.DSPKind = .dsp48e2) -> Board {
     Board(name: "test", description: "test board", part: "x", dspKind: kind, dsp: dsp, bram36: bram, uram: 0, lut: lut, ff: ff,
@@ -45,25 +46,26 @@ final class PlannerTests: XCTestCase {
       let board = Self.board(dsp: 4 + next(60), bram: 4 + next(40), lut: 3000 + next(20000), ff: 5000 + next(40000),
                              kind: next(2) == 0 ? .dsp48e2 : .dsp48e1)
       let model = CostModel(board: board, unitCosts: costs, fifoRows: Double(next(3)), weightMemory: .bram)
-      // Brute force: every combination.
-      let options = stages.map { model.parallelisms(of: $0) }
+      // Brute force: every combination (pruned only where a partial sum already exceeds the board or the best).
+      let options = stages.map { stage in model.parallelisms(of: stage).map { (cycles: CostModel.cycles(stage, $0), resources: model.cost(stage, $0).resources) } }
       var best: Int? = nil
       func walk(_ i: Int, _ total: ResourceVector, _ worst: Int) {
+        guard total.fits(in: board.resources), worst < (best ?? Int.max) else { return }
         if i == stages.count {
-          if total.fits(in: board.resources) { best = Swift.min(best ?? Int.max, worst) }
+          best = worst
           return
         }
-        for p in options[i] {
-          walk(i + 1, total + model.cost(stages[i], lanes: p.lanes).resources, Swift.max(worst, CostModel.cycles(stages[i], p)))
+        for option in options[i] {
+          walk(i + 1, total + option.resources, Swift.max(worst, option.cycles))
         }
       }
       walk(0, .zero, 0)
-      let solved = Planner.solve(stages, model: model, budget: board.resources)
+      let solved = try Planner.solve(stages, model: model, budget: board.resources)
       if let best {
         let assignment = try XCTUnwrap(solved, "trial \(trial): brute force found \(best), planner none")
         let worst = zip(stages, assignment).map { CostModel.cycles($0, $1) }.max()
         XCTAssertEqual(worst, best, "trial \(trial)")
-        let total = zip(stages, assignment).reduce(ResourceVector.zero) { $0 + model.cost($1.0, lanes: $1.1.lanes).resources }
+        let total = zip(stages, assignment).reduce(ResourceVector.zero) { $0 + model.cost($1.0, $1.1).resources }
         XCTAssertTrue(total.fits(in: board.resources))
         checked += 1
       } else {
@@ -73,6 +75,7 @@ final class PlannerTests: XCTestCase {
     XCTAssertGreaterThan(checked, 20)
   }
 
+  /// Without pixel parallelism every resource is nondecreasing in lanes.
   func testResourcesAreNondecreasingInLanes() throws {
     let costs = try Self.costs()
     let model = CostModel(board: Self.board(), unitCosts: costs)
