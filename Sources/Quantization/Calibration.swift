@@ -86,7 +86,9 @@ public struct CalibrationStatistics: Sendable {
   public var points: [String: ActivationStatistics] = [:]
   public var imageCount = 0
 
-  /// Runs the float model stage by stage on each image (sides multiples of 64).
+  /// Runs the float model stage by stage on each image (sides multiples of 64), on one thread: a
+  /// multi-threaded convolution sums in another order, moves a maximum in its last bits and with it
+  /// a requantizer's multiplier, so the same command would write a different integer model.
   public static func collect(
     model: ScaleHyperprior, images: [RGBImage], samplesPerImage: Int = 16_384,
     progress: (Int) -> Void = { _ in }
@@ -97,7 +99,7 @@ public struct CalibrationStatistics: Sendable {
     func observe(_ name: String, _ t: Tensor) throws {
       stats.points[name, default: ActivationStatistics()].observe(try t.floats(), sampleBudget: samplesPerImage)
     }
-    try withNoGrad {
+    try Torch.withThreads(1) { try withNoGrad {
       for (i, image) in images.enumerated() {
         let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
         let y = try HyperpriorStages.run(stages.analysis, padded.tensor(), observe: observe)
@@ -110,7 +112,7 @@ public struct CalibrationStatistics: Sendable {
         stats.imageCount += 1
         progress(i + 1)
       }
-    }
+    } }
     return stats
   }
 

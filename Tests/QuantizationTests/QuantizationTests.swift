@@ -40,9 +40,28 @@ final class QuantizationTests: XCTestCase {
     return try IntegerModelFile(model: integer, configuration: config, metadata: [:], source: "tiny-int")
   }
 
+  /// Calibration runs on one thread whatever the caller's count, so `lichen quantize --threads N` writes
+  /// the same integer model for every N.
+  func testCalibrationDoesNotDependOnTheThreadCount() throws {
+    let model = try ScaleHyperprior(n: 32, m: 48, seed: 5)
+    try model.update()
+    model.setTraining(false)
+    let calib = try (0..<2).map { try Self.image(width: 192, height: 128, phase: $0) }
+    let counts = [1, 2]
+    let collected = try counts.map { count in
+      try Torch.withThreads(count) { try CalibrationStatistics.collect(model: model, images: calib) }
+    }
+    XCTAssertEqual(collected[0].points.keys.sorted(), collected[1].points.keys.sorted())
+    for (name, point) in collected[0].points {
+      XCTAssertEqual(point.maxAbs, collected[1].points[name]?.maxAbs, name)
+      let other = collected[1].points[name]?.samples ?? []
+      XCTAssertTrue(point.samples == other, "\(name): \(zip(point.samples, other).filter { $0 != $1 }.count) samples differ")
+    }
+  }
+
   /// A GDN channel whose gammas are all tiny next to its beta needed, at the
-  /// gammas' own step, an integer beta beyond Int64: quantizing the session-6
-  /// q4 trapped. Now the step coarsens and the integer codec still tracks the float one.
+  /// gammas' own step, an integer beta beyond Int64: quantizing the q4 of
+  /// 2026-11-25 trapped. Now the step coarsens and the integer codec still tracks the float one.
   func testGDNChannelWithTinyGammasConvertsAndTracksTheFloatCodec() throws {
     let model = try Self.tinyModel()
     let gdn = try XCTUnwrap(model.analysis[1] as? GDN)

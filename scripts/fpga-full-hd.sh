@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Full HD on the ZCU102: the N=64 student quantized to int8 (every weight,
+# activation and GDN parameter in 8 bits), planned on the board at
+# 1920x1080, simulated on a real 1920x1080 frame (bit-exact with the integer
+# engine, cycles against the planner), dimensioned over N, the 4K plans on
+# the Alveo U250, and the RD price of the int8 bits on Kodak.
+# Usage: scripts/fpga-full-hd.sh   (writes docs/results/fpga/full-hd)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${LICHEN_DATA:-../shared/data}
+threads=${LICHEN_THREADS:-2}
+out=docs/results/fpga/full-hd
+models=${LICHEN_FPGA_MODELS:-runs/fpga}
+mkdir -p "$out" "$models"
+lichen=.build/release/lichen
+swift build -c release --product lichen
+model="$models/hyperprior-q4-n64-int8.safetensors"
+$lichen quantize --model hyperprior-q4-n64 --scheme int8 --calib "$data/photos-train" --calib-count 16 --threads "$threads" \
+  --out "$model" --report "$out/quantize-report.json" | tail -1
+for part in encoder decoder; do
+  $lichen fpga plan --model "$model" --board zcu102 --resolution 1920x1080 --part "$part" --threads "$threads" \
+    --json "$out/zcu102-1080p-$part-plan.json" --svg "$out/zcu102-1080p-$part-plan.svg" > "$out/zcu102-1080p-$part-plan.txt"
+  $lichen fpga simulate --plan "$out/zcu102-1080p-$part-plan.json" --model "$model" --image "$data/hd/water-1080p.png" \
+    --threads "$threads" --json "$out/zcu102-1080p-$part-simulation.json" > "$out/zcu102-1080p-$part-simulation.txt"
+  $lichen fpga dimension --teacher hyperprior-q4 --scheme int8 --board zcu102 --resolution 1920x1080 --fps 30 --part "$part" \
+    --threads "$threads" --json "$out/zcu102-1080p-$part-dimension.json" > "$out/zcu102-1080p-$part-dimension.txt" 2>&1
+  $lichen fpga plan --model "$model" --board alveo-u250 --resolution 3840x2160 --part "$part" --threads "$threads" \
+    --json "$out/u250-2160p-$part-plan.json" > "$out/u250-2160p-$part-plan.txt"
+done
+# The RD price of int8: the integer model against its float student on all 24 Kodak images.
+$lichen eval --model hyperprior-q4-n64 --data "$data/kodak" --threads "$threads" --json "$out/kodak-float.json" | tail -1
+$lichen eval --model "$model" --data "$data/kodak" --threads "$threads" --json "$out/kodak-int8.json" | tail -1
+grep -h -E "^bottleneck|^MACs|^utilization" "$out"/*-plan.txt
+grep -h -E "^bit-identical|^cycles per frame" "$out"/*-simulation.txt
