@@ -4,29 +4,32 @@ import Hardware
 
 extension GDNUnitConfig.Variant: ExpressibleByArgument {}
 
-/// `lichen fpga rtl`: Verilog for the PE array or the GDN unit, checked bit
-/// for bit against the integer engine in Icarus Verilog and sized with Yosys
-/// (docs/fpga-rtl.md). `--unit costs` measures every unit the planner's cost
+/// `lichen fpga rtl`: Verilog for the PE array, the GDN unit or the packed
+/// two-product MAC, checked bit for bit against the integer engine in Icarus
+/// Verilog and sized with Yosys (docs/fpga-rtl.md). `--unit costs` measures every unit the planner's cost
 /// model needs and writes them in its unit-cost format.
 struct FPGARTL: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rtl",
-    abstract: "Generate Verilog for a PE array or the GDN unit, compare it with the integer engine (Icarus Verilog), synthesize it (Yosys).",
+    abstract: "Generate Verilog for a PE array, the GDN unit or the packed MAC, compare it with the integer engine (Icarus Verilog), synthesize it (Yosys).",
     discussion: """
       --unit pe: a PI x PO convolution PE array with per-lane requantizers; --unit gdn: the GDN normalization \
-      unit (--variant standard, inverse, simplified, inverse-simplified or all); --unit costs: synthesize the \
-      8x8, 16x8 and 16x16 PE lanes, the requantizer, the standard GDN unit and the stage controller and write \
-      the planner's unit-cost file to --json. Needs iverilog/vvp (Debian package iverilog) and yosys.
+      unit (--variant standard, inverse, simplified, inverse-simplified or all); --unit packed: two products \
+      a*w1 and a*w2 with one DSP48E2 multiply (WP486 int8 packing), groups of up to --beats beats; \
+      --unit costs: synthesize the 8x8, 16x8 and 16x16 PE lanes, the requantizer, the standard GDN unit and \
+      the stage controller and write the planner's unit-cost file to --json. Needs iverilog/vvp (Debian package iverilog) and yosys.
       """)
 
-  enum UnitChoice: String, ExpressibleByArgument, CaseIterable { case pe, gdn, costs }
+  enum UnitChoice: String, ExpressibleByArgument, CaseIterable { case pe, gdn, packed, costs }
 
-  @Option(help: "pe, gdn or costs.") var unit: UnitChoice
+  @Option(help: "pe, gdn, packed or costs.") var unit: UnitChoice
   @Option(help: "GDN variant: standard, inverse, simplified, inverse-simplified or all.") var variant: String = "standard"
   @Option(help: "PE array input lanes.") var pi = 4
   @Option(help: "PE array output lanes.") var po = 4
-  @Option(help: "Weight bits (PE array).") var weightBits = 8
-  @Option(help: "Activation bits (PE array input; GDN x; default 8 for pe, 16 for gdn).") var activationBits: Int?
+  @Option(help: "Weight bits (PE array, packed MAC).") var weightBits = 8
+  @Option(help: "Activation bits (PE array input; GDN x; packed MAC a; default 8 for pe and packed, 16 for gdn).")
+  var activationBits: Int?
+  @Option(help: "Packed MAC: beats accumulated per group (default: the most that stays exact, 7 at 8x8).") var beats: Int?
   @Option(help: "Output activation bits (default: the activation bits).") var outputBits: Int?
   @Option(help: "Accumulator bits (default: activation + weight + 16).") var accBits: Int?
   @Option(help: "Bias bits (default: the accumulator bits; 64 = the engine's full Int64).") var biasBits: Int?
@@ -58,6 +61,12 @@ struct FPGARTL: ParsableCommand {
       if let details { try write(RTLReport.json(m), to: details) }
       return
     }
+    if unit == .packed {
+      let packed = try PackedMACConfig(activationBits: activationBits ?? 8, weightBits: weightBits, beats: beats)
+      try runUnit(RTLRunOptions(unit: .packed, pe: PEArrayConfig(), gdn: [], packed: packed, vectors: vectors, seed: seed,
+                                synthesize: synthesize, directory: directory, command: command))
+      return
+    }
     let pe = try PEArrayConfig(inputLanes: pi, outputLanes: po, activationBits: activationBits ?? 8, weightBits: weightBits,
                                accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, outputBits: outputBits)
     let variants: [GDNUnitConfig.Variant]
@@ -73,7 +82,12 @@ struct FPGARTL: ParsableCommand {
     }
     let options = RTLRunOptions(unit: unit == .pe ? .pe : .gdn, pe: pe, gdn: gdn, vectors: vectors, seed: seed,
                                 synthesize: synthesize, directory: directory, command: command)
-    let report = try RTLReport.run(options, log: log)
+    try runUnit(options)
+  }
+
+  /// Runs the unit, writes --json, prints the first mismatches; exit 1 unless bit-exact.
+  func runUnit(_ options: RTLRunOptions) throws {
+    let report = try RTLReport.run(options, log: { print($0) })
     if let json { try write(RTLReport.json(report), to: json) }
     for r in report.verification {
       for m in r.firstMismatches.prefix(5) {

@@ -5,11 +5,13 @@ import Foundation
 /// on random vectors in Icarus Verilog, optionally synthesizes it with
 /// Yosys, and gathers everything into one JSON-ready report.
 public struct RTLRunOptions: Sendable {
-  public enum Unit: String, Sendable, CaseIterable { case pe, gdn }
+  public enum Unit: String, Sendable, CaseIterable { case pe, gdn, packed }
   public var unit: Unit
   public var pe: PEArrayConfig
   /// GDN variants to run (one or all).
   public var gdn: [GDNUnitConfig]
+  /// The packed two-product MAC (nil: 8x8, as many beats as stay exact).
+  public var packed: PackedMACConfig?
   public var vectors: Int
   public var seed: UInt64
   public var synthesize: Bool
@@ -17,11 +19,12 @@ public struct RTLRunOptions: Sendable {
   /// The command line, recorded in the report.
   public var command: String
 
-  public init(unit: Unit, pe: PEArrayConfig, gdn: [GDNUnitConfig], vectors: Int, seed: UInt64, synthesize: Bool,
-              directory: URL, command: String) {
+  public init(unit: Unit, pe: PEArrayConfig, gdn: [GDNUnitConfig], packed: PackedMACConfig? = nil, vectors: Int,
+              seed: UInt64, synthesize: Bool, directory: URL, command: String) {
     self.unit = unit
     self.pe = pe
     self.gdn = gdn
+    self.packed = packed
     self.vectors = vectors
     self.seed = seed
     self.synthesize = synthesize
@@ -35,11 +38,13 @@ public struct RTLReport: Codable, Sendable {
   public var unit: String
   public var peArray: PEArrayConfig?
   public var gdnUnits: [GDNUnitConfig]?
+  public var packedMAC: PackedMACConfig?
   /// Cycles from input to output (PE array: from the last beat).
   public var latency: [String: Int]
   public var verification: [RTLVerificationResult]
   public var synthesis: [String: SynthesisReport]
-  /// Per-lane costs derived from `synthesis` (PE array: "peLane" = MAC / (PI*PO), "requantizer" per output lane).
+  /// Per-lane costs derived from `synthesis` (PE array: "peLane" = MAC / (PI*PO), "requantizer" per output lane;
+  /// packed MAC: "packedMAC" = the unit, "product" = the unit / 2).
   public var perLane: [String: MeasuredUnitCosts.Cost]
   public var tools: [String: String]
   public var passed: Bool { verification.allSatisfy(\.passed) }
@@ -109,6 +114,27 @@ public struct RTLReport: Codable, Sendable {
           report.synthesis[g.variant.rawValue] = s
           report.perLane[g.variant.rawValue] = MeasuredUnitCosts.Cost(s, bram: true)
         }
+      }
+    case .packed:
+      let c = try o.packed ?? PackedMACConfig()
+      report.packedMAC = c
+      report.latency[PackedMACConfig.moduleName] = PackedMACConfig.latency
+      let name = "packed_mac_a\(c.activationBits)w\(c.weightBits)_beats\(c.beats)"
+      let source = PackedMACVerilog.source(c)
+      try write(source, name + ".v")
+      log("wrote \(o.directory.appendingPathComponent(name + ".v").path)")
+      if o.vectors > 0 {
+        let r = try RTLVerification.verifyPackedMAC(c, vectors: o.vectors, seed: o.seed,
+                                                    directory: o.directory.appendingPathComponent("sim-" + name))
+        log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
+        report.verification.append(r)
+      }
+      if o.synthesize {
+        let s = try YosysSynthesis.run(verilog: source, top: PackedMACConfig.moduleName,
+                                       directory: o.directory.appendingPathComponent("synth-" + name))
+        log("packed MAC: " + RTLUnitCosts.describe(s))
+        report.synthesis["packed"] = s
+        report.perLane = ["packedMAC": MeasuredUnitCosts.Cost(s), "product": MeasuredUnitCosts.Cost(s, per: 2)]
       }
     }
     return report

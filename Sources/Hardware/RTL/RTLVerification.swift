@@ -23,6 +23,14 @@ public enum RTLVerification {
     }
   }
 
+  public static func verifyPackedMAC(_ config: PackedMACConfig, vectors: Int, seed: UInt64 = 1, directory: URL) throws
+    -> RTLVerificationResult
+  {
+    try verify(vectors: vectors, seed: seed, directory: directory) {
+      PackedMACVectors.make(config, vectors: vectors, seed: seed)
+    }
+  }
+
   static func verify(vectors: Int, seed: UInt64, directory: URL, prepare: () throws -> RTLStimulus) throws
     -> RTLVerificationResult
   {
