@@ -1,0 +1,58 @@
+import Foundation
+import Torch
+import XCTest
+
+@testable import Watermarking
+
+/// Key secrecy: a mark written at a large multiple of its layer's std, or at one
+/// repeated magnitude, is found from the model alone; an untouched key is not.
+final class KeySecrecyTests: XCTestCase {
+  func model() throws -> Sequential {
+    let g = try Generator(seed: 3)
+    return Sequential([try Linear(64, 128, generator: g), Activation(.relu), try Linear(128, 64, generator: g)])
+  }
+
+  func layers(_ model: Sequential) throws -> [(name: String, values: [Float])] {
+    KeySecrecy.markable(try model.namedParameters().map { ($0.name, try $0.tensor.floats(), $0.tensor.shape) })
+  }
+
+  func row(_ rows: [KeySecrecy.Row], _ statistic: KeySecrecy.Statistic, k: Int) throws -> KeySecrecy.Row {
+    try XCTUnwrap(rows.first { $0.statistic == statistic && $0.k == k })
+  }
+
+  func testLargeOrRepeatedMarksAreFoundAndUntouchedKeysAreNot() throws {
+    let bits = (0..<96).map { $0 % 3 == 0 }
+    // Untouched: the key's weights are ordinary weights; every statistic is near chance.
+    let plain = try model()
+    let key = try KeyGenerator.generate(for: plain, payloadBits: bits.count, seed: 11, alpha: 30)
+    let untouched = try KeySecrecy.analyze(layers: try layers(plain), key: key, ks: [96, 960])
+    for statistic in KeySecrecy.Statistic.allCases {
+      let r = try row(untouched, statistic, k: 960)
+      XCTAssertLessThan(Double(r.hits), r.chance * 3 + 5, "\(statistic): \(r)")
+    }
+    // Substituted at 30 std: the relative magnitude puts every key weight on top.
+    let large = try model()
+    try Embedder.substitute(bits, into: large, key: key)
+    let found = try KeySecrecy.analyze(layers: try layers(large), key: key, ks: [96])
+    XCTAssertEqual(try row(found, .relativeMagnitude, k: 96).hits, 96)
+    XCTAssertEqual(try row(found, .robustOutlier, k: 96).hits, 96)
+    // At 1 std the magnitude hides it, but the one magnitude per layer repeats: found anyway.
+    let small = try model()
+    let quiet = try KeyGenerator.generate(for: small, payloadBits: bits.count, seed: 11, alpha: 1)
+    try Embedder.substitute(bits, into: small, key: quiet)
+    let rows = try KeySecrecy.analyze(layers: try layers(small), key: quiet, ks: [96])
+    XCTAssertLessThan(try row(rows, .relativeMagnitude, k: 96).hitRate, 0.5)
+    XCTAssertEqual(try row(rows, .repeatedMagnitude, k: 96).hits, 96)
+    let r = try row(rows, .repeatedMagnitude, k: 96)
+    XCTAssertEqual(r.positions, 96)
+    XCTAssertEqual(r.candidates, 64 * 128 + 128 * 64)
+    XCTAssertEqual(r.chance, 96.0 * 96 / Double(r.candidates), accuracy: 1e-12)
+  }
+
+  func testKeyOutsideTheModelIsAnError() throws {
+    let m = try model()
+    let key = try KeyGenerator.generate(for: m, payloadBits: 16, seed: 1)
+    XCTAssertThrowsError(try KeySecrecy.analyze(layers: [("other.weight", [1, 2, 3])], key: key, ks: [4]))
+    XCTAssertThrowsError(try KeySecrecy.analyze(layers: try layers(m), key: key, ks: [0]))
+  }
+}
