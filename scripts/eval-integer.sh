@@ -3,11 +3,13 @@
 # scheme (calibrated on training photos, never on Kodak), code the images for
 # real, and evaluate the float models on the same images for the BD-rate
 # (model files are named SCHEME-hyperprior-qN so each scheme is one RD series).
-# Usage: scripts/eval-integer.sh [IMAGES] [SCHEMES...]   (IMAGES: first K Kodak images, default 24)
+# Usage: scripts/eval-integer.sh [IMAGES] [SCHEMES...]   (IMAGES: first K Kodak images, default 24;
+#        LICHEN_CALIBRATION: max (default, as lichen quantize), mse or percentile:P)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=${1:-24}; shift || true
-schemes=("$@"); [ ${#schemes[@]} -gt 0 ] || schemes=(int8 hybrid-a8 hybrid int16)
+schemes=("$@"); [ ${#schemes[@]} -gt 0 ] || schemes=(int8 int8-s16 hybrid-a8 hybrid int16)
+calibration=${LICHEN_CALIBRATION:-max}
 kodak=${LICHEN_KODAK:-../shared/data/kodak}
 calib=${LICHEN_TRAIN_DATA:-../shared/data/photos-train}
 threads=${LICHEN_THREADS:-1}
@@ -19,7 +21,7 @@ swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
   $lichen eval --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
   for s in "${schemes[@]}"; do
-    $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --calibration mse --threads "$threads" \
+    $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --calibration "$calibration" --threads "$threads" \
       --out "$models/$s-hyperprior-$q.safetensors" --report "$out/layers/$q-$s.json" | tail -1
     $lichen eval --model "$models/$s-hyperprior-$q.safetensors" --data "$kodak" --limit "$limit" --threads "$threads" \
       --json "$out/$s-$q.json" | tail -1
