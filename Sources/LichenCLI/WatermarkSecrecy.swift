@@ -30,7 +30,8 @@ struct WatermarkSecrecy: ParsableCommand {
     print("\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")
     print("statistic            K        hits   chance   hit rate")
     for r in rows {
-      print(String(format: "%-20@ %-8d %-6d %-8.2f %.3f", r.statistic.rawValue, r.k, r.hits, r.chance, r.hitRate))
+      let name = r.statistic.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0)
+      print(name + " " + String(format: "%-8d %-6d %-8.2f %.3f", r.k, r.hits, r.chance, r.hitRate))
     }
     if let json {
       let encoder = JSONEncoder()
