@@ -31,7 +31,9 @@ let package = Package(
         .linkedLibrary("c10"),
       ]
     ),
-    .target(name: "Torch", dependencies: ["CTorch"]),
+    // The seeded SplitMix64 generator: depends on nothing; Torch re-exports it.
+    .target(name: "LichenRandom"),
+    .target(name: "Torch", dependencies: ["CTorch", "LichenRandom"]),
     // Pure Swift rANS coder: depends on nothing.
     .target(name: "EntropyCoding"),
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -54,7 +56,7 @@ let package = Package(
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
     .target(
-      name: "Hardware", dependencies: ["Compression", "Quantization", "IntegerEngine", "Imaging"],
+      name: "Hardware", dependencies: ["Compression", "Quantization", "IntegerEngine", "Imaging", "LichenRandom"],
       resources: [.copy("Resources")]
     ),
     .executableTarget(
@@ -75,9 +77,9 @@ let package = Package(
     // Helpers the test targets share (JSON mutations for the fuzz tests); not a product.
     .target(name: "LichenTestSupport", dependencies: ["Torch"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
-    .testTarget(name: "SerializationTests", dependencies: ["Torch"]),
-    .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding"]),
-    .testTarget(name: "ImagingTests", dependencies: ["Imaging"], exclude: ["Fixtures"]),
+    .testTarget(name: "SerializationTests", dependencies: ["Torch", "LichenRandom"]),
+    .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "LichenRandom"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "LichenRandom"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "LichenTestSupport"]),

@@ -1,3 +1,4 @@
+import LichenRandom
 import XCTest
 
 @testable import EntropyCoding

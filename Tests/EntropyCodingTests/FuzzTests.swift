@@ -1,4 +1,5 @@
 import EntropyCoding
+import LichenRandom
 import XCTest
 
 /// Arbitrary, truncated and mutated streams must never crash, hang or yield a

@@ -1,4 +1,5 @@
 import EntropyCoding
+import LichenRandom
 import XCTest
 
 final class QuantizedCDFTests: XCTestCase {

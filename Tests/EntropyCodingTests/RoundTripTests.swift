@@ -1,5 +1,6 @@
 import EntropyCoding
 import Foundation
+import LichenRandom
 import XCTest
 
 final class RoundTripTests: XCTestCase {

@@ -1,4 +1,5 @@
 import Foundation
+import LichenRandom
 import XCTest
 
 @testable import Imaging

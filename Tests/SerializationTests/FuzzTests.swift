@@ -1,4 +1,5 @@
 import Foundation
+import LichenRandom
 import XCTest
 
 @testable import Torch
@@ -59,7 +60,7 @@ final class FuzzTests: XCTestCase {
         "c": try TensorRecord(float16From: [1], shape: []),
       ],
       metadata: ["k": "v"])
-    var generator = SplitMix64(state: 0x5AFE &+ UInt64(scale))
+    var generator = SplitMix64(seed: 0x5AFE &+ UInt64(scale))
     var decoded = 0
     for iteration in 0..<(3000 * scale) {
       let base = iteration % 2 == 0 ? fixture : sample
@@ -91,7 +92,7 @@ final class FuzzTests: XCTestCase {
       let entry = try XCTUnwrap(archive.entries.first { $0.name.hasSuffix("/data.pkl") })
       return try archive.data(of: entry).indices
     }
-    var generator = SplitMix64(state: 0xC0FFEE &+ UInt64(scale))
+    var generator = SplitMix64(seed: 0xC0FFEE &+ UInt64(scale))
     for iteration in 0..<(2400 * scale) {
       let which = iteration % bases.count
       let input = mutate(bases[which], hotRange: pickleRanges[which], using: &generator)
@@ -110,7 +111,7 @@ final class FuzzTests: XCTestCase {
       0x80, 0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8D, 0x93, 0x94, 0x95,
     ]
     let storage = TorchStorage(key: "0", dtype: .float32, bytes: ArraySlice(floatBytes([1, 2, 3, 4])))
-    var generator = SplitMix64(state: 42 &+ UInt64(scale))
+    var generator = SplitMix64(seed: 42 &+ UInt64(scale))
     var decoded = 0
     for iteration in 0..<(3000 * scale) {
       var bytes: [UInt8] = [0x80, 0x02]

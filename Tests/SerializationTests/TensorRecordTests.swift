@@ -1,3 +1,4 @@
+import LichenRandom
 import XCTest
 
 @testable import Torch
@@ -74,7 +75,7 @@ final class TensorRecordTests: XCTestCase {
           XCTFail("half 0x\(String(bits, radix: 16)): \(actual) != \(expected)")
         }
       }
-      var generator = SplitMix64(state: 7)
+      var generator = SplitMix64(seed: 7)
       var mismatches = 0
       for index in 0..<200_000 {
         // Random bit patterns cover every exponent; every 4th value sits near half's range.

@@ -1,19 +1,15 @@
-/// The seeded generator behind the random test vectors: SplitMix64 written
-/// out here (not the standard library's generators) so that a seed gives the
+import LichenRandom
+
+/// The seeded generator behind the random test vectors: the package's
+/// SplitMix64 (not the standard library's generators) so that a seed gives the
 /// same vectors on every machine and Swift version, and the measured results
 /// in docs/results/fpga can be reproduced exactly.
 struct RTLRandom: Sendable {
-  private var state: UInt64
+  private var generator: SplitMix64
 
-  init(seed: UInt64) { state = seed ^ 0x5151_4C49_4348_454E }
+  init(seed: UInt64) { generator = SplitMix64(seed: seed ^ 0x5151_4C49_4348_454E) }
 
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  mutating func next() -> UInt64 { generator.next() }
 
   /// Uniform in 0..<bound (bound > 0).
   mutating func below(_ bound: UInt64) -> UInt64 { next().multipliedFullWidth(by: bound).high }
