@@ -20,12 +20,16 @@ enum WatermarkMethod: String, ExpressibleByArgument, CaseIterable {
 
 /// How a mark is made and inserted while a model trains: key, code and
 /// each method's parameters (shared by `embed` and `tradeoff`).
+extension KeyGenerator.MagnitudeSpread: ExpressibleByArgument {}
+
 struct WatermarkInsertionOptions: ParsableArguments {
   @Option(help: "Repetition code: copies of each bit (odd; 1 = none). Shorthand for --code rep:N.") var copies = 1
   @Option(help: "Error-correcting code of the payload: none | rep:N (N odd copies) | bch:N:tT (N = 2^m - 1 in 7...1023, T errors corrected per block, e.g. bch:63:t5).")
   var code: String?
   @Option(help: "Secret seed of the key positions.") var keySeed: UInt64 = 1
   @Option(help: "Marked weight magnitude in units of the layer's std (laplacian: Laplace scale = 1 std).") var alpha = 1.0
+  @Option(help: "layer: one magnitude per layer (alpha x std); half-normal: alpha x std x |z| per position (|z| >= 0.5), which keeps the key from showing as repeated values (lichen watermark secrecy).")
+  var magnitudes: KeyGenerator.MagnitudeSpread = .layer
   @Option(help: "WaterMAS perturbation radius along the marked weights.") var rho = 0.05
   @Option(help: "WaterMAS sharpness weight (0: plain substitution, no sharpening).") var sharpness = 1.0
   @Option(help: "WaterMAS: stop sharpening while [L(w+eps) - L(w)] / L(w) is at least this (a hinge; default: never stop). Needed on losses that can grow without bound, such as a codec's RD loss.")
@@ -48,7 +52,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
   /// The values that define a mark, for a sweep's settings record.
   var settings: [String: String] {
     ["code": (try? payloadCode().description) ?? code ?? "", "key-seed": "\(keySeed)", "alpha": "\(alpha)",
-     "rho": "\(rho)", "sharpness": "\(sharpness)", "sharpness-target": sharpnessTarget.map { "\($0)" } ?? "none", "replicas": "\(replicas)", "replica-noise": "\(replicaNoise)",
+     "magnitudes": magnitudes.rawValue, "rho": "\(rho)", "sharpness": "\(sharpness)", "sharpness-target": sharpnessTarget.map { "\($0)" } ?? "none", "replicas": "\(replicas)", "replica-noise": "\(replicaNoise)",
      "replica-step": "\(replicaStep)", "coupling": "\(coupling)"]
   }
 
@@ -68,7 +72,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
     }
     try beforeMarking()
     let key = try KeyGenerator.generate(for: model, payloadBits: payload.count, code: payloadCode(), seed: keySeed,
-                                        alpha: alpha)
+                                        alpha: alpha, spread: magnitudes)
     if method == .laplacian {
       try LaplacianSubstitution.substitute(payload, into: model, key: key, scale: 1, seed: keySeed)
     } else {

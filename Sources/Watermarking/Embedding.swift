@@ -2,7 +2,8 @@ import Torch
 
 /// Writes a payload into the key's weights and freezes them.
 public enum Embedder {
-  /// Sets each key weight to +-magnitude by its coded bit (substitution).
+  /// Sets each key weight to +-magnitude by its coded bit (substitution); the magnitude is the layer's,
+  /// times the position's factor when the key has them.
   public static func substitute(_ bits: [Bool], into model: any Module, key: WatermarkKey) throws {
     try key.check(model)
     guard bits.count == key.payloadBits else {
@@ -14,13 +15,15 @@ public enum Embedder {
     }
     let params = Dictionary(model.namedParameters().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     try withNoGrad {
-      for (layer, entries) in Dictionary(grouping: zip(key.positions, coded), by: { $0.0.layer }) {
-        guard let p = params[layer], let magnitude = key.mapping.magnitudes[layer] else { continue }
+      let numbered = key.positions.enumerated().map { (number: $0.offset, position: $0.element, bit: coded[$0.offset]) }
+      for (layer, entries) in Dictionary(grouping: numbered, by: { $0.position.layer }) {
+        guard let p = params[layer], key.mapping.magnitudes[layer] != nil else { continue }
         let flat = try p.reshape([-1])
         var values = try flat.to(.float64).scalars(as: Double.self)
-        for (position, bit) in entries {
-          guard values.indices.contains(position.index) else { throw outside(position) }
-          values[position.index] = bit ? magnitude : -magnitude
+        for entry in entries {
+          guard values.indices.contains(entry.position.index) else { throw outside(entry.position) }
+          let magnitude = key.mapping.magnitude(layer: layer, position: entry.number) ?? 0
+          values[entry.position.index] = entry.bit ? magnitude : -magnitude
         }
         try flat.copy_(Tensor(values).to(p.dtype))
       }

@@ -1,3 +1,4 @@
+import Foundation
 import Torch
 
 /// Draws key positions: a layer with probability proportional to its size,
@@ -12,9 +13,21 @@ public enum KeyGenerator {
     case named([String])
   }
 
+  /// How the marked magnitudes vary within a layer.
+  public enum MagnitudeSpread: String, Sendable, CaseIterable {
+    /// One magnitude per layer (alpha * std): the classic substitution.
+    case layer
+    /// alpha * std * |z| per position, z standard normal with |z| >= 0.5 (so no mark sits at the noise
+    /// floor): marked values look like a Gaussian layer's own weights, and none repeats.
+    case halfNormal = "half-normal"
+  }
+
+  /// Smallest |z| a half-normal factor takes (about 38% of a standard normal's mass lies below).
+  public static let halfNormalFloor = 0.5
+
   public static func generate(
     for model: any Module, payloadBits: Int, code: PayloadCode = .none, seed: UInt64, alpha: Double = 1.0,
-    layers: LayerFilter = .weights
+    layers: LayerFilter = .weights, spread: MagnitudeSpread = .layer
   ) throws -> WatermarkKey {
     let candidates = model.namedParameters().filter { name, tensor in
       switch layers {
@@ -49,7 +62,20 @@ public enum KeyGenerator {
       shapes[name] = tensor.shape
       magnitudes[name] = alpha * (try withNoGrad { try tensor.to(.float64).variance().item() }).squareRoot()
     }
-    return WatermarkKey(seed: seed, positions: positions, mapping: .init(alpha: alpha, magnitudes: magnitudes),
+    var scales: [Double]? = nil
+    if spread == .halfNormal {
+      // Its own stream, so the positions (and old keys' positions) do not depend on the spread.
+      var draw = SplitMix64(seed: seed, stream: 0x6D61_676E_6974_7564, step: 0)  // "magnitud"
+      func uniform() -> Double { (Double(draw.next() >> 11) + 0.5) * 0x1p-53 }
+      scales = positions.map { _ in
+        while true {
+          // Box-Muller; redraw below the floor.
+          let z = abs((-2 * Foundation.log(uniform())).squareRoot() * Foundation.cos(2 * Double.pi * uniform()))
+          if z >= halfNormalFloor { return z }
+        }
+      }
+    }
+    return WatermarkKey(seed: seed, positions: positions, mapping: .init(alpha: alpha, magnitudes: magnitudes, positionScales: scales),
                         layerShapes: shapes, architectureHash: WatermarkKey.architectureHash(of: model), code: code,
                         payloadBits: payloadBits)
   }

@@ -13,11 +13,27 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
 
   /// How a bit becomes a weight value.
   public struct Mapping: Codable, Sendable, Equatable {
-    /// Marked weight = (bit ? +1 : -1) * alpha * std(layer at embedding time).
+    /// Marked weight = (bit ? +1 : -1) * alpha * std(layer at embedding time) * positionScales[i].
     public var alpha: Double
     /// Per-layer magnitude actually written (alpha * std), so extraction and
     /// verification do not depend on the (possibly attacked) current std.
     public var magnitudes: [String: Double]
+    /// One factor per position (nil: 1 everywhere). One magnitude per layer repeats a value no trained
+    /// weight repeats, which shows an attacker the key (`KeySecrecy`); factors drawn per position hide it.
+    public var positionScales: [Double]?
+
+    public init(alpha: Double, magnitudes: [String: Double], positionScales: [Double]? = nil) {
+      self.alpha = alpha
+      self.magnitudes = magnitudes
+      self.positionScales = positionScales
+    }
+
+    /// The magnitude written at position `i` of `layer` (nil: the key has no magnitude for the layer).
+    public func magnitude(layer: String, position i: Int) -> Double? {
+      guard let base = magnitudes[layer] else { return nil }
+      guard let scales = positionScales, scales.indices.contains(i) else { return base }
+      return base * scales[i]
+    }
   }
 
   public var version = 1
@@ -99,6 +115,14 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
       throw fail("mapping.magnitudes[\(JSONDiagnostics.quoted(layer))]", "\(magnitude) is not a finite positive number")
     }
     guard !positions.isEmpty else { throw fail("positions", "the key has no positions") }
+    if let scales = mapping.positionScales {
+      guard scales.count == positions.count else {
+        throw fail("mapping.positionScales", "\(scales.count) factors for \(positions.count) positions")
+      }
+      for (i, factor) in scales.enumerated() where !(factor.isFinite && factor > 0 && factor <= 1e6) {
+        throw fail("mapping.positionScales[\(i)]", "\(factor) is not a finite positive number up to 1e6")
+      }
+    }
     var seen = Set<Position>()
     seen.reserveCapacity(positions.count)
     for (i, position) in positions.enumerated() {

@@ -49,6 +49,35 @@ final class KeySecrecyTests: XCTestCase {
     XCTAssertEqual(r.chance, 96.0 * 96 / Double(r.candidates), accuracy: 1e-12)
   }
 
+  /// Per-position magnitudes: the key hides from every statistic, and the mark still reads back.
+  func testHalfNormalMagnitudesHideTheKey() throws {
+    let bits = (0..<96).map { $0 % 3 == 0 }
+    let m = try model()
+    let key = try KeyGenerator.generate(for: m, payloadBits: bits.count, seed: 11, alpha: 1, spread: .halfNormal)
+    let scales = try XCTUnwrap(key.mapping.positionScales)
+    XCTAssertEqual(scales.count, 96)
+    XCTAssertTrue(scales.allSatisfy { $0 >= KeyGenerator.halfNormalFloor && $0 < 6 })
+    XCTAssertEqual(Set(scales).count, 96, "no factor repeats")
+    // Same positions as a one-magnitude key of the same seed.
+    XCTAssertEqual(key.positions, try KeyGenerator.generate(for: m, payloadBits: bits.count, seed: 11, alpha: 1).positions)
+    try key.validate()
+    try Embedder.substitute(bits, into: m, key: key)
+    let extracted = try Extractor.extract(from: m, key: key, expected: bits)
+    XCTAssertEqual(extracted.bitErrorRate, 0)
+    let rows = try KeySecrecy.analyze(layers: try layers(m), key: key, ks: [96, 960])
+    for r in rows where r.k == 960 {
+      XCTAssertLessThan(Double(r.hits), r.chance * 3 + 5, "\(r.statistic): \(r)")
+    }
+    // The JSON round trip keeps the factors; a wrong count is an error naming the field.
+    let data = try JSONEncoder().encode(key)
+    XCTAssertEqual(try JSONDecoder().decode(WatermarkKey.self, from: data), key)
+    var broken = key
+    broken.mapping.positionScales = Array(scales.dropLast())
+    XCTAssertThrowsError(try broken.validate()) { XCTAssertTrue("\($0)".contains("mapping.positionScales"), "\($0)") }
+    broken.mapping.positionScales = scales.enumerated().map { $0.offset == 3 ? -1 : $0.element }
+    XCTAssertThrowsError(try broken.validate()) { XCTAssertTrue("\($0)".contains("positionScales[3]"), "\($0)") }
+  }
+
   func testKeyOutsideTheModelIsAnError() throws {
     let m = try model()
     let key = try KeyGenerator.generate(for: m, payloadBits: 16, seed: 1)
