@@ -11,9 +11,10 @@
 /// every sum that could belong to a feasible design, so T is feasible iff a
 /// sum survives: exact. Feasibility is monotone in T (an option meeting T
 /// meets every larger target), and a binary search over the finite set of
-/// achievable per-stage cycle counts finds the optimal T. Among the designs
-/// at the optimal T the planner takes the one with the smallest sum of
-/// utilizations (used / budget per resource).
+/// achievable per-stage cycle counts finds the optimal T. At the optimal T the
+/// planner takes each stage's option with the smallest sum of utilizations
+/// (used / budget per resource) when those fit together, else the feasible
+/// design with the smallest sum.
 ///
 /// FIFO depths: with a uniform depth (`fifoRows` set) that is the whole
 /// story. With `fifoRows == nil` (auto, the default) each stage's output FIFO
@@ -82,7 +83,7 @@ public enum Planner {
 
   /// Largest number of partial designs the search keeps per stage; beyond it the search would no longer be
   /// fast, and it says so rather than guess.
-  static let maxPartialDesigns = 200_000
+  static let maxPartialDesigns = 20_000
 
   /// The feasible design for `target` with the smallest sum of utilizations, or nil when none fits.
   static func assignment(_ options: [StageOptions], target: Int, budget: ResourceVector) throws -> [Parallelism]? {
@@ -95,6 +96,15 @@ public enum Planner {
       rest[i] = rest[i + 1] + cheapest
     }
     guard rest[0].fits(in: budget) else { return nil }
+    func utilization(_ r: ResourceVector) -> Double {
+      zip(r.values, budget.values).reduce(0) { $0 + ($1.1 > 0 ? Double($1.0) / Double($1.1) : 0) }
+    }
+    // Each stage's option with the smallest sum of utilizations: when they fit together, T is feasible
+    // and that design is taken without the search (on roomy budgets the search keeps almost everything).
+    let greedy = efficient.map { options in options.indices.min { utilization(options[$0].resources) < utilization(options[$1].resources) } ?? 0 }
+    if zip(efficient, greedy).reduce(ResourceVector.zero, { $0 + $1.0[$1.1].resources }).fits(in: budget) {
+      return zip(efficient, greedy).map { $0[$1].parallelism }
+    }
     var partial: [(total: ResourceVector, choices: [Int])] = [(.zero, [])]
     for (i, stageOptions) in efficient.enumerated() {
       var grown: [(total: ResourceVector, choices: [Int])] = []
@@ -115,9 +125,6 @@ public enum Planner {
           + "plan a smaller part of the pipeline or a lower --max-utilization")
       }
       partial = kept
-    }
-    func utilization(_ r: ResourceVector) -> Double {
-      zip(r.values, budget.values).reduce(0) { $0 + ($1.1 > 0 ? Double($1.0) / Double($1.1) : 0) }
     }
     let best = partial.min { a, b in
       let (ua, ub) = (utilization(a.total), utilization(b.total))
