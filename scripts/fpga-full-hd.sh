@@ -23,6 +23,7 @@ for part in encoder decoder; do
   $lichen fpga simulate --plan "$out/zcu102-1080p-$part-plan.json" --model "$model" --image "$data/hd/water-1080p.png" \
     --threads "$threads" --json "$out/zcu102-1080p-$part-simulation.json" > "$out/zcu102-1080p-$part-simulation.txt"
   $lichen fpga dimension --teacher hyperprior-q4 --scheme int8 --board zcu102 --resolution 1920x1080 --fps 30 --part "$part" \
+    --bits-price docs/results/integer/bd-vs-float.csv \
     --threads "$threads" --json "$out/zcu102-1080p-$part-dimension.json" > "$out/zcu102-1080p-$part-dimension.txt" 2>&1
   $lichen fpga plan --model "$model" --board alveo-u250 --resolution 3840x2160 --part "$part" --threads "$threads" \
     --json "$out/u250-2160p-$part-plan.json" > "$out/u250-2160p-$part-plan.txt"

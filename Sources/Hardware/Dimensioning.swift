@@ -41,6 +41,8 @@ public struct DimensioningResult: Codable, Sendable, Equatable {
   /// The widest N meeting the target on the board, nil when none does.
   public var chosenN: Int?
   public var rows: [DimensioningRow]
+  /// What the scheme's bit widths cost against float, when a BD-rate table was given.
+  public var bitsPrice: BitsPrice?
   public var notes: [String]
 }
 
@@ -134,12 +136,13 @@ public enum Dimensioning {
   /// Plans every width on every board; picks the widest width meeting `fps` on `board`.
   public static func run(
     teacher: HardwareModel, widths: [Int], board: Board, boards: [Board], resolution: Resolution, part: PipelinePart,
-    fps: Double, scheme: String?, unitCosts: UnitCosts, options: PlannerOptions, rd: StudentRD
+    fps: Double, scheme: String?, unitCosts: UnitCosts, options: PlannerOptions, rd: StudentRD, bitsPriceTable: String? = nil
   ) throws -> (DimensioningResult, [Int: Plan]) {
     guard !widths.isEmpty, widths.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw HardwareError("--widths must be positive integers") }
     guard fps > 0 else { throw HardwareError("--fps must be positive") }
     let schemeText = teacher.studentScheme(scheme)
     let quantization = try QuantizationScheme(schemeText)
+    let price = try bitsPriceTable.map { try BitsPrice.read(table: $0, scheme: schemeText) }
     var allBoards = boards
     if !allBoards.contains(where: { $0.name == board.name }) { allBoards.insert(board, at: 0) }
     var rows: [DimensioningRow] = []
@@ -182,7 +185,8 @@ public enum Dimensioning {
     notes.append("students keep the teacher's architecture and M=\(teacher.configuration.m), scheme \(schemeText); fps from the exact planner with unit costs \(unitCosts.status)")
     return (DimensioningResult(
       teacher: teacher.source, board: board.name, part: part, requested: resolution, padded: padded, targetFPS: fps,
-      scheme: schemeText, widths: widths.sorted(), boards: allBoards.map(\.name), chosenN: chosen, rows: rows, notes: notes), plans)
+      scheme: schemeText, widths: widths.sorted(), boards: allBoards.map(\.name), chosenN: chosen, rows: rows, bitsPrice: price,
+      notes: notes), plans)
   }
 
   /// The trade-off table as text.
@@ -209,6 +213,9 @@ public enum Dimensioning {
       s += "widest N meeting \(PlanReport.fmt(r.targetFPS)) fps on \(r.board): N=\(n)\n"
     } else {
       s += "no width in \(r.widths.map(String.init).joined(separator: ",")) meets \(PlanReport.fmt(r.targetFPS)) fps on \(r.board)\n"
+    }
+    if let p = r.bitsPrice {
+      s += "bits: scheme \(p.scheme) costs \(String(format: "%+.2f%%", p.bdRatePercent)) BD-rate (PCHIP, PSNR) against \(p.anchor) over \(p.points) RD points (\(p.source))\n"
     }
     for note in r.notes { s += "note: \(note)\n" }
     return s

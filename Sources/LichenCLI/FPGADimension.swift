@@ -21,6 +21,8 @@ struct FPGADimension: ParsableCommand {
   @Option(help: "Clock in MHz on the target board (default: the board's).") var clock: Double?
   @Option(help: "Fraction of each resource a plan may use.") var maxUtilization: Double = 1
   @Option(help: "distill-sweep result (runs/.../sweep.json) for the RD columns.") var rd: String?
+  @Option(help: "BD-rate table of the schemes against float (lichen rd-plot --table, e.g. docs/results/integer/bd-vs-float.csv): prints what the scheme's bits cost.")
+  var bitsPrice: String?
   @Option(help: "Write the result as JSON here.") var json: String?
 
   func run() throws {
@@ -45,7 +47,8 @@ struct FPGADimension: ParsableCommand {
     let (result, _) = try Dimensioning.run(
       teacher: model, widths: ns, board: target, boards: boards, resolution: try Resolution(parsing: resolution), part: part,
       fps: fps, scheme: scheme, unitCosts: try UnitCosts.bundled(),
-      options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization), rd: studentRD)
+      options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization), rd: studentRD,
+      bitsPriceTable: bitsPrice)
     print(Dimensioning.text(result), terminator: "")
     if let json {
       let encoder = JSONEncoder()
