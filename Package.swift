@@ -51,12 +51,13 @@ let package = Package(
     // Fixed-point codec engine: integers only, no libtorch (bit-exact reference).
     .target(name: "IntegerEngine", dependencies: ["EntropyCoding", "CIntegerKernels"]),
     // Schemes, calibration, fake-quant, float -> integer conversion, integer codec.
-    .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "Torch", "Imaging"]),
+    .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "EntropyCoding", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
     .target(
-      name: "Hardware", dependencies: ["Compression", "Quantization", "IntegerEngine", "Imaging", "LichenRandom"],
+      name: "Hardware",
+      dependencies: ["Compression", "Quantization", "IntegerEngine", "EntropyCoding", "Imaging", "Torch", "LichenRandom"],
       resources: [.copy("Resources")]
     ),
     .executableTarget(
