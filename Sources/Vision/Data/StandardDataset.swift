@@ -22,7 +22,7 @@ public enum StandardDataset: String, Codable, Sendable, CaseIterable {
   /// Where the data usually is, when the caller names no directory.
   public var defaultDirectory: URL {
     switch self {
-    case .cifar10: return URL(fileURLWithPath: "/work/shared/data/cifar10")
+    case .cifar10: return URL(fileURLWithPath: "../shared/data/cifar10")  // beside the repository, from its root
     case .fashionMNIST: return FashionMNIST.defaultDirectory
     }
   }

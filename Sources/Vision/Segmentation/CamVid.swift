@@ -11,7 +11,9 @@ public enum CamVid {
   ]
   public static let height = 96
   public static let width = 128
-  public static let defaultDirectory = URL(fileURLWithPath: "/work/shared/data/camvid")
+  /// The project's data folder beside the repository, relative to the working directory (run from the
+  /// repository root, as the docs do).
+  public static let defaultDirectory = URL(fileURLWithPath: "../shared/data/camvid")
   /// Training-split channel statistics from the data's README (0..255 scale: mean 104.96, 108.32,
   /// 110.26; std 76.16, 77.23, 76.26), as fractions of 255.
   public static let normalization: Normalization = {
