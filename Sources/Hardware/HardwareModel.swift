@@ -2,6 +2,7 @@ import Compression
 import Foundation
 import IntegerEngine
 import Quantization
+import Torch
 
 /// A model given to the FPGA commands (`--model`, `--teacher`): a registry
 /// name, a float model file or an integer model file. Integer models fix
@@ -26,7 +27,7 @@ public struct HardwareModel {
   }
 
   /// The scheme an integer model was quantized with (its metadata), or nil.
-  public var recordedScheme: String? { metadata["lichen.scheme"] }
+  public var recordedScheme: String? { metadata[MetadataKey.scheme] }
 
   public static func load(_ nameOrPath: String) throws -> HardwareModel {
     let entry = ModelRegistry.entry(named: nameOrPath)

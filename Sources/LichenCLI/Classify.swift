@@ -151,8 +151,8 @@ struct ClassifierSession {
     guard trainer.isPrimary else { return nil }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
     var metadata = extraMetadata
-    metadata["dataset"] = options.dataset.rawValue
-    metadata["train_seconds"] = String(format: "%.1f", seconds)
+    metadata[MetadataKey.dataset] = options.dataset.rawValue
+    metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
     try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
     say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     guard var test = try? options.dataset.load(directory: directory, split: .test) else {
@@ -187,7 +187,7 @@ struct ClassifyEval: ParsableCommand {
     try global.apply()
     guard let split = StandardDataset.Split(rawValue: split) else { throw ValidationError("--split must be train or test") }
     let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
-    guard let kind = dataset ?? file.metadata["dataset"].flatMap(StandardDataset.init(rawValue:)) else {
+    guard let kind = dataset ?? file.metadata[MetadataKey.dataset].flatMap(StandardDataset.init(rawValue:)) else {
       throw ValidationError("the model file does not say its dataset; pass --dataset")
     }
     let directory = data.map { URL(fileURLWithPath: $0) } ?? kind.defaultDirectory

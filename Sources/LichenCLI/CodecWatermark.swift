@@ -65,7 +65,7 @@ struct CodecMark {
 
   /// What the saved model file records about the mark (not the key).
   var metadata: [String: String] {
-    ["watermark": "\(insertion.description) alpha=\(alpha) code=\(key.code)", "watermark-method": method.rawValue]
+    [MetadataKey.watermark: "\(insertion.description) alpha=\(alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue]
   }
 
   /// After training: the cost record and a check that the model carries the payload.

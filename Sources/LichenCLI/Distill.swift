@@ -41,7 +41,7 @@ struct Distill: ParsableCommand {
       guard initialization == .scratch else { throw ValidationError("--init-from and --initialization select exclude each other") }
       let initial = try ModelStore.load(initFrom)
       try student.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
-      initialSteps = initial.metadata["steps"]
+      initialSteps = initial.metadata[MetadataKey.steps]
     } else if initialization == .select {
       selection = try ChannelSelection.initialize(student, from: teacherModel)
     }
@@ -56,12 +56,12 @@ struct Distill: ParsableCommand {
                                 objective: objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
       + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
-    if let initFrom { trainer.lineage["init"] = initFrom }
-    if let initialSteps { trainer.lineage["init_steps"] = initialSteps }
+    if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
+    if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
     let runURL = URL(fileURLWithPath: training.out)
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     let metadata = (mark?.metadata ?? [:]).merging(TeacherLink.metadata(for: loadedTeacher).merging([
-      "distillation": "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initFrom ?? initialization.rawValue)",
+      MetadataKey.distillation: "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initFrom ?? initialization.rawValue)",
     ]) { a, _ in a }) { a, _ in a }
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)

@@ -104,7 +104,7 @@ struct DistillSweep: ParsableCommand {
       guard let teacherModel = teacher.model as? ScaleHyperprior else {
         throw DistillationError("\(teacherName) is not a bmshj2018-hyperprior teacher")
       }
-      let lambda = teacher.metadata["lambda"].flatMap(Double.init)
+      let lambda = teacher.metadata[MetadataKey.lambda].flatMap(Double.init)
         ?? ModelRegistry.entry(named: teacherName)?.lambda ?? training.lambda
       let tag = URL(fileURLWithPath: teacherName).deletingPathExtension().lastPathComponent
       print("== teacher \(teacherName) (N=\(teacherModel.n), lambda \(lambda))")
@@ -115,7 +115,7 @@ struct DistillSweep: ParsableCommand {
           let modelURL = folder.appendingPathComponent("model.safetensors")
           // A finished run trained for fewer steps than --steps is continued from its
           // checkpoint (and re-evaluated): a sweep can be lengthened without starting over.
-          let trainedSteps = (try? SafeTensors.readMetadata(from: modelURL))?["steps"].flatMap(Int.init)
+          let trainedSteps = (try? SafeTensors.readMetadata(from: modelURL))?[MetadataKey.steps].flatMap(Int.init)
           if trainedSteps.map({ $0 < training.steps }) ?? true {
             if trainedSteps != nil {
               try? FileManager.default.removeItem(at: folder.appendingPathComponent("eval.json"))
@@ -139,7 +139,7 @@ struct DistillSweep: ParsableCommand {
                                         objective: objective)
             print("== \(variant) N=\(n) lambda \(lambda) -> \(folder.path)")
             guard try options.run(trainer, configuration: configuration,
-                                  metadata: ["teacher": teacherName, "variant": variant], alwaysResume: true)
+                                  metadata: [MetadataKey.teacher: teacherName, MetadataKey.variant: variant], alwaysResume: true)
             else { throw ExitCode.interrupted }
           }
           let loaded = try ModelStore.load(file: modelURL)

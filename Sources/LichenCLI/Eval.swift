@@ -71,14 +71,14 @@ struct Models: ParsableCommand {
       }
       let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
       let meta = (try? SafeTensors.readMetadata(from: url)) ?? [:]
-      let rd = meta["kodak"].map { "  Kodak \($0)" } ?? ""
+      let rd = meta[MetadataKey.kodak].map { "  Kodak \($0)" } ?? ""
       let link = TeacherLink(metadata: meta)
       let teacher = link.map { link in
         "  teacher \(link.description)" + (link.mismatchWithBundledTeacher() == nil ? "" : " [not the bundled teacher: re-distil]")
       } ?? ""
       print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@%@", entry.name,
                    entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,
-                   Double(size) / 1e6, meta["steps"] ?? "?", rd, teacher))
+                   Double(size) / 1e6, meta[MetadataKey.steps] ?? "?", rd, teacher))
     }
   }
 }

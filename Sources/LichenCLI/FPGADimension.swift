@@ -2,6 +2,7 @@ import ArgumentParser
 import Compression
 import Foundation
 import Hardware
+import Torch
 
 /// `lichen fpga dimension`: the widest student N that meets a frame rate on a board.
 struct FPGADimension: ParsableCommand {
@@ -34,7 +35,7 @@ struct FPGADimension: ParsableCommand {
       return n
     }
     let model = try HardwareModel.load(teacher)
-    let lambda = model.metadata["lambda"].flatMap(Double.init)
+    let lambda = model.metadata[MetadataKey.lambda].flatMap(Double.init)
     let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
       ?? StudentRD.registry(teacher: model.source, widths: ns)
     if rd == nil {

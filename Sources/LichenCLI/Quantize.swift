@@ -55,7 +55,7 @@ struct Quantize: ParsableCommand {
       print("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
     if qatSteps > 0 {
-      guard let lambda = lambda ?? loaded.metadata["lambda"].flatMap(Double.init) else {
+      guard let lambda = lambda ?? loaded.metadata[MetadataKey.lambda].flatMap(Double.init) else {
         throw ValidationError("\(loaded.source) records no lambda; pass --lambda for quantization-aware training")
       }
       guard crop > 0, crop % 64 == 0, batchSize > 0 else { throw ValidationError("--crop must be a multiple of 64, --batch-size positive") }
@@ -88,12 +88,12 @@ struct Quantize: ParsableCommand {
     options.tableFractionBits = lutFractionBits
     let (integer, layers) = try IntegerConverter.convert(hyperprior, scheme: parsedScheme, statistics: stats, options: options)
     var meta: [String: String] = [:]
-    for key in ["lambda", "quality", "steps"] { if let v = loaded.metadata[key] { meta[key] = v } }
-    meta["lichen.scheme"] = parsedScheme.specification
-    meta["lichen.calibration"] = "\(method) on \(images.images.count) images"
-    if qatSteps > 0 { meta["lichen.qat-steps"] = String(qatSteps) }
-    meta["lichen.float-model"] = loaded.source
-    meta["lichen.float-hash"] = String(format: "%016llx", loaded.weightsHash)
+    for key in [MetadataKey.lambda, MetadataKey.quality, MetadataKey.steps] { if let v = loaded.metadata[key] { meta[key] = v } }
+    meta[MetadataKey.scheme] = parsedScheme.specification
+    meta[MetadataKey.calibration] = "\(method) on \(images.images.count) images"
+    if qatSteps > 0 { meta[MetadataKey.qatSteps] = String(qatSteps) }
+    meta[MetadataKey.floatModel] = loaded.source
+    meta[MetadataKey.floatHash] = String(format: "%016llx", loaded.weightsHash)
     let file = try IntegerModelFile(model: integer, configuration: loaded.configuration, metadata: meta, source: out)
     try file.save(to: URL(fileURLWithPath: out))
     print("layer     kind        w   a   accumulator  clip")

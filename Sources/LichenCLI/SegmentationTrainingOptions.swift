@@ -130,8 +130,8 @@ struct SegmentationSession {
     }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
     var metadata = extraMetadata
-    metadata["dataset"] = "camvid"
-    metadata["train_seconds"] = String(format: "%.1f", seconds)
+    metadata[MetadataKey.dataset] = "camvid"
+    metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
     try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
     say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     var evaluationSet = try CamVid.load(directory: directory, split: options.evalSplit)

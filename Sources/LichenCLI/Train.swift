@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
     if let initFrom {
       let initial = try ModelStore.load(initFrom)
       try codec.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
-      initialSteps = initial.metadata["steps"]
+      initialSteps = initial.metadata[MetadataKey.steps]
     }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
@@ -52,8 +52,8 @@ struct Train: ParsableCommand {
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     // "steps" counts the whole history: the starting model's steps plus this run's
     // (the lineage travels in the checkpoint, so a resumed run keeps it).
-    if let initFrom { trainer.lineage["init"] = initFrom }
-    if let initialSteps { trainer.lineage["init_steps"] = initialSteps }
+    if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
+    if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
     let metadata = mark?.metadata ?? [:]
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)

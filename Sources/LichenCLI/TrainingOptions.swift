@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compression
 import Foundation
+import Torch
 
 /// Options shared by every codec training command (train, distill).
 struct TrainingOptions: ParsableArguments {
@@ -83,11 +84,11 @@ struct TrainingOptions: ParsableArguments {
     guard trainer.isPrimary else { return true }
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata.merging(trainer.lineage) { given, _ in given }
-    meta["lambda"] = String(lambda)
-    meta["steps"] = String(trainer.step + (meta["init_steps"].flatMap { Int($0) } ?? 0))
-    meta["run_steps"] = String(trainer.step)
-    if trainer.config.roundsDecoderInputs == true { meta["round_decoder_inputs"] = "true" }
-    if let decay = trainer.config.emaDecay { meta["ema_decay"] = String(decay) }
+    meta[MetadataKey.lambda] = String(lambda)
+    meta[MetadataKey.steps] = String(trainer.step + (meta[MetadataKey.initialSteps].flatMap { Int($0) } ?? 0))
+    meta[MetadataKey.runSteps] = String(trainer.step)
+    if trainer.config.roundsDecoderInputs == true { meta[MetadataKey.roundDecoderInputs] = "true" }
+    if let decay = trainer.config.emaDecay { meta[MetadataKey.emaDecay] = String(decay) }
     // The saved model is the averaged one when --ema-decay is on (its tables are built for it).
     try trainer.withAveragedWeights {
       print(try trainer.model.fitQuantiles())

@@ -84,11 +84,11 @@ struct WatermarkCodecEvaluate: ParsableCommand {
                          row.metrics?["psnr"] ?? .nan, row.bitErrorRate, row.falsePositiveProbability)
         + (row.detected ? "detected" : "LOST"))
     }
-    let name = label ?? task.metadata["watermark-method"] ?? task.url.deletingPathExtension().lastPathComponent
+    let name = label ?? task.metadata[MetadataKey.watermarkMethod] ?? task.url.deletingPathExtension().lastPathComponent
     let cost = try TrainingCost.readIfPresent(
       from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
     let evaluation = WatermarkEvaluation(
-      label: name, modelFile: modelFile, watermark: task.metadata["watermark"], key: watermarkKey, extraction: extraction,
+      label: name, modelFile: modelFile, watermark: task.metadata[MetadataKey.watermark], key: watermarkKey, extraction: extraction,
       extractionFromFile: extractionFromFile, rows: rows, cost: cost)
     try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
@@ -132,7 +132,7 @@ struct CodecAttackTask {
     self.crop = crop
     self.batchSize = batchSize
     self.learningRate = learningRate
-    self.lambda = lambda ?? metadata["lambda"].flatMap(Double.init) ?? 0.0130
+    self.lambda = lambda ?? metadata[MetadataKey.lambda].flatMap(Double.init) ?? 0.0130
     self.seed = seed
   }
 

@@ -59,7 +59,7 @@ func embedWhileTraining(
       + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)")
   }
   let (finished, summary) = try train(
-    ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", "watermark-method": method.rawValue])
+    [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue])
   guard session.isPrimary, finished else { return }
   let cost = try step.recordCost(in: session)
   say("cost: " + costSummary(cost) + " -> \(session.runURL.appendingPathComponent(TrainingCost.fileName).path)")

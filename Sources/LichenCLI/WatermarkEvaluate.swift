@@ -47,13 +47,13 @@ struct WatermarkEvaluate: ParsableCommand {
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: key, expected: expected, seed: sweep.seed,
                                    onRow: { sayRow($0, metric: task.metricName) })
-    let name = label ?? task.metadata["watermark-method"] ?? task.url.deletingPathExtension().lastPathComponent
+    let name = label ?? task.metadata[MetadataKey.watermarkMethod] ?? task.url.deletingPathExtension().lastPathComponent
     // `embed` keeps the training's measured cost beside the model.
     let cost = try TrainingCost.readIfPresent(
       from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
     if let cost { say("embedding cost: " + costSummary(cost)) }
     let evaluation = WatermarkEvaluation(
-      label: name, modelFile: sweep.modelFile, watermark: task.metadata["watermark"], key: key,
+      label: name, modelFile: sweep.modelFile, watermark: task.metadata[MetadataKey.watermark], key: key,
       extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metricName)
     try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)

@@ -74,7 +74,7 @@ struct ClassifierAttackTask: AttackTask {
     let reference = try ClassifierFile.load(from: url)
     normalization = reference.normalization
     metadata = reference.metadata
-    let dataset = reference.metadata["dataset"].flatMap(StandardDataset.init(rawValue:)) ?? .cifar10
+    let dataset = reference.metadata[MetadataKey.dataset].flatMap(StandardDataset.init(rawValue:)) ?? .cifar10
     let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
     var test = try dataset.load(directory: directory, split: .test)
     if let evalLimit { test = try test.prefix(evalLimit) }

@@ -154,8 +154,8 @@ struct WatermarkTradeoff: ParsableCommand {
     if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
       let k = try insertion.key(for: payload, method: method, session: session)
       step = try WatermarkInsertion(method: method, options: insertion, key: k, run: session)
-      metadata = ["watermark": "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
-                  "watermark-method": method.rawValue]
+      metadata = [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
+                  MetadataKey.watermarkMethod: method.rawValue]
       key = k
       say("\(name): method \(step.description), \(payload.count) payload bits in \(k.positions.count) weights")
     } else {

@@ -144,19 +144,19 @@ public struct IntegerModelFile: Sendable {
   public func save(to url: URL) throws {
     let (tensors, structure) = try Self.encode(model)
     var meta = metadata
-    meta["lichen.format"] = Self.format
-    meta["lichen.architecture"] = configuration.architecture.rawValue
-    meta["lichen.N"] = String(configuration.n)
-    meta["lichen.M"] = String(configuration.m)
-    meta["lichen.gdn"] = configuration.gdnVariant.rawValue
-    meta["lichen.integer"] = structure
+    meta[MetadataKey.format] = Self.format
+    meta[MetadataKey.architecture] = configuration.architecture.rawValue
+    meta[MetadataKey.n] = String(configuration.n)
+    meta[MetadataKey.m] = String(configuration.m)
+    meta[MetadataKey.gdn] = configuration.gdnVariant.rawValue
+    meta[MetadataKey.integerStructure] = structure
     try SafeTensors.write(tensors, metadata: meta, to: url)
   }
 
   /// True when the file at `url` is an integer model (reads only the header).
   public static func isIntegerModel(at url: URL) -> Bool {
     guard url.pathExtension == "safetensors", let metadata = try? SafeTensors.readMetadata(from: url) else { return false }
-    return metadata["lichen.format"] == format
+    return metadata[MetadataKey.format] == format
   }
 
   public static func load(from url: URL) throws -> IntegerModelFile {
@@ -179,11 +179,11 @@ public struct IntegerModelFile: Sendable {
   /// The model in `file` (the tensors and metadata of an integer model file); errors name `origin`
   /// and the field of the structure JSON or the tensor that is wrong.
   static func load(_ file: SafeTensorsFile, origin: String) throws -> IntegerModelFile {
-    guard file.metadata["lichen.format"] == format else {
+    guard file.metadata[MetadataKey.format] == format else {
       throw QuantizationError(
-        "\(origin) is not an integer model (format \(JSONDiagnostics.quoted(file.metadata["lichen.format"] ?? "none"))); make one with `lichen quantize`")
+        "\(origin) is not an integer model (format \(JSONDiagnostics.quoted(file.metadata[MetadataKey.format] ?? "none"))); make one with `lichen quantize`")
     }
-    guard let structureText = file.metadata["lichen.integer"] else {
+    guard let structureText = file.metadata[MetadataKey.integerStructure] else {
       throw QuantizationError("\(origin): integer model metadata has no lichen.integer structure")
     }
     let structure: Structure
@@ -192,9 +192,9 @@ public struct IntegerModelFile: Sendable {
       let reason = JSONDiagnostics.describe(error, data: structureData) { _ = try JSONDecoder().decode(Structure.self, from: $0) }
       throw QuantizationError("\(origin): integer model structure (lichen.integer) is malformed: \(reason)")
     }
-    guard let n = file.metadata["lichen.N"].flatMap(Int.init), (1...maxChannels).contains(n),
-      let m = file.metadata["lichen.M"].flatMap(Int.init), (1...maxChannels).contains(m),
-      let gdn = file.metadata["lichen.gdn"].flatMap(GDN.Variant.init(rawValue:))
+    guard let n = file.metadata[MetadataKey.n].flatMap(Int.init), (1...maxChannels).contains(n),
+      let m = file.metadata[MetadataKey.m].flatMap(Int.init), (1...maxChannels).contains(m),
+      let gdn = file.metadata[MetadataKey.gdn].flatMap(GDN.Variant.init(rawValue:))
     else { throw QuantizationError("\(origin): integer model metadata lichen.N, lichen.M or lichen.gdn is missing or malformed") }
     do { try validate(structure, m: m) } catch let error as QuantizationError {
       throw QuantizationError("\(origin): invalid integer model structure (lichen.integer): \(error.message)")

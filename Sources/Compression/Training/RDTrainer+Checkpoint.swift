@@ -17,13 +17,13 @@ extension RDTrainer {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let metadata = [
-      "config": String(decoding: try encoder.encode(config), as: UTF8.self),
-      "lineage": String(decoding: try encoder.encode(lineage), as: UTF8.self),
-      "plateau": String(decoding: try encoder.encode(plateau), as: UTF8.self),
-      "step": String(step),
-      "main_steps": String(main.stepCount),
-      "aux_steps": String(auxiliary.stepCount),
-      DataParallel.worldSizeKey: String(dataParallel?.worldSize ?? 1),
+      MetadataKey.trainingConfiguration: String(decoding: try encoder.encode(config), as: UTF8.self),
+      MetadataKey.lineage: String(decoding: try encoder.encode(lineage), as: UTF8.self),
+      MetadataKey.plateau: String(decoding: try encoder.encode(plateau), as: UTF8.self),
+      MetadataKey.step: String(step),
+      MetadataKey.mainOptimizerSteps: String(main.stepCount),
+      MetadataKey.auxiliaryOptimizerSteps: String(auxiliary.stepCount),
+      MetadataKey.worldSize: String(dataParallel?.worldSize ?? 1),
     ]
     try SafeTensors.write(tensors, metadata: metadata, to: checkpointURL)
   }
@@ -37,7 +37,7 @@ extension RDTrainer {
     if isPrimary { try RunFolder.removeStaleTemporaries(in: runDirectory) }
     guard let file = try DataParallel.readCheckpoint(at: checkpointURL, dataParallel: dataParallel) else { return false }
     let decoder = JSONDecoder()
-    guard let configJSON = file.metadata["config"],
+    guard let configJSON = file.metadata[MetadataKey.trainingConfiguration],
       let saved = try? decoder.decode(RDTrainingConfig.self, from: Data(configJSON.utf8))
     else { throw CodecError.invalidModel("\(checkpointURL.path) has no training configuration") }
     var comparable = saved
@@ -48,7 +48,7 @@ extension RDTrainer {
     var modelEntries: [String: TensorRecord] = [:]
     for (name, record) in file.tensors where name.hasPrefix("model.") { modelEntries[String(name.dropFirst(6))] = record }
     try model.load(stateDict: modelEntries)
-    for (prefix, optimizer, key) in [("main", main, "main_steps"), ("aux", auxiliary, "aux_steps")] {
+    for (prefix, optimizer, key) in [("main", main, MetadataKey.mainOptimizerSteps), ("aux", auxiliary, MetadataKey.auxiliaryOptimizerSteps)] {
       var moments: [(parameter: Tensor, m: Tensor, v: Tensor)] = []
       for (name, p) in model.namedParameters() {
         guard let m = file.tensors["\(prefix).m.\(name)"], let v = file.tensors["\(prefix).v.\(name)"] else { continue }
@@ -67,13 +67,13 @@ extension RDTrainer {
         averages = try stored.map { ($0.0, try Tensor(record: $0.1)) }
       }
     }
-    if let plateauJSON = file.metadata["plateau"] {
+    if let plateauJSON = file.metadata[MetadataKey.plateau] {
       plateau = try decoder.decode(PlateauSchedule.self, from: Data(plateauJSON.utf8))
     }
-    if let lineageJSON = file.metadata["lineage"] {
+    if let lineageJSON = file.metadata[MetadataKey.lineage] {
       lineage = try decoder.decode([String: String].self, from: Data(lineageJSON.utf8))
     }
-    step = Int(file.metadata["step"] ?? "0") ?? 0
+    step = Int(file.metadata[MetadataKey.step] ?? "0") ?? 0
     // Steps logged after this checkpoint are trained (and logged) again.
     if isPrimary { try log.truncate(afterStep: step) }
     return true

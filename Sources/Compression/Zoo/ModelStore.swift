@@ -23,7 +23,7 @@ public struct LoadedModel {
   /// The lambda the model was trained at: its metadata's, else its registry
   /// entry's; nil for foreign checkpoints that do not say.
   public var trainingLambda: Double? {
-    if let value = metadata["lambda"].flatMap(Double.init), value > 0 { return value }
+    if let value = metadata[MetadataKey.lambda].flatMap(Double.init), value > 0 { return value }
     return ModelRegistry.entry(named: source)?.lambda
   }
 }
@@ -47,11 +47,11 @@ public enum ModelStore {
       tensors[name] = try stored.record()
     }
     var meta = metadata
-    meta["lichen.architecture"] = config.architecture.rawValue
-    meta["lichen.N"] = String(config.n)
-    meta["lichen.M"] = String(config.m)
-    meta["lichen.gdn"] = config.gdnVariant.rawValue
-    meta["lichen.format"] = "1"
+    meta[MetadataKey.architecture] = config.architecture.rawValue
+    meta[MetadataKey.n] = String(config.n)
+    meta[MetadataKey.m] = String(config.m)
+    meta[MetadataKey.gdn] = config.gdnVariant.rawValue
+    meta[MetadataKey.format] = "1"
     try SafeTensors.write(tensors, metadata: meta, to: url)
   }
 
@@ -114,10 +114,10 @@ public enum ModelStore {
   static func inferConfiguration(entries: [String: TensorRecord], metadata: [String: String], source: String) throws
     -> ModelConfiguration
   {
-    if let arch = metadata["lichen.architecture"].flatMap(Architecture.init(rawValue:)),
-      let n = metadata["lichen.N"].flatMap(Int.init), let m = metadata["lichen.M"].flatMap(Int.init)
+    if let arch = metadata[MetadataKey.architecture].flatMap(Architecture.init(rawValue:)),
+      let n = metadata[MetadataKey.n].flatMap(Int.init), let m = metadata[MetadataKey.m].flatMap(Int.init)
     {
-      let gdn = metadata["lichen.gdn"].flatMap(GDN.Variant.init(rawValue:)) ?? .standard
+      let gdn = metadata[MetadataKey.gdn].flatMap(GDN.Variant.init(rawValue:)) ?? .standard
       return ModelConfiguration(architecture: arch, n: n, m: m, gdnVariant: gdn)
     }
     guard let first = entries["g_a.0.weight"], first.shape.count == 4, let last = entries["g_a.6.weight"],

@@ -8,9 +8,9 @@ import Torch
 /// students need distilling again.
 public struct TeacherLink: Sendable, Equatable {
   /// Metadata keys of a student model file.
-  public static let nameKey = "teacher"
-  public static let weightsHashKey = "teacher_weights_hash"
-  public static let stepsKey = "teacher_steps"
+  public static let nameKey = MetadataKey.teacher
+  public static let weightsHashKey = MetadataKey.teacherWeightsHash
+  public static let stepsKey = MetadataKey.teacherSteps
 
   public var name: String
   public var weightsHash: UInt64?
@@ -27,7 +27,7 @@ public struct TeacherLink: Sendable, Equatable {
   /// The metadata a student distilled from `teacher` records.
   public static func metadata(for teacher: LoadedModel) -> [String: String] {
     var metadata = [nameKey: teacher.source, weightsHashKey: String(format: "%016llx", teacher.weightsHash)]
-    if let steps = teacher.metadata["steps"] { metadata[stepsKey] = steps }
+    if let steps = teacher.metadata[MetadataKey.steps] { metadata[stepsKey] = steps }
     return metadata
   }
 

@@ -2,7 +2,7 @@ import Foundation
 
 extension DataParallel {
   /// The metadata key a distributed checkpoint records its world size under.
-  public static let worldSizeKey = "world_size"
+  public static let worldSizeKey = MetadataKey.worldSize
 
   /// The training checkpoint at `url` as every rank should resume it, or nil
   /// when there is none: with a group, rank 0's file sent to all ranks (the

@@ -6,9 +6,9 @@ import Torch
 /// its inputs were prepared.
 public struct ClassifierFile {
   /// Metadata key holding the JSON `ClassifierConfiguration`.
-  public static let configurationKey = "lichen.classifier.configuration"
+  public static let configurationKey = MetadataKey.classifierConfiguration
   /// Metadata key holding the JSON `Normalization`.
-  public static let normalizationKey = "lichen.classifier.normalization"
+  public static let normalizationKey = MetadataKey.classifierNormalization
 
   public var configuration: ClassifierConfiguration
   public var model: any Layer
@@ -31,9 +31,9 @@ public struct ClassifierFile {
     var metadata = extraMetadata
     metadata[configurationKey] = String(decoding: try encoder.encode(configuration), as: UTF8.self)
     metadata[normalizationKey] = String(decoding: try encoder.encode(normalization), as: UTF8.self)
-    metadata["architecture"] = configuration.architecture.rawValue
-    metadata["width"] = String(configuration.width)
-    metadata["classes"] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
+    metadata[MetadataKey.visionArchitecture] = configuration.architecture.rawValue
+    metadata[MetadataKey.width] = String(configuration.width)
+    metadata[MetadataKey.classes] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
     try SafeTensors.write(try model.stateDictRecords(), metadata: metadata, to: url)
   }
 
@@ -53,7 +53,7 @@ public struct ClassifierFile {
     let normalization = try file.metadata[normalizationKey].map {
       try decoder.decode(Normalization.self, from: Data($0.utf8))
     } ?? .unit(channels: configuration.inputChannels)
-    let classNames = file.metadata["classes"].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
+    let classNames = file.metadata[MetadataKey.classes].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
       ?? (0..<configuration.classCount).map { "class \($0)" }
     let model = try configuration.makeModel(seed: 0)
     do {

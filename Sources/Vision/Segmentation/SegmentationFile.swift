@@ -6,8 +6,8 @@ import Torch
 /// (`lichen.segmentation.configuration`) and prepare its input
 /// (`lichen.segmentation.normalization`), like `ClassifierFile`.
 public struct SegmentationFile {
-  public static let configurationKey = "lichen.segmentation.configuration"
-  public static let normalizationKey = "lichen.segmentation.normalization"
+  public static let configurationKey = MetadataKey.segmentationConfiguration
+  public static let normalizationKey = MetadataKey.segmentationNormalization
 
   public var configuration: SegmentationConfiguration
   public var model: DeepLabV3
@@ -31,10 +31,10 @@ public struct SegmentationFile {
     var metadata = extraMetadata
     metadata[configurationKey] = String(decoding: try encoder.encode(configuration), as: UTF8.self)
     metadata[normalizationKey] = String(decoding: try encoder.encode(normalization), as: UTF8.self)
-    metadata["architecture"] = "deeplabv3"
-    metadata["backbone_depths"] = configuration.backboneDepths.map(String.init).joined(separator: ",")
-    metadata["width"] = String(configuration.width)
-    metadata["classes"] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
+    metadata[MetadataKey.visionArchitecture] = "deeplabv3"
+    metadata[MetadataKey.backboneDepths] = configuration.backboneDepths.map(String.init).joined(separator: ",")
+    metadata[MetadataKey.width] = String(configuration.width)
+    metadata[MetadataKey.classes] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
     try SafeTensors.write(try model.stateDictRecords(), metadata: metadata, to: url)
   }
 
@@ -53,7 +53,7 @@ public struct SegmentationFile {
     guard let normalizationJSON = file.metadata[normalizationKey],
       let normalization = try? decoder.decode(Normalization.self, from: Data(normalizationJSON.utf8))
     else { throw VisionError(.incompatibleModel, source: url.path, "no valid \(normalizationKey) metadata") }
-    let classNames = file.metadata["classes"].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
+    let classNames = file.metadata[MetadataKey.classes].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
       ?? (0..<configuration.classCount).map { "class \($0)" }
     let model = try configuration.makeModel(seed: 0)
     do {

@@ -159,7 +159,7 @@ public final class SegmentationTrainer {
   /// Writes the trained model with its configuration (see `SegmentationFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
     var metadata = extraMetadata
-    metadata["steps"] = String(step)
+    metadata[MetadataKey.steps] = String(step)
     try SegmentationFile.save(
       model, configuration: config.model, normalization: config.normalization, classNames: classNames,
       extraMetadata: metadata, to: url)

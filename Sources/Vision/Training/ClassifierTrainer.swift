@@ -174,7 +174,7 @@ public final class ClassifierTrainer {
   /// Writes the trained model with its configuration (see `ClassifierFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
     var metadata = extraMetadata
-    metadata["steps"] = String(step)
+    metadata[MetadataKey.steps] = String(step)
     try ClassifierFile.save(
       model, configuration: config.model, normalization: config.normalization, classNames: classNames,
       extraMetadata: metadata, to: url)

@@ -13,10 +13,10 @@ enum TrainingCheckpoint {
   ) throws {
     var (tensors, metadata) = try entries(model: model, optimizer: optimizer)
     metadata.merge(extra) { _, new in new }
-    metadata["step"] = String(step)
+    metadata[MetadataKey.step] = String(step)
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
-    metadata["config"] = String(decoding: try encoder.encode(config), as: UTF8.self)
+    metadata[MetadataKey.trainingConfiguration] = String(decoding: try encoder.encode(config), as: UTF8.self)
     try SafeTensors.write(tensors, metadata: metadata, to: url)
   }
 
@@ -26,7 +26,7 @@ enum TrainingCheckpoint {
   static func resume<Config: ExtendableTrainingConfig>(
     _ file: SafeTensorsFile, config: Config, model: any Module, optimizer: any Optimizer, source: URL
   ) throws -> Int {
-    guard let json = file.metadata["config"], var saved = try? JSONDecoder().decode(Config.self, from: Data(json.utf8))
+    guard let json = file.metadata[MetadataKey.trainingConfiguration], var saved = try? JSONDecoder().decode(Config.self, from: Data(json.utf8))
     else { throw VisionError(.incompatibleModel, source: source.path, "no training configuration in checkpoint") }
     saved.epochs = config.epochs
     saved.maximumSteps = config.maximumSteps
@@ -36,7 +36,7 @@ enum TrainingCheckpoint {
         "checkpoint was written with a different configuration; use a new run directory")
     }
     try restore(file, model: model, optimizer: optimizer, source: source)
-    return Int(file.metadata["step"] ?? "0") ?? 0
+    return Int(file.metadata[MetadataKey.step] ?? "0") ?? 0
   }
 
   static func entries(model: any Module, optimizer: any Optimizer) throws
@@ -53,7 +53,7 @@ enum TrainingCheckpoint {
         tensors["adam.v." + name] = try v.record()
       }
     }
-    if let adam = optimizer as? Adam { metadata["adam_steps"] = String(adam.stepCount) }
+    if let adam = optimizer as? Adam { metadata[MetadataKey.adamSteps] = String(adam.stepCount) }
     return (tensors, metadata)
   }
 
@@ -73,7 +73,7 @@ enum TrainingCheckpoint {
         guard let m = file.tensors["adam.m." + name], let v = file.tensors["adam.v." + name] else { continue }
         moments.append((p, try Tensor(record: m), try Tensor(record: v)))
       }
-      try adam.restore(stepCount: Int(file.metadata["adam_steps"] ?? "0") ?? 0, moments: moments)
+      try adam.restore(stepCount: Int(file.metadata[MetadataKey.adamSteps] ?? "0") ?? 0, moments: moments)
     } else if let sgd = optimizer as? SGD {
       let velocities = try parameters.compactMap { name, p in
         try file.tensors["sgd.momentum." + name].map { (parameter: p, velocity: try Tensor(record: $0)) }
