@@ -108,6 +108,9 @@ final class CLITests: XCTestCase {
       .appendingPathComponent("Sources/Compression/Zoo/Weights/hyperprior-q4-n32.safetensors").path
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
                          contains: "/missing-key.json")
+    try assertCleanError(["watermark", "secrecy", "--model", model, "--key", "/missing-key.json"], contains: "/missing-key.json")
+    try assertCleanError(["fpga", "dimension", "--teacher", "hyperprior-q4-n32", "--fps", "30", "--widths", "16",
+                          "--bits-price", "/missing-table.csv"], contains: "cannot read BD-rate table /missing-table.csv")
     // A usage mistake: the problem on the first line, then ArgumentParser's usage, exit code 64.
     let usage = try Self.run(["compress", sample, "--threads", "0"])
     XCTAssertEqual(usage.status, 64)
