@@ -19,12 +19,7 @@ struct WatermarkSecrecy: ParsableCommand {
       (name, record.dtype.isFloatingPoint ? try record.floats() : try record.integers().map(Float.init), record.shape)
     })
     let positions = key.positions.count
-    let ks = try k.map { text in
-      try text.split(separator: ",").map { item -> Int in
-        guard let v = Int(item.trimmingCharacters(in: .whitespaces)), v > 0 else { throw ValidationError("--k: '\(item)' is not a positive integer") }
-        return v
-      }
-    } ?? [positions, 2 * positions, 10 * positions]
+    let ks = try k.map { try parseList($0, "--k") } ?? [positions, 2 * positions, 10 * positions]
     let rows = try KeySecrecy.analyze(layers: layers, key: key, ks: ks)
     let candidates = rows.first?.candidates ?? 0
     print("\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")

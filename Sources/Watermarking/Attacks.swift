@@ -34,7 +34,7 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
   }
 
   static func attackable(_ model: any Module) -> [(String, Tensor)] {
-    model.namedParameters().filter { $0.tensor.rank >= 2 && $0.name.hasSuffix("weight") }
+    model.namedParameters().filter { WatermarkKey.isMarkable(name: $0.name, rank: $0.tensor.rank) }
   }
 
   public func apply(to model: any Module, key: WatermarkKey? = nil, seed: UInt64 = 0) throws {

@@ -31,7 +31,7 @@ public enum KeyGenerator {
   ) throws -> WatermarkKey {
     let candidates = model.namedParameters().filter { name, tensor in
       switch layers {
-      case .weights: return tensor.rank >= 2 && name.hasSuffix("weight")
+      case .weights: return WatermarkKey.isMarkable(name: name, rank: tensor.rank)
       case .named(let names): return names.contains(name)
       }
     }

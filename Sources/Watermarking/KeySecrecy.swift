@@ -34,7 +34,8 @@ public enum KeySecrecy {
 
   /// The candidates an attacker ranks: every element of every markable weight.
   public static func markable(_ entries: [(name: String, values: [Float], shape: [Int])]) -> [(name: String, values: [Float])] {
-    entries.filter { $0.shape.count >= 2 && $0.name.hasSuffix("weight") }.sorted { $0.name < $1.name }.map { ($0.name, $0.values) }
+    entries.filter { WatermarkKey.isMarkable(name: $0.name, rank: $0.shape.count) }.sorted { $0.name < $1.name }
+      .map { ($0.name, $0.values) }
   }
 
   /// Scores of every element of one layer under `statistic` (higher: more suspicious).

@@ -150,12 +150,15 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
     }
   }
 
+  /// Whether a parameter can carry bits: a conv/linear weight (rank >= 2, name ending in "weight").
+  public static func isMarkable(name: String, rank: Int) -> Bool { rank >= 2 && name.hasSuffix("weight") }
+
   /// FNV-1a over the names and shapes of the weights that can carry a mark
   /// (rank >= 2, named "*weight"), sorted by name. Computable from a module
   /// or from a bare state-dict file, so any exported copy can be verified.
   public static func architectureHash(of entries: [(name: String, shape: [Int])]) -> String {
     var hash = FNV1a64()
-    for (name, shape) in entries.filter({ $0.shape.count >= 2 && $0.name.hasSuffix("weight") }).sorted(by: { $0.name < $1.name }) {
+    for (name, shape) in entries.filter({ isMarkable(name: $0.name, rank: $0.shape.count) }).sorted(by: { $0.name < $1.name }) {
       hash.update(Array((name + "\(shape)").utf8))
     }
     return String(format: "%016llx", hash.value)

@@ -62,10 +62,18 @@ public struct RTLReport: Codable, Sendable {
     do { try fm.createDirectory(at: o.directory, withIntermediateDirectories: true) } catch {
       throw RTLError("cannot create \(o.directory.path): \(error)")
     }
+    /// Writes a unit's Verilog and says where.
     func write(_ text: String, _ name: String) throws {
-      do { try Data(text.utf8).write(to: o.directory.appendingPathComponent(name)) } catch {
+      let url = o.directory.appendingPathComponent(name)
+      do { try Data(text.utf8).write(to: url) } catch {
         throw RTLError("cannot write \(name) in \(o.directory.path): \(error)")
       }
+      log("wrote \(url.path)")
+    }
+    /// Records and prints one simulation against the integer engine.
+    func record(_ r: RTLVerificationResult) {
+      log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
+      report.verification.append(r)
     }
     switch o.unit {
     case .pe:
@@ -74,12 +82,10 @@ public struct RTLReport: Codable, Sendable {
       report.latency["lichen_pe_array"] = PEArrayConfig.latency
       let name = "pe_array_\(c.inputLanes)x\(c.outputLanes)_a\(c.activationBits)w\(c.weightBits)"
       try write(PEArrayVerilog.source(c), name + ".v")
-      log("wrote \(o.directory.appendingPathComponent(name + ".v").path)")
       if o.vectors > 0 {
         let r = try RTLVerification.verifyPEArray(c, vectors: o.vectors, seed: o.seed,
                                                   directory: o.directory.appendingPathComponent("sim-" + name))
-        log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
-        report.verification.append(r)
+        record(r)
       }
       if o.synthesize {
         let dir = o.directory.appendingPathComponent("synth-" + name)
@@ -100,12 +106,10 @@ public struct RTLReport: Codable, Sendable {
         report.latency[g.moduleName] = g.latency
         let source = try GDNUnitVerilog.source(g)
         try write(source, g.moduleName + ".v")
-        log("wrote \(o.directory.appendingPathComponent(g.moduleName + ".v").path)")
         if o.vectors > 0 {
           let r = try RTLVerification.verifyGDN(g, vectors: o.vectors, seed: o.seed,
                                                 directory: o.directory.appendingPathComponent("sim-" + g.moduleName))
-          log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
-          report.verification.append(r)
+          record(r)
         }
         if o.synthesize {
           let s = try YosysSynthesis.run(verilog: source, top: g.moduleName,
@@ -122,12 +126,10 @@ public struct RTLReport: Codable, Sendable {
       let name = "packed_mac_a\(c.activationBits)w\(c.weightBits)_beats\(c.beats)"
       let source = PackedMACVerilog.source(c)
       try write(source, name + ".v")
-      log("wrote \(o.directory.appendingPathComponent(name + ".v").path)")
       if o.vectors > 0 {
         let r = try RTLVerification.verifyPackedMAC(c, vectors: o.vectors, seed: o.seed,
                                                     directory: o.directory.appendingPathComponent("sim-" + name))
-        log(r.summary + String(format: " [%.1f s simulation]", r.simulateSeconds))
-        report.verification.append(r)
+        record(r)
       }
       if o.synthesize {
         let s = try YosysSynthesis.run(verilog: source, top: PackedMACConfig.moduleName,
