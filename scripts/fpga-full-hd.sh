@@ -28,8 +28,15 @@ for part in encoder decoder; do
   $lichen fpga plan --model "$model" --board alveo-u250 --resolution 3840x2160 --part "$part" --threads "$threads" \
     --json "$out/u250-2160p-$part-plan.json" > "$out/u250-2160p-$part-plan.txt"
 done
+# The same student with other bit widths on the same board (bits from the scheme, no model file needed).
+for scheme in int8-s16 hybrid-a8 hybrid; do
+  for part in encoder decoder; do
+    $lichen fpga plan --model hyperprior-q4-n64 --scheme "$scheme" --board zcu102 --resolution 1920x1080 --part "$part" \
+      --threads "$threads" > "$out/zcu102-1080p-$part-$scheme-plan.txt"
+  done
+done
 # The RD price of int8: the integer model against its float student on all 24 Kodak images.
 $lichen eval --model hyperprior-q4-n64 --data "$data/kodak" --threads "$threads" --json "$out/kodak-float.json" | tail -1
 $lichen eval --model "$model" --data "$data/kodak" --threads "$threads" --json "$out/kodak-int8.json" | tail -1
-grep -h -E "^bottleneck|^MACs|^utilization" "$out"/*-plan.txt
+grep -H -E "^bottleneck" "$out"/*-plan.txt
 grep -h -E "^bit-identical|^cycles per frame" "$out"/*-simulation.txt
