@@ -70,6 +70,9 @@ struct WatermarkInsertionOptions: ParsableArguments {
       }
       return key
     }
+    guard method != .laplacian || magnitudes == .layer else {
+      throw ValidationError("--magnitudes \(magnitudes.rawValue) does not apply to --method laplacian, which draws its own value per position")
+    }
     try beforeMarking()
     let key = try KeyGenerator.generate(for: model, payloadBits: payload.count, code: payloadCode(), seed: keySeed,
                                         alpha: alpha, spread: magnitudes)
