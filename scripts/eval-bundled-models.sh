@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 kodak=${LICHEN_KODAK:-../shared/data/kodak}
 swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
-  .build/release/lichen eval --threads 2 --data "$kodak" --model "hyperprior-$q" --json "docs/results/hyperprior-$q.json" | tail -1
+  .build/release/lichen eval --threads 2 --engine float --data "$kodak" --model "hyperprior-$q" --json "docs/results/hyperprior-$q.json" | tail -1
 done
 # What `lichen models` prints (rebuild to bundle it).
 python3 scripts/registry-kodak-rd.py $(for q in q2 q3 q4 q5; do echo "hyperprior-$q=docs/results/hyperprior-$q.json"; done)

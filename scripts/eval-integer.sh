@@ -19,7 +19,7 @@ mkdir -p "$out/layers" "$models"
 lichen=.build/release/lichen
 swift build -c release --product lichen
 for q in q2 q3 q4 q5; do
-  $lichen eval --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
+  $lichen eval --engine float --model hyperprior-$q --data "$kodak" --limit "$limit" --threads "$threads" --json "$out/float-$q.json" | tail -1
   for s in "${schemes[@]}"; do
     $lichen quantize --model hyperprior-$q --scheme "$s" --calib "$calib" --calib-count 16 --calibration "$calibration" --threads "$threads" \
       --out "$models/$s-hyperprior-$q.safetensors" --report "$out/layers/$q-$s.json" | tail -1

@@ -14,7 +14,7 @@ lichen=${LICHEN_BINARY:-.build/release/lichen}
 mkdir -p "$out"
 run() {
   for q in "$@"; do
-    OMP_WAIT_POLICY=PASSIVE $lichen eval --threads "$threads" --data "$kodak" --model "hyperprior-$q" \
+    OMP_WAIT_POLICY=PASSIVE $lichen eval --threads "$threads" --engine float --data "$kodak" --model "hyperprior-$q" \
       --refine-steps "$steps" --json "$out/hyperprior-$q-refined.json" > "$out/hyperprior-$q-refined.log"
     tail -1 "$out/hyperprior-$q-refined.log"
   done

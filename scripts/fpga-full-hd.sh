@@ -36,7 +36,7 @@ for scheme in int8-s16 hybrid-a8 hybrid; do
   done
 done
 # The RD price of int8: the integer model against its float student on all 24 Kodak images.
-$lichen eval --model hyperprior-q4-n64 --data "$data/kodak" --threads "$threads" --json "$out/kodak-float.json" | tail -1
+$lichen eval --engine float --model hyperprior-q4-n64 --data "$data/kodak" --threads "$threads" --json "$out/kodak-float.json" | tail -1
 $lichen eval --model "$model" --data "$data/kodak" --threads "$threads" --json "$out/kodak-int8.json" | tail -1
 grep -H -E "^bottleneck" "$out"/*-plan.txt
 grep -h -E "^bit-identical|^cycles per frame" "$out"/*-simulation.txt

@@ -14,8 +14,8 @@ mkdir -p "$out" "$runs"
 lichen=.build/release/lichen
 swift build -c release --product lichen
 quantize() { $lichen quantize --threads "$threads" --calib "$data/photos-train" "$@" | tail -1; }
-eval_kodak() { $lichen eval --threads "$threads" --data "$data/kodak" --model "$1" --json "$out/$2.json" | tail -1; }
-eval_kodak hyperprior-q4-n64 float
+eval_kodak() { $lichen eval --threads "$threads" --data "$data/kodak" --model "$1" --json "$out/$2.json" "${@:3}" | tail -1; }
+eval_kodak hyperprior-q4-n64 float --engine float
 for scheme in int8 int8-s16; do
   quantize --model hyperprior-q4-n64 --scheme $scheme --out "$runs/$scheme-ptq.safetensors"
   eval_kodak "$runs/$scheme-ptq.safetensors" "$scheme-ptq"

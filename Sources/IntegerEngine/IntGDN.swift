@@ -32,9 +32,12 @@ public struct IntGDN: Equatable, Sendable {
     let termFirst: KernelArray<Int64>
     let termChannel: KernelArray<Int64>
     let termGamma: KernelArray<Int64>
-    /// nil unless every gamma fits int16 (the int16 pair kernels).
+    /// The int16 pair kernels' gammas (pieces of at most `piece`); nil when a gamma would take more than
+    /// three pieces (the int64 kernels then run).
     let pairs: (first: KernelArray<Int64>, index: KernelArray<Int64>, gammas: KernelArray<Int32>)?
+    /// The largest gamma the pool multiplies: the largest piece when `pairs` run.
     let maxGamma: Int64
+    static let piece = Int64(Int16.max)
     let beta: KernelArray<Int64>
     let multiplier: KernelArray<Int64>
     let shift: KernelArray<Int64>
@@ -52,20 +55,31 @@ public struct IntGDN: Equatable, Sendable {
         }
         termFirst.append(Int64(termChannel.count))
         for m in 0..<((channels + 1) / 2) {
-          let a = row[row.startIndex + 2 * m], b = 2 * m + 1 < channels ? row[row.startIndex + 2 * m + 1] : 0
-          guard a != 0 || b != 0 else { continue }
-          pairIndex.append(Int64(m))
-          // Two int16 lanes of one int32: channel 2m low, 2m + 1 high (only used when both fit int16).
-          pairGammas.append(Int32(bitPattern: (UInt32(truncatingIfNeeded: a) & 0xFFFF) | (UInt32(truncatingIfNeeded: b) << 16)))
+          var a = row[row.startIndex + 2 * m], b = 2 * m + 1 < channels ? row[row.startIndex + 2 * m + 1] : 0
+          // A gamma above int16 is cut into int16 pieces of the same channel pair (the sum is the same
+          // integer): 16-bit gammas take at most three pieces and stay on the int16 pair kernels.
+          while a != 0 || b != 0 {
+            let pieceA = Swift.min(a, Self.piece), pieceB = Swift.min(b, Self.piece)
+            pairIndex.append(Int64(m))
+            // Two int16 lanes of one int32: channel 2m low, 2m + 1 high.
+            pairGammas.append(Int32(bitPattern: UInt32(truncatingIfNeeded: pieceA) | (UInt32(truncatingIfNeeded: pieceB) << 16)))
+            a -= pieceA
+            b -= pieceB
+          }
         }
         pairFirst.append(Int64(pairIndex.count))
       }
       self.termFirst = KernelArray(termFirst)
       self.termChannel = KernelArray(termChannel)
       self.termGamma = KernelArray(termGamma)
-      maxGamma = gamma.max() ?? 0
-      pairs = maxGamma <= Int64(Int16.max)
-        ? (KernelArray(pairFirst), KernelArray(pairIndex), KernelArray(pairGammas)) : nil
+      let largest = gamma.max() ?? 0
+      if largest <= 3 * Self.piece {
+        pairs = (KernelArray(pairFirst), KernelArray(pairIndex), KernelArray(pairGammas))
+        maxGamma = Swift.min(largest, Self.piece)
+      } else {
+        pairs = nil
+        maxGamma = largest
+      }
       self.beta = KernelArray(beta)
       multiplier = KernelArray(output.map(\.multiplier))
       shift = KernelArray(output.map { Int64($0.shift) })

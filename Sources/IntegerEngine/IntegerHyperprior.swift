@@ -71,12 +71,29 @@ public struct IntegerHyperprior: Equatable, Sendable {
     }
   }
 
+  /// Image rows each band of g_a and g_s covers when streaming (a multiple of 16: whole latent rows).
+  public static let bandPixelRows = 32
+
   /// Encodes 8-bit RGB pixels (CHW, 3 planes, sides multiples of 64).
   public func compress(pixels: IntTensor, threads: Int = 1) throws -> Encoded {
-    guard pixels.channels == 3, pixels.height % 64 == 0, pixels.width % 64 == 0 else {
+    guard pixels.channels == 3 else {
       throw IntegerEngineError("integer codec input must be 3 x H x W with H, W multiples of 64, got \(pixels.shape)")
     }
-    let y = try analysis(pixels, threads: threads)
+    return try compress(height: pixels.height, width: pixels.width, threads: threads) { try pixels.rows($0) }
+  }
+
+  /// Encodes an image of `height` x `width` 8-bit RGB pixels (sides multiples of 64) read band by band:
+  /// g_a streams (memory grows with the width); the latents, 1/16 of each side, are kept whole.
+  /// - Parameter pixelRows: Rows of the image as a 3 x rows x width tensor of 0...255, asked for in order.
+  public func compress(height: Int, width: Int, threads: Int = 1,
+                       pixelRows: (Range<Int>) throws -> IntTensor) throws -> Encoded {
+    guard height > 0, width > 0, height % 64 == 0, width % 64 == 0 else {
+      throw IntegerEngineError("integer codec input must be 3 x H x W with H, W multiples of 64, got 3 x \(height) x \(width)")
+    }
+    guard let yChannels = analysis.layers.last?.outputChannels else { throw IntegerEngineError("g_a has no layers") }
+    var y = IntTensor(zerosChannels: yChannels, height: height / 16, width: width / 16)
+    try analysis.stream(channels: 3, height: height, width: width, bandRows: Self.bandPixelRows / 16, threads: threads,
+                        source: pixelRows) { rows, band in try y.setRows(rows, from: band) }
     let ySymbols = y.values.map { ySymbol($0) }
     let z = try hyperAnalysis(y.magnitude(), threads: threads)
     let plane = z.planeSize
@@ -96,6 +113,15 @@ public struct IntegerHyperprior: Equatable, Sendable {
 
   /// Decodes to 8-bit RGB pixels (CHW, padded size).
   public func decompress(_ encoded: Encoded, threads: Int = 1) throws -> IntTensor {
+    var pixels = IntTensor(zerosChannels: 3, height: encoded.zHeight * 64, width: encoded.zWidth * 64)
+    try decompress(encoded, threads: threads) { rows, band in try pixels.setRows(rows, from: band) }
+    return pixels
+  }
+
+  /// Decodes band by band: g_s streams (memory grows with the width) and hands `pixelRows` each band of
+  /// the padded image (3 x rows x width, 0...255), in order.
+  public func decompress(_ encoded: Encoded, threads: Int = 1,
+                         pixelRows: (Range<Int>, IntTensor) throws -> Void) throws {
     let zChannels = zMedians.count
     guard encoded.zHeight > 0, encoded.zWidth > 0, encoded.zHeight <= 4096, encoded.zWidth <= 4096 else {
       throw IntegerEngineError("z grid \(encoded.zHeight)x\(encoded.zWidth) is out of range")
@@ -108,7 +134,8 @@ public struct IntegerHyperprior: Equatable, Sendable {
     let yChannels = indexes.count / (plane * 16)
     let yHat = try IntTensor(channels: yChannels, height: encoded.zHeight * 4, width: encoded.zWidth * 4,
                              values: ySymbols.map { ySymbolRange.clamp(Int64($0)) })
-    return try synthesis(yHat, threads: threads)
+    try synthesis.stream(channels: yHat.channels, height: yHat.height, width: yHat.width, bandRows: Self.bandPixelRows,
+                         threads: threads, source: { try yHat.rows($0) }, sink: pixelRows)
   }
 
   /// The entropy-bottleneck table index of every z element (its channel).

@@ -40,6 +40,26 @@ func medianSeconds(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
   return samples[samples.count / 2]
 }
 
+/// Median seconds of `a` and of `b`, timed alternately (a, b, a, b, ...) after one warm-up each, so that a
+/// machine whose speed drifts during the run weighs on both alike.
+func pairedMedianSeconds(repeats: Int, _ a: () throws -> Void, _ b: () throws -> Void) rethrows -> (Double, Double) {
+  try a()
+  try b()
+  var samples: ([Double], [Double]) = ([], [])
+  func time(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+  }
+  for _ in 0..<max(1, repeats) {
+    samples.0.append(try time(a))
+    samples.1.append(try time(b))
+  }
+  samples.0.sort()
+  samples.1.sort()
+  return (samples.0[samples.0.count / 2], samples.1[samples.1.count / 2])
+}
+
 /// Runs a peer script with Debian's python3 and parses its JSON lines by case name.
 func runPeer(
   script: String, arguments: [String], python: String = "/usr/bin/python3", environment: [String: String] = [:]

@@ -10,7 +10,7 @@ import Imaging
 /// process's peak resident memory (the kernel's `ru_maxrss` from `wait4`).
 /// The photo is the sample kodim23 mirrored to the size, so it stays a natural image.
 enum LargeImageSuite {
-  static func run(threads: Int, sides: [Int], model: String?) throws {
+  static func run(threads: Int, sides: [Int], model: String?, engine: String) throws {
     let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lichen")
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       throw BenchError("no lichen binary beside lichen-bench at \(binary.path): build the lichen product too")
@@ -26,17 +26,17 @@ enum LargeImageSuite {
       let original = try mirrored(source, width: side, height: side)
       try PNGEncoder.write(original, toFile: png)
       let megapixels = Double(side * side) / 1e6
-      let modelArguments = model.map { ["--model", $0] } ?? []
+      let modelArguments = (model.map { ["--model", $0] } ?? []) + ["--engine", engine]
       let encode = try measure(binary, ["compress", png, "-o", lic, "--threads", String(threads)] + modelArguments)
       let decode = try measure(binary, ["decompress", lic, "-o", decoded, "--threads", String(threads)] + modelArguments)
       let bytes = (try FileManager.default.attributesOfItem(atPath: lic)[.size] as? Int) ?? 0
       let psnr = try ImageMetrics.psnr(original, try PNGDecoder.read(fromFile: decoded).image)
-      let note = String(format: "%dx%d (%.1f Mpixel), %.4f bpp, PSNR %.2f dB", side, side, megapixels,
-                        Double(bytes * 8) / Double(side * side), psnr)
+      let note = String(format: "%dx%d (%.1f Mpixel), %.4f bpp, PSNR %.2f dB, engine %@", side, side, megapixels,
+                        Double(bytes * 8) / Double(side * side), psnr, engine)
       for (name, result) in [("compress", encode), ("decompress", decode)] {
-        BenchRecord(suite: "large-image", case: "\(name) \(side)x\(side) peak RSS", value: result.peakMegabytes,
+        BenchRecord(suite: "large-image", case: "\(name) \(side)x\(side) \(engine) peak RSS", value: result.peakMegabytes,
                     unit: "MB", threads: threads, note: note).printLine()
-        BenchRecord(suite: "large-image", case: "\(name) \(side)x\(side) time", value: result.seconds, unit: "s",
+        BenchRecord(suite: "large-image", case: "\(name) \(side)x\(side) \(engine) time", value: result.seconds, unit: "s",
                     threads: threads, note: note).printLine()
       }
       for path in [png, lic, decoded] { try? FileManager.default.removeItem(atPath: path) }

@@ -35,6 +35,9 @@ struct LichenBench: ParsableCommand {
   @Option(help: "large-image suite: model to code with (default: lichen's default model).")
   var model: String?
 
+  @Option(help: "large-image suite: lichen's --engine (auto, float, integer).")
+  var engine = "auto"
+
   func run() throws {
     switch suite {
     case .torch: try TorchSuite.run(threads: threads, repeats: repeats, withPeer: !noPeer)
@@ -48,7 +51,7 @@ struct LichenBench: ParsableCommand {
         }
         return side
       }
-      try LargeImageSuite.run(threads: threads, sides: sides, model: model)
+      try LargeImageSuite.run(threads: threads, sides: sides, model: model, engine: engine)
     }
   }
 }

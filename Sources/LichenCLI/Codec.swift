@@ -15,7 +15,7 @@ struct Compress: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let chosen = try refinementOptions.apply(to: modelOptions.codec())
+    let chosen = try refinementOptions.apply(to: modelOptions.codec(needsFloat: refinementOptions.isOn))
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
     let start = Date()
@@ -42,8 +42,7 @@ struct Decompress: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @Option(help: "Registry name or path, float or integer model (default: the bundled model whose weights made the file).")
   var model: String?
-  @Option(help: "Arithmetic: auto (integer engine for integer model files), float, integer.")
-  var engine: Engine = .auto
+  @Option(help: ArgumentHelp(Engine.help)) var engine: Engine = .auto
   @Argument(help: "Input .lic file.") var input: String
   @Option(name: .shortAndLong, help: "Output PNG (default: input with .png).") var output: String?
   @Option(help: "Original PNG: also print PSNR and MS-SSIM of the result against it.") var reference: String?
@@ -52,13 +51,7 @@ struct Decompress: ParsableCommand {
     try global.apply()
     let bytes = try FileIO.readAll(path: input)
     let header = try ImageCodec.peek(bytes)
-    let chosen: ChosenCodec
-    if let model {
-      chosen = try ModelOptions.codec(model, engine: engine)
-    } else {
-      guard engine != .integer else { throw ValidationError("--engine integer needs --model INTEGER_MODEL") }
-      chosen = try findModel(for: header)
-    }
+    let chosen = try model.map { try codec(named: $0, for: header) } ?? findModel(for: header)
     let start = Date()
     let image = try chosen.compressor.decompress(bytes)
     let seconds = Date().timeIntervalSince(start)
@@ -78,19 +71,34 @@ struct Decompress: ParsableCommand {
     }
   }
 
-  /// The bundled model (float or integer) whose weights hash matches the file.
+  /// `--model` under `--engine`: with `auto`, a bundled float model's integer version, or the float
+  /// model itself when that is what made the file.
+  func codec(named model: String, for header: Bitstream) throws -> ChosenCodec {
+    let chosen = try ModelOptions.codec(model, engine: engine)
+    if engine == .auto, chosen.weightsHash != header.weightsHash, chosen.float == nil,
+       ModelRegistry.integerVersion(of: model) != nil {
+      let float = try ModelOptions.codec(model, engine: .float)
+      if float.weightsHash == header.weightsHash { return float }
+    }
+    return chosen
+  }
+
+  /// The bundled model (integer first, then float, as `--engine` allows) whose weights hash matches the file.
   func findModel(for header: Bitstream) throws -> ChosenCodec {
-    for entry in ModelRegistry.available {
-      let loaded = try ModelStore.load(entry.name)
-      if loaded.weightsHash == header.weightsHash {
-        return ChosenCodec(float: ImageCodec(loaded))
+    if engine != .float {
+      for entry in ModelRegistry.availableIntegers {
+        let chosen = try ModelOptions.codec(entry.name, engine: .integer)
+        if chosen.weightsHash == header.weightsHash { return chosen }
       }
     }
-    for entry in ModelRegistry.availableIntegers {
-      let chosen = try ModelOptions.codec(entry.name, engine: .integer)
-      if chosen.weightsHash == header.weightsHash { return chosen }
+    if engine != .integer {
+      for entry in ModelRegistry.available {
+        let loaded = try ModelStore.load(entry.name)
+        if loaded.weightsHash == header.weightsHash { return ChosenCodec(float: ImageCodec(loaded)) }
+      }
     }
+    let which = engine == .auto ? "bundled model" : "bundled \(engine.rawValue) model"
     throw CodecError.invalidBitstream(String(
-      format: "no bundled model made this file (weights hash %016llx); pass --model", header.weightsHash))
+      format: "no %@ made this file (weights hash %016llx); pass --model", which, header.weightsHash))
   }
 }

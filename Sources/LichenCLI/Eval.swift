@@ -18,7 +18,7 @@ struct Eval: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let chosen = try refinementOptions.apply(to: modelOptions.codec())
+    let chosen = try refinementOptions.apply(to: modelOptions.codec(needsFloat: refinementOptions.isOn))
     if let loaded = chosen.float?.loaded, let warning = TeacherLink.warning(for: loaded) { say("warning: \(warning)") }
     let set = try ImageSet.load(directory: URL(fileURLWithPath: data))
     var rows: [ImageResult] = []
@@ -56,7 +56,7 @@ extension Eval {
   }
 }
 
-/// `lichen models`: the registry with sizes and recorded Kodak RD.
+/// `lichen models`: the registry with sizes, recorded Kodak RD and the engine each name runs on.
 struct Models: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "List the bundled models.")
 
@@ -76,9 +76,16 @@ struct Models: ParsableCommand {
       let teacher = link.map { link in
         "  teacher \(link.description)" + (link.mismatchWithBundledTeacher() == nil ? "" : " [not the bundled teacher: re-distil]")
       } ?? ""
-      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@%@", entry.name,
+      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@%@  %@", entry.name,
                    entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,
-                   Double(size) / 1e6, meta[MetadataKey.steps] ?? "?", rd, teacher))
+                   Double(size) / 1e6, meta[MetadataKey.steps] ?? "?", rd, teacher, Self.engine(of: entry)))
     }
+  }
+
+  /// What `--engine auto` runs for this name.
+  static func engine(of entry: ModelRegistry.Entry) -> String {
+    if entry.isInteger { return "[integer engine]" }
+    if let integer = ModelRegistry.integerVersion(of: entry.name) { return "[integer engine: \(integer.name); --engine float for this]" }
+    return "[float engine]"
   }
 }

@@ -6,10 +6,13 @@ import Torch
 
 /// Which arithmetic codes the image.
 enum Engine: String, ExpressibleByArgument, CaseIterable {
-  /// Float libtorch for float models, the integer engine for integer model files.
+  /// The integer engine for integer model files and for bundled float models that have an
+  /// integer version (bit-exact on every machine); float libtorch otherwise.
   case auto
   case float
   case integer
+
+  static let help = "Arithmetic: auto (the integer engine, bit-exact on any machine, for integer models and bundled models that have an integer version; float otherwise), float, integer."
 }
 
 /// A ready codec and where it came from.
@@ -31,14 +34,23 @@ extension ChosenCodec {
 struct ModelOptions: ParsableArguments {
   @Option(help: "Registry name (see `lichen models`), a .safetensors/.pth path, or an integer model from `lichen quantize` (default: \(ModelRegistry.defaultName)).")
   var model: String?
-  @Option(help: "Arithmetic: auto (integer engine for integer model files), float, integer.")
-  var engine: Engine = .auto
+  @Option(help: ArgumentHelp(Engine.help)) var engine: Engine = .auto
 
   func load() throws -> LoadedModel { try ModelStore.load(model ?? ModelRegistry.defaultName) }
 
-  func codec() throws -> ChosenCodec { try Self.codec(model ?? ModelRegistry.defaultName, engine: engine) }
+  /// The codec `--model` and `--engine` name.
+  /// - Parameter needsFloat: the caller needs the float model (latent refinement); `auto` then means float.
+  func codec(needsFloat: Bool = false) throws -> ChosenCodec {
+    try Self.codec(model ?? ModelRegistry.defaultName, engine: needsFloat && engine == .auto ? .float : engine)
+  }
 
+  /// The codec for a registry name or path.
+  ///
+  /// A bundled float model with an integer version runs on the integer engine unless `engine` is `.float`.
   static func codec(_ name: String, engine: Engine) throws -> ChosenCodec {
+    if engine != .float, let integer = ModelRegistry.integerVersion(of: name) {
+      return try codec(integer.name, engine: .integer)
+    }
     let entry = ModelRegistry.entry(named: name)
     let url = try entry.map { try $0.url() } ?? URL(fileURLWithPath: name)
     if entry?.isInteger == true || IntegerModelFile.isIntegerModel(at: url) {
@@ -51,7 +63,7 @@ struct ModelOptions: ParsableArguments {
                          weightsHash: file.weightsHash, float: nil)
     }
     guard engine != .integer else {
-      throw ValidationError("\(name) is a float model; make an integer model with `lichen quantize --model \(name) ...`")
+      throw ValidationError("\(name) is a float model with no bundled integer version; make one with `lichen quantize --model \(name) ...`")
     }
     let loaded = try ModelStore.load(name)
     return ChosenCodec(float: ImageCodec(loaded))

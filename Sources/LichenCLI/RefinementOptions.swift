@@ -23,6 +23,9 @@ struct RefinementOptions: ParsableArguments {
     }
   }
 
+  /// Refinement was asked for (it needs the float model).
+  var isOn: Bool { refineSteps > 0 }
+
   /// `chosen` with refinement switched on when asked; float models only.
   func apply(to chosen: ChosenCodec) throws -> ChosenCodec {
     guard refineSteps > 0 else { return chosen }

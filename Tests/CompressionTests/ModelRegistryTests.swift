@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Compression
+import Torch
 
 /// The registry's Kodak numbers are the measured ones: every bundled float
 /// model has a row, and each row equals the mean of the `lichen eval` file it
@@ -11,7 +12,7 @@ final class ModelRegistryTests: XCTestCase {
 
   func testEveryBundledModelIsPresentAndMeasured() throws {
     XCTAssertNotNil(ModelRegistry.entry(named: ModelRegistry.defaultName))
-    for entry in ModelRegistry.entries {
+    for entry in ModelRegistry.entries + ModelRegistry.integerEntries {
       XCTAssertNoThrow(try entry.url(), entry.name)
       let kodak = try XCTUnwrap(entry.kodak, "\(entry.name) has no Kodak row in kodak-rd.json")
       XCTAssertEqual(kodak.images, 24, entry.name)
@@ -25,7 +26,7 @@ final class ModelRegistryTests: XCTestCase {
       var mean: Mean
       var images: [Mean]
     }
-    for entry in ModelRegistry.entries {
+    for entry in ModelRegistry.entries + ModelRegistry.integerEntries {
       let kodak = try XCTUnwrap(entry.kodak, entry.name)
       let url = repositoryRoot.appendingPathComponent(kodak.evaluation)
       let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data(contentsOf: url))
@@ -33,6 +34,19 @@ final class ModelRegistryTests: XCTestCase {
       XCTAssertEqual(kodak.psnr, evaluation.mean.psnr, accuracy: 5e-4, entry.name)
       XCTAssertEqual(kodak.msSSIM, evaluation.mean.ms_ssim, accuracy: 5e-5, entry.name)
       XCTAssertEqual(kodak.images, evaluation.images.count, entry.name)
+    }
+  }
+
+  /// Every bundled float model has an integer version, made from exactly these float weights, so that
+  /// `--engine auto` never silently runs an integer model of older weights.
+  func testEveryIntegerModelWasQuantizedFromItsBundledFloatModel() throws {
+    for float in ModelRegistry.entries {
+      let integer = try XCTUnwrap(ModelRegistry.integerVersion(of: float.name), "\(float.name) has no integer version")
+      let metadata = try SafeTensors.readMetadata(from: try integer.url())
+      let loaded = try ModelStore.load(float.name)
+      XCTAssertEqual(metadata[MetadataKey.floatHash], String(format: "%016llx", loaded.weightsHash),
+                     "\(integer.name) was quantized from other weights than the bundled \(float.name)")
+      XCTAssertEqual(metadata[MetadataKey.floatModel], float.name, integer.name)
     }
   }
 

@@ -43,7 +43,7 @@ final class KernelPathTests: XCTestCase {
   }
 
   /// A random layer: weights up to `weightBound` (32768 allows -32768), inputs up to `inputBound`.
-  func randomLayer(_ kind: IntConvolution.Kind, inC: Int, outC: Int, kernel: Int, stride: Int, weightBound: Int,
+  static func randomLayer(_ kind: IntConvolution.Kind, inC: Int, outC: Int, kernel: Int, stride: Int, weightBound: Int,
                    inputBound: Int, rng: inout LCG) throws -> IntConvolution {
     let count = inC * outC * kernel * kernel
     let weights = (0..<count).map { _ -> Int16 in
@@ -98,7 +98,7 @@ final class KernelPathTests: XCTestCase {
       let outC = rng.next(1...40)
       let bounds = [(127, 255), (127, 32_767), (32_767, 32_767), (32_768, 32_768), (7, 7), (1_000, 2_000)]
       let (weightBound, inputBound) = bounds[rng.next(0...(bounds.count - 1))]
-      let layer = try randomLayer(kind, inC: inC, outC: outC, kernel: kernel, stride: stride, weightBound: weightBound,
+      let layer = try Self.randomLayer(kind, inC: inC, outC: outC, kernel: kernel, stride: stride, weightBound: weightBound,
                                   inputBound: inputBound, rng: &rng)
       if layer.accumulatesIn32Bits { exact += 1 } else { split += 1 }
       let h = kind == .convolution ? rng.next(1...13) : rng.next(1...7)

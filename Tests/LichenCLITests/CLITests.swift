@@ -26,12 +26,13 @@ final class CLITests: XCTestCase {
     return found
   }
 
-  static func run(_ arguments: [String]) throws -> Outcome {
+  static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Outcome {
     let process = Process()
     process.executableURL = try binary()
     process.arguments = arguments
     var environment = ProcessInfo.processInfo.environment
     environment["OMP_NUM_THREADS"] = "1"
+    environment.merge(extra) { _, new in new }
     process.environment = environment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -127,6 +128,41 @@ final class CLITests: XCTestCase {
     XCTAssertTrue(decompress.standardOutput.contains("PSNR"), decompress.standardOutput)
     let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
     XCTAssertEqual(files, ["a.lic", "a.png"], "no temporary files left behind")
+  }
+
+  /// The default model runs on the integer engine, so a file decodes to the same pixels on any machine:
+  /// here another CPU is the portable kernel path forced, with another thread count.
+  func testDefaultCodecIsTheIntegerEngineAndDecodesIdenticallyOnAnotherKernelPath() throws {
+    let dir = try temporaryDirectory()
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+    let compress = try Self.run(["compress", sample, "-o", path("a.lic"), "--threads", "2"])
+    XCTAssertEqual(compress.status, 0, compress.standardError)
+    XCTAssertTrue(compress.standardOutput.contains("(model hyperprior-q4-hybrid)"), compress.standardOutput)
+    let portable = ["LICHEN_INTEGER_KERNEL": "fallback"]
+    let again = try Self.run(["compress", sample, "-o", path("b.lic"), "--threads", "1"], environment: portable)
+    XCTAssertEqual(again.status, 0, again.standardError)
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a.lic"))),
+                   try Data(contentsOf: URL(fileURLWithPath: path("b.lic"))), "the encoder's bytes depend on the CPU path")
+    let here = try Self.run(["decompress", path("a.lic"), "-o", path("here.png"), "--threads", "2"])
+    let there = try Self.run(["decompress", path("a.lic"), "-o", path("there.png"), "--threads", "1"], environment: portable)
+    XCTAssertEqual(here.status, 0, here.standardError)
+    XCTAssertEqual(there.status, 0, there.standardError)
+    XCTAssertTrue(there.standardOutput.contains("(model hyperprior-q4-hybrid)"), there.standardOutput)
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("here.png"))),
+                   try Data(contentsOf: URL(fileURLWithPath: path("there.png"))), "decoded pixels depend on the CPU path")
+
+    // --engine float still codes with the float model, and decompress finds it by the file's hash.
+    let float = try Self.run(["compress", sample, "-o", path("f.lic"), "--engine", "float", "--threads", "1"])
+    XCTAssertEqual(float.status, 0, float.standardError)
+    XCTAssertTrue(float.standardOutput.contains("(model hyperprior-q4)"), float.standardOutput)
+    for arguments in [[], ["--model", "hyperprior-q4"]] {
+      let decoded = try Self.run(["decompress", path("f.lic"), "-o", path("f.png"), "--threads", "1"] + arguments)
+      XCTAssertEqual(decoded.status, 0, decoded.standardError)
+      XCTAssertTrue(decoded.standardOutput.contains("(model hyperprior-q4)"), decoded.standardOutput)
+    }
+    let refused = try Self.run(["decompress", path("a.lic"), "-o", path("x.png"), "--engine", "float", "--threads", "1"])
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertTrue(refused.standardError.contains("no bundled float model made this file"), refused.standardError)
   }
 
   func testErrorMessagesAreOneLine() {

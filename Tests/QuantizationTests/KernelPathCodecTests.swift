@@ -1,3 +1,4 @@
+import Compression
 import Foundation
 import Imaging
 import XCTest
@@ -53,6 +54,26 @@ final class KernelPathCodecTests: XCTestCase {
           first = (bytes, back)
         }
       }
+    }
+  }
+
+  /// The codec streams the image without building its padded copy and decodes into the cropped image:
+  /// the same strings and pixels as the engine's whole-tensor calls on the padded image.
+  func testStreamedCodecEqualsTheWholeImageRoute() throws {
+    let (file, _) = try QuantizationTests.integerFile("hybrid")
+    for (width, height) in [(130, 70), (64, 64), (1, 65)] {
+      let image = try QuantizationTests.image(width: width, height: height, phase: 1)
+      let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
+      let pixels = try IntTensor(channels: 3, height: padded.height, width: padded.width,
+                                 values: padded.pixels.map { Int16(RGBImage.quantize8($0)) })
+      let encoded = try file.model.compress(pixels: pixels, threads: 2)
+      let bytes = try IntegerImageCodec(file, threads: 2).compress(image)
+      let stream = try Bitstream(decoding: bytes)
+      XCTAssertEqual(stream.latents.strings, [[encoded.yString], [encoded.zString]], "\(width)x\(height)")
+      let whole = try file.model.decompress(encoded, threads: 1)
+      let expected = try RGBImage(width: whole.width, height: whole.height, pixels: whole.values.map { Float($0) / 255 })
+        .cropped(width: width, height: height)
+      XCTAssertEqual(try IntegerImageCodec(file, threads: 1).decompress(bytes), expected, "\(width)x\(height)")
     }
   }
 }

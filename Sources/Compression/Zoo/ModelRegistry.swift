@@ -12,6 +12,8 @@ public enum ModelRegistry {
     public var description: String
     /// An integer-engine model (`lichen quantize` output) rather than float weights.
     public var isInteger = false
+    /// For an integer model: the float entry it was quantized from.
+    public var quantizedFrom: String? = nil
 
     /// Measured Kodak mean (real bitstream bpp, PSNR in dB, MS-SSIM), from
     /// `Weights/kodak-rd.json`, which the evaluation scripts write
@@ -67,12 +69,15 @@ public enum ModelRegistry {
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
   ]
 
-  /// Integer-engine models (quantized from the float entry of the same quality).
-  public static let integerEntries: [Entry] = [
-    Entry(name: "hyperprior-q4-hybrid", file: "hyperprior-q4-hybrid.safetensors", lambda: 0.0130,
-          description: "the bundled hyperprior-q4 (30,921 steps, 2026-12-05) quantized (hybrid: 8-bit weights, 16-bit activations and GDN; max calibration; 300 QAT steps), integer engine",
-          isInteger: true),
-  ]
+  /// Integer-engine models, one per bundled float model (scripts/bundle-integer-models.sh:
+  /// hybrid scheme, max calibration on 16 training photos, 300 QAT steps at the model's lambda).
+  /// `lichen compress`, `decompress` and `eval` run these in place of their float model unless
+  /// told `--engine float`: the integer engine decodes bit-exactly on any machine and thread count.
+  public static let integerEntries: [Entry] = entries.map { float in
+    Entry(name: float.name + "-hybrid", file: float.name + "-hybrid.safetensors", lambda: float.lambda,
+          description: "\(float.name) quantized for the integer engine (hybrid: 8-bit weights, 16-bit activations and GDN; 300 QAT steps)",
+          isInteger: true, quantizedFrom: float.name)
+  }
 
   /// The model used when `--model` is omitted.
   public static let defaultName = "hyperprior-q4"
@@ -84,6 +89,11 @@ public enum ModelRegistry {
 
   /// Integer entries present in this build.
   public static var availableIntegers: [Entry] { integerEntries.filter { (try? $0.url()) != nil } }
+
+  /// The integer model quantized from the float entry `name`, when this build carries one.
+  public static func integerVersion(of name: String) -> Entry? {
+    availableIntegers.first { $0.quantizedFrom == name }
+  }
 }
 
 /// One model's measured Kodak mean (24 images, real bitstreams).

@@ -37,7 +37,7 @@ public enum RTLTools {
     process.arguments = arguments
     process.currentDirectoryURL = directory
     let logURL = directory.appendingPathComponent("\(tool.rawValue).log")
-    FileManager.default.createFile(atPath: logURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let log = try FileHandle(forWritingTo: logURL)
     process.standardOutput = log
     process.standardError = log
