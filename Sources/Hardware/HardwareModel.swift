@@ -30,16 +30,14 @@ public struct HardwareModel {
   public var recordedScheme: String? { metadata[MetadataKey.scheme] }
 
   public static func load(_ nameOrPath: String) throws -> HardwareModel {
-    let entry = ModelRegistry.entry(named: nameOrPath)
-    let url = try entry.map { try $0.url() } ?? URL(fileURLWithPath: nameOrPath)
-    if entry?.isInteger == true || IntegerModelFile.isIntegerModel(at: url) {
-      let file = try IntegerModelFile.load(from: url)
-      return HardwareModel(weights: .integer(file.model), configuration: file.configuration, source: entry?.name ?? nameOrPath,
-                           metadata: file.metadata)
+    switch try NamedModel.load(nameOrPath) {
+    case .integer(let file):
+      return HardwareModel(weights: .integer(file.model), configuration: file.configuration,
+                           source: ModelRegistry.entry(named: nameOrPath)?.name ?? nameOrPath, metadata: file.metadata)
+    case .float(let loaded):
+      return HardwareModel(weights: .float(loaded.model), configuration: loaded.configuration, source: loaded.source,
+                           metadata: loaded.metadata)
     }
-    let loaded = try ModelStore.load(nameOrPath)
-    return HardwareModel(weights: .float(loaded.model), configuration: loaded.configuration, source: loaded.source,
-                         metadata: loaded.metadata)
   }
 
   /// The stage graph of `part` at `resolution`. `scheme` applies to float models only.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Compression
 import Foundation
 import Imaging
+import Quantization
+import Torch
 
 /// `lichen compress IN.png -o OUT.lic`.
 struct Compress: ParsableCommand {
@@ -51,7 +53,9 @@ struct Decompress: ParsableCommand {
     try global.apply()
     let bytes = try FileIO.readAll(path: input)
     let header = try ImageCodec.peek(bytes)
-    let chosen = try model.map { try codec(named: $0, for: header) } ?? findModel(for: header)
+    let chosen = try model.map {
+      try CodecChoice.named($0, forFileWithHash: header.weightsHash, engine: engine, threads: Torch.threads)
+    } ?? CodecChoice.bundled(madeFileWithHash: header.weightsHash, engine: engine, threads: Torch.threads)
     let start = Date()
     let image = try chosen.compressor.decompress(bytes)
     let seconds = Date().timeIntervalSince(start)
@@ -69,36 +73,5 @@ struct Decompress: ParsableCommand {
       print(String(format: "%.4f bpp, PSNR %.2f dB, MS-SSIM %@ against %@", bpp, try ImageMetrics.psnr(original, image),
                    ssim, reference))
     }
-  }
-
-  /// `--model` under `--engine`: with `auto`, a bundled float model's integer version, or the float
-  /// model itself when that is what made the file.
-  func codec(named model: String, for header: Bitstream) throws -> ChosenCodec {
-    let chosen = try ModelOptions.codec(model, engine: engine)
-    if engine == .auto, chosen.weightsHash != header.weightsHash, chosen.float == nil,
-       ModelRegistry.integerVersion(of: model) != nil {
-      let float = try ModelOptions.codec(model, engine: .float)
-      if float.weightsHash == header.weightsHash { return float }
-    }
-    return chosen
-  }
-
-  /// The bundled model (integer first, then float, as `--engine` allows) whose weights hash matches the file.
-  func findModel(for header: Bitstream) throws -> ChosenCodec {
-    if engine != .float {
-      for entry in ModelRegistry.availableIntegers {
-        let chosen = try ModelOptions.codec(entry.name, engine: .integer)
-        if chosen.weightsHash == header.weightsHash { return chosen }
-      }
-    }
-    if engine != .integer {
-      for entry in ModelRegistry.available {
-        let loaded = try ModelStore.load(entry.name)
-        if loaded.weightsHash == header.weightsHash { return ChosenCodec(float: ImageCodec(loaded)) }
-      }
-    }
-    let which = engine == .auto ? "bundled model" : "bundled \(engine.rawValue) model"
-    throw CodecError.invalidBitstream(String(
-      format: "no %@ made this file (weights hash %016llx); pass --model", which, header.weightsHash))
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compression
 import Foundation
+import Quantization
 
 /// `--refine-steps`, `--refine-lr`, `--refine-lambda`: encoder-side latent
 /// refinement (`LatentRefinement`) for the commands that encode.
@@ -27,7 +28,7 @@ struct RefinementOptions: ParsableArguments {
   var isOn: Bool { refineSteps > 0 }
 
   /// `chosen` with refinement switched on when asked; float models only.
-  func apply(to chosen: ChosenCodec) throws -> ChosenCodec {
+  func apply(to chosen: CodecChoice) throws -> CodecChoice {
     guard refineSteps > 0 else { return chosen }
     guard var codec = chosen.float else {
       throw ValidationError("--refine-steps needs a float model; \(chosen.source) is an integer model")
@@ -41,6 +42,6 @@ struct RefinementOptions: ParsableArguments {
         say(String(format: "  refine step %d: loss %.5f  %.4f bpp  %.2f dB", step, point.loss, point.bpp, point.psnr))
       }
     }
-    return ChosenCodec(float: codec)
+    return CodecChoice(float: codec)
   }
 }
