@@ -85,7 +85,7 @@ let package = Package(
     .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "LichenTestSupport"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
-    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "LichenTestSupport"]),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Compression", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),

@@ -20,6 +20,8 @@ public struct HardwareModel {
   public var metadata: [String: String]
 
   public static let defaultScheme = "hybrid"
+  /// The scheme of the bundled integer models (ModelRegistry.integerEntries).
+  public static let bundledIntegerScheme = "hybrid"
 
   public var isInteger: Bool {
     if case .integer = weights { return true }

@@ -37,10 +37,10 @@ struct FPGADimension: ParsableCommand {
     let model = try HardwareModel.load(teacher)
     let lambda = model.metadata[MetadataKey.lambda].flatMap(Double.init)
     let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
-      ?? StudentRD.registry(teacher: model.source, widths: ns)
+      ?? StudentRD.registry(teacher: model.source, widths: ns, scheme: model.studentScheme(scheme))
     if rd == nil {
       for n in ns {
-        if let warning = TeacherLink.warning(forRegistryEntry: "\(model.source)-n\(n)") {
+        if let warning = TeacherLink.warning(forRegistryEntry: StudentRD.registryStudent(of: model.source, n: n)) {
           FileHandle.standardError.write(Data("warning: \(warning); its RD column is not this teacher's student\n".utf8))
         }
       }
