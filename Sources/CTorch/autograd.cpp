@@ -4,6 +4,7 @@
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <ATen/autocast_mode.h>
 
 using namespace ctorch;
 
@@ -72,6 +73,23 @@ int lt_set_grad(lt_tensor t, lt_tensor grad) {
 
 int lt_is_grad_enabled(void) { return at::GradMode::is_enabled() ? 1 : 0; }
 void lt_set_grad_enabled(bool enabled) { at::GradMode::set_enabled(enabled); }
+
+int lt_is_autocast_cpu_enabled(void) { return at::autocast::is_cpu_enabled() ? 1 : 0; }
+int lt_autocast_cpu_dtype(void) {
+  switch (at::autocast::get_autocast_cpu_dtype()) {
+  case at::kHalf: return 5;
+  case at::kFloat: return 6;
+  case at::kBFloat16: return 15;
+  default: return -1;
+  }
+}
+int lt_set_autocast_cpu(bool enabled, int dtype) {
+  return status_call([&] {
+    if (enabled) at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
+    at::autocast::set_cpu_enabled(enabled);
+    if (!enabled) at::autocast::clear_cache();
+  });
+}
 
 int lt_autograd_grad(const lt_tensor *outputs, const lt_tensor *grad_outputs, int64_t n_outputs,
                      const lt_tensor *inputs, int64_t n_inputs, bool create_graph, bool retain_graph,

@@ -58,5 +58,13 @@ enum TorchSuite {
                 value: native, unit: "s", peer: "lichen convolution-gradient route", peerValue: ours[3].1,
                 ratio: native / ours[3].1, threads: threads,
                 note: "ratio > 1 means the default route is faster than libtorch's own").printLine()
+    // The same shapes under bfloat16 autocast (float32 parameters and gradients), each timed alternately
+    // with its float32 run: what mixed precision would buy a training step here.
+    for (name, body) in cases {
+      let (mixed, full) = try pairedMedianSeconds(repeats: repeats, { try withAutocast(.bfloat16, body) }, body)
+      BenchRecord(suite: "torch", case: "\(name) bf16 autocast", value: mixed, unit: "s", peer: "lichen float32",
+                  peerValue: full, ratio: mixed / full, threads: threads,
+                  note: "ratio < 1 means bfloat16 autocast is faster").printLine()
+    }
   }
 }

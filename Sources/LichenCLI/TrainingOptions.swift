@@ -26,6 +26,9 @@ struct TrainingOptions: ParsableArguments {
   @Option(help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is validated and saved instead of the raw weights.",
                              valueName: "DECAY"))
   var emaDecay: Double?
+  @Flag(help: ArgumentHelp("Experimental: run the convolutions in bfloat16 (CPU autocast); GDN, entropy models, loss, weights and gradients stay float32.",
+                           discussion: "Measured slower per step than float32 here so far (docs/codec.md, \"Mixed precision\"); lichen-bench torch times the convolutions alone."))
+  var bf16 = false
 
   func validate() throws {
     guard crop > 0, crop % 64 == 0 else { throw ValidationError("--crop must be a positive multiple of 64") }
@@ -53,6 +56,7 @@ struct TrainingOptions: ParsableArguments {
     config.seed = seed
     config.roundsDecoderInputs = roundDecoderInputs ? true : nil
     config.emaDecay = emaDecay
+    config.bfloat16Autocast = bf16 ? true : nil
     if let milestones = try? milestones(), !milestones.isEmpty {
       config.learningRateMilestones = milestones
       config.milestoneGamma = lrGamma

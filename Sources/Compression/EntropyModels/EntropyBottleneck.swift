@@ -92,6 +92,8 @@ public final class EntropyBottleneck: Module {
 
   /// Quantized (or noisy) z and its likelihoods, both NCHW like `z`.
   public func callAsFunction(_ z: Tensor, mode: QuantizationMode) throws -> (values: Tensor, likelihoods: Tensor) {
+    // Likelihoods stay in float32 under mixed precision (the rate term is a sum of small logs).
+    if Autocast.current != nil { return try withAutocast(nil) { try self(z.to(.float32), mode: mode) } }
     let (n, c, h, w) = try z.size4("EntropyBottleneck input")
     guard c == channels else { throw CodecError.invalidInput("entropy bottleneck expects \(channels) channels, got \(c)") }
     let values = try z.permute([1, 0, 2, 3]).contiguous().reshape([c, 1, n * h * w])

@@ -78,6 +78,12 @@ public final class GaussianConditional: Module {
   public func callAsFunction(_ y: Tensor, scales: Tensor, means: Tensor? = nil, mode: QuantizationMode) throws
     -> (values: Tensor, likelihoods: Tensor)
   {
+    // Likelihoods stay in float32 under mixed precision (the rate term is a sum of small logs).
+    if Autocast.current != nil {
+      return try withAutocast(nil) {
+        try self(y.to(.float32), scales: scales.to(.float32), means: means?.to(.float32), mode: mode)
+      }
+    }
     guard y.shape == scales.shape else {
       throw CodecError.invalidInput("latents \(y.shape) and scales \(scales.shape) differ in shape")
     }

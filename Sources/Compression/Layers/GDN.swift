@@ -60,6 +60,9 @@ public final class GDN: Layer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
+    // The normalisation (squares, pool, square root) stays in float32 under mixed precision;
+    // only the transforms' large convolutions take bfloat16.
+    if Autocast.current != nil { return try withAutocast(nil) { try self(x.to(.float32)) } }
     let (_, c, _, _) = try x.size4("GDN input")
     guard c == channels else { throw TorchError(.value, "GDN expects \(channels) channels, got \(c)") }
     let (b, g) = try effectiveParameters()

@@ -82,7 +82,8 @@ public protocol CompressionModel: Module {
 }
 
 extension CompressionModel {
-  public func analyze(_ x: Tensor) throws -> [Tensor] { try latents(analyzed: analysisTransform(x)) }
+  /// The latents of `x`, in float32 also under mixed precision (the convolutions' bfloat16 stops at g_a).
+  public func analyze(_ x: Tensor) throws -> [Tensor] { try latents(analyzed: analysisTransform(x).to(.float32)) }
 
   public func decompress(_ latents: CompressedLatents) throws -> Tensor {
     try withNoGrad { try synthesisTransform(decodedLatent(latents)).clamp(min: 0, max: 1) }

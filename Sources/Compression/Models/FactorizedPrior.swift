@@ -37,7 +37,7 @@ public final class FactorizedPrior: CompressionModel {
   public func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult {
     try expectLatents(latents, count: 1)
     let (yHat, likelihoods) = try entropyBottleneck(latents[0], mode: mode)
-    return ForwardResult(reconstruction: try synthesis(yHat), likelihoods: [("y", likelihoods)], y: latents[0], z: nil)
+    return ForwardResult(reconstruction: try synthesis(yHat).to(.float32), likelihoods: [("y", likelihoods)], y: latents[0], z: nil)
   }
 
   public func compress(latents: [Tensor]) throws -> CompressedLatents {

@@ -63,7 +63,7 @@ public final class ScaleHyperprior: CompressionModel {
   public var analysisTransform: Sequential { analysis }
   public var synthesisTransform: Sequential { synthesis }
 
-  public func latents(analyzed y: Tensor) throws -> [Tensor] { [y, try hyperAnalysis(y.abs())] }
+  public func latents(analyzed y: Tensor) throws -> [Tensor] { [y, try hyperAnalysis(y.abs()).to(.float32)] }
 
   public func synthesize(latents: [Tensor], mode: QuantizationMode) throws -> ForwardResult {
     try expectLatents(latents, count: 2)
@@ -71,7 +71,7 @@ public final class ScaleHyperprior: CompressionModel {
     let (zHat, zLikelihoods) = try entropyBottleneck(z, mode: mode)
     let scales = try hyperSynthesis(zHat)
     let (yHat, yLikelihoods) = try gaussianConditional(y, scales: scales, mode: mode)
-    let xHat = try synthesis(yHat)
+    let xHat = try synthesis(yHat).to(.float32)  // float32 also under mixed precision
     return ForwardResult(reconstruction: xHat, likelihoods: [("y", yLikelihoods), ("z", zLikelihoods)], y: y, z: z)
   }
 

@@ -86,7 +86,9 @@ public final class RDTrainer {
       let noise = try Generator(seed: noiseSeed)
       let rateNoise = self.dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
       let quantization = self.config.roundsDecoderInputs == true ? .roundedForDecoder(rateNoise) : rateNoise
-      let terms = try self.objective.terms(model: self.model, batch: x, quantization: quantization)
+      let terms = try withAutocast(self.config.bfloat16Autocast == true ? .bfloat16 : nil) {
+        try self.objective.terms(model: self.model, batch: x, quantization: quantization)
+      }
       if firstTerms == nil { firstTerms = terms }
       return terms.loss
     }

@@ -35,6 +35,10 @@ public struct RDTrainingConfig: Codable, Sendable, Equatable {
   /// Averaging cancels the weight noise of small-batch steps that the lr
   /// A/B in docs/codec.md found to be the limit.
   public var emaDecay: Double?
+  /// Run the forward pass under bfloat16 autocast (`withAutocast`): the transforms' convolutions in
+  /// bfloat16 (oneDNN's AVX-512 BF16 kernels), GDN, entropy models, likelihoods, loss, weights and
+  /// gradients in float32. Optional for old checkpoints: nil means off.
+  public var bfloat16Autocast: Bool?
 
   public init() {}
 
