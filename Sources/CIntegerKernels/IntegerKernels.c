@@ -472,6 +472,10 @@ void lichen_gdn_tile(int32_t path, const LichenGDN *g, int64_t first, int64_t co
     lichen_gdn_normalise_avx512(g, pool, ps, first, count);
     return;
   }
+  if (path == LICHEN_KERNEL_AVX2) {
+    lichen_gdn_normalise_avx2(g, pool, ps, first, count);
+    return;
+  }
 #endif
   for (int64_t i = 0; i < ch; i++) {
     const int16_t *x = g->input + i * g->plane + first;

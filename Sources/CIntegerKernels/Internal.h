@@ -136,6 +136,10 @@ int32_t lichen_gdn_operand_avx2(const LichenGDN *g, int64_t first, int64_t count
                                 int64_t *sMax);
 int32_t lichen_gdn_operand_avx512(const LichenGDN *g, int64_t first, int64_t count, int64_t ps, void *operand,
                                   int64_t *sMax);
+// The normaliser of pixels first..<first+count of every channel from their pools (vector formulas where
+// exact, lichen_gdn_normalise_one elsewhere).
+void lichen_gdn_normalise_avx2(const LichenGDN *g, const int64_t *pool, int64_t pixelStride, int64_t first,
+                               int64_t count);
 void lichen_gdn_normalise_avx512(const LichenGDN *g, const int64_t *pool, int64_t pixelStride, int64_t first,
                                  int64_t count);
 #endif

@@ -174,4 +174,69 @@ final class KernelPathTests: XCTestCase {
       }
     }
   }
+
+  /// The vector normalisers' edges: pools from 0 to near 2^62 (empty gamma rows leave the pool at beta),
+  /// the plain product of the inverse simplified GDN, multipliers at and past 2^31, and shifts that put the
+  /// normaliser's total shift on both sides of 1, 32 and 94, where the vector formulas hand over to each
+  /// other or to the scalar code.
+  func testGDNNormaliserEdgesMatchTheSwiftReferenceOnEveryPath() throws {
+    var rng = LCG(state: 13)
+    for trial in 0..<120 {
+      let channels = trial % 6 == 0 ? rng.next(17...36) : rng.next(1...8)
+      let kind: IntGDN.Kind = trial % 3 == 0 ? .standard : .simplified
+      let inverse = trial % 3 == 0 ? rng.next(0...1) == 0 : trial % 3 == 1
+      let gammaBound = [0, 3, 255, (1 << 24) - 1][rng.next(0...3)]
+      let gamma = (0..<(channels * channels)).map { j -> Int64 in
+        // Some empty rows: their pools are beta alone.
+        (j / channels) % 3 == 0 && rng.next(0...1) == 0 ? 0 : Int64(rng.next(0...gammaBound))
+      }
+      let beta = (0..<channels).map { _ -> Int64 in
+        let bits = rng.next(0...61)
+        switch rng.next(0...5) {
+        case 0: return 0
+        case 1: return (1 << 62) - 1 - Int64(rng.next(0...3))
+        case 2: return Swift.max(0, (Int64(1) << bits) + Int64(rng.next(-1...1)))
+        default:  // 62 random bits cut to `bits` + 1
+          return (Int64(rng.next(0...((1 << 31) - 1))) << 31 | Int64(rng.next(0...((1 << 31) - 1)))) >> (61 - bits)
+        }
+      }
+      let (indexBits, fractionBits) = [(6, 16), (4, 12), (8, 24), (3, 30), (12, 30), (1, 4)][rng.next(0...5)]
+      let output = (0..<channels).map { i -> FixedPointScale in
+        // The normaliser's total shift is shift + fractionBits - e for a table (e = -n/2, n/2, -n
+        // with n about log2(beta)), shift - max(bits - 30, 0) for the product.
+        let n = beta[i] <= 1 ? 0 : 63 - beta[i].leadingZeroBitCount
+        let extra: Int
+        switch (kind, inverse) {
+        case (.standard, false): extra = fractionBits + (n & ~1) / 2
+        case (.standard, true): extra = fractionBits - (n & ~1) / 2
+        case (.simplified, false): extra = fractionBits + n
+        case (.simplified, true): extra = -Swift.max(n + 1 - 30, 0)
+        }
+        let target = [0, 1, 31, 32, 33, 62, 63, 94, 95][rng.next(0...8)]
+        let multiplier: Int64
+        switch rng.next(0...9) {
+        case 0: multiplier = 0
+        case 1: multiplier = (1 << 31) - 1
+        case 2: multiplier = Int64(1) << 31
+        case 3: multiplier = Int64(rng.next(1...(1 << 20))) << 20
+        default: multiplier = Int64(rng.next((1 << 30)...((1 << 31) - 1)))
+        }
+        return FixedPointScale(multiplier: multiplier, shift: target - extra + rng.next(-2...2))
+      }
+      // Ranges past int16 keep the low 16 bits of large outputs: a difference anywhere shows.
+      let range: ActivationRange = [.signed(bits: 16), .signed(bits: 8), .signed(bits: 12).rectified,
+                                    ActivationRange(lower: -70_000, upper: 70_000),
+                                    ActivationRange(lower: .min, upper: .max)][rng.next(0...4)]
+      let gdn = try IntGDN(kind: kind, inverse: inverse, channels: channels, gamma: gamma, beta: beta, output: output,
+                           outputRange: range, tableIndexBits: indexBits, tableFractionBits: fractionBits)
+      let inputBound = [1, 127, 32_767, 32_768][rng.next(0...3)]
+      let x = try Self.input(channels, rng.next(1...6), rng.next(1...45), bound: inputBound, rng: &rng)
+      let expected = try gdn.reference(x)
+      try forEachPath { path in
+        let label = "\(path) trial \(trial): \(kind) inverse \(inverse) \(channels) channels, gamma <= \(gammaBound), |x| <= \(inputBound)"
+        XCTAssertEqual(try gdn(x, threads: 1).values, expected.values, label)
+        XCTAssertEqual(try gdn(x, threads: 2).values, expected.values, label)
+      }
+    }
+  }
 }
