@@ -86,15 +86,9 @@ struct Quantize: ParsableCommand {
     options.method = method
     options.tableIndexBits = lutIndexBits
     options.tableFractionBits = lutFractionBits
-    let (integer, layers) = try IntegerConverter.convert(hyperprior, scheme: parsedScheme, statistics: stats, options: options)
-    var meta: [String: String] = [:]
-    for key in [MetadataKey.lambda, MetadataKey.quality, MetadataKey.steps] { if let v = loaded.metadata[key] { meta[key] = v } }
-    meta[MetadataKey.scheme] = parsedScheme.specification
-    meta[MetadataKey.calibration] = "\(method) on \(images.images.count) images"
-    if qatSteps > 0 { meta[MetadataKey.qatSteps] = String(qatSteps) }
-    meta[MetadataKey.floatModel] = loaded.source
-    meta[MetadataKey.floatHash] = String(format: "%016llx", loaded.weightsHash)
-    let file = try IntegerModelFile(model: integer, configuration: loaded.configuration, metadata: meta, source: out)
+    let (file, layers) = try IntegerModelFile.quantized(
+      loaded, hyperprior: hyperprior, scheme: parsedScheme, statistics: stats, calibrationImages: images.images.count,
+      options: options, qatSteps: qatSteps, source: out)
     try file.save(to: URL(fileURLWithPath: out))
     print("layer     kind        w   a   accumulator  clip")
     for l in layers {

@@ -352,4 +352,3 @@ public struct IntegerModelFile: Sendable {
     }
   }
 }
-
