@@ -9,6 +9,7 @@ let package = Package(
     .executable(name: "lichen", targets: ["LichenCLI"]),
     .executable(name: "lichen-bench", targets: ["LichenBench"]),
     .library(name: "Torch", targets: ["Torch"]),
+    .library(name: "LichenSerialization", targets: ["LichenSerialization"]),
     .library(name: "EntropyCoding", targets: ["EntropyCoding"]),
     .library(name: "Imaging", targets: ["Imaging"]),
     .library(name: "Compression", targets: ["Compression"]),
@@ -33,7 +34,9 @@ let package = Package(
     ),
     // The seeded SplitMix64 generator: depends on nothing; Torch re-exports it.
     .target(name: "LichenRandom"),
-    .target(name: "Torch", dependencies: ["CTorch", "LichenRandom"]),
+    // Pure-Swift model files (safetensors, PyTorch zip/pickle checkpoints, typed metadata keys): no libtorch.
+    .target(name: "LichenSerialization"),
+    .target(name: "Torch", dependencies: ["CTorch", "LichenRandom", "LichenSerialization"]),
     // Pure Swift rANS coder: depends on nothing.
     .target(name: "EntropyCoding"),
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -78,7 +81,7 @@ let package = Package(
     // Helpers the test targets share (JSON mutations for the fuzz tests); not a product.
     .target(name: "LichenTestSupport", dependencies: ["Torch"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
-    .testTarget(name: "SerializationTests", dependencies: ["Torch", "LichenRandom"]),
+    .testTarget(name: "SerializationTests", dependencies: ["LichenSerialization", "Torch", "LichenRandom"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "LichenRandom"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "LichenRandom"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),

@@ -2,6 +2,7 @@ import Foundation
 import LichenRandom
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 /// Feeds mutated, truncated and random inputs to every reader: each must

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 /// Hand-written pickles for the interpreter's corners that torch fixtures do not reach.

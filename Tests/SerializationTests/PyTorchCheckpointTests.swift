@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 /// Loads the files torch 1.13 wrote (see make_fixtures.py) and compares them

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 final class SafeTensorsTests: XCTestCase {

@@ -1,6 +1,7 @@
 import LichenRandom
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 final class TensorRecordTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+@testable import LichenSerialization
 @testable import Torch
 
 /// Fixture files live in Tests/TorchTests/Fixtures (made by make_fixtures.py);
