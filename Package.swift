@@ -14,6 +14,7 @@ let package = Package(
     .library(name: "Imaging", targets: ["Imaging"]),
     .library(name: "Compression", targets: ["Compression"]),
     .library(name: "IntegerEngine", targets: ["IntegerEngine"]),
+    .library(name: "IntegerCodec", targets: ["IntegerCodec"]),
     .library(name: "Quantization", targets: ["Quantization"]),
   ],
   dependencies: [
@@ -41,8 +42,10 @@ let package = Package(
     .target(name: "EntropyCoding"),
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
     .target(name: "Imaging", dependencies: ["CLibPNG"]),
+    // The `.lic` container, model configurations, codec errors: no libtorch.
+    .target(name: "CodecFormat", dependencies: ["Imaging"]),
     .target(
-      name: "Compression", dependencies: ["Torch", "EntropyCoding", "Imaging", "IntegerEngine"],
+      name: "Compression", dependencies: ["Torch", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine"],
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -53,8 +56,14 @@ let package = Package(
     .target(name: "CIntegerKernels"),
     // Fixed-point codec engine: integers only, no libtorch (bit-exact reference).
     .target(name: "IntegerEngine", dependencies: ["EntropyCoding", "CIntegerKernels"]),
-    // Schemes, calibration, fake-quant, float -> integer conversion, integer codec.
-    .target(name: "Quantization", dependencies: ["Compression", "IntegerEngine", "EntropyCoding", "Torch", "Imaging"]),
+    // The integer codec and its model files: no libtorch (decodes on any machine).
+    .target(
+      name: "IntegerCodec",
+      dependencies: ["IntegerEngine", "CodecFormat", "LichenSerialization", "EntropyCoding", "Imaging"]),
+    // Schemes, calibration, fake-quant, float -> integer conversion.
+    .target(
+      name: "Quantization",
+      dependencies: ["Compression", "IntegerCodec", "IntegerEngine", "EntropyCoding", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).
     .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
     // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
@@ -86,7 +95,9 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "LichenRandom"], exclude: ["Fixtures"]),
     .testTarget(name: "CompressionTests", dependencies: ["Compression"], exclude: ["Fixtures"]),
     .testTarget(name: "IntegerEngineTests", dependencies: ["IntegerEngine"]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "LichenTestSupport"]),
+    // Depends on no libtorch target: the integer codec alone codes a photo.
+    .testTarget(name: "IntegerCodecTests", dependencies: ["IntegerCodec", "Imaging"]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "IntegerCodec", "LichenTestSupport"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Compression", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "LichenTestSupport"]),

@@ -9,3 +9,7 @@ public enum CompressionModule {
   /// Version of the `.lic` container this build writes.
   public static let formatVersion: UInt8 = 1
 }
+
+// The `.lic` container, model configurations and codec errors live in CodecFormat (no libtorch), so the
+// integer codec can use them; re-exported so `import Compression` still provides them.
+@_exported import CodecFormat

@@ -6,10 +6,6 @@
 /// coding with them runs entirely in `IntegerEngine`.
 public enum Quantization {}
 
-/// What went wrong while quantizing: a bad scheme, calibration data, a model
-/// the scheme does not cover.
-public struct QuantizationError: Error, CustomStringConvertible, Sendable {
-  public let message: String
-  public init(_ message: String) { self.message = message }
-  public var description: String { message }
-}
+// The integer model file and codec live in IntegerCodec (no libtorch); re-exported so
+// `import Quantization` still provides them, and QuantizationError with them.
+@_exported import IntegerCodec

@@ -2,6 +2,7 @@ import Foundation
 import Torch
 import XCTest
 
+@testable import IntegerCodec
 @testable import Quantization
 
 /// The latent's activation grid: rounding y to it and then to the integer

@@ -6,6 +6,7 @@ import LichenTestSupport
 import Torch
 import XCTest
 
+@testable import IntegerCodec
 @testable import Quantization
 
 /// Hostile integer model files: the layer structure JSON they carry

@@ -4,6 +4,7 @@ import Imaging
 import XCTest
 
 @testable import IntegerEngine
+@testable import IntegerCodec
 @testable import Quantization
 
 /// A whole integer model coded with each kernel path forced: the same bytes and

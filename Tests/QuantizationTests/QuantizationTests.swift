@@ -5,6 +5,7 @@ import IntegerEngine
 import Torch
 import XCTest
 
+@testable import IntegerCodec
 @testable import Quantization
 
 final class QuantizationTests: XCTestCase {

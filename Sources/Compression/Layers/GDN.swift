@@ -18,11 +18,7 @@ import Torch
 /// `gamma`, `beta_reparam.*`, `gamma_reparam.*`); beta_min 1e-6, gamma
 /// initialised to 0.1 * I.
 public final class GDN: Layer {
-  public enum Variant: String, Sendable, Codable, CaseIterable {
-    case standard
-    case simplified
-    case hardware
-  }
+  public typealias Variant = GDNVariant
 
   /// Gamma bits of the hardware variant (unsigned, per output row).
   public static let hardwareGammaBits = 16

@@ -1,8 +1,8 @@
-import Compression
+import CodecFormat
 import EntropyCoding
 import Foundation
 import IntegerEngine
-import Torch
+import LichenSerialization
 
 /// An integer (quantized) codec model as a file: safetensors holding integer
 /// weights, biases, requantization multipliers/shifts, GDN tables and the
@@ -194,7 +194,7 @@ public struct IntegerModelFile: Sendable {
     }
     guard let n = file.metadata[MetadataKey.n].flatMap(Int.init), (1...maxChannels).contains(n),
       let m = file.metadata[MetadataKey.m].flatMap(Int.init), (1...maxChannels).contains(m),
-      let gdn = file.metadata[MetadataKey.gdn].flatMap(GDN.Variant.init(rawValue:))
+      let gdn = file.metadata[MetadataKey.gdn].flatMap(GDNVariant.init(rawValue:))
     else { throw QuantizationError("\(origin): integer model metadata lichen.N, lichen.M or lichen.gdn is missing or malformed") }
     do { try validate(structure, m: m) } catch let error as QuantizationError {
       throw QuantizationError("\(origin): invalid integer model structure (lichen.integer): \(error.message)")

@@ -1,4 +1,4 @@
-import Compression
+import CodecFormat
 import Imaging
 import IntegerEngine
 

@@ -15,7 +15,7 @@ public struct Bitstream: Equatable, Sendable {
   public var architecture: Architecture
   public var n: Int
   public var m: Int
-  public var gdnVariant: GDN.Variant
+  public var gdnVariant: GDNVariant
   public var weightsHash: UInt64
   public var width: Int
   public var height: Int
@@ -59,7 +59,7 @@ public struct Bitstream: Equatable, Sendable {
   }
 
   static func code(of a: Architecture) -> UInt8 { a == .scaleHyperprior ? 1 : 2 }
-  static func code(of g: GDN.Variant) -> UInt8 {
+  static func code(of g: GDNVariant) -> UInt8 {
     switch g {
     case .standard: return 0
     case .simplified: return 1
