@@ -374,45 +374,88 @@ void lichen_gdn_pool_pairs_avx512(const LichenGDN *g, const int16_t *pairs, int6
   }
 }
 
-// The normaliser of NormalizationTable.evaluate and IntGDN on 8 pixels; 0 when a lane needs the scalar code.
-LICHEN_ALWAYS_INLINE int normalise8(const LichenGDN *g, int64_t i, __m512i pool, __m512i x, __m128i *out) AVX512;
-LICHEN_ALWAYS_INLINE int normalise8(const LichenGDN *g, int64_t i, __m512i pool, __m512i x, __m128i *out) {
-  const __m512i zero = _mm512_setzero_si512();
-  __m512i product, shift;
-  if (g->function == LICHEN_GDN_PRODUCT) {
-    // x * (P >> excess), P cut to 30 significant bits.
-    __m512i pv = _mm512_max_epi64(pool, zero);
-    __m512i excess = _mm512_max_epi64(_mm512_sub_epi64(_mm512_set1_epi64(64 - 30), _mm512_lzcnt_epi64(pv)), zero);
-    product = _mm512_mul_epi32(x, _mm512_srlv_epi64(pv, excess));
-    shift = _mm512_sub_epi64(_mm512_set1_epi64(g->shift[i]), excess);
+// NormalizationTable.evaluate's exponent n, segment index and fraction of 8 pools (a table function).
+LICHEN_ALWAYS_INLINE void tablePosition8(const LichenGDN *g, __m512i pool, __m512i *n, __m512i *index,
+                                         __m512i *fraction) AVX512;
+LICHEN_ALWAYS_INLINE void tablePosition8(const LichenGDN *g, __m512i pool, __m512i *n, __m512i *index,
+                                         __m512i *fraction) {
+  __m512i p = _mm512_max_epi64(pool, _mm512_set1_epi64(1));
+  __m512i lz = _mm512_lzcnt_epi64(p);
+  __m512i log2 = _mm512_sub_epi64(_mm512_set1_epi64(63), lz);
+  // p << (30 - n) or p >> (n - 30) is p with its top bit moved to bit 63, shifted right by 33, or by 32
+  // for the square-root kinds' odd log2 (n = log2 - 1, top bit at 31).
+  __m512i top = _mm512_sllv_epi64(p, lz), mantissa;
+  if (g->function == LICHEN_GDN_RECIPROCAL) {
+    *n = log2;
+    mantissa = _mm512_srli_epi64(top, 33);
   } else {
-    if (!g->entriesFit31) return 0;
-    __m512i p = _mm512_max_epi64(pool, _mm512_set1_epi64(1));
-    __m512i log2 = _mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(p));
-    __m512i n = g->function == LICHEN_GDN_RECIPROCAL ? log2 : _mm512_and_si512(log2, _mm512_set1_epi64(~(int64_t)1));
-    // p << (30 - n) or p >> (n - 30): a negative count shifts everything out.
-    __m512i mantissa = _mm512_or_si512(_mm512_sllv_epi64(p, _mm512_sub_epi64(_mm512_set1_epi64(30), n)),
-                                       _mm512_srlv_epi64(p, _mm512_sub_epi64(n, _mm512_set1_epi64(30))));
-    __m512i offset = _mm512_sub_epi64(mantissa, _mm512_set1_epi64((int64_t)1 << 30));
-    const __m128i segmentShift = _mm_cvtsi64_si128(30 - g->indexBits);
-    __m512i index = _mm512_srl_epi64(offset, segmentShift);
-    __m512i fraction = _mm512_and_si512(offset, _mm512_set1_epi64(((int64_t)1 << (30 - g->indexBits)) - 1));
-    __m512i a = _mm512_i64gather_epi64(index, (const void *)g->entries, 8);
-    __m512i b = _mm512_i64gather_epi64(index, (const void *)(g->entries + 1), 8);
-    // |b - a| < 2^31 and fraction < 2^30: one signed 32 x 32 -> 64 multiply.
-    __m512i value = _mm512_add_epi64(a, _mm512_sra_epi64(_mm512_mul_epi32(_mm512_sub_epi64(b, a), fraction), segmentShift));
-    __m512i exponent;
-    if (g->function == LICHEN_GDN_INVERSE_SQUARE_ROOT) exponent = _mm512_sub_epi64(zero, _mm512_srli_epi64(n, 1));
-    else if (g->function == LICHEN_GDN_SQUARE_ROOT) exponent = _mm512_srli_epi64(n, 1);
-    else exponent = _mm512_sub_epi64(zero, n);
-    product = _mm512_mul_epi32(x, value);
-    shift = _mm512_sub_epi64(_mm512_set1_epi64(g->shift[i] + g->fractionBits), exponent);
+    const __m512i one = _mm512_set1_epi64(1);
+    *n = _mm512_andnot_si512(one, log2);
+    mantissa = _mm512_srlv_epi64(top, _mm512_sub_epi64(_mm512_set1_epi64(33), _mm512_and_si512(log2, one)));
   }
+  __m512i offset = _mm512_sub_epi64(mantissa, _mm512_set1_epi64((int64_t)1 << 30));
+  *index = _mm512_srl_epi64(offset, _mm_cvtsi64_si128(30 - g->indexBits));
+  *fraction = _mm512_and_si512(offset, _mm512_set1_epi64(((int64_t)1 << (30 - g->indexBits)) - 1));
+}
+
+// a + (((b - a) * fraction) >> segmentShift) from the low 32 bits of a and of b - a in each lane: with
+// every knot in [0, 2^31), |b - a| < 2^31 and fraction < 2^30 make one signed 32 x 32 -> 64 multiply
+// exact, and the value, between a and b, is in [0, 2^31): its low 32 bits, all that tableFinish8 reads,
+// are right whatever the high halves of a hold.
+LICHEN_ALWAYS_INLINE __m512i tableValue8(const LichenGDN *g, __m512i a, __m512i d, __m512i fraction) AVX512;
+LICHEN_ALWAYS_INLINE __m512i tableValue8(const LichenGDN *g, __m512i a, __m512i d, __m512i fraction) {
+  return _mm512_add_epi64(a, _mm512_sra_epi64(_mm512_mul_epi32(d, fraction), _mm_cvtsi64_si128(30 - g->indexBits)));
+}
+
+// clamp(round_shift(x * value, multiplier, shift + fractionBits - e)) of 8 pixels, value in the low 32 bits
+// of each lane; 0 when a lane needs the scalar code.
+LICHEN_ALWAYS_INLINE int tableFinish8(const LichenGDN *g, int64_t i, __m512i n, __m512i value, __m512i x,
+                                      __m128i *out) AVX512;
+LICHEN_ALWAYS_INLINE int tableFinish8(const LichenGDN *g, int64_t i, __m512i n, __m512i value, __m512i x,
+                                      __m128i *out) {
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i exponent;
+  if (g->function == LICHEN_GDN_INVERSE_SQUARE_ROOT) exponent = _mm512_sub_epi64(zero, _mm512_srli_epi64(n, 1));
+  else if (g->function == LICHEN_GDN_SQUARE_ROOT) exponent = _mm512_srli_epi64(n, 1);
+  else exponent = _mm512_sub_epi64(zero, n);
+  __m512i product = _mm512_mul_epi32(x, value);
+  __m512i shift = _mm512_sub_epi64(_mm512_set1_epi64(g->shift[i] + g->fractionBits), exponent);
   __m512i r;
   if (!roundShift8(product, g->multiplier[i], shift, &r)) return 0;
   r = _mm512_min_epi64(_mm512_max_epi64(r, _mm512_set1_epi64(g->lower)), _mm512_set1_epi64(g->upper));
   *out = _mm512_cvtepi64_epi16(r);
   return 1;
+}
+
+// The normaliser of NormalizationTable.evaluate and IntGDN on 8 pixels; 0 when a lane needs the scalar code.
+// pairs: the packed knots of lichen_gdn_normalise_avx512, or NULL to gather whole knots.
+LICHEN_ALWAYS_INLINE int normalise8(const LichenGDN *g, int64_t i, const int64_t *pairs, __m512i pool, __m512i x,
+                                    __m128i *out) AVX512;
+LICHEN_ALWAYS_INLINE int normalise8(const LichenGDN *g, int64_t i, const int64_t *pairs, __m512i pool, __m512i x,
+                                    __m128i *out) {
+  const __m512i zero = _mm512_setzero_si512();
+  if (g->function == LICHEN_GDN_PRODUCT) {
+    // x * (P >> excess), P cut to 30 significant bits.
+    __m512i pv = _mm512_max_epi64(pool, zero);
+    __m512i excess = _mm512_max_epi64(_mm512_sub_epi64(_mm512_set1_epi64(64 - 30), _mm512_lzcnt_epi64(pv)), zero);
+    __m512i product = _mm512_mul_epi32(x, _mm512_srlv_epi64(pv, excess));
+    __m512i shift = _mm512_sub_epi64(_mm512_set1_epi64(g->shift[i]), excess);
+    __m512i r;
+    if (!roundShift8(product, g->multiplier[i], shift, &r)) return 0;
+    r = _mm512_min_epi64(_mm512_max_epi64(r, _mm512_set1_epi64(g->lower)), _mm512_set1_epi64(g->upper));
+    *out = _mm512_cvtepi64_epi16(r);
+    return 1;
+  }
+  if (!g->entriesFit31) return 0;
+  __m512i n, index, fraction;
+  tablePosition8(g, pool, &n, &index, &fraction);
+  if (pairs) {
+    __m512i pair = _mm512_i64gather_epi64(index, (const void *)pairs, 8);
+    return tableFinish8(g, i, n, tableValue8(g, pair, _mm512_srli_epi64(pair, 32), fraction), x, out);
+  }
+  __m512i a = _mm512_i64gather_epi64(index, (const void *)g->entries, 8);
+  __m512i b = _mm512_i64gather_epi64(index, (const void *)(g->entries + 1), 8);
+  return tableFinish8(g, i, n, tableValue8(g, a, _mm512_sub_epi64(b, a), fraction), x, out);
 }
 
 int32_t lichen_gdn_operand_avx512(const LichenGDN *g, int64_t first, int64_t count, int64_t ps, void *operand,
@@ -425,6 +468,17 @@ int32_t lichen_gdn_operand_avx512(const LichenGDN *g, int64_t first, int64_t cou
 void lichen_gdn_normalise_avx512(const LichenGDN *g, const int64_t *pool, int64_t ps, int64_t first,
                                  int64_t count) AVX512;
 void lichen_gdn_normalise_avx512(const LichenGDN *g, const int64_t *pool, int64_t ps, int64_t first, int64_t count) {
+  // Tables of up to 8 index bits with every knot in [0, 2^31): one gather per 8 pixels of knot k and
+  // knot k + 1 - knot k packed in 64 bits (low, high), not two of knots k and k + 1.
+  int64_t packed[3 * 256];
+  const int64_t *pairs = NULL;
+  if (g->function != LICHEN_GDN_PRODUCT && g->entriesFit31 && g->indexBits >= 1 && g->indexBits <= 8) {
+    const int64_t segments = (int64_t)(g->function == LICHEN_GDN_RECIPROCAL ? 1 : 3) << g->indexBits;
+    for (int64_t k = 0; k < segments; k++)
+      packed[k] = (int64_t)((uint64_t)(uint32_t)g->entries[k] |
+                            (uint64_t)(uint32_t)(g->entries[k + 1] - g->entries[k]) << 32);
+    pairs = packed;
+  }
   for (int64_t i = 0; i < g->channels; i++) {
     const int16_t *x = g->input + i * g->plane + first;
     int16_t *y = g->output + i * g->plane + first;
@@ -433,7 +487,7 @@ void lichen_gdn_normalise_avx512(const LichenGDN *g, const int64_t *pool, int64_
     for (; q + 8 <= count; q += 8) {
       __m128i r;
       __m512i xv = _mm512_cvtepi16_epi64(_mm_loadu_si128((const __m128i *)(x + q)));
-      if (normalise8(g, i, _mm512_loadu_si512(p + q), xv, &r)) {
+      if (normalise8(g, i, pairs, _mm512_loadu_si512(p + q), xv, &r)) {
         _mm_storeu_si128((__m128i *)(y + q), r);
       } else {
         for (int l = 0; l < 8; l++) y[q + l] = lichen_gdn_normalise_one(g, i, p[q + l], x[q + l]);

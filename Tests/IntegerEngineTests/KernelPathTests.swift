@@ -239,4 +239,56 @@ final class KernelPathTests: XCTestCase {
       }
     }
   }
+
+  /// Tables of up to 8 index bits whose knots fit 31 bits gather a knot and its difference to the next one
+  /// as one packed int64 on the AVX-512 path: pools swept over every segment of every table function
+  /// (fractions up to the last knot included), the pixels shuffled so each vector mixes segments, next to
+  /// 9 index bits (two gathers of whole knots) and knots up to 2^31 (the square root with 30 fraction bits:
+  /// scalar).
+  func testGDNTableLookupsMatchTheSwiftReferenceAtEverySegment() throws {
+    var rng = LCG(state: 14)
+    let h = 64, w = 257  // 16448 pixels: vectors of 16 and a tail of 0 or 8 + 1 per row of tiles
+    for (kind, inverse) in [(IntGDN.Kind.standard, false), (.standard, true), (.simplified, false)] {
+      for (indexBits, fractionBits) in [(1, 16), (2, 30), (3, 12), (4, 16), (5, 20), (6, 16), (6, 30), (7, 16), (8, 24), (9, 16)] {
+        // pool = beta + gamma * s with s = x^2 (standard) or |x|: [2^32, 2^34) or [2^20, 2^21) as |x| sweeps 0...32767.
+        let squares = kind == .standard
+        let beta: Int64 = squares ? 1 << 32 : 1 << 20
+        let gamma: Int64 = squares ? 12 : 32
+        var magnitudes = Array(0..<(h * w)).map { Int16(Swift.min($0 * 32_767 / (h * w - 1), 32_767)) }
+        for k in stride(from: magnitudes.count - 1, to: 0, by: -1) { magnitudes.swapAt(k, rng.next(0...k)) }
+        let x = try IntTensor(channels: 2, height: h, width: w, values: magnitudes.map { rng.next(0...1) == 0 ? $0 : -$0 }
+          + magnitudes.reversed())
+        // Every segment is hit.
+        let table = try NormalizationTable(function: squares ? (inverse ? .squareRoot : .inverseSquareRoot) : .reciprocal,
+                                           indexBits: indexBits, fractionBits: fractionBits)
+        let segments = table.entries.count - 1
+        var hit = Set<Int>()
+        for m in magnitudes {
+          let pool = beta + gamma * (squares ? Int64(m) * Int64(m) : Int64(m))
+          let log2 = 63 - pool.leadingZeroBitCount, n = squares ? log2 & ~1 : log2
+          let mantissa = n <= 30 ? UInt64(pool) << UInt64(30 - n) : UInt64(pool) >> UInt64(n - 30)
+          hit.insert(Int((mantissa - (1 << 30)) >> UInt64(30 - indexBits)))
+        }
+        XCTAssertEqual(hit, Set(0..<segments), "\(kind) inverse \(inverse) \(indexBits) index bits")
+        // Outputs up to about 2^13: each pixel's error shows.
+        let scale: Double
+        switch (squares, inverse) {
+        case (true, false): scale = 8_192 * pow(2, 17) / 32_767
+        case (true, true): scale = 8_192 / (32_767 * pow(2, 17))
+        default: scale = 8_192 * pow(2, 20) / 32_767
+        }
+        let output = [try FixedPointScale(approximating: scale), try FixedPointScale(approximating: scale / 3)]
+        let gdn = try IntGDN(kind: kind, inverse: inverse, channels: 2, gamma: [gamma, 0, 0, gamma], beta: [beta, beta],
+                             output: output, outputRange: .signed(bits: 16), tableIndexBits: indexBits,
+                             tableFractionBits: fractionBits)
+        let expected = try gdn.reference(x)
+        XCTAssertGreaterThan(Set(expected.values).count, 1_000)
+        try forEachPath { path in
+          let label = "\(path): \(kind) inverse \(inverse) table \(indexBits)/\(fractionBits)"
+          XCTAssertEqual(try gdn(x, threads: 1).values, expected.values, label)
+          XCTAssertEqual(try gdn(x, threads: 2).values, expected.values, label)
+        }
+      }
+    }
+  }
 }
