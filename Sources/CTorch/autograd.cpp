@@ -87,9 +87,9 @@ int lt_set_autocast_cpu(bool enabled, int dtype) {
   return status_call([&] {
     if (enabled) at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
     at::autocast::set_cpu_enabled(enabled);
-    if (!enabled) at::autocast::clear_cache();
   });
 }
+void lt_autocast_clear_cache(void) { at::autocast::clear_cache(); }
 
 int lt_autograd_grad(const lt_tensor *outputs, const lt_tensor *grad_outputs, int64_t n_outputs,
                      const lt_tensor *inputs, int64_t n_inputs, bool create_graph, bool retain_graph,

@@ -42,4 +42,27 @@ final class AutocastTests: XCTestCase {
     }
     XCTAssertNil(Autocast.current)
   }
+
+  /// Cast weights are cached inside a region (a float32 GDN in the middle keeps them) and dropped when the
+  /// outermost region ends, so the next region sees weights an optimizer step changed.
+  func testCastWeightsAreDroppedWhenTheOutermostRegionEnds() throws {
+    let g = try Generator(seed: 3)
+    let x = try Tensor.randn([1, 2, 6, 6], generator: g)
+    let w = try Tensor.randn([2, 2, 3, 3], generator: g).requiringGrad()
+    func convolve() throws -> Double {
+      try withAutocast(.bfloat16) { () throws -> Double in
+        let first = try x.conv2d(weight: w, bias: nil, stride: 1, padding: 1)
+        try withAutocast(nil) {}
+        let second = try x.conv2d(weight: w, bias: nil, stride: 1, padding: 1)
+        XCTAssertEqual(try (first.to(.float32) - second.to(.float32)).abs().max().item(), 0)
+        return try first.to(.float32).sum().item()
+      }
+    }
+    let before = try convolve()
+    try withNoGrad { try w.add_(1) }  // what an optimizer step does
+    let after = try convolve()
+    let expected = try x.conv2d(weight: w, bias: nil, stride: 1, padding: 1).sum().item()
+    XCTAssertNotEqual(before, after, "the second region used the stale cast of the weights")
+    XCTAssertEqual(after, expected, accuracy: Swift.abs(expected) * 0.02 + 0.5)
+  }
 }

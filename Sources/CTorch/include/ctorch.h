@@ -191,8 +191,10 @@ void lt_set_grad_enabled(bool enabled);
 /// CPU autocast (torch.autocast("cpu")): 1 when on; the dtype code it casts to.
 int lt_is_autocast_cpu_enabled(void);
 int lt_autocast_cpu_dtype(void);
-/// Turns CPU autocast on (casting to dtype code `dtype`) or off; clears the cast cache when turned off.
+/// Turns CPU autocast on (casting to dtype code `dtype`) or off.
 int lt_set_autocast_cpu(bool enabled, int dtype);
+/// Drops autocast's casts of leaf tensors (the weights), as leaving the outermost autocast region does.
+void lt_autocast_clear_cache(void);
 /// Gradients of `outputs` w.r.t. `inputs` (torch.autograd.grad); fills `out` (NULL where unused).
 int lt_autograd_grad(const lt_tensor *outputs, const lt_tensor *grad_outputs_or_null, int64_t n_outputs,
                      const lt_tensor *inputs, int64_t n_inputs, bool create_graph, bool retain_graph,

@@ -21,7 +21,13 @@ public enum Autocast {
 public func withAutocast<R>(_ dtype: DType?, _ body: () throws -> R) throws -> R {
   let previous = Autocast.current
   try setAutocast(dtype)
-  defer { try? setAutocast(previous) }
+  defer {
+    try? setAutocast(previous)
+    // Leaving the outermost region: the cached low-precision copies of the weights go stale at the next
+    // optimizer step. Inner regions (a float32 GDN inside a bfloat16 pass) keep them: re-casting every
+    // weight at each toggle made a training step twice as slow.
+    if previous == nil, dtype != nil { lt_autocast_clear_cache() }
+  }
   return try body()
 }
 
