@@ -2,8 +2,6 @@
 public struct StreamStatistics: Sendable, Equatable {
   /// The most activation values the layers' line buffers held at once.
   public var mostHeldValues = 0
-  /// The largest band one layer computed at once (values), input bands included.
-  public var largestBandValues = 0
 
   public init() {}
 }
@@ -59,10 +57,9 @@ extension IntegerTransform {
         }
         return band
       }
-      let band: IntTensor
       switch layers[i] {
       case .gdn(let g):
-        band = try g(try pull(i - 1, rows), threads: threads)
+        return try g(try pull(i - 1, rows), threads: threads)
       case .convolution(let c):
         let inputHeight = shapes[i].height
         let needed = c.inputRows(for: rows, inputHeight: inputHeight)
@@ -72,11 +69,9 @@ extension IntegerTransform {
         }
         if !needed.isEmpty { windows[i].release(below: needed.lowerBound) }
         statistics.mostHeldValues = Swift.max(statistics.mostHeldValues, windows.reduce(0) { $0 + $1.values })
-        band = try c.outputRows(rows, inputHeight: inputHeight, window: try windows[i].tensor(),
+        return try c.outputRows(rows, inputHeight: inputHeight, window: try windows[i].tensor(),
                                 windowStart: windows[i].start, threads: threads)
       }
-      statistics.largestBandValues = Swift.max(statistics.largestBandValues, band.values.count)
-      return band
     }
 
     let outputHeight = shapes[shapes.count - 1].height

@@ -2,40 +2,44 @@
 /// consecutive rows of one activation, appended at the bottom as they are
 /// computed upstream and released from the top once no later output reads
 /// them. Memory is the rows held times the row width, whatever the height.
-struct RowWindow {
-  let channels: Int
-  let width: Int
+/// The streamed transforms and the FPGA pipeline simulator both hold their rows in it.
+public struct RowWindow {
+  public let channels: Int
+  public let width: Int
   /// Activation row number of the first row held.
-  private(set) var start = 0
+  public private(set) var start = 0
   /// Held bands, oldest first; each is channels x rows x width.
   private var bands: [IntTensor] = []
   /// Rows of `bands[0]` already released.
   private var skipped = 0
   /// Rows held now.
-  private(set) var rows = 0
+  public private(set) var rows = 0
+  /// The most rows held at once.
+  public private(set) var mostRows = 0
 
-  init(channels: Int, width: Int) {
+  public init(channels: Int, width: Int) {
     self.channels = channels
     self.width = width
   }
 
   /// One past the last row held.
-  var end: Int { start + rows }
+  public var end: Int { start + rows }
 
   /// Values held now (the line buffer's size).
-  var values: Int { rows * channels * width }
+  public var values: Int { rows * channels * width }
 
   /// Appends the rows `end ..< end + band.height`.
-  mutating func append(_ band: IntTensor) throws {
+  public mutating func append(_ band: IntTensor) throws {
     guard band.channels == channels, band.width == width else {
       throw IntegerEngineError("a band of \(band.shape) does not continue rows of \(channels) x \(width)")
     }
     bands.append(band)
     rows += band.height
+    mostRows = Swift.max(mostRows, rows)
   }
 
   /// Drops every row above `row`.
-  mutating func release(below row: Int) {
+  public mutating func release(below row: Int) {
     var drop = Swift.min(rows, Swift.max(0, row - start))
     start += drop
     rows -= drop
@@ -53,7 +57,7 @@ struct RowWindow {
   }
 
   /// The held rows as one channels x rows x width tensor (one row of zeros when none is held).
-  func tensor() throws -> IntTensor {
+  public func tensor() throws -> IntTensor {
     guard rows > 0 else { return IntTensor(zerosChannels: channels, height: 1, width: width) }
     if bands.count == 1, skipped == 0 { return bands[0] }
     var values = [Int16](repeating: 0, count: channels * rows * width)

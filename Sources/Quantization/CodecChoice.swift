@@ -84,7 +84,11 @@ public struct CodecChoice {
   /// - Throws: `CodecError.invalidBitstream` when no bundled model made the file.
   public static func bundled(madeFileWithHash weightsHash: UInt64, engine: Engine, threads: Int) throws -> CodecChoice {
     if engine != .float {
-      for entry in ModelRegistry.availableIntegers {
+      // Loading an integer model computes its hash; the default model's version goes first, as most files are its.
+      let defaultVersion = ModelRegistry.integerVersion(of: ModelRegistry.defaultName)?.name
+      let all = ModelRegistry.availableIntegers
+      let candidates = all.filter { $0.name == defaultVersion } + all.filter { $0.name != defaultVersion }
+      for entry in candidates {
         let choice = try named(entry.name, engine: .integer, threads: threads)
         if choice.weightsHash == weightsHash { return choice }
       }

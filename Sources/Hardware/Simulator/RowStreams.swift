@@ -63,7 +63,7 @@ final class ConvolutionRows: RowStream {
   let layer: IntConvolution
   let schedule: RowSchedule
   let upstream: RowStream
-  var buffer: LineBuffer
+  var buffer: RowWindow
   var step = 0
   var pending: [[Int16]] = []
 
@@ -76,17 +76,20 @@ final class ConvolutionRows: RowStream {
     self.layer = layer
     self.schedule = schedule
     self.upstream = upstream
-    buffer = LineBuffer(channels: layer.inChannels, width: upstream.width)
+    buffer = RowWindow(channels: layer.inChannels, width: upstream.width)
     super.init(channels: layer.outChannels, width: w, height: h)
   }
 
   override func produce() throws -> [Int16] {
     if pending.isEmpty {
       guard step < schedule.steps else { throw HardwareError("convolution ran out of row steps") }
-      while buffer.end < schedule.needEnd[step] { try buffer.push(try upstream.next()) }
+      while buffer.end < schedule.needEnd[step] {
+        // A row is channel-major (channel c at [c*W, (c+1)*W)): a 1-row CHW tensor.
+        try buffer.append(IntTensor(channels: upstream.channels, height: 1, width: upstream.width, values: try upstream.next()))
+      }
       buffer.release(below: schedule.keepFrom[step])
       let rows = schedule.outputRows(of: step)
-      let out = try layer.outputRows(rows, inputHeight: schedule.inputHeight, window: try buffer.window(), windowStart: buffer.first)
+      let out = try layer.outputRows(rows, inputHeight: schedule.inputHeight, window: try buffer.tensor(), windowStart: buffer.start)
       for r in 0..<rows.count {
         var row = [Int16](repeating: 0, count: channels * width)
         for c in 0..<channels {
