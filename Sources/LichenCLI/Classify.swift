@@ -23,12 +23,24 @@ struct ClassifyTrain: ParsableCommand {
   @OptionGroup var global: GlobalOptions
   @OptionGroup var options: ClassifierTrainingOptions
   @OptionGroup var distributed: DistributedOptions
+  @Option(help: "Fine-tune this classifier file instead of training from scratch (e.g. the unmarked control of a `watermark embed --init-from` run: same file, options and seed).")
+  var initFrom: String?
 
   func run() throws {
     try global.apply()
     let session = try options.makeSession(dataParallel: try distributed.connect())
-    try session.train(options: options)
+    if let initFrom, !session.resumed { try loadInitialWeights(initFrom, into: session.trainer.model) }
+    try session.train(options: options, extraMetadata: initFrom.map { [MetadataKey.initialModel: $0] } ?? [:])
   }
+}
+
+/// Loads the weights of a classifier (or segmentation) file into `model` before fine-tuning it;
+/// every tensor of the model must be in the file with its shape.
+func loadInitialWeights(_ path: String, into model: any Module) throws {
+  let url = URL(fileURLWithPath: path)
+  guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(path): model file not found") }
+  try model.load(stateDict: try SafeTensors.read(from: url).tensors)
+  say("fine-tuning from \(path)")
 }
 
 /// Every option of a classifier training run, shared by `classify train` and `watermark embed`.
@@ -153,6 +165,7 @@ struct ClassifierSession {
     var metadata = extraMetadata
     metadata[MetadataKey.dataset] = options.dataset.rawValue
     metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
+    metadata[MetadataKey.seed] = "\(options.seed)"
     try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
     say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     guard var test = try? options.dataset.load(directory: directory, split: .test) else {

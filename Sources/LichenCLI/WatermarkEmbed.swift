@@ -47,11 +47,7 @@ func embedWhileTraining(
 ) throws {
   let model = session.markedModel
   let key = try insertion.key(for: payload, method: method, session: session) {
-    if let initFrom {
-      let file = try SafeTensors.read(from: URL(fileURLWithPath: initFrom))
-      try model.load(stateDict: file.tensors)
-      say("fine-tuning from \(initFrom)")
-    }
+    if let initFrom { try loadInitialWeights(initFrom, into: model) }
   }
   let step = try WatermarkInsertion(method: method, options: insertion, key: key, run: session)
   if session.isPrimary {

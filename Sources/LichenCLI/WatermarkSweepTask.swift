@@ -19,16 +19,28 @@ struct AttackSweepOptions: ParsableArguments {
   var keyFineTuneSteps = "10,100"
   @Option(help: "Learning rate of the key-interception fine-tuning.") var keyFineTuneLr = KeyWeightFineTuning.defaultLearningRate
   @Option(help: "Seed of the attacks' randomness.") var seed: UInt64 = 0
+  @Option(help: "Only these attacks, comma-separated FAMILY[:STRENGTH] (e.g. none,key-interception-flip,key-interception-fine-tune:100; default: the standard sweep). The clean row (none) is not added by itself.")
+  var attacks: String?
 
   func validate() throws {
     _ = try parseList(fineTuneSteps, "--fine-tune-steps")
     _ = try parseList(keyFineTuneSteps, "--key-fine-tune-steps")
     guard keyFineTuneLr > 0, keyFineTuneLr.isFinite else { throw ValidationError("--key-fine-tune-lr must be positive") }
+    _ = try settings()
   }
 
-  /// Every setting `attack` and `evaluate` sweep.
+  /// Every setting `attack` and `evaluate` sweep: the `--attacks` list, else the standard sweep.
   func settings() throws -> [AttackSetting] {
-    AttackSweep.standardSettings(
+    if let attacks {
+      let specs = attacks.split(separator: ",").map(String.init)
+      guard !specs.isEmpty else { throw ValidationError("--attacks lists no attack") }
+      return try specs.map {
+        var setting = try AttackSetting(spec: $0)
+        if setting.family.isKeyFineTuning { setting.learningRate = keyFineTuneLr }
+        return setting
+      }
+    }
+    return AttackSweep.standardSettings(
       fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
       keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
   }

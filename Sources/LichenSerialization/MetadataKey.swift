@@ -18,6 +18,8 @@ public enum MetadataKey {
   public static let lambda = "lambda"
   /// Training steps of the whole history: the starting model's steps plus the last run's.
   public static let steps = "steps"
+  /// Seed of the training run (weights, data order, augmentation) that made the model.
+  public static let seed = "seed"
   /// Training steps of the last run alone.
   public static let runSteps = "run_steps"
   /// The model a run started from (`--init-from`), recorded in the run's lineage.

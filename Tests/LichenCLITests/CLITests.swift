@@ -110,6 +110,10 @@ final class CLITests: XCTestCase {
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
                          contains: "/missing-key.json")
     try assertCleanError(["watermark", "secrecy", "--model", model, "--key", "/missing-key.json"], contains: "/missing-key.json")
+    try assertCleanError(["watermark", "security", "--runs", "/nonexistent-folder"], contains: "/nonexistent-folder: not a readable folder")
+    try assertCleanError(["watermark", "security", "--runs", dir.path], contains: "holds no finished marked run")
+    try assertCleanError(["watermark", "attack", "--model-file", model, "--key", "/missing-key.json", "--message", "x",
+                          "--attacks", "none,key-interception-shuffle"], contains: "unknown attack 'key-interception-shuffle'")
     try assertCleanError(["fpga", "dimension", "--teacher", "hyperprior-q4-n32", "--fps", "30", "--widths", "16",
                           "--bits-price", "/missing-table.csv"], contains: "cannot read BD-rate table /missing-table.csv")
     // A usage mistake: the problem on the first line, then ArgumentParser's usage, exit code 64.

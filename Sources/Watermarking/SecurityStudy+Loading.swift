@@ -1,0 +1,70 @@
+import Foundation
+import Torch
+
+extension SecurityStudy {
+  /// What a study's runs folder holds, as read by `load(runsDirectory:)`.
+  public struct Folder: Sendable {
+    public var runs: [Run]
+    /// Control test accuracy by seed.
+    public var controls: [UInt64: Double]
+    /// Marked folders left out because a measurement is missing (name and what is missing).
+    public var incomplete: [(name: String, missing: String)]
+  }
+
+  /// Reads every finished run under `runsDirectory`: a folder with `model.safetensors` and `eval.json`
+  /// is an unmarked control when its model carries no watermark, else a marked run that also needs
+  /// `key.json`, `attack.json` (`watermark attack --json`) and `secrecy.json` (`watermark secrecy --json`).
+  /// The seed is the model's training seed (metadata), else the key's. Unfinished folders are skipped.
+  public static func load(runsDirectory: URL) throws -> Folder {
+    let manager = FileManager.default
+    guard let names = try? manager.contentsOfDirectory(atPath: runsDirectory.path) else {
+      throw WatermarkError("\(runsDirectory.path): not a readable folder")
+    }
+    var controls: [UInt64: Double] = [:]
+    var marked: [(name: String, run: Run)] = []
+    var incomplete: [(name: String, missing: String)] = []
+    for name in names.sorted() {
+      let folder = runsDirectory.appendingPathComponent(name)
+      let modelURL = folder.appendingPathComponent("model.safetensors")
+      let evalURL = folder.appendingPathComponent("eval.json")
+      guard manager.fileExists(atPath: modelURL.path), manager.fileExists(atPath: evalURL.path) else { continue }
+      let metadata = try SafeTensors.readMetadata(from: modelURL)
+      let accuracy = try decode(TestAccuracy.self, from: evalURL).accuracy
+      let trainingSeed = metadata[MetadataKey.seed].flatMap { UInt64($0) }
+      guard let description = metadata[MetadataKey.watermark] else {
+        guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
+        controls[seed] = accuracy
+        continue
+      }
+      let files = ["key.json", "attack.json", "secrecy.json"].map { folder.appendingPathComponent($0) }
+      if let missing = files.first(where: { !manager.fileExists(atPath: $0.path) }) {
+        incomplete.append((name, missing.lastPathComponent))
+        continue
+      }
+      let key = try WatermarkKey.read(from: files[0])
+      let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
+      marked.append((name, Run(
+        setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)"),
+        method: metadata[MetadataKey.watermarkMethod] ?? "unknown", alpha: key.mapping.alpha, magnitudes: magnitudes,
+        seed: trainingSeed ?? key.seed, accuracy: accuracy, controlAccuracy: nil,
+        attacks: try decode([AttackSweepRow].self, from: files[1]),
+        secrecy: try decode([KeySecrecy.Row].self, from: files[2]))))
+    }
+    let runs = marked.map { entry -> Run in
+      var run = entry.run
+      run.controlAccuracy = controls[run.seed]
+      return run
+    }
+    return Folder(runs: runs, controls: controls, incomplete: incomplete)
+  }
+
+  private struct TestAccuracy: Decodable { var accuracy: Double }
+
+  private static func decode<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch { throw WatermarkError("\(url.path): cannot be read") }
+    do { return try JSONDecoder().decode(type, from: data) } catch {
+      throw WatermarkError("\(url.path): not the expected JSON (\(error.localizedDescription))")
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Torch
+
+/// Is a mark both harmless to its host and costly to remove for someone who
+/// holds the key, while the key stays hidden? One `Run` per marked model
+/// (fine-tuned from a reference beside an unmarked control with the same
+/// schedule and seed); `cells` pools the seeds of each setting.
+public enum SecurityStudy {
+  /// Mean and sample standard deviation over seeds (std 0 for one seed).
+  public struct Spread: Codable, Sendable, Equatable {
+    public var mean: Double
+    public var std: Double
+    public var count: Int
+
+    public init(_ values: [Double]) {
+      count = values.count
+      mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+      let m = mean
+      std = values.count < 2 ? 0 : (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+    }
+  }
+
+  /// One marked model and what was measured on it.
+  public struct Run: Codable, Sendable, Equatable {
+    /// What defines the mark apart from the seed (method, strength, spread, method parameters).
+    public var setting: String
+    public var method: String
+    /// Magnitude of the marked weights in units of the layer's std.
+    public var alpha: Double
+    /// "layer" (one magnitude per layer) or "half-normal" (one per position).
+    public var magnitudes: String
+    public var seed: UInt64
+    /// Test accuracy of the marked model, in [0, 1].
+    public var accuracy: Double
+    /// Test accuracy of the unmarked control of the same seed (nil: none found).
+    public var controlAccuracy: Double?
+    /// Key-interception attack rows (and the clean row), as `watermark attack` wrote them.
+    public var attacks: [AttackSweepRow]
+    /// Key secrecy rows, as `watermark secrecy` wrote them.
+    public var secrecy: [KeySecrecy.Row]
+
+    public init(setting: String, method: String, alpha: Double, magnitudes: String, seed: UInt64, accuracy: Double,
+                controlAccuracy: Double?, attacks: [AttackSweepRow], secrecy: [KeySecrecy.Row]) {
+      self.setting = setting
+      self.method = method
+      self.alpha = alpha
+      self.magnitudes = magnitudes
+      self.seed = seed
+      self.accuracy = accuracy
+      self.controlAccuracy = controlAccuracy
+      self.attacks = attacks
+      self.secrecy = secrecy
+    }
+
+    /// Accuracy points the mark costs against the control (positive: the mark hurts).
+    public var cost: Double? { controlAccuracy.map { 100 * ($0 - accuracy) } }
+
+    /// Accuracy points each attack costs the attacker (marked - attacked) and whether the mark survived it,
+    /// by attack spec (`AttackSetting.description`, e.g. "key-interception-fine-tune:100").
+    public var interception: [String: (cost: Double, detected: Bool)] {
+      var result: [String: (cost: Double, detected: Bool)] = [:]
+      for row in attacks where row.family != .none {
+        result[AttackSetting(row.family, row.strength).description] = (100 * (accuracy - row.accuracy), row.detected)
+      }
+      return result
+    }
+
+    /// The cheapest attack that removed the mark: its spec and accuracy cost in points (nil: no attack removed it).
+    public var cheapestRemoval: (attack: String, cost: Double)? {
+      interception.filter { !$0.value.detected }.map { ($0.key, $0.value.cost) }.min { $0.1 < $1.1 }
+    }
+
+    /// The best statistic's share of the key found among the top K = key size weights (1: the model gives the key away).
+    public var keyFound: Double {
+      secrecy.filter { $0.k == $0.positions }.map(\.hitRate).max() ?? .nan
+    }
+
+    /// A random ranking's expected share at the same K.
+    public var keyFoundByChance: Double {
+      secrecy.first { $0.k == $0.positions }.map { $0.chance / Double(max($0.positions, 1)) } ?? .nan
+    }
+  }
+
+  /// The criteria of a secure setting (the security claim put to the test).
+  public struct Criteria: Codable, Sendable, Equatable {
+    /// The mark may cost at most this many accuracy points against the control.
+    public var maximumCost = 1.0
+    /// Removing it must cost the key holder at least this many points.
+    public var minimumRemovalCost = 5.0
+    /// The best key-free ranking may find at most this share of the key among its top K = key size.
+    public var maximumKeyFound = 0.05
+
+    public init() {}
+  }
+
+  /// One setting pooled over its seeds.
+  public struct Cell: Codable, Sendable, Equatable {
+    public var setting: String
+    public var method: String
+    public var alpha: Double
+    public var magnitudes: String
+    public var seeds: [UInt64]
+    public var accuracy: Spread
+    public var controlAccuracy: Spread?
+    /// Points the mark costs against the control.
+    public var cost: Spread?
+    /// Points each attack costs the attacker, by attack spec.
+    public var interceptionCost: [String: Spread]
+    /// Seeds (of `seeds.count`) in which each attack removed the mark.
+    public var removals: [String: Int]
+    /// Points the cheapest removing attack costs (seeds where some attack removed the mark).
+    public var cheapestRemoval: Spread?
+    /// Share of the key the best key-free ranking finds in its top K = key size.
+    public var keyFound: Spread
+    public var keyFoundByChance: Double
+    /// Every seed meets every criterion.
+    public var secure: Bool
+  }
+
+  /// Pools runs by setting; cells ordered by method, magnitudes and alpha.
+  public static func cells(_ runs: [Run], criteria: Criteria = Criteria()) -> [Cell] {
+    let groups = Dictionary(grouping: runs, by: \.setting)
+    return groups.values.map { group in
+      let runs = group.sorted { $0.seed < $1.seed }
+      let first = runs[0]
+      var interception: [String: Spread] = [:]
+      var removals: [String: Int] = [:]
+      for attack in Set(runs.flatMap { $0.interception.keys }) {
+        let values = runs.compactMap { $0.interception[attack] }
+        interception[attack] = Spread(values.map(\.cost))
+        removals[attack] = values.filter { !$0.detected }.count
+      }
+      let costs = runs.compactMap(\.cost)
+      let controls = runs.compactMap(\.controlAccuracy)
+      let removalCosts = runs.compactMap { $0.cheapestRemoval?.cost }
+      let secure = runs.allSatisfy { run in
+        guard let cost = run.cost else { return false }
+        // A mark no attack removed counts as costly to remove.
+        let removal = run.cheapestRemoval?.cost ?? .infinity
+        return cost <= criteria.maximumCost && removal >= criteria.minimumRemovalCost
+          && run.keyFound <= criteria.maximumKeyFound
+      }
+      return Cell(
+        setting: first.setting, method: first.method, alpha: first.alpha, magnitudes: first.magnitudes,
+        seeds: runs.map(\.seed), accuracy: Spread(runs.map(\.accuracy)),
+        controlAccuracy: controls.isEmpty ? nil : Spread(controls), cost: costs.isEmpty ? nil : Spread(costs),
+        interceptionCost: interception, removals: removals,
+        cheapestRemoval: removalCosts.isEmpty ? nil : Spread(removalCosts),
+        keyFound: Spread(runs.map(\.keyFound)), keyFoundByChance: first.keyFoundByChance, secure: secure)
+    }.sorted { ($0.method, $0.magnitudes, $0.alpha, $0.setting) < ($1.method, $1.magnitudes, $1.alpha, $1.setting) }
+  }
+}

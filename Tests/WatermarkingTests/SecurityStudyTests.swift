@@ -1,0 +1,128 @@
+import Foundation
+import Torch
+import XCTest
+
+@testable import Watermarking
+
+/// The security table: cost against the seed's control, the cheapest removal among the attacks that
+/// removed the mark, the share of the key found without it, and the criteria applied to every seed.
+final class SecurityStudyTests: XCTestCase {
+  func row(_ family: AttackFamily, _ strength: Double = 1, accuracy: Double, detected: Bool) -> AttackSweepRow {
+    AttackSweepRow(attack: family.title, family: family, strength: strength, learningRate: nil, accuracy: accuracy,
+                   bitErrorRate: detected ? 0 : 0.5, payloadBitErrorRate: detected ? 0 : 0.5,
+                   falsePositiveProbability: detected ? 1e-20 : 0.5, detected: detected, seconds: 1)
+  }
+
+  func secrecy(hits: Int, positions: Int = 80, candidates: Int = 800_000) -> [KeySecrecy.Row] {
+    [KeySecrecy.Row(statistic: .relativeMagnitude, k: positions, hits: hits, positions: positions, candidates: candidates,
+                    chance: Double(positions * positions) / Double(candidates), hitRate: Double(hits) / Double(positions)),
+     KeySecrecy.Row(statistic: .robustOutlier, k: 10 * positions, hits: positions, positions: positions,
+                    candidates: candidates, chance: 0, hitRate: 1)]
+  }
+
+  func run(seed: UInt64, alpha: Double, accuracy: Double, control: Double?, flip: Double, flipRemoves: Bool,
+           zero: Double, hits: Int) -> SecurityStudy.Run {
+    SecurityStudy.Run(
+      setting: "WaterMAS alpha=\(alpha)", method: "watermas", alpha: alpha, magnitudes: "half-normal", seed: seed,
+      accuracy: accuracy, controlAccuracy: control,
+      attacks: [row(.none, accuracy: accuracy, detected: true),
+                row(.keyInterceptionFlip, accuracy: flip, detected: !flipRemoves),
+                row(.keyInterceptionZero, accuracy: zero, detected: false),
+                row(.keyInterceptionFineTune, 100, accuracy: accuracy, detected: true)],
+      secrecy: secrecy(hits: hits))
+  }
+
+  func testCellsPoolSeedsAndApplyTheCriteriaToEverySeed() throws {
+    let runs = [
+      // alpha 30: cheap to carry (0.5 points), removal costs >= 6 points, key hidden: secure in both seeds.
+      run(seed: 1, alpha: 30, accuracy: 0.900, control: 0.905, flip: 0.80, flipRemoves: true, zero: 0.84, hits: 2),
+      run(seed: 2, alpha: 30, accuracy: 0.902, control: 0.906, flip: 0.82, flipRemoves: true, zero: 0.83, hits: 1),
+      // alpha 1: zeroing removes it for 0.1 points: not secure.
+      run(seed: 1, alpha: 1, accuracy: 0.905, control: 0.905, flip: 0.904, flipRemoves: true, zero: 0.904, hits: 0),
+      // alpha 10: secure in seed 1 only (seed 2 shows the key): the cell is not secure.
+      run(seed: 1, alpha: 10, accuracy: 0.90, control: 0.905, flip: 0.80, flipRemoves: true, zero: 0.80, hits: 0),
+      run(seed: 2, alpha: 10, accuracy: 0.90, control: 0.906, flip: 0.80, flipRemoves: true, zero: 0.80, hits: 40),
+    ]
+    let cells = SecurityStudy.cells(runs)
+    XCTAssertEqual(cells.map(\.alpha), [1, 10, 30])
+    let strong = try XCTUnwrap(cells.last)
+    XCTAssertEqual(strong.seeds, [1, 2])
+    XCTAssertEqual(try XCTUnwrap(strong.cost).mean, 0.45, accuracy: 1e-9)
+    XCTAssertEqual(try XCTUnwrap(strong.cost).std, 0.1 / (2.0).squareRoot(), accuracy: 1e-9)
+    // Cheapest removal per seed: seed 1 flip 10 points (zero 6), seed 2 zero 7.2 points (flip 8.2).
+    XCTAssertEqual(try XCTUnwrap(strong.cheapestRemoval).mean, (6.0 + 7.2) / 2, accuracy: 1e-9)
+    XCTAssertEqual(strong.removals["key-interception-flip"], 2)
+    XCTAssertEqual(strong.removals["key-interception-fine-tune:100"], 0)
+    XCTAssertEqual(try XCTUnwrap(strong.interceptionCost["key-interception-fine-tune:100"]).mean, 0, accuracy: 1e-12)
+    XCTAssertEqual(strong.keyFound.mean, 1.5 / 80, accuracy: 1e-12)
+    XCTAssertEqual(strong.keyFoundByChance, 80.0 / 800_000, accuracy: 1e-15)
+    XCTAssertTrue(strong.secure)
+    XCTAssertFalse(cells[0].secure)
+    XCTAssertFalse(cells[1].secure)
+    // Without a control the cost is unknown, and an unknown cost is never secure.
+    let lone = SecurityStudy.cells([run(seed: 5, alpha: 30, accuracy: 0.9, control: nil, flip: 0.8, flipRemoves: true,
+                                        zero: 0.8, hits: 0)])
+    XCTAssertNil(lone[0].cost)
+    XCTAssertFalse(lone[0].secure)
+    // Stricter criteria turn the secure cell down.
+    var strict = SecurityStudy.Criteria()
+    strict.minimumRemovalCost = 7
+    XCTAssertFalse(SecurityStudy.cells(Array(runs.prefix(2)), criteria: strict)[0].secure)
+  }
+
+  func testSpreadIsMeanAndSampleStandardDeviation() {
+    let s = SecurityStudy.Spread([1, 2, 3, 4])
+    XCTAssertEqual(s.mean, 2.5)
+    XCTAssertEqual(s.std, (5.0 / 3).squareRoot(), accuracy: 1e-12)
+    XCTAssertEqual(SecurityStudy.Spread([7]).std, 0)
+    XCTAssertTrue(SecurityStudy.Spread([]).mean.isNaN)
+  }
+
+  /// A runs folder as scripts/watermark-security.sh leaves it: a control, a finished marked run, an
+  /// unfinished one; the marked run is paired with the control of its seed.
+  func testLoadReadsControlsAndMarkedRuns() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("security-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    func folder(_ name: String, metadata: [String: String], accuracy: Double) throws -> URL {
+      let url = root.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+      try SafeTensors.write(["w": try TensorRecord(float32: [1], shape: [1])], metadata: metadata,
+                            to: url.appendingPathComponent("model.safetensors"))
+      try Data("{\"accuracy\": \(accuracy), \"loss\": 0.5}".utf8).write(to: url.appendingPathComponent("eval.json"))
+      return url
+    }
+    _ = try folder("control-s3", metadata: [MetadataKey.seed: "3"], accuracy: 0.91)
+    let marked = try folder("watermas-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "WaterMAS rho=0.05",
+                                                      MetadataKey.watermarkMethod: "watermas"], accuracy: 0.9)
+    let model = Sequential([try Linear(16, 16, generator: try Generator(seed: 1))])
+    let key = try KeyGenerator.generate(for: model, payloadBits: 8, seed: 3, alpha: 3, spread: .halfNormal)
+    try key.write(to: marked.appendingPathComponent("key.json"))
+    let encoder = JSONEncoder()
+    try encoder.encode([row(.none, accuracy: 0.9, detected: true), row(.keyInterceptionZero, accuracy: 0.85, detected: false)])
+      .write(to: marked.appendingPathComponent("attack.json"))
+    try encoder.encode(secrecy(hits: 1, positions: 8, candidates: 256)).write(to: marked.appendingPathComponent("secrecy.json"))
+    _ = try folder("substitution-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "substitution"], accuracy: 0.9)
+
+    let study = try SecurityStudy.load(runsDirectory: root)
+    XCTAssertEqual(study.controls, [3: 0.91])
+    XCTAssertEqual(study.incomplete.map(\.name), ["substitution-s3"])
+    XCTAssertEqual(study.incomplete.map(\.missing), ["key.json"])
+    let run = try XCTUnwrap(study.runs.first)
+    XCTAssertEqual(study.runs.count, 1)
+    XCTAssertEqual(run.setting, "WaterMAS rho=0.05 magnitudes=half-normal")
+    XCTAssertEqual(run.alpha, 3)
+    XCTAssertEqual(run.magnitudes, "half-normal")
+    XCTAssertEqual(try XCTUnwrap(run.cost), 1, accuracy: 1e-9)
+    XCTAssertEqual(try XCTUnwrap(run.cheapestRemoval).cost, 5, accuracy: 1e-9)
+    XCTAssertEqual(run.keyFound, 1.0 / 8)
+
+    // A control without its seed, or a broken JSON, is an error naming the file.
+    try Data("{".utf8).write(to: marked.appendingPathComponent("attack.json"))
+    XCTAssertThrowsError(try SecurityStudy.load(runsDirectory: root)) { error in
+      XCTAssertTrue("\(error)".contains("attack.json: not the expected JSON"), "\(error)")
+    }
+    XCTAssertThrowsError(try SecurityStudy.load(runsDirectory: root.appendingPathComponent("missing"))) { error in
+      XCTAssertTrue("\(error)".contains("not a readable folder"), "\(error)")
+    }
+  }
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# WaterMAS security study on a trained reference classifier: every mark is
+# inserted by fine-tuning the reference for one epoch (SGD, cosine from
+# lr 0.01, label smoothing 0.1), beside an unmarked control fine-tuned with
+# the identical schedule and seed (`classify train --init-from`). Each marked
+# model is evaluated on the full test set, attacked by key interception
+# (randomize, flip, zero, fine-tune the key weights from the marked and from
+# randomized values) and ranked without the key (`watermark secrecy`). Then
+# `lichen watermark security` tabulates cost against the control, interception
+# cost and key secrecy per setting, mean +- std over seeds.
+#
+# Usage: scripts/watermark-security.sh REFERENCE_MODEL RUNS_DIR
+# Env: LICHEN (binary, default .build/release/lichen), DATA (CIFAR-10 folder),
+#   SEEDS (default "1"), METHODS (default "watermas substitution"),
+#   ALPHAS (std units, default "1 3 10 30"), MAGNITUDES (default "layer"),
+#   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), EPOCHS (default 1),
+#   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security).
+# Resumable: finished steps are skipped, an interrupted fine-tune continues.
+set -euo pipefail
+reference=${1:?usage: watermark-security.sh REFERENCE_MODEL RUNS_DIR}
+runs=${2:?usage: watermark-security.sh REFERENCE_MODEL RUNS_DIR}
+lichen=${LICHEN:-.build/release/lichen}
+data=${DATA:-../shared/data/cifar10}
+seeds=(${SEEDS:-1})
+methods=(${METHODS:-watermas substitution})
+alphas=(${ALPHAS:-1 3 10 30})
+magnitudes=(${MAGNITUDES:-layer})
+rho=${RHO:-0.05}
+sharpness=${SHARPNESS:-1}
+threads=${THREADS:-2}
+results=${RESULTS:-docs/results/watermarking/security}
+message="Lichen 2026"
+mkdir -p "$runs" "$results"
+
+# The classifier's architecture and width, read from the reference file's metadata.
+read -r architecture width < <(python3 - "$reference" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+metadata = header["__metadata__"]
+print(metadata["architecture"], metadata["width"])
+PY
+)
+[ -f "$results/reference-eval.json" ] || "$lichen" classify eval --threads "$threads" --data "$data" \
+  --model-file "$reference" --json "$results/reference-eval.json" | head -1
+schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "${EPOCHS:-1}"
+          --lr "${LR:-0.01}" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
+          --init-from "$reference")
+
+fine_tune() {  # folder, command...
+  local folder=$1; shift
+  [ -f "$folder/eval.json" ] && return
+  local resume=()
+  [ -f "$folder/checkpoint.safetensors" ] && resume=(--resume)
+  "$@" --out "$folder" "${resume[@]}" > "$folder.log" 2>&1 || { tail -3 "$folder.log"; return 1; }
+}
+
+for seed in "${seeds[@]}"; do
+  control="$runs/control-s$seed"
+  echo "== control, seed $seed"
+  fine_tune "$control" "$lichen" classify train "${schedule[@]}" --seed "$seed"
+  for method in "${methods[@]}"; do
+    for alpha in "${alphas[@]}"; do
+      for spread in "${magnitudes[@]}"; do
+        name="$method-a$alpha-$spread-s$seed"
+        run="$runs/$name"
+        echo "== $name"
+        fine_tune "$run" "$lichen" watermark embed "${schedule[@]}" --seed "$seed" --key-seed "$seed" \
+          --method "$method" --alpha "$alpha" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" \
+          --message "$message"
+        [ -f "$run/attack.json" ] || "$lichen" watermark attack --threads "$threads" --data "$data" \
+          --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
+          --attacks none,key-interception-randomize,key-interception-flip,key-interception-zero,key-interception-fine-tune:100,key-interception-randomize-fine-tune:100 \
+          --json "$run/attack.json.tmp" > "$run/attack.log" && mv "$run/attack.json.tmp" "$run/attack.json"
+        [ -f "$run/secrecy.json" ] || "$lichen" watermark secrecy --model "$run/model.safetensors" --key "$run/key.json" \
+          --json "$run/secrecy.json" > "$run/secrecy.log"
+      done
+    done
+  done
+done
+"$lichen" watermark security --runs "$runs" --json "$results/security.json" --csv "$results/security.csv" --markdown "$results/security.md"
