@@ -38,6 +38,9 @@ let package = Package(
     // Pure-Swift model files (safetensors, PyTorch zip/pickle checkpoints, typed metadata keys): no libtorch.
     .target(name: "LichenSerialization"),
     .target(name: "Torch", dependencies: ["CTorch", "LichenRandom", "LichenSerialization"]),
+    // The one training engine: a `Trainer` that runs any `TrainingTask` (steps, optimizer,
+    // clipping, data parallelism, the backward hook, checkpoints, log.csv, exact resume).
+    .target(name: "Training", dependencies: ["Torch"]),
     // Pure Swift rANS coder: depends on nothing.
     .target(name: "EntropyCoding"),
     .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
@@ -49,7 +52,7 @@ let package = Package(
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-    .target(name: "Vision", dependencies: ["Torch", "Imaging", "CZlib"]),
+    .target(name: "Vision", dependencies: ["Torch", "Training", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
     .target(name: "Watermarking", dependencies: ["Torch"]),
     // Exact integer kernels of the engine in C: AVX-512 VNNI, AVX2 and portable paths picked at run time.

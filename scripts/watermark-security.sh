@@ -42,7 +42,7 @@ print(metadata["architecture"], metadata["width"])
 PY
 )
 [ -f "$results/reference-eval.json" ] || "$lichen" classify eval --threads "$threads" --data "$data" \
-  --model-file "$reference" --json "$results/reference-eval.json" | head -1
+  --model-file "$reference" --json "$results/reference-eval.json" > "$runs/reference-eval.log"
 schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "${EPOCHS:-1}"
           --lr "${LR:-0.01}" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
           --init-from "$reference")

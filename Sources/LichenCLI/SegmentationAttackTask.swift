@@ -42,7 +42,7 @@ struct SegmentationAttackTask: AttackTask {
       fineTune: { steps, frozen in try fineTune(model, sampler: sampler, steps: steps, freezing: frozen) },
       attackerLoss: { step in
         let (images, labels) = try sampler.trainingBatch(step: step).tensors()
-        return try SegmentationTrainer.loss(model(images), labels)
+        return try SegmentationTask.loss(model(images), labels)
       })
   }
 
@@ -64,7 +64,7 @@ struct SegmentationAttackTask: AttackTask {
     for step in 0..<steps {
       let (images, labels) = try sampler.trainingBatch(step: step).tensors()
       try optimizer.zeroGrad()
-      try SegmentationTrainer.loss(model(images), labels).backward()
+      try SegmentationTask.loss(model(images), labels).backward()
       try optimizer.step()
     }
   }

@@ -1,3 +1,4 @@
+@_exported import Training
 import Torch
 
 /// Vision: image classifiers for watermarking experiments.

@@ -1,0 +1,114 @@
+import Foundation
+import Torch
+
+/// The one training engine: runs a `TrainingTask` step by step with its
+/// optimizer and learning rate, gradient clipping, the backward hook,
+/// data parallelism, `log.csv`, atomic checkpoints and exact resume.
+///
+/// With a `DataParallel` each rank trains on its shard of every global batch
+/// and gradients (and the reported statistics) are averaged before the
+/// optimizer step; a stop request travels in the same all-reduce, so every
+/// rank stops after the same step. Only rank 0 logs, reports progress and
+/// checkpoints.
+public final class Trainer<Task: TrainingTask> {
+  public let task: Task
+  public let runDirectory: URL
+  public internal(set) var step = 0
+  let optimizer: any Optimizer
+  /// The data-parallel group this trainer is one rank of, or nil.
+  public let dataParallel: DataParallel?
+  /// Replaces the plain backward pass (e.g. WaterMAS's two-pass sharpness step): receives the
+  /// loss closure, must leave gradients in `.grad` and return the loss value. nil: `loss().backward()`.
+  public var backward: ((_ loss: () throws -> Tensor) throws -> Double)?
+
+  /// Whether this process writes checkpoints, logs and progress (rank 0, or not distributed).
+  public var isPrimary: Bool { dataParallel?.isPrimary ?? true }
+  public var totalSteps: Int { task.totalSteps }
+  /// The optimizer of the trained weights, so callers can freeze individual weights with masks.
+  public var parameterOptimizer: any Optimizer { optimizer }
+  public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
+  public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
+  var log: TrainingLog { TrainingLog(url: logURL, header: task.logHeader) }
+
+  /// A trainer of `task` writing into `runDirectory` (created if needed).
+  public init(task: Task, runDirectory: URL, dataParallel: DataParallel? = nil) throws {
+    self.task = task
+    self.runDirectory = runDirectory
+    self.dataParallel = dataParallel
+    optimizer = task.optimizer.make(task.trainedParameters)
+    try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+  }
+
+  /// One optimisation step; returns the loss and the task's statistics (averaged over the
+  /// ranks) and whether any rank asked to stop.
+  func trainStep(_ batch: Task.Batch, stopRequested: Bool = false) throws
+    -> (loss: Double, statistics: [Double], stop: Bool)
+  {
+    optimizer.setLearningRate(task.learningRate(at: step))
+    try optimizer.zeroGrad()
+    let stepLoss = try task.loss(of: batch, step: step)
+    let value: Double
+    if let backward {
+      value = try backward(stepLoss.evaluate)
+    } else {
+      let loss = try stepLoss.evaluate()
+      value = try loss.item()
+      if value.isFinite { try loss.backward() }
+    }
+    guard value.isFinite else {
+      throw task.divergenceError("loss is not finite (\(value)) at step \(step); lower the learning rate")
+    }
+    var statistics = [value] + (try stepLoss.statistics()) + [stopRequested ? 1 : 0]
+    let parameters = task.trainedParameters
+    if let dataParallel {
+      statistics = try dataParallel.averageGradients(parameters, statistics: statistics, step: step)
+    }
+    if task.clipNorm > 0 { try clipGradientNorm(parameters, maxNorm: task.clipNorm) }
+    try optimizer.step()
+    let after = try task.afterOptimizerStep(step: step)
+    return (statistics[0], Array(statistics.dropFirst().dropLast()) + after, statistics.last! > 0)
+  }
+
+  /// Trains until `totalSteps` or until `shouldStop` returns true, then checkpoints.
+  public func run(progress: (Task.Report) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws {
+    let totalSteps = task.totalSteps
+    defer { if isPrimary { try? task.runEnded(runDirectory: runDirectory) } }
+    guard step < totalSteps else { return }
+    task.model.setTraining(true)
+    try dataParallel?.broadcastState(of: task.model)
+    let feed = task.batches(for: step..<totalSteps)
+    defer { feed.cancel() }
+    let start = Date()
+    let firstStep = step
+    var sums: [Double] = [], count = 0
+    var stopAgreed = false
+    let stepsPerEpoch = task.stepsPerEpoch
+    while step < totalSteps, !stopAgreed, dataParallel != nil || !shouldStop() {
+      guard let batch = try feed.next() else { break }
+      let learningRate = task.learningRate(at: step)
+      let (loss, statistics, stop) = try trainStep(batch, stopRequested: dataParallel != nil && shouldStop())
+      stopAgreed = stop
+      step += 1
+      if let stepsPerEpoch, (step - 1) % stepsPerEpoch == 0 { (sums, count) = ([], 0) }
+      let values = [loss] + statistics
+      sums = sums.isEmpty ? values : zip(sums, values).map(+)
+      count += 1
+      var validation: [Double]?
+      if let every = task.validateEvery, step % every == 0 || step == totalSteps {
+        validation = try task.validate(step: step)
+      }
+      let means = sums.map { $0 / Double(count) }
+      let report = task.report(TrainingStep(
+        step: step, totalSteps: totalSteps, epoch: stepsPerEpoch.map { (step - 1) / $0 + 1 },
+        epochs: stepsPerEpoch.map { (totalSteps + $0 - 1) / $0 }, loss: loss, statistics: statistics,
+        meanLoss: means[0], meanStatistics: Array(means.dropFirst()), learningRate: learningRate,
+        stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)),
+        validation: validation))
+      guard isPrimary else { continue }
+      try log.append(task.logFields(report))
+      progress(report)
+      if step % task.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+    }
+    if step < totalSteps, isPrimary { try saveCheckpoint() }
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Torch
+
+/// One report of segmentation training progress.
+public struct SegmentationTrainingProgress: Sendable {
+  public var step: Int
+  public var totalSteps: Int
+  public var epoch: Int
+  public var epochs: Int
+  /// This step's batch (cross-entropy over non-void pixels; pixel accuracy over them).
+  public var loss: Double
+  public var pixelAccuracy: Double
+  /// Means over the steps of the current epoch run so far in this process.
+  public var epochLoss: Double
+  public var epochPixelAccuracy: Double
+  public var learningRate: Double
+  public var stepsPerSecond: Double
+  public var etaSeconds: Double { stepsPerSecond > 0 ? Double(totalSteps - step) / stepsPerSecond : .infinity }
+}
+
+/// DeepLabV3 training as a `TrainingTask`: per-pixel cross-entropy (void
+/// ignored), SGD or AdamW and a per-step schedule. Batch `s` (order, scale,
+/// crop, flip) and the dropout masks are functions of (seed, s), so N steps +
+/// resume to M equal M straight steps bit for bit.
+public final class SegmentationTask: TrainingTask {
+  public let config: SegmentationTrainingConfig
+  public let network: DeepLabV3
+  public let sampler: SegmentationBatchSampler
+  public let totalSteps: Int
+  let schedule: any LearningRateSchedule
+  let dropouts: [Dropout]
+
+  public init(config: SegmentationTrainingConfig, training: SegmentationDataset) throws {
+    try config.validate()
+    guard training.channels == config.model.inputChannels, training.classCount == config.model.classCount else {
+      throw VisionError(
+        .invalidArgument,
+        "data has \(training.channels) channels and \(training.classCount) classes; the model expects "
+          + "\(config.model.inputChannels) and \(config.model.classCount)")
+    }
+    guard training.count >= config.batchSize else {
+      throw VisionError(.invalidArgument, "\(training.count) training images cannot fill a batch of \(config.batchSize)")
+    }
+    self.config = config
+    network = try config.model.makeModel(seed: config.seed)
+    sampler = try SegmentationBatchSampler(
+      dataset: training, batchSize: config.batchSize, normalization: config.normalization,
+      augmentation: config.augmentation, seed: config.seed)
+    totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
+    schedule = config.learningRateSchedule(totalSteps: totalSteps)
+    dropouts = allModules(of: network).compactMap { $0 as? Dropout }
+  }
+
+  /// Per-pixel cross-entropy over non-void pixels.
+  public static func loss(_ logits: Tensor, _ labels: Tensor) throws -> Tensor {
+    try Loss.crossEntropy(logits, labels, ignoreIndex: Int(SegmentationDataset.ignoreLabel))
+  }
+
+  public var model: any Module { network }
+  public var configuration: SegmentationTrainingConfig { config }
+  public var optimizer: OptimizerSettings { config.optimizerSettings }
+  public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
+  public var checkpointEvery: Int { config.checkpointEvery }
+  public var clipNorm: Double { config.clipNorm }
+  public var logHeader: String { "step,epoch,loss,pixel_accuracy,learning_rate" }
+
+  public func canResume(from saved: SegmentationTrainingConfig) -> Bool { saved.extended(like: config) == config }
+  public func learningRate(at step: Int) -> Double { schedule.learningRate(at: step) }
+
+  public func batches(for steps: Range<Int>) -> BatchFeed<SegmentationHostBatch> {
+    let producer = BatchProducer(sampler: sampler, steps: steps)
+    return BatchFeed(next: { producer.next() }, cancel: { producer.cancel() })
+  }
+
+  public func loss(of batch: SegmentationHostBatch, step: Int) throws -> StepLoss {
+    var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step)
+    // Every evaluation of the step's loss draws the same dropout masks (see ClassificationTask).
+    let dropoutSeeds = dropouts.map { _ in rng.next() }
+    let (images, labels) = try batch.tensors()
+    var firstLogits: Tensor?
+    return StepLoss(
+      evaluate: {
+        for (dropout, seed) in zip(self.dropouts, dropoutSeeds) { try dropout.generator.reseed(seed) }
+        let logits = try self.network(images)
+        if firstLogits == nil { firstLogits = logits }
+        return try Self.loss(logits, labels)
+      },
+      statistics: {
+        guard let logits = firstLogits else { return [0] }
+        return [try withNoGrad { () throws -> Double in
+          let valid = try labels.ne(Double(SegmentationDataset.ignoreLabel)).to(.float64)
+          let correct = try (logits.argmax(dim: 1).eq(labels).to(.float64) * valid).sum().item()
+          let total = try valid.sum().item()
+          return total > 0 ? correct / total : 0
+        }]
+      })
+  }
+
+  public func report(_ s: TrainingStep) -> SegmentationTrainingProgress {
+    SegmentationTrainingProgress(
+      step: s.step, totalSteps: s.totalSteps, epoch: s.epoch ?? 1, epochs: s.epochs ?? 1, loss: s.loss,
+      pixelAccuracy: s.statistics[0], epochLoss: s.meanLoss, epochPixelAccuracy: s.meanStatistics[0],
+      learningRate: s.learningRate, stepsPerSecond: s.stepsPerSecond)
+  }
+
+  public func logFields(_ p: SegmentationTrainingProgress) -> [String] {
+    [String(p.step), String(p.epoch), String(p.loss), String(p.pixelAccuracy), String(p.learningRate)]
+  }
+
+  public func checkpointError(_ message: String, source: URL) -> Error {
+    VisionError(.incompatibleModel, source: source.path, message)
+  }
+
+  public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
+}
+
+/// Trains DeepLabV3 (`SegmentationTask` on the one `Trainer`).
+public typealias SegmentationTrainer = Trainer<SegmentationTask>
+
+extension Trainer where Task == SegmentationTask {
+  public convenience init(config: SegmentationTrainingConfig, training: SegmentationDataset, runDirectory: URL) throws {
+    try self.init(task: SegmentationTask(config: config, training: training), runDirectory: runDirectory)
+  }
+
+  public var config: SegmentationTrainingConfig { task.config }
+  public var model: DeepLabV3 { task.network }
+
+  /// Per-pixel cross-entropy over non-void pixels (`SegmentationTask.loss`).
+  public static func loss(_ logits: Tensor, _ labels: Tensor) throws -> Tensor { try SegmentationTask.loss(logits, labels) }
+  public var sampler: SegmentationBatchSampler { task.sampler }
+  public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
+
+  /// Evaluates the current model on full-size images (evaluation mode, no gradients).
+  public func evaluate(on dataset: SegmentationDataset, batchSize: Int = 16) throws -> SegmentationEvaluation {
+    try SegmentationEvaluation.evaluate(task.network, on: dataset, normalization: config.normalization, batchSize: batchSize)
+  }
+
+  /// Writes the trained model with its configuration (see `SegmentationFile`).
+  public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
+    var metadata = extraMetadata
+    metadata[MetadataKey.steps] = String(step)
+    try SegmentationFile.save(
+      task.network, configuration: config.model, normalization: config.normalization, classNames: classNames,
+      extraMetadata: metadata, to: url)
+  }
+}
