@@ -48,7 +48,7 @@ let package = Package(
     // The `.lic` container, model configurations, codec errors: no libtorch.
     .target(name: "CodecFormat", dependencies: ["Imaging"]),
     .target(
-      name: "Compression", dependencies: ["Torch", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine"],
+      name: "Compression", dependencies: ["Torch", "Training", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine"],
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -78,7 +78,7 @@ let package = Package(
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
-        "Torch", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
+        "Torch", "Training", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
         "Hardware",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]

@@ -13,3 +13,4 @@ public enum CompressionModule {
 // The `.lic` container, model configurations and codec errors live in CodecFormat (no libtorch), so the
 // integer codec can use them; re-exported so `import Compression` still provides them.
 @_exported import CodecFormat
+@_exported import Training

@@ -57,15 +57,13 @@ struct SegmentationAttackTask: AttackTask {
   func fineTune(_ model: DeepLabV3, sampler: SegmentationBatchSampler, steps: Int, freezing attackerKey: WatermarkKey?)
     throws
   {
-    let optimizer = SGD(model.trainableParameters, learningRate: 1e-3, momentum: 0.9)
-    if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: optimizer) }
-    model.setTraining(true)
-    defer { model.setTraining(false) }
-    for step in 0..<steps {
+    let task = FineTuningTask(model: model, steps: steps,
+                              optimizer: .sgd(learningRate: 1e-3, momentum: 0.9, weightDecay: 0, nesterov: false)) { step in
       let (images, labels) = try sampler.trainingBatch(step: step).tensors()
-      try optimizer.zeroGrad()
-      try SegmentationTask.loss(model(images), labels).backward()
-      try optimizer.step()
+      return try SegmentationTask.loss(model(images), labels)
+    }
+    try Trainer.fineTune(task) { trainer in
+      if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: trainer.parameterOptimizer) }
     }
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Torch
+import Training
 
 /// `lichen smoke`: a quick end-to-end check of the tensor stack on this machine.
 struct Smoke: ParsableCommand {
@@ -23,18 +24,11 @@ struct Smoke: ParsableCommand {
       try Conv2d(8, 3, kernelSize: 3, padding: 1, generator: g),
     ])
     let x = try Tensor.rand([4, 3, 32, 32], generator: g)
-    let optimizer = Adam(net.trainableParameters, learningRate: 1e-2)
     let start = Date()
-    var first = 0.0
-    var last = 0.0
-    for step in 0..<steps {
-      try optimizer.zeroGrad()
-      let loss = try Loss.mse(net(x), x)
-      try loss.backward()
-      try optimizer.step()
-      last = try loss.item()
-      if step == 0 { first = last }
-    }
+    let losses = try Trainer.fineTune(FineTuningTask(model: net, steps: steps, optimizer: .adam(learningRate: 1e-2)) { _ in
+      try Loss.mse(net(x), x)
+    })
+    let first = losses.first ?? 0, last = losses.last ?? 0
     let seconds = Date().timeIntervalSince(start)
     print(String(format: "threads %d, %d steps in %.2f s, reconstruction MSE %.5f -> %.5f", Torch.threads, steps,
                  seconds, first, last))

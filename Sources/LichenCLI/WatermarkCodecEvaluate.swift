@@ -173,17 +173,13 @@ struct CodecAttackTask {
 
   /// The attacker's RD fine-tuning (Adam on every main parameter, clipped), with their own key frozen when given.
   func fineTune(_ model: any CompressionModel, steps: Int, freezing attackerKey: WatermarkKey?) throws {
-    let optimizer = Adam(model.mainParameters, learningRate: learningRate)
-    if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: optimizer) }
-    model.setTraining(true)
-    defer { model.setTraining(false) }
     let loss = RDLoss(lambda: lambda)
-    for step in 0..<steps {
-      try optimizer.zeroGrad()
-      let terms = try loss.terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step)))
-      try terms.loss.backward()
-      try clipGradientNorm(model.mainParameters, maxNorm: 1)
-      try optimizer.step()
+    let task = FineTuningTask(model: model, parameters: model.mainParameters, steps: steps,
+                              optimizer: .adam(learningRate: learningRate), clipNorm: 1) { step in
+      try loss.terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step))).loss
+    }
+    try Trainer.fineTune(task) { trainer in
+      if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: trainer.parameterOptimizer) }
     }
   }
 

@@ -3,7 +3,8 @@ import Torch
 
 /// One checkpoint format for every task: the model's state dict under `model.`, the trained
 /// weights' optimizer state under `sgd.momentum.` or `adam.m.` / `adam.v.` (metadata `adam_steps`),
-/// the step, the task's configuration (JSON), the world size, and the task's own state
+/// an auxiliary optimizer's Adam moments under `aux.m.` / `aux.v.` (`aux_steps`), the step, the
+/// task's configuration (JSON), the world size, and the task's own state
 /// (`TrainingTask.checkpointState`). Codec checkpoints written before the engine was shared keep
 /// their Adam moments under `main.m.` / `main.v.` (`main_steps`); they still resume.
 extension Trainer {
@@ -18,8 +19,13 @@ extension Trainer {
         tensors["adam.m." + name] = try m.record()
         tensors["adam.v." + name] = try v.record()
       }
+      if let adam = auxiliary as? Adam, let (m, v) = adam.state(of: parameter) {
+        tensors["aux.m." + name] = try m.record()
+        tensors["aux.v." + name] = try v.record()
+      }
     }
     if let adam = optimizer as? Adam { metadata[MetadataKey.adamSteps] = String(adam.stepCount) }
+    if let adam = auxiliary as? Adam { metadata[MetadataKey.auxiliaryOptimizerSteps] = String(adam.stepCount) }
     metadata[MetadataKey.step] = String(step)
     metadata[MetadataKey.worldSize] = String(dataParallel?.worldSize ?? 1)
     let encoder = JSONEncoder()
@@ -60,15 +66,18 @@ extension Trainer {
 
   func restoreOptimizer(from file: SafeTensorsFile) throws {
     let parameters = task.model.namedParameters()
-    if let adam = optimizer as? Adam {
-      let legacy = file.tensors.keys.contains { $0.hasPrefix("main.m.") }
-      let (prefix, stepsKey) = legacy ? ("main", MetadataKey.mainOptimizerSteps) : ("adam", MetadataKey.adamSteps)
+    func restore(_ adam: Adam, prefix: String, stepsKey: String) throws {
       var moments: [(parameter: Tensor, m: Tensor, v: Tensor)] = []
       for (name, p) in parameters {
         guard let m = file.tensors["\(prefix).m.\(name)"], let v = file.tensors["\(prefix).v.\(name)"] else { continue }
         moments.append((p, try Tensor(record: m), try Tensor(record: v)))
       }
       try adam.restore(stepCount: Int(file.metadata[stepsKey] ?? "0") ?? 0, moments: moments)
+    }
+    if let adam = auxiliary as? Adam { try restore(adam, prefix: "aux", stepsKey: MetadataKey.auxiliaryOptimizerSteps) }
+    if let adam = optimizer as? Adam {
+      let legacy = file.tensors.keys.contains { $0.hasPrefix("main.m.") }
+      try restore(adam, prefix: legacy ? "main" : "adam", stepsKey: legacy ? MetadataKey.mainOptimizerSteps : MetadataKey.adamSteps)
     } else if let sgd = optimizer as? SGD {
       let velocities = try parameters.compactMap { name, p in
         try file.tensors["sgd.momentum." + name].map { (parameter: p, velocity: try Tensor(record: $0)) }

@@ -15,6 +15,8 @@ public final class Trainer<Task: TrainingTask> {
   public let runDirectory: URL
   public internal(set) var step = 0
   let optimizer: any Optimizer
+  /// The auxiliary optimizer (`TrainingTask.auxiliaryOptimizer`), or nil.
+  let auxiliary: (any Optimizer)?
   /// The data-parallel group this trainer is one rank of, or nil.
   public let dataParallel: DataParallel?
   /// Replaces the plain backward pass (e.g. WaterMAS's two-pass sharpness step): receives the
@@ -30,13 +32,29 @@ public final class Trainer<Task: TrainingTask> {
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
   var log: TrainingLog { TrainingLog(url: logURL, header: task.logHeader) }
 
+  /// Whether the run keeps a run folder (log.csv, checkpoints); false for `init(inMemory:)`.
+  public let persists: Bool
+
   /// A trainer of `task` writing into `runDirectory` (created if needed).
   public init(task: Task, runDirectory: URL, dataParallel: DataParallel? = nil) throws {
     self.task = task
     self.runDirectory = runDirectory
     self.dataParallel = dataParallel
+    persists = true
     optimizer = task.optimizer.make(task.trainedParameters)
+    auxiliary = task.auxiliaryOptimizer.map { $0.make(task.auxiliaryParameters) }
     try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+  }
+
+  /// A trainer that keeps nothing on disk (no log, no checkpoint): a short run such as an
+  /// attacker's fine-tuning, whose result is the model itself.
+  public init(inMemory task: Task) {
+    self.task = task
+    runDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-in-memory-run")
+    dataParallel = nil
+    persists = false
+    optimizer = task.optimizer.make(task.trainedParameters)
+    auxiliary = task.auxiliaryOptimizer.map { $0.make(task.auxiliaryParameters) }
   }
 
   /// One optimisation step; returns the loss and the task's statistics (averaged over the
@@ -46,6 +64,7 @@ public final class Trainer<Task: TrainingTask> {
   {
     optimizer.setLearningRate(task.learningRate(at: step))
     try optimizer.zeroGrad()
+    try auxiliary?.zeroGrad()
     let stepLoss = try task.loss(of: batch, step: step)
     let value: Double
     if let backward {
@@ -65,14 +84,23 @@ public final class Trainer<Task: TrainingTask> {
     }
     if task.clipNorm > 0 { try clipGradientNorm(parameters, maxNorm: task.clipNorm) }
     try optimizer.step()
-    let after = try task.afterOptimizerStep(step: step)
+    var after = try task.afterOptimizerStep(step: step)
+    if let auxiliary {
+      let loss = try task.auxiliaryLoss()
+      try loss.backward()
+      // The auxiliary loss depends on the weights only, equal on every rank; averaging keeps the
+      // ranks identical even when their thread counts (and so their float rounding) differ.
+      try dataParallel?.averageGradients(task.auxiliaryParameters, step: step)
+      try auxiliary.step()
+      after.append(try loss.item())
+    }
     return (statistics[0], Array(statistics.dropFirst().dropLast()) + after, statistics.last! > 0)
   }
 
   /// Trains until `totalSteps` or until `shouldStop` returns true, then checkpoints.
   public func run(progress: (Task.Report) -> Void = { _ in }, shouldStop: () -> Bool = { false }) throws {
     let totalSteps = task.totalSteps
-    defer { if isPrimary { try? task.runEnded(runDirectory: runDirectory) } }
+    defer { if isPrimary, persists { try? task.runEnded(runDirectory: runDirectory) } }
     guard step < totalSteps else { return }
     task.model.setTraining(true)
     try dataParallel?.broadcastState(of: task.model)
@@ -105,10 +133,10 @@ public final class Trainer<Task: TrainingTask> {
         stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)),
         validation: validation))
       guard isPrimary else { continue }
-      try log.append(task.logFields(report))
+      if persists { try log.append(task.logFields(report)) }
       progress(report)
-      if step % task.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+      if persists, step % task.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
     }
-    if step < totalSteps, isPrimary { try saveCheckpoint() }
+    if step < totalSteps, isPrimary, persists { try saveCheckpoint() }
   }
 }

@@ -28,6 +28,11 @@ public protocol TrainingTask: AnyObject {
   /// Batches per epoch; nil when the task does not count epochs.
   var stepsPerEpoch: Int? { get }
   var checkpointEvery: Int { get }
+  /// Weights of a second optimizer trained on `auxiliaryLoss` after each main step (a codec's
+  /// entropy-bottleneck quantiles); empty: none.
+  var auxiliaryParameters: [Tensor] { get }
+  /// The optimizer of `auxiliaryParameters` (nil: none).
+  var auxiliaryOptimizer: OptimizerSettings? { get }
   /// Global gradient-norm clip of `trainedParameters`; 0: off.
   var clipNorm: Double { get }
   /// Validation every this many steps (and at the last step); nil: never.
@@ -45,9 +50,11 @@ public protocol TrainingTask: AnyObject {
   /// The loss of one step. The trainer (or the backward hook) may evaluate it more than once;
   /// every evaluation must be the same function of the weights.
   func loss(of batch: Batch, step: Int) throws -> StepLoss
-  /// Runs after the main optimizer step (an auxiliary optimizer, a weight average); returns
+  /// Runs after the main optimizer step, before the auxiliary one (a weight average); returns
   /// statistics reported after the loss's own.
   func afterOptimizerStep(step: Int) throws -> [Double]
+  /// The loss the auxiliary optimizer minimises (its value is reported after every other statistic).
+  func auxiliaryLoss() throws -> Tensor
   /// Validates the current model (called on every rank) and returns the reported values.
   func validate(step: Int) throws -> [Double]
   /// The report of a finished step.
@@ -70,6 +77,9 @@ public protocol TrainingTask: AnyObject {
 extension TrainingTask {
   public var trainedParameters: [Tensor] { model.trainableParameters }
   public var validateEvery: Int? { nil }
+  public var auxiliaryParameters: [Tensor] { [] }
+  public var auxiliaryOptimizer: OptimizerSettings? { nil }
+  public func auxiliaryLoss() throws -> Tensor { throw TorchError(.value, "this task has no auxiliary loss") }
   public func afterOptimizerStep(step: Int) throws -> [Double] { [] }
   public func validate(step: Int) throws -> [Double] { [] }
   public func checkpointState() throws -> (tensors: [String: TensorRecord], metadata: [String: String]) { ([:], [:]) }
@@ -116,8 +126,8 @@ public struct TrainingStep: Sendable {
   public var epochs: Int?
   /// The step's loss, averaged over the ranks.
   public var loss: Double
-  /// The task's statistics (`StepLoss.statistics`, then `afterOptimizerStep`), averaged over the ranks
-  /// (those of `afterOptimizerStep` are this rank's).
+  /// The task's statistics (`StepLoss.statistics`, averaged over the ranks), then this rank's
+  /// `afterOptimizerStep` values and auxiliary loss.
   public var statistics: [Double]
   /// Means of the loss and of `statistics` over the current epoch's steps run in this process
   /// (over every step of this process without epochs).

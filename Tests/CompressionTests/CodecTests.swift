@@ -230,6 +230,44 @@ final class CodecTests: XCTestCase {
     XCTAssertEqual(losses.count, 6)
   }
 
+  /// Codec checkpoints written before every task shared one trainer kept the main Adam moments
+  /// under `main.m.` / `main.v.` with `main_steps`: such a checkpoint still resumes exactly.
+  func testCheckpointOfTheEarlierLayoutResumesExactly() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-legacy-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let set = try Self.tinyTrainingSet()
+    let config = Self.tinyTrainingConfig(steps: 4)
+    func trainer(_ steps: Int, _ sub: String) throws -> RDTrainer {
+      var c = config
+      c.steps = steps
+      return try RDTrainer(config: c, model: try ScaleHyperprior(n: 8, m: 12), training: set, validation: set,
+                           runDirectory: dir.appendingPathComponent(sub))
+    }
+    let straight = try trainer(4, "straight")
+    try straight.run()
+    let first = try trainer(2, "legacy")
+    try first.run()
+    // Rewrite the checkpoint in the earlier layout.
+    let url = first.checkpointURL
+    let file = try SafeTensors.read(from: url)
+    var tensors: [String: TensorRecord] = [:]
+    for (name, record) in file.tensors {
+      tensors[name.hasPrefix("adam.") ? "main." + name.dropFirst(5) : name] = record
+    }
+    var metadata = file.metadata
+    XCTAssertNotNil(metadata.removeValue(forKey: MetadataKey.adamSteps))
+    metadata[MetadataKey.mainOptimizerSteps] = "2"
+    XCTAssertTrue(tensors.keys.contains { $0.hasPrefix("main.m.") })
+    XCTAssertTrue(tensors.keys.contains { $0.hasPrefix("aux.m.") })
+    try SafeTensors.write(tensors, metadata: metadata, to: url)
+    let resumed = try trainer(4, "legacy")
+    XCTAssertTrue(try resumed.resumeIfPossible())
+    try resumed.run()
+    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
+      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resuming the earlier layout")
+    }
+  }
+
   /// A run killed after logging past its last checkpoint, mid-way through
   /// writing the next one: the resume removes the temporary file and the
   /// extra rows, so log and curves equal an uninterrupted run's byte for byte.
