@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lichen needs on a Debian 12 machine; idempotent and quick when done.
 set -euo pipefail
-packages=(libtorch-dev libgloo-dev libopenblas0 libpng-dev zlib1g-dev pkg-config dataset-fashion-mnist iverilog yosys)
+packages=(libtorch-dev libgloo-dev libopenblas0 libpng-dev zlib1g-dev pkg-config dataset-fashion-mnist iverilog yosys python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

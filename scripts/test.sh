@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+python3 scripts/target-graph.py --check
 swift build --build-tests
 swift test --skip-build
 bash scripts/check-integer-engine.sh .build/debug/lichen
