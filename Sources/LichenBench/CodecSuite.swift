@@ -29,21 +29,22 @@ enum CodecSuite {
     let encode = try medianSeconds(repeats: repeats) { _ = try model.compress(x) }
     let decode = try medianSeconds(repeats: repeats) { _ = try model.decompress(latents) }
 
-    let trainModel = try ScaleHyperprior(n: 128, m: 192, seed: 1)
-    let main = Adam(trainModel.mainParameters, learningRate: 1e-4)
-    let aux = Adam(trainModel.auxiliaryParameters, learningRate: 1e-3)
-    let g = try Generator(seed: 1)
-    let batch = try Tensor.rand([8, 3, 256, 256], generator: g)
-    let loss = RDLoss(lambda: 0.013)
+    // One step of the codec trainer itself (RDTask on the one Trainer, in memory): batch 8 of
+    // 256x256 crops of the image, main and auxiliary Adam, clipping.
+    var trainConfig = RDTrainingConfig()
+    trainConfig.n = 128
+    trainConfig.m = 192
+    trainConfig.batchSize = 8
+    trainConfig.cropSize = 256
+    trainConfig.steps = Int.max / 2
+    trainConfig.validateEvery = Int.max / 2
+    trainConfig.seed = 1
+    let trainer = RDTrainer(inMemory: RDTask(
+      config: trainConfig, model: try ScaleHyperprior(n: 128, m: 192, seed: 1),
+      training: ImageSet(images: [image], names: ["bench"]), validation: ImageSet(images: [], names: [])))
     let train = try medianSeconds(repeats: Swift.max(1, repeats / 2)) {
-      try main.zeroGrad()
-      try aux.zeroGrad()
-      let terms = try loss(trainModel.forward(batch, mode: .noise(g)), target: batch)
-      try terms.loss.backward()
-      try clipGradientNorm(trainModel.mainParameters, maxNorm: 1)
-      try main.step()
-      try trainModel.auxiliaryLoss().backward()
-      try aux.step()
+      let target = trainer.step + 1
+      try trainer.run(shouldStop: { trainer.step >= target })
     }
 
     let script = repositoryRoot.appendingPathComponent("scripts/peers/compressai_codec.py").path
