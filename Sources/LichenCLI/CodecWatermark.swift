@@ -28,30 +28,19 @@ struct CodecWatermarkOptions: ParsableArguments {
   func install(on trainer: RDTrainer, runURL: URL, resume: Bool) throws -> CodecMark? {
     guard watermarkMessage != nil || watermarkBits != nil else { return nil }
     let payload = try payloadBits(message: watermarkMessage, bits: watermarkBits)
-    let run = CodecRun(trainer: trainer, runURL: runURL,
-                       resumed: resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path))
-    try FileManager.default.createDirectory(at: runURL, withIntermediateDirectories: true)
-    let key = try insertion.key(for: payload, method: watermarkMethod, session: run)
-    let step = try WatermarkInsertion(method: watermarkMethod, options: insertion, key: key, run: run)
+    let resumed = resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
+    let settings = try insertion.settings()
+    let key = try WatermarkInsertion.key(for: payload, method: watermarkMethod, settings: settings, training: trainer,
+                                         resumed: resumed)
+    let step = try WatermarkInsertion(method: watermarkMethod, settings: settings, key: key, training: trainer,
+                                      seed: trainer.config.seed)
     if trainer.isPrimary {
       say("watermark: \(step.description), \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) "
         + "layers; key -> \(runURL.appendingPathComponent("key.json").path) (keep it secret)")
     }
-    return CodecMark(key: key, payload: payload, insertion: step, method: watermarkMethod, alpha: insertion.alpha, run: run)
+    return CodecMark(key: key, payload: payload, insertion: step, method: watermarkMethod, alpha: insertion.alpha,
+                     resumed: resumed)
   }
-}
-
-/// A codec training run as a `MarkableRun` (the main optimizer carries the mark's masks).
-struct CodecRun: MarkableRun {
-  let trainer: RDTrainer
-  let runURL: URL
-  let resumed: Bool
-  var markedModel: any Module { trainer.model }
-  var parameterOptimizer: any Optimizer { trainer.mainOptimizer }
-  var seed: UInt64 { trainer.config.seed }
-  var currentStep: () -> Int { { [weak trainer] in trainer?.step ?? 0 } }
-  var isPrimary: Bool { trainer.isPrimary }
-  func setBackward(_ backward: @escaping (_ loss: () throws -> Tensor) throws -> Double) { trainer.backward = backward }
 }
 
 /// A mark being inserted into a codec run.
@@ -61,7 +50,8 @@ struct CodecMark {
   let insertion: WatermarkInsertion
   let method: WatermarkMethod
   let alpha: Double
-  let run: CodecRun
+  /// Whether the run continued from a checkpoint (its cost adds to the one recorded).
+  let resumed: Bool
 
   /// What the saved model file records about the mark (not the key).
   var metadata: [String: String] {
@@ -71,7 +61,7 @@ struct CodecMark {
   /// After training: the cost record and a check that the model carries the payload.
   func report(trainer: RDTrainer, runURL: URL) throws {
     guard trainer.isPrimary else { return }
-    let cost = try insertion.recordCost(in: run)
+    let cost = try insertion.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
     say("cost: " + costSummary(cost) + " -> \(runURL.appendingPathComponent(TrainingCost.fileName).path)")
     let check = try Extractor.extract(from: trainer.model, key: key, expected: payload)
     say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@", check.bitErrorRate ?? 1,

@@ -46,7 +46,10 @@ struct SegmentEmbed: ParsableCommand {
     try global.apply()
     let payload = try payloadBits(message: message, bits: bits)
     let session = try training.makeSession()
-    try embedWhileTraining(session, payload: payload, method: method, insertion: insertion, initFrom: initFrom) { metadata in
+    try embedWhileTraining(
+      session.trainer, seed: session.trainer.config.seed, resumed: session.resumed, payload: payload, method: method,
+      insertion: insertion, initFrom: initFrom
+    ) { metadata in
       let evaluation = try session.train(options: training, extraMetadata: metadata)
       return (session.trainer.step == session.trainer.totalSteps,
               evaluation.map { String(format: "test mIoU %.2f%%", 100 * $0.meanIoU) })

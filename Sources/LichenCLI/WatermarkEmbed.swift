@@ -25,7 +25,8 @@ extension Watermark {
       let payload = try payloadBits(message: message, bits: bits)
       let session = try training.makeSession(dataParallel: try distributed.connect())
       try embedWhileTraining(
-        session, payload: payload, method: method, insertion: insertion, initFrom: initFrom
+        session.trainer, seed: session.trainer.config.seed, resumed: session.resumed, payload: payload, method: method,
+        insertion: insertion, initFrom: initFrom
       ) { metadata in
         let evaluation = try session.train(options: training, extraMetadata: metadata)
         return (session.trainer.step == session.trainer.totalSteps,
@@ -42,23 +43,25 @@ extension Watermark {
 /// whether the run finished and how the test metric came out), then record
 /// the cost and check the mark.
 func embedWhileTraining(
-  _ session: some MarkableRun, payload: [Bool], method: WatermarkMethod, insertion: WatermarkInsertionOptions,
-  initFrom: String?, train: (_ metadata: [String: String]) throws -> (finished: Bool, summary: String?)
+  _ trainer: some MarkableTraining, seed: UInt64, resumed: Bool, payload: [Bool], method: WatermarkMethod,
+  insertion: WatermarkInsertionOptions, initFrom: String?,
+  train: (_ metadata: [String: String]) throws -> (finished: Bool, summary: String?)
 ) throws {
-  let model = session.markedModel
-  let key = try insertion.key(for: payload, method: method, session: session) {
+  let model = trainer.markedModel
+  let settings = try insertion.settings()
+  let key = try WatermarkInsertion.key(for: payload, method: method, settings: settings, training: trainer, resumed: resumed) {
     if let initFrom { try loadInitialWeights(initFrom, into: model) }
   }
-  let step = try WatermarkInsertion(method: method, options: insertion, key: key, run: session)
-  if session.isPrimary {
+  let step = try WatermarkInsertion(method: method, settings: settings, key: key, training: trainer, seed: seed)
+  if trainer.isPrimary {
     say("method \(step.description); key: \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) layers -> "
-      + "\(session.runURL.appendingPathComponent("key.json").path) (keep it secret)")
+      + "\(trainer.runDirectory.appendingPathComponent("key.json").path) (keep it secret)")
   }
   let (finished, summary) = try train(
     [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue])
-  guard session.isPrimary, finished else { return }
-  let cost = try step.recordCost(in: session)
-  say("cost: " + costSummary(cost) + " -> \(session.runURL.appendingPathComponent(TrainingCost.fileName).path)")
+  guard trainer.isPrimary, finished else { return }
+  let cost = try step.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
+  say("cost: " + costSummary(cost) + " -> \(trainer.runDirectory.appendingPathComponent(TrainingCost.fileName).path)")
   let check = try Extractor.extract(from: model, key: key, expected: payload)
   say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@",
              check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1,

@@ -77,7 +77,7 @@ struct WatermarkTradeoff: ParsableCommand {
       "payload-seed": "\(payloadSeed)", "attacks": try attackSettings().map(\.description).joined(separator: ","),
       "key-fine-tune-lr": "\(keyFineTuneLr)", "attack-seed": "\(attackSeed)",
     ]
-    s.merge(insertion.settings) { a, _ in a }
+    s.merge((try? insertion.settings().record) ?? [:]) { a, _ in a }
     return s
   }
 
@@ -152,8 +152,11 @@ struct WatermarkTradeoff: ParsableCommand {
     var key: WatermarkKey?
     var metadata: [String: String] = [:]
     if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
-      let k = try insertion.key(for: payload, method: method, session: session)
-      step = try WatermarkInsertion(method: method, options: insertion, key: k, run: session)
+      let settings = try insertion.settings()
+      let k = try WatermarkInsertion.key(for: payload, method: method, settings: settings, training: session.trainer,
+                                         resumed: session.resumed)
+      step = try WatermarkInsertion(method: method, settings: settings, key: k, training: session.trainer,
+                                    seed: session.trainer.config.seed)
       metadata = [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
                   MetadataKey.watermarkMethod: method.rawValue]
       key = k
@@ -164,11 +167,11 @@ struct WatermarkTradeoff: ParsableCommand {
         _ = try KeyGenerator.generate(for: session.trainer.model, payloadBits: largest, code: insertion.payloadCode(),
                                       seed: insertion.keySeed, alpha: insertion.alpha)
       }
-      step = WatermarkInsertion(unmarked: session)
+      step = WatermarkInsertion(unmarked: session.trainer)
       say("\(name): reference without a mark")
     }
     let evaluation = try session.train(options: options, extraMetadata: metadata)
-    let cost = try step.recordCost(in: session)
+    let cost = try step.recordCost(runDirectory: session.runURL, resumed: session.resumed)
     say("\(name) cost: " + costSummary(cost))
     guard session.trainer.step >= session.trainer.totalSteps else { return nil }
     return Run(modelURL: session.runURL.appendingPathComponent("model.safetensors"), accuracy: evaluation?.accuracy,
