@@ -52,7 +52,7 @@ let package = Package(
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
-    .target(name: "Vision", dependencies: ["Torch", "Training", "Imaging", "CZlib"]),
+    .target(name: "Vision", dependencies: ["Torch", "Training", "Watermarking", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
     .target(name: "Watermarking", dependencies: ["Torch", "Training"]),
     // Exact integer kernels of the engine in C: AVX-512 VNNI, AVX2 and portable paths picked at run time.

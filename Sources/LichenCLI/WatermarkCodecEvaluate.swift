@@ -148,6 +148,7 @@ struct CodecAttackTask {
         last.value = m
         return m["psnr"] ?? .nan
       },
+      metric: .psnr,
       fineTune: attackSet == nil ? nil : { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) },
       attackerLoss: attackSet == nil ? nil : { step in
         try RDLoss(lambda: lambda).terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step))).loss

@@ -46,7 +46,7 @@ struct WatermarkEvaluate: ParsableCommand {
 
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: key, expected: expected, seed: sweep.seed,
-                                   onRow: { sayRow($0, metric: task.metricName) })
+                                   onRow: { sayRow($0) })
     let name = label ?? task.metadata[MetadataKey.watermarkMethod] ?? task.url.deletingPathExtension().lastPathComponent
     // `embed` keeps the training's measured cost beside the model.
     let cost = try TrainingCost.readIfPresent(
@@ -54,15 +54,15 @@ struct WatermarkEvaluate: ParsableCommand {
     if let cost { say("embedding cost: " + costSummary(cost)) }
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata[MetadataKey.watermark], key: key,
-      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metricName)
+      extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metric.rawValue)
     try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
     for family in evaluation.plottableFamilies {
       let plot = SVGPlot(
         title: "\(name): \(family.title)", xLabel: family.strengthLabel,
-        yLabel: "test \(task.metricName) / bit error rate",
+        yLabel: "test \(task.metric.rawValue) / bit error rate",
         series: WatermarkEvaluation.Metric.allCases.map {
-          .init(name: $0 == .accuracy ? "test \(task.metricName)" : $0.title, points: evaluation.curve(family, $0))
+          .init(name: $0 == .accuracy ? "test \(task.metric.rawValue)" : $0.title, points: evaluation.curve(family, $0))
         })
       try plot.write(to: outURL.appendingPathComponent("\(family.rawValue).svg"))
     }

@@ -46,93 +46,19 @@ struct AttackSweepOptions: ParsableArguments {
   }
 }
 
-/// The task side of an attack sweep: fresh copies of the marked model with
-/// the task's metric, the attacker's fine-tuning and loss (`AttackSubject`).
-protocol AttackTask {
-  var url: URL { get }
-  var metadata: [String: String] { get }
-  /// What `AttackSubject.evaluate` measures ("accuracy", "mIoU").
-  var metricName: String { get }
-  func load() throws -> AttackSubject
-}
-
 /// The task of a marked model file, told by its metadata: a segmentation
 /// model (`segment embed`) or a classifier (`watermark embed`).
 func makeAttackTask(options: AttackSweepOptions) throws -> any AttackTask {
   let url = URL(fileURLWithPath: options.modelFile)
   guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(url.path): model file not found") }
-  if SegmentationFile.isSegmentationModel(try SafeTensors.read(from: url).metadata) {
-    return try SegmentationAttackTask(modelFile: url, data: options.data, evalLimit: options.evalLimit, seed: options.seed)
-  }
-  return try ClassifierAttackTask(modelFile: url, data: options.data, evalLimit: options.evalLimit, seed: options.seed)
+  return try VisionAttackTask.forModelFile(url, data: options.data.map { URL(fileURLWithPath: $0) },
+                                           evalLimit: options.evalLimit, seed: options.seed)
 }
 
-/// The classifier side of an attack sweep: fresh copies of the marked model,
-/// test accuracy, the attacker's fine-tuning (plain SGD on the training
-/// split, no masks except the attacker's own key) and the attacker's loss
-/// for the key-interception fine-tuning (same batches, same seed).
-struct ClassifierAttackTask: AttackTask {
-  var metricName: String { "accuracy" }
-  let url: URL
-  let normalization: Normalization
-  let metadata: [String: String]
-  let test: ClassificationDataset
-  let training: ClassificationDataset
-  let seed: UInt64
-
-  /// - Parameter data: the dataset folder (nil: the usual place of the dataset the model file names).
-  init(modelFile: URL, data: String?, evalLimit: Int?, seed: UInt64) throws {
-    url = modelFile
-    let reference = try ClassifierFile.load(from: url)
-    normalization = reference.normalization
-    metadata = reference.metadata
-    let dataset = reference.metadata[MetadataKey.dataset].flatMap(StandardDataset.init(rawValue:)) ?? .cifar10
-    let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
-    var test = try dataset.load(directory: directory, split: .test)
-    if let evalLimit { test = try test.prefix(evalLimit) }
-    self.test = test
-    training = try dataset.load(directory: directory, split: .train)
-    self.seed = seed
-  }
-
-  /// A fresh copy of the marked model, read from its file.
-  func load() throws -> AttackSubject {
-    let file = try ClassifierFile.load(from: url)
-    let sampler = try self.sampler
-    let model = file.model
-    return AttackSubject(
-      model: model,
-      evaluate: { try ClassifierEvaluation.evaluate(model, on: test, normalization: file.normalization).accuracy },
-      fineTune: { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) },
-      attackerLoss: { step in
-        let (images, labels) = try sampler.trainingBatch(step: step).tensors()
-        return try Loss.crossEntropy(model(images), labels)
-      })
-  }
-
-  /// The attacker's batches: the training split, augmented, in a seeded order.
-  var sampler: BatchSampler {
-    get throws {
-      try BatchSampler(dataset: training, batchSize: 64, normalization: normalization, augmentation: .standard, seed: seed)
-    }
-  }
-
-  func fineTune(_ model: any Layer, steps: Int, freezing attackerKey: WatermarkKey?) throws {
-    let sampler = try self.sampler
-    let task = FineTuningTask(model: model, steps: steps,
-                              optimizer: .sgd(learningRate: 1e-3, momentum: 0.9, weightDecay: 0, nesterov: false)) { step in
-      let (images, labels) = try sampler.trainingBatch(step: step).tensors()
-      return try Loss.crossEntropy(model(images), labels)
-    }
-    try Trainer.fineTune(task) { trainer in
-      if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: trainer.parameterOptimizer) }
-    }
-  }
-}
-
-/// One progress line per sweep row; `metric` names what the row's `accuracy` holds.
-func sayRow(_ row: AttackSweepRow, metric: String = "accuracy") {
+/// One progress line per sweep row, with the row's task metric.
+func sayRow(_ row: AttackSweepRow) {
   let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
-  say(label + String(format: "%8.3g  %@ %6.2f%%  BER %.4f  p %.3g  ", row.strength, metric, 100 * row.accuracy,
+  let value = row.taskMetric.isFraction ? String(format: "%6.2f%%", 100 * row.accuracy) : String(format: "%6.2f dB", row.accuracy)
+  say(label + String(format: "%8.3g  %@ %@  BER %.4f  p %.3g  ", row.strength, row.taskMetric.rawValue, value,
                      row.bitErrorRate, row.falsePositiveProbability) + (row.detected ? "detected" : "LOST"))
 }

@@ -117,7 +117,7 @@ struct WatermarkTradeoff: ParsableCommand {
         guard let run = try train("\(method.rawValue)-\(bits)", mark: (method, payload)), let key = run.key else {
           return stopped()
         }
-        let task = try ClassifierAttackTask(modelFile: run.modelURL, data: training.data, evalLimit: training.evalLimit,
+        let task = try ClassifierAttackTask(modelFile: run.modelURL, data: training.data.map { URL(fileURLWithPath: $0) }, evalLimit: training.evalLimit,
                                             seed: attackSeed)
         say("attacking \(method.rawValue) with \(bits) payload bits (\(key.positions.count) marked weights)")
         let rows = try AttackSweep.run([AttackSetting(.none, 0)] + attackList, load: task.load, key: key, expected: payload,

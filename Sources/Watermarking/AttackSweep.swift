@@ -117,11 +117,36 @@ extension AttackFamily {
   }
 }
 
+/// What a task's evaluation measures: the kind of an attack row's `accuracy` value.
+public enum TaskMetric: String, Codable, Sendable, CaseIterable {
+  /// Classification accuracy in [0, 1].
+  case accuracy
+  /// Segmentation mean intersection over union in [0, 1].
+  case meanIoU = "mIoU"
+  /// A codec's PSNR in dB.
+  case psnr = "PSNR"
+
+  /// Whether values are fractions shown as percentages (accuracy, mIoU) rather than dB.
+  public var isFraction: Bool { self != .psnr }
+}
+
+/// The task side of an attack sweep: fresh copies of a marked model (`AttackSubject`), read from
+/// its file, with the task's metric. Classifiers and segmentation models have theirs in Vision.
+public protocol AttackTask {
+  var url: URL { get }
+  var metadata: [String: String] { get }
+  /// What `AttackSubject.evaluate` measures.
+  var metric: TaskMetric { get }
+  func load() throws -> AttackSubject
+}
+
 /// A fresh copy of the marked model with what the task can do to it.
 public struct AttackSubject {
   public var model: any Module
-  /// Task performance of `model` now (accuracy for classifiers, in [0, 1]).
+  /// Task performance of `model` now (`metric`: accuracy for classifiers, in [0, 1]).
   public var evaluate: () throws -> Double
+  /// What `evaluate` measures (recorded in every row).
+  public var metric: TaskMetric
   /// The attacker's training: `steps` steps on data the owner did not use,
   /// with the weights of `frozen` (the attacker's own key) masked when given.
   /// nil: the task cannot train, fine-tuning and overwriting are refused.
@@ -134,11 +159,12 @@ public struct AttackSubject {
   /// reports its rate and distortion: "bpp", "psnr"). nil: none.
   public var measure: (() throws -> [String: Double])?
 
-  public init(model: any Module, evaluate: @escaping () throws -> Double,
+  public init(model: any Module, evaluate: @escaping () throws -> Double, metric: TaskMetric = .accuracy,
               fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?,
               attackerLoss: ((_ step: Int) throws -> Tensor)? = nil, measure: (() throws -> [String: Double])? = nil) {
     self.model = model
     self.evaluate = evaluate
+    self.metric = metric
     self.fineTune = fineTune
     self.attackerLoss = attackerLoss
     self.measure = measure
@@ -152,6 +178,7 @@ public struct AttackSweepRow: Codable, Sendable, Equatable {
   public var strength: Double
   /// Step size of the key-interception fine-tuning rows (nil for the other attacks).
   public var learningRate: Double?
+  /// The task metric after the attack (its kind is `metric`; the name is the one earlier files used).
   public var accuracy: Double
   /// BER of the coded bits.
   public var bitErrorRate: Double
@@ -163,6 +190,11 @@ public struct AttackSweepRow: Codable, Sendable, Equatable {
   public var seconds: Double
   /// The subject's named metrics (`AttackSubject.measure`), nil when it has none.
   public var metrics: [String: Double]? = nil
+  /// What `accuracy` holds; nil in files written before rows carried it (classifier accuracy).
+  public var metric: TaskMetric? = nil
+
+  /// The kind of `accuracy`'s value.
+  public var taskMetric: TaskMetric { metric ?? .accuracy }
 }
 
 /// Runs attack settings on fresh copies of a marked model and reads the mark back after each.
@@ -212,7 +244,7 @@ public enum AttackSweep {
         accuracy: accuracy,
         bitErrorRate: check.bitErrorRate ?? 1, payloadBitErrorRate: check.payloadBitErrorRate ?? 1,
         falsePositiveProbability: check.falsePositiveProbability ?? 1, detected: check.detected ?? false,
-        seconds: Date().timeIntervalSince(start), metrics: metrics)
+        seconds: Date().timeIntervalSince(start), metrics: metrics, metric: subject.metric)
       rows.append(row)
       onRow(row)
     }
@@ -269,17 +301,23 @@ public enum AttackSweep {
     }
   }
 
-  /// The rows as CSV (the first six columns are what `lichen watermark attack` always wrote;
-  /// learning_rate is empty except for the key-interception fine-tuning rows; then one column per
-  /// named metric any row has, in name order).
+  /// The rows as CSV (the first six columns are what `lichen watermark attack` always wrote; the
+  /// third is named after the rows' task metric: accuracy, mIoU or PSNR, or `value` with a closing
+  /// `metric` column when rows of several tasks mix; learning_rate is empty except for the
+  /// key-interception fine-tuning rows; then one column per named metric any row has, in name order).
   public static func csv(_ rows: [AttackSweepRow], label: String? = nil) -> String {
-    let metricNames = Set(rows.flatMap { $0.metrics?.keys.map { $0 } ?? [] }).sorted()
-    let header = "attack,strength,accuracy,ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate"
-      + metricNames.map { "," + $0 }.joined()
+    var metricNames = Set(rows.flatMap { $0.metrics?.keys.map { $0 } ?? [] }).sorted()
+    let kinds = Set(rows.map(\.taskMetric))
+    let mixed = kinds.count > 1
+    let valueColumn = mixed ? "value" : (kinds.first ?? .accuracy).rawValue
+    if mixed { metricNames.removeAll { $0 == "metric" } }
+    let header = "attack,strength,\(valueColumn),ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate"
+      + metricNames.map { "," + $0 }.joined() + (mixed ? ",metric" : "")
     let lines = rows.map { r in
       "\(csvField(r.attack)),\(r.strength),\(r.accuracy),\(r.bitErrorRate),\(r.falsePositiveProbability),\(r.detected),"
         + "\(r.family.rawValue),\(r.payloadBitErrorRate),\(r.seconds),\(r.learningRate.map { "\($0)" } ?? "")"
         + metricNames.map { name in "," + (r.metrics?[name].map { "\($0)" } ?? "") }.joined()
+        + (mixed ? "," + r.taskMetric.rawValue : "")
     }
     guard let label else { return ([header] + lines).joined(separator: "\n") + "\n" }
     return (["method," + header] + lines.map { csvField(label) + "," + $0 }).joined(separator: "\n") + "\n"

@@ -171,3 +171,34 @@ final class AttackSweepTests: XCTestCase {
     XCTAssertThrowsError(try AttackSetting(spec: "quantization:4:5"))
   }
 }
+
+/// The attack table says what its task metric is: in every JSON row and in the CSV's value column;
+/// rows written before they carried it read as classifier accuracy.
+final class AttackMetricKindTests: XCTestCase {
+  func row(_ metric: TaskMetric?, value: Double) -> AttackSweepRow {
+    AttackSweepRow(attack: "none", family: .none, strength: 0, learningRate: nil, accuracy: value, bitErrorRate: 0,
+                   payloadBitErrorRate: 0, falsePositiveProbability: 1e-9, detected: true, seconds: 1, metric: metric)
+  }
+
+  func testRowsCarryTheirMetricInJSONAndCSV() throws {
+    let segmentation = [row(.meanIoU, value: 0.61)]
+    XCTAssertTrue(AttackSweep.csv(segmentation).hasPrefix("attack,strength,mIoU,ber,"))
+    XCTAssertTrue(AttackSweep.csv([row(.psnr, value: 31.2)]).hasPrefix("attack,strength,PSNR,ber,"))
+    XCTAssertTrue(AttackSweep.csv([row(nil, value: 0.9), row(.accuracy, value: 0.8)]).hasPrefix("attack,strength,accuracy,ber,"))
+    let mixed = AttackSweep.csv([row(.accuracy, value: 0.9), row(.psnr, value: 30)]).split(separator: "\n")
+    XCTAssertTrue(mixed[0].hasPrefix("attack,strength,value,ber,"))
+    XCTAssertTrue(mixed[0].hasSuffix(",metric"))
+    XCTAssertTrue(mixed[1].hasSuffix(",accuracy"))
+    XCTAssertTrue(mixed[2].hasSuffix(",PSNR"))
+
+    let json = String(decoding: try JSONEncoder().encode(segmentation), as: UTF8.self)
+    XCTAssertTrue(json.contains("\"metric\":\"mIoU\""), json)
+    let earlier = """
+      [{"attack":"none","family":"none","strength":0,"accuracy":0.9,"bitErrorRate":0,"payloadBitErrorRate":0,
+        "falsePositiveProbability":1e-9,"detected":true,"seconds":1}]
+      """
+    let read = try JSONDecoder().decode([AttackSweepRow].self, from: Data(earlier.utf8))
+    XCTAssertNil(read[0].metric)
+    XCTAssertEqual(read[0].taskMetric, .accuracy)
+  }
+}

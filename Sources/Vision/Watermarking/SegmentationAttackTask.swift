@@ -1,6 +1,5 @@
 import Foundation
 import Torch
-import Vision
 import Watermarking
 
 /// The segmentation side of an attack sweep: fresh copies of the marked
@@ -8,22 +7,22 @@ import Watermarking
 /// (SGD lr 1e-3, momentum 0.9, batches of 8 augmented CamVid training
 /// images in a seeded order, no masks except the attacker's own key) and
 /// loss (the same batches) for the key-interception fine-tuning.
-struct SegmentationAttackTask: AttackTask {
-  let url: URL
-  let metadata: [String: String]
+public struct SegmentationAttackTask: AttackTask {
+  public let url: URL
+  public let metadata: [String: String]
   let normalization: Normalization
   let test: SegmentationDataset
   let training: SegmentationDataset
   let seed: UInt64
-  var metricName: String { "mIoU" }
+  public var metric: TaskMetric { .meanIoU }
 
   /// - Parameter data: the CamVid folder (nil: its usual place).
-  init(modelFile: URL, data: String?, evalLimit: Int?, seed: UInt64) throws {
+  public init(modelFile: URL, data: URL?, evalLimit: Int?, seed: UInt64) throws {
     url = modelFile
     let reference = try SegmentationFile.load(from: url)
     metadata = reference.metadata
     normalization = reference.normalization
-    let directory = data.map { URL(fileURLWithPath: $0) } ?? CamVid.defaultDirectory
+    let directory = data ?? CamVid.defaultDirectory
     var test = try CamVid.load(directory: directory, split: .test)
     if let evalLimit { test = try test.prefix(evalLimit) }
     self.test = test
@@ -31,7 +30,7 @@ struct SegmentationAttackTask: AttackTask {
     self.seed = seed
   }
 
-  func load() throws -> AttackSubject {
+  public func load() throws -> AttackSubject {
     let file = try SegmentationFile.load(from: url)
     let model = file.model
     let sampler = try self.sampler
@@ -39,6 +38,7 @@ struct SegmentationAttackTask: AttackTask {
     return AttackSubject(
       model: model,
       evaluate: { try SegmentationEvaluation.evaluate(model, on: test, normalization: normalization).meanIoU },
+      metric: .meanIoU,
       fineTune: { steps, frozen in try fineTune(model, sampler: sampler, steps: steps, freezing: frozen) },
       attackerLoss: { step in
         let (images, labels) = try sampler.trainingBatch(step: step).tensors()
@@ -65,5 +65,17 @@ struct SegmentationAttackTask: AttackTask {
     try Trainer.fineTune(task) { trainer in
       if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: trainer.parameterOptimizer) }
     }
+  }
+}
+
+/// The attack task of a marked Vision model file, told by its metadata.
+public enum VisionAttackTask {
+  /// A segmentation model (`segment embed`) or a classifier (`watermark embed`).
+  /// - Parameter data: the dataset folder (nil: the usual place of the model's dataset).
+  public static func forModelFile(_ url: URL, data: URL?, evalLimit: Int?, seed: UInt64) throws -> any AttackTask {
+    if SegmentationFile.isSegmentationModel(try SafeTensors.readMetadata(from: url)) {
+      return try SegmentationAttackTask(modelFile: url, data: data, evalLimit: evalLimit, seed: seed)
+    }
+    return try ClassifierAttackTask(modelFile: url, data: data, evalLimit: evalLimit, seed: seed)
   }
 }
