@@ -20,10 +20,11 @@ struct SegmentTrain: ParsableCommand {
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var options: SegmentationTrainingOptions
+  @OptionGroup var distributed: DistributedOptions
 
   func run() throws {
     try global.apply()
-    try options.makeSession().train(options: options)
+    try options.makeSession(dataParallel: try distributed.connect()).train(options: options)
   }
 }
 

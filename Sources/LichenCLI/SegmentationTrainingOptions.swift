@@ -79,21 +79,23 @@ struct SegmentationTrainingOptions: ParsableArguments {
     return config
   }
 
-  /// The data, configuration and trainer of a run (resumed when asked).
-  func makeSession() throws -> SegmentationSession {
+  /// The data, configuration and trainer of a run (resumed when asked), on one rank of
+  /// `dataParallel` when given.
+  func makeSession(dataParallel: DataParallel? = nil) throws -> SegmentationSession {
     let directory = URL(fileURLWithPath: data)
     var training = try CamVid.load(directory: directory, split: .train)
     if let limit { training = try training.prefix(limit) }
     let config = try configuration(classCount: training.classCount, inputChannels: training.channels)
     let runURL = URL(fileURLWithPath: out)
-    let trainer = try SegmentationTrainer(config: config, training: training, runDirectory: runURL)
+    let trainer = try SegmentationTrainer(config: config, training: training, runDirectory: runURL,
+                                          dataParallel: dataParallel)
     if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
       throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
     }
     var resumed = false
     if resume, try trainer.resumeIfPossible() {
       resumed = true
-      say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
+      if trainer.isPrimary { say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)") }
     }
     return SegmentationSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
   }
@@ -112,9 +114,11 @@ struct SegmentationSession {
   @discardableResult
   func train(options: SegmentationTrainingOptions, extraMetadata: [String: String] = [:]) throws -> SegmentationEvaluation? {
     let c = trainer.config.model
+    let say = primarySay(trainer.isPrimary)
+    let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
     say("training deeplabv3 (resnet blocks \(c.backboneDepths), width \(c.width), output stride \(c.outputStride), "
       + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, \(trainer.model.parameterCount) parameters, "
-      + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)")
+      + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     let interrupted = InterruptFlag.install()
     let start = Date()
     try trainer.run(progress: { p in
@@ -128,6 +132,7 @@ struct SegmentationSession {
       say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
       return nil
     }
+    guard trainer.isPrimary else { return nil }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
     var metadata = extraMetadata
     metadata[MetadataKey.dataset] = "camvid"

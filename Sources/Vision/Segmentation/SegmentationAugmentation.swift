@@ -44,6 +44,11 @@ public struct SegmentationAugmentation: Codable, Sendable, Equatable {
     (cropHeight ?? height, cropWidth ?? width)
   }
 
+  /// Consumes the random draws `apply` makes for one image (scale, two offsets, flip), without the image.
+  func skip(using rng: inout SplitMix64) {
+    for _ in 0..<4 { _ = rng.next() }
+  }
+
   /// One augmented image (CHW, values on the 0...255 byte scale) and its label map.
   func apply(
     image: ArraySlice<UInt8>, labels: ArraySlice<UInt8>, channels: Int, height: Int, width: Int,

@@ -30,7 +30,9 @@ public final class SegmentationTask: TrainingTask {
   let schedule: any LearningRateSchedule
   let dropouts: [Dropout]
 
-  public init(config: SegmentationTrainingConfig, training: SegmentationDataset) throws {
+  /// A task for a fresh model built from `config.model` with `config.seed`, on `shard` of the data
+  /// (`config.batchSize` images per shard).
+  public init(config: SegmentationTrainingConfig, training: SegmentationDataset, shard: DataShard = .whole) throws {
     try config.validate()
     guard training.channels == config.model.inputChannels, training.classCount == config.model.classCount else {
       throw VisionError(
@@ -38,14 +40,15 @@ public final class SegmentationTask: TrainingTask {
         "data has \(training.channels) channels and \(training.classCount) classes; the model expects "
           + "\(config.model.inputChannels) and \(config.model.classCount)")
     }
-    guard training.count >= config.batchSize else {
-      throw VisionError(.invalidArgument, "\(training.count) training images cannot fill a batch of \(config.batchSize)")
+    guard training.count >= config.batchSize * shard.count else {
+      throw VisionError(.invalidArgument,
+                        "\(training.count) training images cannot fill a batch of \(config.batchSize * shard.count)")
     }
     self.config = config
     network = try config.model.makeModel(seed: config.seed)
     sampler = try SegmentationBatchSampler(
       dataset: training, batchSize: config.batchSize, normalization: config.normalization,
-      augmentation: config.augmentation, seed: config.seed)
+      augmentation: config.augmentation, seed: config.seed, shard: shard)
     totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
     schedule = config.learningRateSchedule(totalSteps: totalSteps)
     dropouts = allModules(of: network).compactMap { $0 as? Dropout }
@@ -73,7 +76,8 @@ public final class SegmentationTask: TrainingTask {
   }
 
   public func loss(of batch: SegmentationHostBatch, step: Int) throws -> StepLoss {
-    var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step)
+    let shard = sampler.shard
+    var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
     // Every evaluation of the step's loss draws the same dropout masks (see ClassificationTask).
     let dropoutSeeds = dropouts.map { _ in rng.next() }
     let (images, labels) = try batch.tensors()
@@ -118,8 +122,12 @@ public final class SegmentationTask: TrainingTask {
 public typealias SegmentationTrainer = Trainer<SegmentationTask>
 
 extension Trainer where Task == SegmentationTask {
-  public convenience init(config: SegmentationTrainingConfig, training: SegmentationDataset, runDirectory: URL) throws {
-    try self.init(task: SegmentationTask(config: config, training: training), runDirectory: runDirectory)
+  /// A trainer for a fresh DeepLabV3 built from `config.model` with `config.seed`, on one rank of
+  /// `dataParallel` when given.
+  public convenience init(config: SegmentationTrainingConfig, training: SegmentationDataset, runDirectory: URL,
+                          dataParallel: DataParallel? = nil) throws {
+    try self.init(task: SegmentationTask(config: config, training: training, shard: dataParallel?.shard ?? .whole),
+                  runDirectory: runDirectory, dataParallel: dataParallel)
   }
 
   public var config: SegmentationTrainingConfig { task.config }
