@@ -23,6 +23,11 @@ public struct DistillationObjective: TrainingObjective {
       self.rateDistortion = rateDistortion
       self.hyperLatent = hyperLatent
     }
+
+    /// The weights as a model file records them.
+    public var description: String {
+      "latent=\(latent) reconstruction=\(reconstruction) rate-distortion=\(rateDistortion) hyper-latent=\(hyperLatent)"
+    }
   }
 
   public let teacher: ScaleHyperprior

@@ -20,10 +20,13 @@ struct Distill: ParsableCommand {
   @Option(help: "Teacher: registry name or model file (a bmshj2018-hyperprior).") var teacher: String
   @Option(name: .customLong("N"), help: "Student channels N (<= the teacher's).") var n: Int
   @Option(name: .customLong("M"), help: "Latent channels M (must equal the teacher's; default: the teacher's).") var m: Int?
-  @Option(help: "Weight of MSE(y_s, y_t).") var a = 0.2
-  @Option(help: "Weight of MSE(x̂_s, x̂_t).") var b = 0.2
-  @Option(help: "Weight of the student's RD loss.") var c = 0.4
-  @Option(help: "Weight of MSE(z_s, z_t) (needs --init select or equal N).") var d = 0.0
+  @Option(help: "Weight of the latent term MSE(y_s, y_t).") var latentWeight = DistillationObjective.Weights.standard.latent
+  @Option(help: "Weight of the reconstruction term MSE(x̂_s, x̂_t).")
+  var reconstructionWeight = DistillationObjective.Weights.standard.reconstruction
+  @Option(help: "Weight of the student's own rate-distortion loss.")
+  var rdWeight = DistillationObjective.Weights.standard.rateDistortion
+  @Option(help: "Weight of the hyper-latent term MSE(z_s, z_t) (needs --initialization select or equal N).")
+  var hyperLatentWeight = DistillationObjective.Weights.standard.hyperLatent
   @Option(help: "Student start: scratch (random) or select (the teacher's N most important channels).")
   var initialization: Initialization = .scratch
   @Option(help: "Start from this student's weights instead (registry name or file, same N and M): fine-tune an earlier student from a retrained teacher.")
@@ -45,7 +48,8 @@ struct Distill: ParsableCommand {
     } else if initialization == .select {
       selection = try ChannelSelection.initialize(student, from: teacherModel)
     }
-    let weights = DistillationObjective.Weights(latent: a, reconstruction: b, rateDistortion: c, hyperLatent: d)
+    let weights = DistillationObjective.Weights(latent: latentWeight, reconstruction: reconstructionWeight,
+                                                rateDistortion: rdWeight, hyperLatent: hyperLatentWeight)
     let objective = try DistillationObjective(teacher: teacherModel, studentN: n, weights: weights,
                                               lambda: training.lambda, zChannels: selection?.zChannels)
     let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: n, m: student.m,
@@ -55,13 +59,13 @@ struct Distill: ParsableCommand {
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 objective: objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
-      + "weights a=\(a) b=\(b) c=\(c) d=\(d), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
+      + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
     if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
     if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
     let runURL = URL(fileURLWithPath: training.out)
     let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     let metadata = (mark?.metadata ?? [:]).merging(TeacherLink.metadata(for: loadedTeacher).merging([
-      MetadataKey.distillation: "a=\(a) b=\(b) c=\(c) d=\(d) init=\(initFrom ?? initialization.rawValue)",
+      MetadataKey.distillation: "\(weights.description) init=\(initFrom ?? initialization.rawValue)",
     ]) { a, _ in a }) { a, _ in a }
     guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
     try mark?.report(trainer: trainer, runURL: runURL)
