@@ -101,7 +101,7 @@ let package = Package(
     // Depends on no libtorch target: the integer codec alone codes a photo.
     .testTarget(name: "IntegerCodecTests", dependencies: ["IntegerCodec", "Imaging"]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "IntegerCodec", "LichenTestSupport"]),
-    .testTarget(name: "DistillationTests", dependencies: ["Distillation"]),
+    .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Hardware"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Compression", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),

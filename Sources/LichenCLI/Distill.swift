@@ -9,10 +9,6 @@ struct Distill: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Distil a narrower student (N channels) from a frozen teacher codec.")
 
-  enum Initialization: String, ExpressibleByArgument, CaseIterable {
-    case scratch, select
-  }
-
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: TrainingOptions
   @OptionGroup var distributed: DistributedOptions
@@ -28,7 +24,7 @@ struct Distill: ParsableCommand {
   @Option(help: "Weight of the hyper-latent term MSE(z_s, z_t) (needs --initialization select or equal N).")
   var hyperLatentWeight = DistillationObjective.Weights.standard.hyperLatent
   @Option(help: "Student start: scratch (random) or select (the teacher's N most important channels).")
-  var initialization: Initialization = .scratch
+  var initialization: StudentInitialization = .scratch
   @Option(help: "Start from this student's weights instead (registry name or file, same N and M): fine-tune an earlier student from a retrained teacher.")
   var initFrom: String?
 
