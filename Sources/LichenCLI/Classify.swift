@@ -66,6 +66,8 @@ struct ClassifierTrainingOptions: ParsableArguments {
   @Option(help: "Decay factor (step, multistep).") var gamma = 0.1
   @Option(help: "Label smoothing.") var labelSmoothing = 0.0
   @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
+  @Option(help: "Decay of a moving average of the weights (e.g. 0.999), evaluated and saved instead of the raw weights (default: off).")
+  var emaDecay: Double?
   @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment = true
   @Option(help: "Use only the first N training images.") var limit: Int?
   @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
@@ -107,6 +109,7 @@ struct ClassifierTrainingOptions: ParsableArguments {
     config.gamma = gamma
     config.labelSmoothing = labelSmoothing
     config.clipNorm = clipNorm
+    config.emaDecay = emaDecay
     config.augmentation = augment ? .standard : .none
     config.seed = seed
     config.checkpointEvery = checkpointEvery

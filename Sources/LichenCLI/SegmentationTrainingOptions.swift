@@ -22,6 +22,8 @@ struct SegmentationTrainingOptions: ParsableArguments {
   @Option(help: "Weight decay (default: 1e-4 for sgd, 0.01 for adamw).") var weightDecay: Double?
   @Option(help: "constant | cosine | poly.") var schedule: ClassifierSchedule = .poly
   @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
+  @Option(help: "Decay of a moving average of the weights (e.g. 0.999), evaluated and saved instead of the raw weights (default: off).")
+  var emaDecay: Double?
   @Option(help: "Smallest random scale.") var minScale = 0.5
   @Option(help: "Largest random scale.") var maxScale = 2.0
   @Option(help: "Training crop as HEIGHTxWIDTH (default: the image size, 96x128).") var crop: String?
@@ -74,6 +76,7 @@ struct SegmentationTrainingOptions: ParsableArguments {
     config.weightDecay = weightDecay ?? (optimizer == .sgd ? 1e-4 : 0.01)
     config.schedule = schedule
     config.clipNorm = clipNorm
+    config.emaDecay = emaDecay
     config.seed = seed
     config.checkpointEvery = checkpointEvery
     return config

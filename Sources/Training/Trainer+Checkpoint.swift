@@ -3,7 +3,8 @@ import Torch
 
 /// One checkpoint format for every task: the model's state dict under `model.`, the trained
 /// weights' optimizer state under `sgd.momentum.` or `adam.m.` / `adam.v.` (metadata `adam_steps`),
-/// an auxiliary optimizer's Adam moments under `aux.m.` / `aux.v.` (`aux_steps`), the step, the
+/// an auxiliary optimizer's Adam moments under `aux.m.` / `aux.v.` (`aux_steps`), the weight
+/// average under `ema.`, the step, the
 /// task's configuration (JSON), the world size, and the task's own state
 /// (`TrainingTask.checkpointState`). Codec checkpoints written before the engine was shared keep
 /// their Adam moments under `main.m.` / `main.v.` (`main_steps`); they still resume.
@@ -11,6 +12,7 @@ extension Trainer {
   /// Writes the checkpoint atomically (temp file + rename).
   public func saveCheckpoint() throws {
     var (tensors, metadata) = try task.checkpointState()
+    tensors.merge(try averageEntries()) { _, average in average }
     for (name, tensor) in task.model.stateDict() { tensors["model." + name] = try tensor.record() }
     for (name, parameter) in task.model.namedParameters() {
       if let sgd = optimizer as? SGD, let velocity = sgd.state(of: parameter) {
@@ -58,6 +60,7 @@ extension Trainer {
       throw task.checkpointError(error.message, source: checkpointURL)
     }
     try restoreOptimizer(from: file)
+    try restoreAverages(from: file)
     try task.restoreState(from: file, source: checkpointURL)
     step = Int(file.metadata[MetadataKey.step] ?? "0") ?? 0
     if isPrimary { try log.truncate(afterStep: step) }

@@ -32,6 +32,9 @@ public final class Trainer<Task: TrainingTask> {
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
   var log: TrainingLog { TrainingLog(url: logURL, header: task.logHeader) }
 
+  /// The moving averages of the trained weights by name (empty until the first step, or
+  /// without `TrainingTask.averageDecay`).
+  public internal(set) var averages: [(name: String, tensor: Tensor)] = []
   /// Whether the run keeps a run folder (log.csv, checkpoints); false for `init(inMemory:)`.
   public let persists: Bool
 
@@ -84,6 +87,7 @@ public final class Trainer<Task: TrainingTask> {
     }
     if task.clipNorm > 0 { try clipGradientNorm(parameters, maxNorm: task.clipNorm) }
     try optimizer.step()
+    try updateAverages()
     var after = try task.afterOptimizerStep(step: step)
     if let auxiliary {
       let loss = try task.auxiliaryLoss()
@@ -123,7 +127,7 @@ public final class Trainer<Task: TrainingTask> {
       count += 1
       var validation: [Double]?
       if let every = task.validateEvery, step % every == 0 || step == totalSteps {
-        validation = try task.validate(step: step)
+        validation = try withAveragedWeights { try task.validate(step: step) }
       }
       let means = sums.map { $0 / Double(count) }
       let report = task.report(TrainingStep(

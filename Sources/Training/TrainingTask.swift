@@ -35,6 +35,9 @@ public protocol TrainingTask: AnyObject {
   var auxiliaryOptimizer: OptimizerSettings? { get }
   /// Global gradient-norm clip of `trainedParameters`; 0: off.
   var clipNorm: Double { get }
+  /// Decay of an exponential moving average of the trained weights, validated and saved in place
+  /// of the raw ones (`Trainer.withAveragedWeights`); nil: no average.
+  var averageDecay: Double? { get }
   /// Validation every this many steps (and at the last step); nil: never.
   var validateEvery: Int? { get }
   /// The `log.csv` header; `logFields` gives each row.
@@ -50,12 +53,13 @@ public protocol TrainingTask: AnyObject {
   /// The loss of one step. The trainer (or the backward hook) may evaluate it more than once;
   /// every evaluation must be the same function of the weights.
   func loss(of batch: Batch, step: Int) throws -> StepLoss
-  /// Runs after the main optimizer step, before the auxiliary one (a weight average); returns
-  /// statistics reported after the loss's own.
+  /// Runs after the main optimizer step and the weight average, before the auxiliary step;
+  /// returns statistics reported after the loss's own.
   func afterOptimizerStep(step: Int) throws -> [Double]
   /// The loss the auxiliary optimizer minimises (its value is reported after every other statistic).
   func auxiliaryLoss() throws -> Tensor
-  /// Validates the current model (called on every rank) and returns the reported values.
+  /// Validates the model (called on every rank, with the averaged weights in it when the run
+  /// averages) and returns the reported values.
   func validate(step: Int) throws -> [Double]
   /// The report of a finished step.
   func report(_ step: TrainingStep) -> Report
@@ -77,6 +81,7 @@ public protocol TrainingTask: AnyObject {
 extension TrainingTask {
   public var trainedParameters: [Tensor] { model.trainableParameters }
   public var validateEvery: Int? { nil }
+  public var averageDecay: Double? { nil }
   public var auxiliaryParameters: [Tensor] { [] }
   public var auxiliaryOptimizer: OptimizerSettings? { nil }
   public func auxiliaryLoss() throws -> Tensor { throw TorchError(.value, "this task has no auxiliary loss") }

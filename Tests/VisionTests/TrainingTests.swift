@@ -143,3 +143,47 @@ final class TrainingTests: XCTestCase {
     assertThrowsVisionError(.incompatibleModel, containing: "not a Lichen classifier") { try ClassifierFile.load(from: notAModel) }
   }
 }
+
+/// A weight average on a classifier (the trainer's, shared with codec training): the saved and
+/// evaluated model is the average, the run keeps training the raw weights, and a resumed run
+/// carries the average on exactly.
+final class ClassifierWeightAveragingTests: XCTestCase {
+  func config(steps: Int) -> ClassifierTrainingConfig {
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]), normalization: .cifar10)
+    config.batchSize = 8
+    config.maximumSteps = steps
+    config.epochs = 10
+    config.learningRate = 0.05
+    config.seed = 3
+    config.emaDecay = 0.5
+    config.checkpointEvery = 2
+    return config
+  }
+
+  func testAverageIsSavedAndResumesExactly() throws {
+    let data = try syntheticDataset(count: 32)
+    let dir = try temporaryDirectory(self)
+    let straight = try ClassifierTrainer(config: config(steps: 4), training: data, runDirectory: dir.appendingPathComponent("a"))
+    try straight.run()
+    XCTAssertEqual(straight.averages.count, straight.averagedParameters.count)
+    let url = dir.appendingPathComponent("model.safetensors")
+    try straight.saveModel(to: url, classNames: data.classNames)
+    let saved = try SafeTensors.read(from: url)
+    XCTAssertEqual(saved.metadata[MetadataKey.emaDecay], "0.5")
+    for (name, average) in straight.averages {
+      XCTAssertEqual(try saved.tensors[name].map { try Tensor(record: $0).floats() }, try average.floats(), name)
+    }
+    let raw = try straight.averagedParameters.map { try $0.tensor.floats() }
+    XCTAssertNotEqual(raw, try straight.averages.map { try $0.tensor.floats() }, "the raw weights keep training")
+
+    let first = try ClassifierTrainer(config: config(steps: 4), training: data, runDirectory: dir.appendingPathComponent("b"))
+    try first.run(shouldStop: { first.step >= 2 })
+    XCTAssertEqual(first.step, 2)
+    let resumed = try ClassifierTrainer(config: config(steps: 4), training: data, runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertTrue(try resumed.resumeIfPossible())
+    try resumed.run()
+    XCTAssertEqual(try straight.averages.map { try $0.tensor.floats() }, try resumed.averages.map { try $0.tensor.floats() })
+    XCTAssertEqual(raw, try resumed.averagedParameters.map { try $0.tensor.floats() })
+  }
+}

@@ -20,7 +20,7 @@ public struct TrainingProgress: Sendable {
 /// objective) with Adam on the main weights and Adam on the entropy
 /// bottleneck's quantiles (the trainer's auxiliary optimizer), gradient
 /// clipping, plateau decay on the validation loss times optional milestones,
-/// an optional weight average, SVG curves. Batches and noise are drawn from
+/// an optional weight average (the trainer's), SVG curves. Batches and noise are drawn from
 /// generators seeded by (seed, step), so a resumed run equals a straight one.
 ///
 /// Data parallel: each rank trains on its shard of every global batch
@@ -37,8 +37,6 @@ public final class RDTask: TrainingTask {
   /// Where the run's starting weights came from (e.g. `init`, `init_steps`):
   /// kept in the checkpoint, so a resumed run still records its history.
   public var lineage: [String: String] = [:]
-  /// The moving averages of the main weights by name (empty until the first step, or without `emaDecay`).
-  var averages: [(name: String, tensor: Tensor)] = []
 
   /// - Parameter objective: the loss; nil means the plain RD loss at `config.lambda`.
   public init(config: RDTrainingConfig, model: any CompressionModel, training: ImageSet, validation: ImageSet,
@@ -64,6 +62,7 @@ public final class RDTask: TrainingTask {
   public var checkpointEvery: Int { config.checkpointEvery }
   public var clipNorm: Double { config.clipNorm }
   public var validateEvery: Int? { config.validateEvery }
+  public var averageDecay: Double? { config.emaDecay }
   public var logHeader: String { "step,loss,mse,bpp,psnr,aux_loss,learning_rate,val_bpp,val_psnr,val_loss" }
 
   public func canResume(from saved: RDTrainingConfig) -> Bool {
@@ -105,16 +104,12 @@ public final class RDTask: TrainingTask {
       })
   }
 
-  public func afterOptimizerStep(step: Int) throws -> [Double] {
-    try updateAverages()
-    return []
-  }
-
   public func auxiliaryLoss() throws -> Tensor { try codec.auxiliaryLoss() }
 
-  /// Validates (the averaged weights with `emaDecay`) and lets the plateau schedule see the loss.
+  /// Validates (the trainer puts the averaged weights in with `emaDecay`) and lets the plateau
+  /// schedule see the loss.
   public func validate(step: Int) throws -> [Double] {
-    let v = try withAveragedWeights { try validateCurrentWeights(step: step) }
+    let v = try validateCurrentWeights(step: step)
     plateau.record(v.loss)
     return [v.bpp, v.psnr, v.loss]
   }
@@ -195,19 +190,14 @@ extension Trainer where Task == RDTask {
   }
   /// The main (non-auxiliary) optimizer, so callers can freeze individual weights with masks.
   public var mainOptimizer: any Optimizer { parameterOptimizer }
-  var averages: [(name: String, tensor: Tensor)] { task.averages }
-  var averagedParameters: [(name: String, tensor: Tensor)] { task.averagedParameters }
 
   /// Mean estimated bpp, PSNR and loss on the validation images (the averaged weights with `emaDecay`).
   public func validate() throws -> (bpp: Double, psnr: Double, loss: Double) {
-    try task.withAveragedWeights { try task.validateCurrentWeights(step: step) }
+    try withAveragedWeights { try task.validateCurrentWeights(step: step) }
   }
 
   /// Validation of the weights in the model now (raw, not averaged).
   func validateCurrentWeights() throws -> (bpp: Double, psnr: Double, loss: Double) {
     try task.validateCurrentWeights(step: step)
   }
-
-  /// Runs `body` with the averaged weights in the model (see `RDTask.withAveragedWeights`).
-  public func withAveragedWeights<R>(_ body: () throws -> R) throws -> R { try task.withAveragedWeights(body) }
 }

@@ -65,6 +65,7 @@ public final class SegmentationTask: TrainingTask {
   public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
   public var checkpointEvery: Int { config.checkpointEvery }
   public var clipNorm: Double { config.clipNorm }
+  public var averageDecay: Double? { config.emaDecay }
   public var logHeader: String { "step,epoch,loss,pixel_accuracy,learning_rate" }
 
   public func canResume(from saved: SegmentationTrainingConfig) -> Bool { saved.extended(like: config) == config }
@@ -138,17 +139,21 @@ extension Trainer where Task == SegmentationTask {
   public var sampler: SegmentationBatchSampler { task.sampler }
   public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
 
-  /// Evaluates the current model on full-size images (evaluation mode, no gradients).
+  /// Evaluates the current model on full-size images (evaluation mode, no gradients; the averaged
+  /// weights with `emaDecay`).
   public func evaluate(on dataset: SegmentationDataset, batchSize: Int = 16) throws -> SegmentationEvaluation {
-    try SegmentationEvaluation.evaluate(task.network, on: dataset, normalization: config.normalization, batchSize: batchSize)
+    try withAveragedWeights {
+      try SegmentationEvaluation.evaluate(task.network, on: dataset, normalization: config.normalization, batchSize: batchSize)
+    }
   }
 
-  /// Writes the trained model with its configuration (see `SegmentationFile`).
+  /// Writes the trained model (the averaged weights with `emaDecay`) with its configuration (see `SegmentationFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
     var metadata = extraMetadata
     metadata[MetadataKey.steps] = String(step)
-    try SegmentationFile.save(
+    if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
+    try withAveragedWeights { try SegmentationFile.save(
       task.network, configuration: config.model, normalization: config.normalization, classNames: classNames,
-      extraMetadata: metadata, to: url)
+      extraMetadata: metadata, to: url) }
   }
 }

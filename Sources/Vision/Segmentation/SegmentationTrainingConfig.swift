@@ -25,6 +25,9 @@ public struct SegmentationTrainingConfig: Codable, Sendable, Equatable {
   public var normalization: Normalization
   /// Seeds the weights, the data order, the augmentation and the dropout.
   public var seed: UInt64 = 0
+  /// Decay of an exponential moving average of the weights, evaluated and saved in place of the
+  /// raw ones; nil: off (and in checkpoints written before it existed).
+  public var emaDecay: Double?
   public var checkpointEvery = 100
 
   public init(model: SegmentationConfiguration, normalization: Normalization,
@@ -55,6 +58,7 @@ public struct SegmentationTrainingConfig: Codable, Sendable, Equatable {
     }
     guard (0..<1).contains(model.dropout) else { throw VisionError(.invalidArgument, "dropout must be in [0, 1)") }
     if let maximumSteps, maximumSteps <= 0 { throw VisionError(.invalidArgument, "maximum steps must be positive") }
+    if let emaDecay, !(0..<1).contains(emaDecay) { throw VisionError(.invalidArgument, "weight-average decay must be in [0, 1)") }
     try normalization.check(channels: model.inputChannels)
   }
 

@@ -60,6 +60,7 @@ public final class ClassificationTask: TrainingTask {
   public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
   public var checkpointEvery: Int { config.checkpointEvery }
   public var clipNorm: Double { config.clipNorm }
+  public var averageDecay: Double? { config.emaDecay }
   public var logHeader: String { "step,epoch,loss,accuracy,learning_rate" }
 
   public func canResume(from saved: ClassifierTrainingConfig) -> Bool { saved.extended(like: config) == config }
@@ -129,17 +130,20 @@ extension Trainer where Task == ClassificationTask {
   public var sampler: BatchSampler { task.sampler }
   public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
 
-  /// Evaluates the current model (evaluation mode, no gradients).
+  /// Evaluates the current model (evaluation mode, no gradients; the averaged weights with `emaDecay`).
   public func evaluate(on dataset: ClassificationDataset, batchSize: Int = 256) throws -> ClassifierEvaluation {
-    try ClassifierEvaluation.evaluate(task.classifier, on: dataset, normalization: config.normalization, batchSize: batchSize)
+    try withAveragedWeights {
+      try ClassifierEvaluation.evaluate(task.classifier, on: dataset, normalization: config.normalization, batchSize: batchSize)
+    }
   }
 
-  /// Writes the trained model with its configuration (see `ClassifierFile`).
+  /// Writes the trained model (the averaged weights with `emaDecay`) with its configuration (see `ClassifierFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
     var metadata = extraMetadata
     metadata[MetadataKey.steps] = String(step)
-    try ClassifierFile.save(
+    if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
+    try withAveragedWeights { try ClassifierFile.save(
       task.classifier, configuration: config.model, normalization: config.normalization, classNames: classNames,
-      extraMetadata: metadata, to: url)
+      extraMetadata: metadata, to: url) }
   }
 }

@@ -45,6 +45,9 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
   public var normalization: Normalization
   /// Seeds the weights, the data order, the augmentation and the dropout.
   public var seed: UInt64 = 0
+  /// Decay of an exponential moving average of the weights, evaluated and saved in place of the
+  /// raw ones; nil: off (and in checkpoints written before it existed).
+  public var emaDecay: Double?
   public var checkpointEvery = 500
 
   public init(model: ClassifierConfiguration, normalization: Normalization) {
@@ -69,6 +72,7 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
     }
     guard (0..<1).contains(labelSmoothing) else { throw VisionError(.invalidArgument, "label smoothing must be in [0, 1)") }
     if let maximumSteps, maximumSteps <= 0 { throw VisionError(.invalidArgument, "maximum steps must be positive") }
+    if let emaDecay, !(0..<1).contains(emaDecay) { throw VisionError(.invalidArgument, "weight-average decay must be in [0, 1)") }
     try normalization.check(channels: model.inputChannels)
   }
 
