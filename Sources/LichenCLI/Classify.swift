@@ -68,6 +68,8 @@ struct ClassifierTrainingOptions: ParsableArguments {
   @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
   @Option(help: "Decay of a moving average of the weights (e.g. 0.999), evaluated and saved instead of the raw weights (default: off).")
   var emaDecay: Double?
+  @Flag(help: "Experimental: bfloat16 autocast for the forward pass (convolutions and linear layers in bfloat16, weights and gradients in float32).")
+  var bf16 = false
   @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment = true
   @Option(help: "Use only the first N training images.") var limit: Int?
   @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
@@ -110,6 +112,7 @@ struct ClassifierTrainingOptions: ParsableArguments {
     config.labelSmoothing = labelSmoothing
     config.clipNorm = clipNorm
     config.emaDecay = emaDecay
+    config.bfloat16Autocast = bf16 ? true : nil
     config.augmentation = augment ? .standard : .none
     config.seed = seed
     config.checkpointEvery = checkpointEvery

@@ -24,6 +24,8 @@ struct SegmentationTrainingOptions: ParsableArguments {
   @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
   @Option(help: "Decay of a moving average of the weights (e.g. 0.999), evaluated and saved instead of the raw weights (default: off).")
   var emaDecay: Double?
+  @Flag(help: "Experimental: bfloat16 autocast for the forward pass (convolutions and linear layers in bfloat16, weights and gradients in float32).")
+  var bf16 = false
   @Option(help: "Smallest random scale.") var minScale = 0.5
   @Option(help: "Largest random scale.") var maxScale = 2.0
   @Option(help: "Training crop as HEIGHTxWIDTH (default: the image size, 96x128).") var crop: String?
@@ -77,6 +79,7 @@ struct SegmentationTrainingOptions: ParsableArguments {
     config.schedule = schedule
     config.clipNorm = clipNorm
     config.emaDecay = emaDecay
+    config.bfloat16Autocast = bf16 ? true : nil
     config.seed = seed
     config.checkpointEvery = checkpointEvery
     return config

@@ -69,11 +69,17 @@ public final class Trainer<Task: TrainingTask> {
     try optimizer.zeroGrad()
     try auxiliary?.zeroGrad()
     let stepLoss = try task.loss(of: batch, step: step)
+    let evaluate: () throws -> Tensor
+    if let precision = task.autocast {
+      evaluate = { try withAutocast(precision) { try stepLoss.evaluate() } }
+    } else {
+      evaluate = stepLoss.evaluate
+    }
     let value: Double
     if let backward {
-      value = try backward(stepLoss.evaluate)
+      value = try backward(evaluate)
     } else {
-      let loss = try stepLoss.evaluate()
+      let loss = try evaluate()
       value = try loss.item()
       if value.isFinite { try loss.backward() }
     }

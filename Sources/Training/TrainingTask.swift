@@ -38,6 +38,9 @@ public protocol TrainingTask: AnyObject {
   /// Decay of an exponential moving average of the trained weights, validated and saved in place
   /// of the raw ones (`Trainer.withAveragedWeights`); nil: no average.
   var averageDecay: Double? { get }
+  /// Mixed precision of the loss's forward pass (`withAutocast`: `.bfloat16` runs convolutions and
+  /// matrix products in bfloat16, weights and gradients stay float32); nil: float32 throughout.
+  var autocast: DType? { get }
   /// Validation every this many steps (and at the last step); nil: never.
   var validateEvery: Int? { get }
   /// The `log.csv` header; `logFields` gives each row.
@@ -82,6 +85,7 @@ extension TrainingTask {
   public var trainedParameters: [Tensor] { model.trainableParameters }
   public var validateEvery: Int? { nil }
   public var averageDecay: Double? { nil }
+  public var autocast: DType? { nil }
   public var auxiliaryParameters: [Tensor] { [] }
   public var auxiliaryOptimizer: OptimizerSettings? { nil }
   public func auxiliaryLoss() throws -> Tensor { throw TorchError(.value, "this task has no auxiliary loss") }

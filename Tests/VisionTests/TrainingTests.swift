@@ -187,3 +187,44 @@ final class ClassifierWeightAveragingTests: XCTestCase {
     XCTAssertEqual(raw, try resumed.averagedParameters.map { try $0.tensor.floats() })
   }
 }
+
+/// bfloat16 autocast on a classifier (the trainer's, shared with codec training): the first
+/// step's loss is the float32 one to bfloat16 precision, and a run resumes exactly.
+final class ClassifierMixedPrecisionTests: XCTestCase {
+  func config(bf16: Bool) -> ClassifierTrainingConfig {
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]), normalization: .cifar10)
+    config.batchSize = 8
+    config.maximumSteps = 4
+    config.epochs = 10
+    config.learningRate = 0.05
+    config.seed = 2
+    config.bfloat16Autocast = bf16 ? true : nil
+    return config
+  }
+
+  func testBFloat16StepsTrackFloat32AndResumeExactly() throws {
+    let data = try syntheticDataset(count: 32)
+    let dir = try temporaryDirectory(self)
+    var losses: [Bool: [Double]] = [:]
+    for bf16 in [false, true] {
+      let trainer = try ClassifierTrainer(config: config(bf16: bf16), training: data,
+                                          runDirectory: dir.appendingPathComponent("straight-\(bf16)"))
+      try trainer.run(progress: { losses[bf16, default: []].append($0.loss) })
+    }
+    let float32 = try XCTUnwrap(losses[false]?.first), bfloat16 = try XCTUnwrap(losses[true]?.first)
+    XCTAssertEqual(bfloat16, float32, accuracy: 0.05 * float32)
+    XCTAssertNotEqual(bfloat16, float32, "the forward pass ran in bfloat16")
+
+    let straight = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("a"))
+    try straight.run()
+    let first = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("b"))
+    try first.run(shouldStop: { first.step >= 2 })
+    let resumed = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertTrue(try resumed.resumeIfPossible())
+    try resumed.run()
+    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
+      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")
+    }
+  }
+}

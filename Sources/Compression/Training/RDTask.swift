@@ -63,6 +63,7 @@ public final class RDTask: TrainingTask {
   public var clipNorm: Double { config.clipNorm }
   public var validateEvery: Int? { config.validateEvery }
   public var averageDecay: Double? { config.emaDecay }
+  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
   public var logHeader: String { "step,loss,mse,bpp,psnr,aux_loss,learning_rate,val_bpp,val_psnr,val_loss" }
 
   public func canResume(from saved: RDTrainingConfig) -> Bool {
@@ -92,9 +93,7 @@ public final class RDTask: TrainingTask {
         let noise = try Generator(seed: noiseSeed)
         let rateNoise = dataParallel.map { QuantizationMode.shardedNoise(noise, $0.shard) } ?? .noise(noise)
         let quantization = config.roundsDecoderInputs == true ? .roundedForDecoder(rateNoise) : rateNoise
-        let terms = try withAutocast(config.bfloat16Autocast == true ? .bfloat16 : nil) {
-          try objective.terms(model: codec, batch: x, quantization: quantization)
-        }
+        let terms = try objective.terms(model: codec, batch: x, quantization: quantization)
         if firstTerms == nil { firstTerms = terms }
         return terms.loss
       },

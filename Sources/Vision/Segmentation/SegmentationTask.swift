@@ -66,6 +66,7 @@ public final class SegmentationTask: TrainingTask {
   public var checkpointEvery: Int { config.checkpointEvery }
   public var clipNorm: Double { config.clipNorm }
   public var averageDecay: Double? { config.emaDecay }
+  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
   public var logHeader: String { "step,epoch,loss,pixel_accuracy,learning_rate" }
 
   public func canResume(from saved: SegmentationTrainingConfig) -> Bool { saved.extended(like: config) == config }

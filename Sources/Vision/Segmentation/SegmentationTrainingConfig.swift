@@ -28,6 +28,9 @@ public struct SegmentationTrainingConfig: Codable, Sendable, Equatable {
   /// Decay of an exponential moving average of the weights, evaluated and saved in place of the
   /// raw ones; nil: off (and in checkpoints written before it existed).
   public var emaDecay: Double?
+  /// Run the forward pass under bfloat16 autocast (convolutions and linear layers in bfloat16,
+  /// weights and gradients in float32); nil: off (and in checkpoints written before it existed).
+  public var bfloat16Autocast: Bool?
   public var checkpointEvery = 100
 
   public init(model: SegmentationConfiguration, normalization: Normalization,

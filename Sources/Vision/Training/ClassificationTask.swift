@@ -61,6 +61,7 @@ public final class ClassificationTask: TrainingTask {
   public var checkpointEvery: Int { config.checkpointEvery }
   public var clipNorm: Double { config.clipNorm }
   public var averageDecay: Double? { config.emaDecay }
+  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
   public var logHeader: String { "step,epoch,loss,accuracy,learning_rate" }
 
   public func canResume(from saved: ClassifierTrainingConfig) -> Bool { saved.extended(like: config) == config }
