@@ -2,4 +2,12 @@
 public enum Architecture: String, Codable, Sendable, CaseIterable {
   case factorizedPrior = "bmshj2018-factorized"
   case scaleHyperprior = "bmshj2018-hyperprior"
+  /// Minnen, Balle, Toderici 2018: the hyperprior predicts a mean and a scale for every latent.
+  case meanScaleHyperprior = "mbt2018-mean"
+
+  /// Total stride of the transforms: the image side is padded to a multiple of it.
+  public var downsamplingFactor: Int { self == .factorizedPrior ? 16 : 64 }
+
+  /// Entropy-coded strings per image: y alone, or y and the hyper-latent z.
+  public var stringCount: Int { self == .factorizedPrior ? 1 : 2 }
 }

@@ -58,7 +58,13 @@ public struct Bitstream: Equatable, Sendable {
     }
   }
 
-  static func code(of a: Architecture) -> UInt8 { a == .scaleHyperprior ? 1 : 2 }
+  static func code(of a: Architecture) -> UInt8 {
+    switch a {
+    case .scaleHyperprior: return 1
+    case .factorizedPrior: return 2
+    case .meanScaleHyperprior: return 3
+    }
+  }
   static func code(of g: GDNVariant) -> UInt8 {
     switch g {
     case .standard: return 0
@@ -110,6 +116,7 @@ public struct Bitstream: Equatable, Sendable {
     switch try r.u8() {
     case 1: architecture = .scaleHyperprior
     case 2: architecture = .factorizedPrior
+    case 3: architecture = .meanScaleHyperprior
     case let c: throw CodecError.invalidBitstream("unknown architecture code \(c)")
     }
     switch try r.u8() {
@@ -130,7 +137,7 @@ public struct Bitstream: Equatable, Sendable {
     guard width > 0, height > 0, width <= Self.maxSide, height <= Self.maxSide, width * height <= Self.maxPixels else {
       throw CodecError.invalidBitstream("absurd image size \(width)x\(height)")
     }
-    let factor = architecture == .scaleHyperprior ? 64 : 16
+    let factor = architecture.downsamplingFactor
     let expectedW = (width + factor - 1) / factor * factor, expectedH = (height + factor - 1) / factor * factor
     guard paddedWidth == expectedW, paddedHeight == expectedH else {
       throw CodecError.invalidBitstream("padded size \(paddedWidth)x\(paddedHeight) does not match \(width)x\(height)")
@@ -139,7 +146,7 @@ public struct Bitstream: Equatable, Sendable {
       throw CodecError.invalidBitstream("latent size \(latentWidth)x\(latentHeight) does not match the image")
     }
     let count = Int(try r.u8())
-    guard count == (architecture == .scaleHyperprior ? 2 : 1) else {
+    guard count == architecture.stringCount else {
       throw CodecError.invalidBitstream("\(count) latent strings for \(architecture.rawValue)")
     }
     var strings: [[[UInt8]]] = []

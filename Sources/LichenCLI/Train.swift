@@ -8,6 +8,7 @@ extension Architecture: ExpressibleByArgument {
     switch argument {
     case "hyperprior", "bmshj2018-hyperprior": self = .scaleHyperprior
     case "factorized", "bmshj2018-factorized": self = .factorizedPrior
+    case "mean-scale", "mbt2018-mean": self = .meanScaleHyperprior
     default: return nil
     }
   }
@@ -24,7 +25,7 @@ struct Train: ParsableCommand {
   @OptionGroup var training: TrainingOptions
   @OptionGroup var distributed: DistributedOptions
   @OptionGroup var watermark: CodecWatermarkOptions
-  @Option(help: "hyperprior | factorized.") var model: Architecture = .scaleHyperprior
+  @Option(help: "hyperprior | mean-scale | factorized.") var model: Architecture = .scaleHyperprior
   @Option(name: .customLong("N"), help: "Channels N.") var n = 128
   @Option(name: .customLong("M"), help: "Latent channels M.") var m = 192
   @Option(help: "GDN variant: standard | simplified.") var gdn: GDN.Variant = .standard

@@ -51,7 +51,7 @@ public enum Complexity {
       }
       return shape
     }
-    if let m = model as? ScaleHyperprior {
+    if let m = model as? any HyperpriorModel {
       let y = try walk("g_a", m.analysis, [3, height, width])
       let z = try walk("h_a", m.hyperAnalysis, y)
       _ = try walk("h_s", m.hyperSynthesis, z)

@@ -112,3 +112,17 @@ extension CompressionModel {
 }
 
 import Foundation
+
+/// A model with a hyperprior: g_a, h_a, h_s, g_s, the entropy bottleneck on z and the Gaussian
+/// conditional on y (`ScaleHyperprior`, `MeanScaleHyperprior`).
+public protocol HyperpriorModel: CompressionModel {
+  var analysis: Sequential { get }
+  var synthesis: Sequential { get }
+  var hyperAnalysis: Sequential { get }
+  var hyperSynthesis: Sequential { get }
+  var entropyBottleneck: EntropyBottleneck { get }
+  var gaussianConditional: GaussianConditional { get }
+}
+
+extension ScaleHyperprior: HyperpriorModel {}
+extension MeanScaleHyperprior: HyperpriorModel {}

@@ -6,6 +6,7 @@ extension ModelConfiguration {
     switch architecture {
     case .scaleHyperprior: return try ScaleHyperprior(n: n, m: m, gdnVariant: gdnVariant, seed: seed)
     case .factorizedPrior: return try FactorizedPrior(n: n, m: m, gdnVariant: gdnVariant, seed: seed)
+    case .meanScaleHyperprior: return try MeanScaleHyperprior(n: n, m: m, gdnVariant: gdnVariant, seed: seed)
     }
   }
 }

@@ -125,7 +125,16 @@ public enum ModelStore {
     else {
       throw CodecError.invalidModel("\(source) is not a Balle-2018 codec (no g_a.0.weight / g_a.6.weight)")
     }
-    let architecture: Architecture = entries["h_a.0.weight"] != nil ? .scaleHyperprior : .factorizedPrior
+    // h_s ends in a 3x3 convolution to M channels (scales) in the scale hyperprior, to 2M (scales
+    // and means) in the mean-scale hyperprior; the factorized prior has no h_a.
+    let architecture: Architecture
+    if entries["h_a.0.weight"] == nil {
+      architecture = .factorizedPrior
+    } else if let scales = entries["h_s.4.weight"], scales.shape.count == 4, scales.shape[0] == 2 * last.shape[0] {
+      architecture = .meanScaleHyperprior
+    } else {
+      architecture = .scaleHyperprior
+    }
     return ModelConfiguration(architecture: architecture, n: first.shape[0], m: last.shape[0])
   }
 
@@ -147,7 +156,7 @@ public enum ModelStore {
   }
 
   static func invalidateTables(_ model: any CompressionModel) throws {
-    if let m = model as? ScaleHyperprior {
+    if let m = model as? any HyperpriorModel {
       m.entropyBottleneck.tables.invalidate()
       m.gaussianConditional.tables.invalidate()
     } else if let m = model as? FactorizedPrior {
@@ -156,7 +165,7 @@ public enum ModelStore {
   }
 
   static func needsUpdate(_ model: any CompressionModel) -> Bool {
-    if let m = model as? ScaleHyperprior {
+    if let m = model as? any HyperpriorModel {
       return m.entropyBottleneck.tables.isEmpty || m.gaussianConditional.tables.isEmpty
         || m.gaussianConditional.scaleTable.elementCount == 0
     }

@@ -20,7 +20,10 @@ public final class Sequential: Layer {
 /// Parameter-free activations, as modules so they occupy a Sequential slot
 /// (PyTorch numbers them, so the names of later layers depend on them).
 public final class Activation: Layer {
-  public enum Kind: Sendable { case relu, relu6, hardswish, hardsigmoid, gelu, sigmoid, tanh, identity }
+  public enum Kind: Sendable { case relu, relu6, hardswish, hardsigmoid, gelu, sigmoid, tanh, identity
+    /// PyTorch's LeakyReLU with its default negative slope 0.01.
+    case leakyReLU
+  }
   public let kind: Kind
   public var isTraining = true
 
@@ -36,6 +39,7 @@ public final class Activation: Layer {
     case .sigmoid: return try input.sigmoid()
     case .tanh: return try input.tanh()
     case .identity: return input
+    case .leakyReLU: return try input.leakyReLU(slope: 0.01)
     }
   }
 }
