@@ -68,7 +68,7 @@ struct WatermarkSecurity: ParsableCommand {
       "Attack columns: accuracy points the attack costs (marked - attacked), and in how many seeds it removed the mark.", "",
     ]
     let header = ["setting", "seeds", "accuracy %", "cost (points)"] + attacks
-      + ["cheapest removal", "key found (top K)", "chance", "secure"]
+      + ["cheapest removal", "key found (top K)", "chance", "missed marks", "false alarms on controls", "secure"]
     lines.append("| " + header.joined(separator: " | ") + " |")
     lines.append("|" + String(repeating: "---|", count: header.count))
     for c in cells {
@@ -77,7 +77,10 @@ struct WatermarkSecurity: ParsableCommand {
         return points(s) + " (\(c.removals[a] ?? 0)/\(s.count) removed)"
       }
       let row = [c.setting, "\(c.seeds.count)", points(c.accuracy, scale: 100), points(c.cost)] + attackCells
-        + [points(c.cheapestRemoval), points(c.keyFound), String(format: "%.1e", c.keyFoundByChance), c.secure ? "yes" : "no"]
+        + [points(c.cheapestRemoval), points(c.keyFound), String(format: "%.1e", c.keyFoundByChance),
+           "\(c.falseNegatives)/\(c.seeds.count)",
+           "\(c.falsePositives)/\(c.controlsTested)" + (c.largestControlFalsePositiveProbability.map { String(format: " (p >= %.2g)", $0) } ?? ""),
+           c.secure ? "yes" : "no"]
       lines.append("| " + row.joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n") + "\n"
@@ -87,12 +90,14 @@ struct WatermarkSecurity: ParsableCommand {
     func field(_ s: SecurityStudy.Spread?) -> [String] { s.map { ["\($0.mean)", "\($0.std)"] } ?? ["", ""] }
     let header = ["setting", "method", "alpha", "magnitudes", "seeds", "accuracy", "accuracy_std", "cost_points", "cost_points_std"]
       + attacks.flatMap { ["\($0)_points", "\($0)_points_std", "\($0)_removed"] }
-      + ["cheapest_removal_points", "cheapest_removal_points_std", "key_found", "key_found_std", "key_found_chance", "secure"]
+      + ["cheapest_removal_points", "cheapest_removal_points_std", "key_found", "key_found_std", "key_found_chance",
+         "false_negatives", "false_positives", "controls_tested", "secure"]
     var lines = [header.joined(separator: ",")]
     for c in cells {
       var row = ["\"\(c.setting)\"", c.method, "\(c.alpha)", c.magnitudes, "\(c.seeds.count)"] + field(c.accuracy) + field(c.cost)
       for a in attacks { row += field(c.interceptionCost[a]) + ["\(c.removals[a] ?? 0)"] }
-      row += field(c.cheapestRemoval) + field(c.keyFound) + ["\(c.keyFoundByChance)", c.secure ? "1" : "0"]
+      row += field(c.cheapestRemoval) + field(c.keyFound)
+        + ["\(c.keyFoundByChance)", "\(c.falseNegatives)", "\(c.falsePositives)", "\(c.controlsTested)", c.secure ? "1" : "0"]
       lines.append(row.joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"

@@ -21,8 +21,10 @@ extension SecurityStudy {
       throw WatermarkError("\(runsDirectory.path): not a readable folder")
     }
     var controls: [UInt64: Double] = [:]
+    var controlModels: [UInt64: URL] = [:]
     var marked: [(name: String, run: Run)] = []
     var incomplete: [(name: String, missing: String)] = []
+    var keys: [String: (key: WatermarkKey, model: URL)] = [:]
     for name in names.sorted() {
       let folder = runsDirectory.appendingPathComponent(name)
       let modelURL = folder.appendingPathComponent("model.safetensors")
@@ -34,6 +36,7 @@ extension SecurityStudy {
       guard let description = metadata[MetadataKey.watermark] else {
         guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
         controls[seed] = accuracy
+        controlModels[seed] = modelURL
         continue
       }
       let files = ["key.json", "attack.json", "secrecy.json"].map { folder.appendingPathComponent($0) }
@@ -42,6 +45,7 @@ extension SecurityStudy {
         continue
       }
       let key = try WatermarkKey.read(from: files[0])
+      keys[name] = (key, modelURL)
       let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
       marked.append((name, Run(
         setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)"),
@@ -50,9 +54,18 @@ extension SecurityStudy {
         attacks: try decode([AttackSweepRow].self, from: files[1]),
         secrecy: try decode([KeySecrecy.Row].self, from: files[2]))))
     }
-    let runs = marked.map { entry -> Run in
+    let runs = try marked.map { entry -> Run in
       var run = entry.run
       run.controlAccuracy = controls[run.seed]
+      // MPAI-NNW's false positives: the control, read under this run's key, against the payload
+      // the marked model carries.
+      if let controlURL = controlModels[run.seed], let (key, modelURL) = keys[entry.name] {
+        let payload = try Extractor.extract(fromStateDict: SafeTensors.read(from: modelURL).tensors, key: key).payload
+        let check = try Extractor.extract(fromStateDict: SafeTensors.read(from: controlURL).tensors, key: key,
+                                          expected: payload)
+        run.controlFalsePositiveProbability = check.falsePositiveProbability
+        run.controlDetected = check.detected
+      }
       return run
     }
     return Folder(runs: runs, controls: controls, incomplete: incomplete)

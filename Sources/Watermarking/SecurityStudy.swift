@@ -38,6 +38,11 @@ public enum SecurityStudy {
     public var attacks: [AttackSweepRow]
     /// Key secrecy rows, as `watermark secrecy` wrote them.
     public var secrecy: [KeySecrecy.Row]
+    /// The detector's false-positive probability on the unmarked control of the same seed, read
+    /// under this run's key with the payload the marked model carries (nil: no control).
+    public var controlFalsePositiveProbability: Double?
+    /// Whether the detector claimed the mark in that control (a false positive).
+    public var controlDetected: Bool?
 
     public init(setting: String, method: String, alpha: Double, magnitudes: String, seed: UInt64, accuracy: Double,
                 controlAccuracy: Double?, attacks: [AttackSweepRow], secrecy: [KeySecrecy.Row]) {
@@ -51,6 +56,9 @@ public enum SecurityStudy {
       self.attacks = attacks
       self.secrecy = secrecy
     }
+
+    /// Whether the unattacked marked model's mark was detected (false: a false negative).
+    public var detected: Bool { attacks.first { $0.family == .none }?.detected ?? false }
 
     /// Accuracy points the mark costs against the control (positive: the mark hurts).
     public var cost: Double? { controlAccuracy.map { 100 * ($0 - accuracy) } }
@@ -115,6 +123,13 @@ public enum SecurityStudy {
     public var keyFoundByChance: Double
     /// Every seed meets every criterion.
     public var secure: Bool
+    /// Unattacked marked models whose mark went undetected (MPAI-NNW's false negatives), of `seeds.count`.
+    public var falseNegatives: Int
+    /// Unmarked controls the detector claimed under this setting's keys (false positives), and how many were tested.
+    public var falsePositives: Int
+    public var controlsTested: Int
+    /// The largest false-positive probability the detector gave a control (the closest call).
+    public var largestControlFalsePositiveProbability: Double?
   }
 
   /// Pools runs by setting; cells ordered by method, magnitudes and alpha.
@@ -146,7 +161,11 @@ public enum SecurityStudy {
         controlAccuracy: controls.isEmpty ? nil : Spread(controls), cost: costs.isEmpty ? nil : Spread(costs),
         interceptionCost: interception, removals: removals,
         cheapestRemoval: removalCosts.isEmpty ? nil : Spread(removalCosts),
-        keyFound: Spread(runs.map(\.keyFound)), keyFoundByChance: first.keyFoundByChance, secure: secure)
+        keyFound: Spread(runs.map(\.keyFound)), keyFoundByChance: first.keyFoundByChance, secure: secure,
+        falseNegatives: runs.filter { !$0.detected }.count,
+        falsePositives: runs.filter { $0.controlDetected == true }.count,
+        controlsTested: runs.filter { $0.controlDetected != nil }.count,
+        largestControlFalsePositiveProbability: runs.compactMap(\.controlFalsePositiveProbability).max())
     }.sorted { ($0.method, $0.magnitudes, $0.alpha, $0.setting) < ($1.method, $1.magnitudes, $1.alpha, $1.setting) }
   }
 }

@@ -83,25 +83,28 @@ final class SecurityStudyTests: XCTestCase {
   func testLoadReadsControlsAndMarkedRuns() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("security-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: root) }
-    func folder(_ name: String, metadata: [String: String], accuracy: Double) throws -> URL {
+    let control = Sequential([try Linear(16, 16, generator: try Generator(seed: 1))])
+    let model = Sequential([try Linear(16, 16, generator: try Generator(seed: 1))])
+    let key = try KeyGenerator.generate(for: model, payloadBits: 8, seed: 3, alpha: 3, spread: .halfNormal)
+    let bits = [true, false, true, true, false, false, true, false]
+    try Embedder.substitute(bits, into: model, key: key)
+    func folder(_ name: String, metadata: [String: String], accuracy: Double, model: Sequential) throws -> URL {
       let url = root.appendingPathComponent(name)
       try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-      try SafeTensors.write(["w": try TensorRecord(float32: [1], shape: [1])], metadata: metadata,
-                            to: url.appendingPathComponent("model.safetensors"))
+      try SafeTensors.write(try model.stateDictRecords(), metadata: metadata, to: url.appendingPathComponent("model.safetensors"))
       try Data("{\"accuracy\": \(accuracy), \"loss\": 0.5}".utf8).write(to: url.appendingPathComponent("eval.json"))
       return url
     }
-    _ = try folder("control-s3", metadata: [MetadataKey.seed: "3"], accuracy: 0.91)
+    _ = try folder("control-s3", metadata: [MetadataKey.seed: "3"], accuracy: 0.91, model: control)
     let marked = try folder("watermas-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "WaterMAS rho=0.05",
-                                                      MetadataKey.watermarkMethod: "watermas"], accuracy: 0.9)
-    let model = Sequential([try Linear(16, 16, generator: try Generator(seed: 1))])
-    let key = try KeyGenerator.generate(for: model, payloadBits: 8, seed: 3, alpha: 3, spread: .halfNormal)
+                                                      MetadataKey.watermarkMethod: "watermas"], accuracy: 0.9, model: model)
     try key.write(to: marked.appendingPathComponent("key.json"))
     let encoder = JSONEncoder()
     try encoder.encode([row(.none, accuracy: 0.9, detected: true), row(.keyInterceptionZero, accuracy: 0.85, detected: false)])
       .write(to: marked.appendingPathComponent("attack.json"))
     try encoder.encode(secrecy(hits: 1, positions: 8, candidates: 256)).write(to: marked.appendingPathComponent("secrecy.json"))
-    _ = try folder("substitution-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "substitution"], accuracy: 0.9)
+    _ = try folder("substitution-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "substitution"], accuracy: 0.9,
+                   model: model)
 
     let study = try SecurityStudy.load(runsDirectory: root)
     XCTAssertEqual(study.controls, [3: 0.91])
@@ -115,6 +118,12 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertEqual(try XCTUnwrap(run.cost), 1, accuracy: 1e-9)
     XCTAssertEqual(try XCTUnwrap(run.cheapestRemoval).cost, 5, accuracy: 1e-9)
     XCTAssertEqual(run.keyFound, 1.0 / 8)
+    // The control, read under the run's key against the payload the marked model carries: not detected.
+    XCTAssertEqual(run.controlDetected, false)
+    XCTAssertGreaterThan(try XCTUnwrap(run.controlFalsePositiveProbability), 1e-6)
+    XCTAssertTrue(run.detected)
+    let cell = try XCTUnwrap(SecurityStudy.cells(study.runs).first)
+    XCTAssertEqual([cell.falseNegatives, cell.falsePositives, cell.controlsTested], [0, 0, 1])
 
     // A control without its seed, or a broken JSON, is an error naming the file.
     try Data("{".utf8).write(to: marked.appendingPathComponent("attack.json"))
