@@ -70,7 +70,7 @@ for seed in "${seeds[@]}"; do
           --message "$message"
         [ -f "$run/attack.json" ] || "$lichen" watermark attack --threads "$threads" --data "$data" \
           --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
-          --attacks none,key-interception-randomize,key-interception-flip,key-interception-zero,key-interception-fine-tune:100,key-interception-randomize-fine-tune:100 \
+          --attacks none,key-interception-randomize,key-interception-flip,key-interception-zero,key-interception-fine-tune:100,key-interception-randomize-fine-tune:100,channel-permutation \
           --json "$run/attack.json.tmp" > "$run/attack.log" && mv "$run/attack.json.tmp" "$run/attack.json"
         [ -f "$run/secrecy.json" ] || "$lichen" watermark secrecy --model "$run/model.safetensors" --key "$run/key.json" \
           --json "$run/secrecy.json" > "$run/secrecy.log"

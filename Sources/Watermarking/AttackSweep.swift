@@ -19,6 +19,8 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   case keyInterceptionFineTune = "key-interception-fine-tune"
   /// Re-randomize the key weights, then SGD on exactly them to win the accuracy back.
   case keyInterceptionRandomizeFineTune = "key-interception-randomize-fine-tune"
+  /// Function-preserving obfuscation: the channels inside each residual block permuted (`ChannelPermutation`).
+  case channelPermutation = "channel-permutation"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -35,13 +37,14 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .keyInterceptionZero: return "key interception: zero"
     case .keyInterceptionFineTune: return "key interception: fine-tune (steps)"
     case .keyInterceptionRandomizeFineTune: return "key interception: randomize + fine-tune (steps)"
+    case .channelPermutation: return "channel permutation (function-preserving)"
     }
   }
 
   /// What the strength axis measures.
   public var strengthLabel: String {
     switch self {
-    case .none, .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero: return "strength"
+    case .none, .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero, .channelPermutation: return "strength"
     case .gaussianNoise: return "noise std / layer std"
     case .magnitudePruning: return "fraction of weights pruned per layer"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
@@ -114,6 +117,7 @@ extension AttackFamily {
   /// Attacks that are all or nothing (strength is always 1).
   public var takesNoStrength: Bool {
     self == .none || self == .keyInterceptionRandomize || self == .keyInterceptionFlip || self == .keyInterceptionZero
+      || self == .channelPermutation
   }
 }
 
@@ -236,8 +240,14 @@ public enum AttackSweep {
       let subject = try load()
       try apply(setting, to: subject, key: key, expected: expected, seed: seed)
       let accuracy = try subject.evaluate()
-      let metrics = try subject.measure?()
+      var metrics = try subject.measure?()
       let check = try Extractor.extract(from: subject.model, key: key, expected: expected)
+      if setting.family == .channelPermutation {
+        // The owner's detector that finds the permuted channels again from the key's magnitudes.
+        let realigned = try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
+        metrics = (metrics ?? [:]).merging(["realigned_ber": realigned.bitErrorRate ?? 1,
+                                            "realigned_detected": realigned.detected == true ? 1 : 0]) { _, new in new }
+      }
       let row = AttackSweepRow(
         attack: setting.family.title, family: setting.family, strength: setting.strength,
         learningRate: setting.family.isKeyFineTuning ? setting.learningRate ?? KeyWeightFineTuning.defaultLearningRate : nil,
@@ -293,6 +303,7 @@ public enum AttackSweep {
     case .keyInterceptionRandomize: try Attack.keyInterceptionRandomize.apply(to: model, key: key, seed: seed)
     case .keyInterceptionFlip: try Attack.keyInterceptionFlip.apply(to: model, key: key, seed: seed)
     case .keyInterceptionZero: try Attack.keyInterceptionZero.apply(to: model, key: key, seed: seed)
+    case .channelPermutation: try ChannelPermutation.apply(to: model, seed: seed)
     case .keyInterceptionFineTune: try trainKeyWeights(try steps())
     case .keyInterceptionRandomizeFineTune:
       let n = try steps()  // refuse a bad step count before touching the model

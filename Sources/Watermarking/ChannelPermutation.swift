@@ -1,0 +1,121 @@
+import Foundation
+import Torch
+
+/// Function-preserving obfuscation: permuting the channels between two convolutions changes
+/// no output, but moves every weight a white-box key points at. Inside each residual basic
+/// block (torchvision's names `P.conv1.weight`, `P.bn1.*`, `P.conv2.weight`) the output channels
+/// of conv1, the batch norm's per-channel tensors and the input channels of conv2 can be
+/// permuted together; the block's residual path is untouched.
+///
+/// `realigned` is the owner's answer: the key holds each marked weight's magnitude, and a
+/// permutation keeps values, so each original channel is found again as the channel whose
+/// weights at the key's positions have the key's magnitudes (least total difference; greedy,
+/// cheapest match first). Noise added after the permutation blurs the match but does not stop it
+/// while it is small against the gaps between magnitudes.
+public enum ChannelPermutation {
+  /// One permutable group: the prefix P of P.conv1 / P.bn1 / P.conv2.
+  public struct Group: Sendable, Equatable {
+    public var prefix: String
+    public var first: String { prefix + ".conv1.weight" }
+    public var second: String { prefix + ".conv2.weight" }
+    /// The batch norm's per-channel tensors (those the model has).
+    public var normalization: [String] {
+      ["weight", "bias", "running_mean", "running_var"].map { prefix + ".bn1." + $0 }
+    }
+  }
+
+  /// The permutable groups of a model, from its state-dict names and shapes.
+  public static func groups(shapes: [String: [Int]]) -> [Group] {
+    shapes.keys.filter { $0.hasSuffix(".conv1.weight") }.sorted().compactMap { name -> Group? in
+      let group = Group(prefix: String(name.dropLast(".conv1.weight".count)))
+      guard let a = shapes[group.first], let b = shapes[group.second], a.count == 4, b.count == 4, a[0] == b[1],
+        shapes[group.prefix + ".bn1.weight"] == [a[0]]
+      else { return nil }
+      return group
+    }
+  }
+
+  /// Permutes every group's channels with a permutation drawn from `seed` (in place; the model
+  /// computes the same function up to float rounding). Returns each group's permutation: new
+  /// channel j holds old channel `permutation[j]`.
+  @discardableResult
+  public static func apply(to model: any Module, seed: UInt64) throws -> [String: [Int]] {
+    let named = Dictionary(model.stateDict().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    var rng = SplitMix64(seed: seed)
+    var permutations: [String: [Int]] = [:]
+    try withNoGrad {
+      for group in groups(shapes: named.mapValues(\.shape)) {
+        guard let first = named[group.first], let second = named[group.second] else { continue }
+        let permutation = rng.permutation(first.shape[0])
+        let index = try Tensor(permutation.map(Int64.init), shape: [permutation.count])
+        try first.copy_(first.indexSelect(0, index))
+        try second.copy_(second.indexSelect(1, index))
+        for name in group.normalization { if let t = named[name] { try t.copy_(t.indexSelect(0, index)) } }
+        permutations[group.prefix] = permutation
+      }
+    }
+    return permutations
+  }
+
+  /// Extraction after undoing any channel permutation of the groups, found from the key alone.
+  public static func realigned(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
+                               threshold: Double = 1e-6) throws -> ExtractionResult {
+    var restored = entries
+    for group in groups(shapes: entries.mapValues(\.shape)) {
+      guard let firstRecord = entries[group.first], let secondRecord = entries[group.second] else { continue }
+      let first = try firstRecord.floats(), second = try secondRecord.floats()
+      let channels = firstRecord.shape[0]
+      let rowSize = first.count / channels  // conv1: one output channel
+      let (outputs, kernel) = (secondRecord.shape[0], secondRecord.shape[2] * secondRecord.shape[3])
+      // The key's marks per original channel: where they are relative to the channel, and their magnitudes.
+      var marks: [[(read: (Int) -> Float, magnitude: Float)]] = Array(repeating: [], count: channels)
+      for (number, position) in key.positions.enumerated() {
+        guard let magnitude = key.mapping.magnitude(layer: position.layer, position: number) else { continue }
+        if position.layer == group.first {
+          let (c, r) = (position.index / rowSize, position.index % rowSize)
+          marks[c].append(({ first[$0 * rowSize + r] }, Float(magnitude)))
+        } else if position.layer == group.second {
+          let (o, rest) = (position.index / (channels * kernel), position.index % (channels * kernel))
+          let (c, k) = (rest / kernel, rest % kernel)
+          guard o < outputs else { continue }
+          marks[c].append(({ second[(o * channels + $0) * kernel + k] }, Float(magnitude)))
+        }
+      }
+      // Costs of reading original channel c from channel j; cheapest matches first, each j used once.
+      var candidates: [(cost: Float, original: Int, current: Int)] = []
+      for c in 0..<channels where !marks[c].isEmpty {
+        for j in 0..<channels {
+          candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j))
+        }
+      }
+      var source = Array(0..<channels)
+      var assigned = Set<Int>(), used = Set<Int>()
+      for candidate in candidates.sorted(by: { ($0.cost, $0.original, $0.current) < ($1.cost, $1.original, $1.current) })
+      where !assigned.contains(candidate.original) && !used.contains(candidate.current) {
+        source[candidate.original] = candidate.current
+        assigned.insert(candidate.original)
+        used.insert(candidate.current)
+      }
+      // Unmarked channels keep whatever channels are left, in order (they carry no key position).
+      let free = (0..<channels).filter { !used.contains($0) }
+      for (c, j) in zip((0..<channels).filter { !assigned.contains($0) }, free) { source[c] = j }
+      var realignedFirst = first, realignedSecond = second
+      for c in 0..<channels {
+        let j = source[c]
+        for r in 0..<rowSize { realignedFirst[c * rowSize + r] = first[j * rowSize + r] }
+        for o in 0..<outputs {
+          for k in 0..<kernel { realignedSecond[(o * channels + c) * kernel + k] = second[(o * channels + j) * kernel + k] }
+        }
+      }
+      restored[group.first] = try TensorRecord(float32: realignedFirst, shape: firstRecord.shape)
+      restored[group.second] = try TensorRecord(float32: realignedSecond, shape: secondRecord.shape)
+    }
+    return try Extractor.extract(fromStateDict: restored, key: key, expected: expected, threshold: threshold)
+  }
+
+  /// `realigned(fromStateDict:)` on a model's current weights.
+  public static func realigned(from model: any Module, key: WatermarkKey, expected: [Bool]? = nil,
+                               threshold: Double = 1e-6) throws -> ExtractionResult {
+    try realigned(fromStateDict: model.stateDictRecords(), key: key, expected: expected, threshold: threshold)
+  }
+}

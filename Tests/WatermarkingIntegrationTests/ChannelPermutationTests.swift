@@ -1,0 +1,58 @@
+import Foundation
+import Torch
+import Vision
+import Watermarking
+import XCTest
+
+/// Function-preserving obfuscation of a ResNet: the permuted model computes the same outputs,
+/// index-based extraction loses the mark, and the owner's realigning detector finds it again
+/// from the key alone (also after small noise on top of the permutation).
+final class ChannelPermutationTests: XCTestCase {
+  func testPermutationPreservesTheFunctionAndRealignmentRecoversTheMark() throws {
+    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
+    model.setTraining(false)
+    let bits = Payload.bits(of: "owner: lichen")  // 104 bits
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
+    try Embedder.substitute(bits, into: model, key: key)
+    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+    let before = try withNoGrad { try model(x).floats() }
+    XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate, 0)
+    XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0,
+                   "an untouched model realigns to itself")
+
+    let permutations = try ChannelPermutation.apply(to: model, seed: 77)
+    XCTAssertEqual(permutations.count, 4, "one group per basic block")
+    XCTAssertTrue(permutations.values.allSatisfy { $0 != Array(0..<$0.count) })
+    let after = try withNoGrad { try model(x).floats() }
+    let worst = zip(before, after).map { abs($0 - $1) }.max() ?? 1
+    XCTAssertLessThan(worst, 1e-4, "the permuted network computes the same function")
+
+    let plain = try Extractor.extract(from: model, key: key, expected: bits)
+    XCTAssertGreaterThan(try XCTUnwrap(plain.bitErrorRate), 0.2)
+    XCTAssertEqual(plain.detected, false)
+    let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
+    XCTAssertEqual(realigned.bitErrorRate, 0)
+    XCTAssertEqual(realigned.detected, true)
+
+    try Attack.gaussianNoise(relativeStd: 0.01).apply(to: model, seed: 3)
+    let noisy = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
+    XCTAssertEqual(noisy.detected, true, "BER \(noisy.bitErrorRate ?? 1)")
+  }
+
+  func testTheSweepReportsBothDetectors() throws {
+    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
+    let bits = Payload.bits(of: "owner: lichen")
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
+    try Embedder.substitute(bits, into: model, key: key)
+    let state = try model.stateDictRecords()
+    let rows = try AttackSweep.run([AttackSetting(spec: "channel-permutation")], load: {
+      let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
+      try copy.load(stateDict: state)
+      return AttackSubject(model: copy, evaluate: { 0.5 }, fineTune: nil)
+    }, key: key, expected: bits, seed: 2)
+    XCTAssertEqual(rows.count, 1)
+    XCTAssertFalse(rows[0].detected)
+    XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
+    XCTAssertEqual(rows[0].metrics?["realigned_detected"], 1)
+  }
+}
