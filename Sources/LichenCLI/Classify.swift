@@ -12,7 +12,7 @@ extension StandardDataset: ExpressibleByArgument {}
 struct Classify: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train and evaluate image classifiers (VGG16-BN, ResNet18, MobileNetV3, Swin-T) on CIFAR-10 / Fashion-MNIST.",
-    subcommands: [ClassifyTrain.self, ClassifyEval.self])
+    subcommands: [ClassifyTrain.self, ClassifyEval.self, ClassifyExport.self])
 }
 
 /// `lichen classify train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.

@@ -110,6 +110,9 @@ final class CLITests: XCTestCase {
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
                          contains: "/missing-key.json")
     try assertCleanError(["watermark", "secrecy", "--model", model, "--key", "/missing-key.json"], contains: "/missing-key.json")
+    try assertCleanError(["watermark", "check-manifest", "/missing-manifest.json"], contains: "/missing-manifest.json: cannot be read")
+    try assertCleanError(["classify", "export", "--model-file", "/missing-model.safetensors", "--out", dir.appendingPathComponent("x.safetensors").path],
+                         contains: "/missing-model.safetensors")
     try assertCleanError(["watermark", "security", "--runs", "/nonexistent-folder"], contains: "/nonexistent-folder: not a readable folder")
     try assertCleanError(["watermark", "security", "--runs", dir.path], contains: "holds no finished marked run")
     try assertCleanError(["watermark", "attack", "--model-file", model, "--key", "/missing-key.json", "--message", "x",

@@ -19,9 +19,11 @@ public struct ClassifierFile {
   public var metadata: [String: String]
 
   /// Writes `model` atomically with its configuration in the metadata.
+  /// - Parameter storage: the type floating-point tensors are stored in (`.float16` halves the file;
+  ///   loading converts back to float32).
   public static func save(
     _ model: any Layer, configuration: ClassifierConfiguration, normalization: Normalization, classNames: [String],
-    extraMetadata: [String: String] = [:], to url: URL
+    extraMetadata: [String: String] = [:], storage: DType = .float32, to url: URL
   ) throws {
     guard classNames.count == configuration.classCount else {
       throw VisionError(.invalidArgument, "\(classNames.count) class names for \(configuration.classCount) classes")
@@ -34,7 +36,11 @@ public struct ClassifierFile {
     metadata[MetadataKey.visionArchitecture] = configuration.architecture.rawValue
     metadata[MetadataKey.width] = String(configuration.width)
     metadata[MetadataKey.classes] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
-    try SafeTensors.write(try model.stateDictRecords(), metadata: metadata, to: url)
+    var records: [String: TensorRecord] = [:]
+    for (name, tensor) in model.stateDict() {
+      records[name] = try (tensor.dtype.isFloatingPoint && tensor.dtype != storage ? tensor.to(storage) : tensor).record()
+    }
+    try SafeTensors.write(records, metadata: metadata, to: url)
   }
 
   /// Reads a file written by `save`, rebuilds the model and loads its weights
