@@ -22,13 +22,16 @@ public struct SegmentationTrainingProgress: Sendable {
 /// ignored), SGD or AdamW and a per-step schedule. Batch `s` (order, scale,
 /// crop, flip) and the dropout masks are functions of (seed, s), so N steps +
 /// resume to M equal M straight steps bit for bit.
-public final class SegmentationTask: TrainingTask {
+public final class SegmentationTask: VisionTask {
+  public typealias Batch = SegmentationHostBatch
+  public typealias Configuration = SegmentationTrainingConfig
+  public typealias Report = SegmentationTrainingProgress
   public let config: SegmentationTrainingConfig
   public let network: DeepLabV3
   public let sampler: SegmentationBatchSampler
   public let totalSteps: Int
-  let schedule: any LearningRateSchedule
-  let dropouts: [Dropout]
+  public let schedule: any LearningRateSchedule
+  public let dropouts: [Dropout]
 
   /// A task for a fresh model built from `config.model` with `config.seed`, on `shard` of the data
   /// (`config.batchSize` images per shard).
@@ -60,33 +63,16 @@ public final class SegmentationTask: TrainingTask {
   }
 
   public var model: any Module { network }
-  public var configuration: SegmentationTrainingConfig { config }
-  public var optimizer: OptimizerSettings { config.optimizerSettings }
-  public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
-  public var checkpointEvery: Int { config.checkpointEvery }
-  public var clipNorm: Double { config.clipNorm }
-  public var averageDecay: Double? { config.emaDecay }
-  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
   public var logHeader: String { "step,epoch,loss,pixel_accuracy,learning_rate" }
 
-  public func canResume(from saved: SegmentationTrainingConfig) -> Bool { saved.extended(like: config) == config }
-  public func learningRate(at step: Int) -> Double { schedule.learningRate(at: step) }
-
-  public func batches(for steps: Range<Int>) -> BatchFeed<SegmentationHostBatch> {
-    let producer = BatchProducer(sampler: sampler, steps: steps)
-    return BatchFeed(next: { producer.next() }, cancel: { producer.cancel() })
-  }
 
   public func loss(of batch: SegmentationHostBatch, step: Int) throws -> StepLoss {
-    let shard = sampler.shard
-    var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
-    // Every evaluation of the step's loss draws the same dropout masks (see ClassificationTask).
-    let dropoutSeeds = dropouts.map { _ in rng.next() }
+    let reseedDropout = dropoutReseeder(step: step, shard: sampler.shard)
     let (images, labels) = try batch.tensors()
     var firstLogits: Tensor?
     return StepLoss(
       evaluate: {
-        for (dropout, seed) in zip(self.dropouts, dropoutSeeds) { try dropout.generator.reseed(seed) }
+        try reseedDropout()
         let logits = try self.network(images)
         if firstLogits == nil { firstLogits = logits }
         return try Self.loss(logits, labels)
@@ -113,11 +99,6 @@ public final class SegmentationTask: TrainingTask {
     [String(p.step), String(p.epoch), String(p.loss), String(p.pixelAccuracy), String(p.learningRate)]
   }
 
-  public func checkpointError(_ message: String, source: URL) -> Error {
-    VisionError(.incompatibleModel, source: source.path, message)
-  }
-
-  public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
 }
 
 /// Trains DeepLabV3 (`SegmentationTask` on the one `Trainer`).

@@ -27,13 +27,16 @@ public struct ClassifierTrainingProgress: Sendable {
 /// Data parallel: each rank trains on its shard of every global batch
 /// (`config.batchSize` images per rank). Batch-norm statistics are each
 /// rank's own (no SyncBatchNorm); rank 0's are saved, as with PyTorch DDP.
-public final class ClassificationTask: TrainingTask {
+public final class ClassificationTask: VisionTask {
+  public typealias Batch = HostBatch
+  public typealias Configuration = ClassifierTrainingConfig
+  public typealias Report = ClassifierTrainingProgress
   public let config: ClassifierTrainingConfig
   public let classifier: any Layer
   public let sampler: BatchSampler
   public let totalSteps: Int
-  let schedule: any LearningRateSchedule
-  let dropouts: [Dropout]
+  public let schedule: any LearningRateSchedule
+  public let dropouts: [Dropout]
 
   /// A task for a fresh model built from `config.model` with `config.seed`, on `shard` of the data.
   public init(config: ClassifierTrainingConfig, training: ClassificationDataset, shard: DataShard = .whole) throws {
@@ -55,35 +58,16 @@ public final class ClassificationTask: TrainingTask {
   }
 
   public var model: any Module { classifier }
-  public var configuration: ClassifierTrainingConfig { config }
-  public var optimizer: OptimizerSettings { config.optimizerSettings }
-  public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
-  public var checkpointEvery: Int { config.checkpointEvery }
-  public var clipNorm: Double { config.clipNorm }
-  public var averageDecay: Double? { config.emaDecay }
-  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
   public var logHeader: String { "step,epoch,loss,accuracy,learning_rate" }
 
-  public func canResume(from saved: ClassifierTrainingConfig) -> Bool { saved.extended(like: config) == config }
-  public func learningRate(at step: Int) -> Double { schedule.learningRate(at: step) }
-
-  public func batches(for steps: Range<Int>) -> BatchFeed<HostBatch> {
-    let producer = BatchProducer(sampler: sampler, steps: steps)
-    return BatchFeed(next: { producer.next() }, cancel: { producer.cancel() })
-  }
 
   public func loss(of batch: HostBatch, step: Int) throws -> StepLoss {
-    let shard = sampler.shard
-    var rng = SeededGenerator(
-      seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
-    // Every evaluation of the step's loss (WaterMAS and the replicas evaluate it more than once)
-    // draws the same dropout masks, so their difference is the weights', not the masks'.
-    let dropoutSeeds = dropouts.map { _ in rng.next() }
+    let reseedDropout = dropoutReseeder(step: step, shard: sampler.shard)
     let (images, labels) = try batch.tensors()
     var firstLogits: Tensor?
     return StepLoss(
       evaluate: {
-        for (dropout, seed) in zip(self.dropouts, dropoutSeeds) { try dropout.generator.reseed(seed) }
+        try reseedDropout()
         let logits = try self.classifier(images)
         if firstLogits == nil { firstLogits = logits }
         return try Loss.crossEntropy(logits, labels, labelSmoothing: self.config.labelSmoothing)
@@ -106,11 +90,6 @@ public final class ClassificationTask: TrainingTask {
     [String(p.step), String(p.epoch), String(p.loss), String(p.accuracy), String(p.learningRate)]
   }
 
-  public func checkpointError(_ message: String, source: URL) -> Error {
-    VisionError(.incompatibleModel, source: source.path, message)
-  }
-
-  public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
 }
 
 /// Trains a classifier (`ClassificationTask` on the one `Trainer`), writing

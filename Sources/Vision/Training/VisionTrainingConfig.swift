@@ -1,8 +1,8 @@
+import Foundation
 import Torch
 
-/// What the classifier and segmentation configurations share as training runs: the optimizer
-/// choice and the fields a resumed run may extend.
-protocol VisionTrainingConfig: Codable, Equatable {
+/// What the classifier and segmentation configurations share as training runs.
+public protocol VisionTrainingConfig: Codable, Equatable, Sendable {
   var epochs: Int { get set }
   var maximumSteps: Int? { get set }
   var optimizer: ClassifierOptimizer { get }
@@ -10,6 +10,11 @@ protocol VisionTrainingConfig: Codable, Equatable {
   var momentum: Double { get }
   var nesterov: Bool { get }
   var weightDecay: Double { get }
+  var clipNorm: Double { get }
+  var emaDecay: Double? { get }
+  var bfloat16Autocast: Bool? { get }
+  var seed: UInt64 { get }
+  var checkpointEvery: Int { get }
 }
 
 extension VisionTrainingConfig {
@@ -33,3 +38,48 @@ extension VisionTrainingConfig {
 
 extension ClassifierTrainingConfig: VisionTrainingConfig {}
 extension SegmentationTrainingConfig: VisionTrainingConfig {}
+
+/// What classification and segmentation training share as `TrainingTask`s: a configuration that
+/// names the optimizer and its schedule, batches from a background `BatchProducer` over a
+/// sampler, dropout masks drawn per step (and rank), and the Vision errors.
+public protocol VisionTask: TrainingTask where Configuration: VisionTrainingConfig {
+  associatedtype Sampler: TrainingBatchSource where Sampler.Batch == Batch
+  var config: Configuration { get }
+  var sampler: Sampler { get }
+  var schedule: any LearningRateSchedule { get }
+  var dropouts: [Dropout] { get }
+}
+
+extension VisionTask {
+  public var configuration: Configuration { config }
+  public var optimizer: OptimizerSettings { config.optimizerSettings }
+  public var stepsPerEpoch: Int? { sampler.stepsPerEpoch }
+  public var checkpointEvery: Int { config.checkpointEvery }
+  public var clipNorm: Double { config.clipNorm }
+  public var averageDecay: Double? { config.emaDecay }
+  public var autocast: DType? { config.bfloat16Autocast == true ? .bfloat16 : nil }
+
+  public func canResume(from saved: Configuration) -> Bool { saved.extended(like: config) == config }
+  public func learningRate(at step: Int) -> Double { schedule.learningRate(at: step) }
+
+  public func batches(for steps: Range<Int>) -> BatchFeed<Batch> {
+    let producer = BatchProducer(sampler: sampler, steps: steps)
+    return BatchFeed(next: { producer.next() }, cancel: { producer.cancel() })
+  }
+
+  public func checkpointError(_ message: String, source: URL) -> Error {
+    VisionError(.incompatibleModel, source: source.path, message)
+  }
+
+  public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
+
+  /// Reseeds every dropout layer for one evaluation of step `step`'s loss on shard `shard`: every
+  /// evaluation (WaterMAS and the replicas evaluate the loss more than once) draws the same masks,
+  /// so their difference is the weights', not the masks'.
+  func dropoutReseeder(step: Int, shard: DataShard) -> () throws -> Void {
+    var rng = SplitMix64(seed: config.seed, stream: RandomStream.dropout.rawValue, step: step * shard.count + shard.index)
+    let seeds = dropouts.map { _ in rng.next() }
+    let layers = dropouts
+    return { for (dropout, seed) in zip(layers, seeds) { try dropout.generator.reseed(seed) } }
+  }
+}
