@@ -21,6 +21,8 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   case keyInterceptionRandomizeFineTune = "key-interception-randomize-fine-tune"
   /// Function-preserving obfuscation: the channels inside each residual block permuted (`ChannelPermutation`).
   case channelPermutation = "channel-permutation"
+  /// Function-preserving obfuscation: the channels inside each residual block rescaled, by up to the strength.
+  case channelRescaling = "channel-rescaling"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -38,6 +40,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .keyInterceptionFineTune: return "key interception: fine-tune (steps)"
     case .keyInterceptionRandomizeFineTune: return "key interception: randomize + fine-tune (steps)"
     case .channelPermutation: return "channel permutation (function-preserving)"
+    case .channelRescaling: return "channel rescaling (function-preserving)"
     }
   }
 
@@ -46,6 +49,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     switch self {
     case .none, .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero, .channelPermutation: return "strength"
     case .gaussianNoise: return "noise std / layer std"
+    case .channelRescaling: return "largest factor"
     case .magnitudePruning: return "fraction of weights pruned per layer"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -242,7 +246,7 @@ public enum AttackSweep {
       let accuracy = try subject.evaluate()
       var metrics = try subject.measure?()
       let check = try Extractor.extract(from: subject.model, key: key, expected: expected)
-      if setting.family == .channelPermutation {
+      if setting.family == .channelPermutation || setting.family == .channelRescaling {
         // The owner's detector that finds the permuted channels again from the key's magnitudes.
         let realigned = try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
         metrics = (metrics ?? [:]).merging(["realigned_ber": realigned.bitErrorRate ?? 1,
@@ -304,6 +308,7 @@ public enum AttackSweep {
     case .keyInterceptionFlip: try Attack.keyInterceptionFlip.apply(to: model, key: key, seed: seed)
     case .keyInterceptionZero: try Attack.keyInterceptionZero.apply(to: model, key: key, seed: seed)
     case .channelPermutation: try ChannelPermutation.apply(to: model, seed: seed)
+    case .channelRescaling: try ChannelPermutation.rescale(model, maximumFactor: s, seed: seed)
     case .keyInterceptionFineTune: try trainKeyWeights(try steps())
     case .keyInterceptionRandomizeFineTune:
       let n = try steps()  // refuse a bad step count before touching the model

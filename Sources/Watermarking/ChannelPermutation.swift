@@ -57,6 +57,39 @@ public enum ChannelPermutation {
     return permutations
   }
 
+  /// Rescales every group's channels without changing the function (evaluation-mode batch norm):
+  /// conv1's output channel c times a, the batch norm's running mean times a and its running
+  /// variance to a^2 (var + eps) - eps; the batch norm's scale and shift times b and conv2's input
+  /// channel c divided by b (ReLU is positively homogeneous). a and b are drawn log-uniformly in
+  /// [1/maximumFactor, maximumFactor] per channel from `seed`. Signs never change, magnitudes do.
+  /// - Parameter eps: the batch norm's epsilon (torchvision's 1e-5).
+  public static func rescale(_ model: any Module, maximumFactor: Double, seed: UInt64, eps: Double = 1e-5) throws {
+    guard maximumFactor >= 1, maximumFactor.isFinite else {
+      throw WatermarkError("the largest rescaling factor must be at least 1, got \(maximumFactor)")
+    }
+    let named = Dictionary(model.stateDict().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    var rng = SplitMix64(seed: seed)
+    func factor() -> Double { exp((Double(rng.next() >> 11) * 0x1p-53 * 2 - 1) * log(maximumFactor)) }
+    try withNoGrad {
+      for group in groups(shapes: named.mapValues(\.shape)) {
+        guard let first = named[group.first], let second = named[group.second],
+          let mean = named[group.prefix + ".bn1.running_mean"], let variance = named[group.prefix + ".bn1.running_var"],
+          let gamma = named[group.prefix + ".bn1.weight"], let beta = named[group.prefix + ".bn1.bias"]
+        else { continue }
+        let channels = first.shape[0]
+        let a = (0..<channels).map { _ in factor() }, b = (0..<channels).map { _ in factor() }
+        let column = { (values: [Double]) throws -> Tensor in try Tensor(values.map(Float.init), shape: [channels]) }
+        try first.mul_(column(a).reshape([channels, 1, 1, 1]))
+        try mean.mul_(column(a))
+        let v = try variance.floats()
+        try variance.copy_(column(zip(v, a).map { (Double($0) + eps) * $1 * $1 - eps }))
+        try gamma.mul_(column(b))
+        try beta.mul_(column(b))
+        try second.mul_(column(b.map { 1 / $0 }).reshape([1, channels, 1, 1]))
+      }
+    }
+  }
+
   /// Extraction after undoing any channel permutation of the groups, found from the key alone.
   public static func realigned(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
                                threshold: Double = 1e-6) throws -> ExtractionResult {

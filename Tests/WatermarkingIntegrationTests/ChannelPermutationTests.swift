@@ -55,4 +55,29 @@ final class ChannelPermutationTests: XCTestCase {
     XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
     XCTAssertEqual(rows[0].metrics?["realigned_detected"], 1)
   }
+
+  /// Rescaling the channels (conv1 and the batch-norm statistics by a, the batch-norm affine and
+  /// conv2's inputs by b and 1/b) keeps the function and every sign: the plain detector keeps the
+  /// mark. After permutation and rescaling together, the realigning detector, which matches the
+  /// key's magnitudes, loses it: what a permutation-robust detector has to solve next.
+  func testRescalingKeepsTheFunctionAndTheSignsButDefeatsTheMagnitudeMatch() throws {
+    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
+    model.setTraining(false)
+    let bits = Payload.bits(of: "owner: lichen")
+    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
+    try Embedder.substitute(bits, into: model, key: key)
+    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+    let before = try withNoGrad { try model(x).floats() }
+    try ChannelPermutation.rescale(model, maximumFactor: 4, seed: 5)
+    let after = try withNoGrad { try model(x).floats() }
+    let scale = before.map { abs($0) }.max() ?? 1
+    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the rescaled network computes the same function")
+    XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate, 0, "signs survive rescaling")
+    XCTAssertThrowsError(try ChannelPermutation.rescale(model, maximumFactor: 0.5, seed: 1))
+
+    try ChannelPermutation.apply(to: model, seed: 77)
+    XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).detected, false)
+    let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
+    XCTAssertEqual(realigned.detected, false, "magnitude matching fails once magnitudes are rescaled (BER \(realigned.bitErrorRate ?? 1))")
+  }
 }
