@@ -60,6 +60,14 @@ func embedWhileTraining(
   let (finished, summary) = try train(
     [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue])
   guard trainer.isPrimary, finished else { return }
+  // The trained channels' sign signatures go into the key: they let the owner's detector find the
+  // channels again after a function-preserving permutation and rescaling.
+  var signed = key
+  let signatures = try ChannelPermutation.signatures(of: model, seed: key.seed)
+  if !signatures.isEmpty {
+    signed.alignment = signatures
+    try signed.write(to: trainer.runDirectory.appendingPathComponent("key.json"))
+  }
   let cost = try step.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
   say("cost: " + costSummary(cost) + " -> \(trainer.runDirectory.appendingPathComponent(TrainingCost.fileName).path)")
   let check = try Extractor.extract(from: model, key: key, expected: payload)

@@ -90,7 +90,31 @@ public enum ChannelPermutation {
     }
   }
 
-  /// Extraction after undoing any channel permutation of the groups, found from the key alone.
+  /// The signs of the channels of every group of `model` at seeded sample offsets (conv1's rows,
+  /// conv2's columns): what `realigned` matches when the key carries them. Take them from the
+  /// owner's final model and store them in the key (`WatermarkKey.alignment`).
+  public static func signatures(of model: any Module, samples: Int = 64, seed: UInt64) throws -> [String: ChannelSignature] {
+    let records = try model.stateDictRecords()
+    var rng = SplitMix64(seed: seed, stream: 0xA11, step: 0)
+    var result: [String: ChannelSignature] = [:]
+    for group in groups(shapes: records.mapValues(\.shape)) {
+      guard let first = records[group.first], let second = records[group.second] else { continue }
+      let channels = first.shape[0]
+      let rowLength = first.elementCount / channels
+      let columnLength = second.shape[0] * second.shape[2] * second.shape[3]
+      let rowOffsets = (0..<Swift.min(samples, rowLength)).map { _ in rng.below(rowLength) }
+      let columnOffsets = (0..<Swift.min(samples, columnLength)).map { _ in rng.below(columnLength) }
+      let signature = ChannelSignature(rowOffsets: rowOffsets, columnOffsets: columnOffsets, rows: [], columns: [])
+      let (rows, columns) = try signature.signs(first: first, second: second)
+      result[group.prefix] = ChannelSignature(rowOffsets: rowOffsets, columnOffsets: columnOffsets,
+                                              rows: rows.map(ChannelSignature.text), columns: columns.map(ChannelSignature.text))
+    }
+    return result
+  }
+
+  /// Extraction after undoing any channel permutation of the groups, found from the key alone: by
+  /// the key's channel signatures when it has them (they survive rescaling), else by the marked
+  /// weights' magnitudes.
   public static func realigned(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
                                threshold: Double = 1e-6) throws -> ExtractionResult {
     var restored = entries
@@ -116,9 +140,22 @@ public enum ChannelPermutation {
       }
       // Costs of reading original channel c from channel j; cheapest matches first, each j used once.
       var candidates: [(cost: Float, original: Int, current: Int)] = []
-      for c in 0..<channels where !marks[c].isEmpty {
-        for j in 0..<channels {
-          candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j))
+      if let signature = key.alignment?[group.prefix], signature.rows.count == channels {
+        // Sign disagreements with the owner's channel signatures (positions that moved with the channel).
+        let (rows, columns) = try signature.signs(first: firstRecord, second: secondRecord)
+        let owner = (signature.rows.map(ChannelSignature.bits), signature.columns.map(ChannelSignature.bits))
+        for c in 0..<channels {
+          for j in 0..<channels {
+            let rowMisses = zip(owner.0[c], rows[j]).filter { $0 != $1 }.count
+            let columnMisses = zip(owner.1[c], columns[j]).filter { $0 != $1 }.count
+            candidates.append((Float(rowMisses + columnMisses), c, j))
+          }
+        }
+      } else {
+        for c in 0..<channels where !marks[c].isEmpty {
+          for j in 0..<channels {
+            candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j))
+          }
         }
       }
       var source = Array(0..<channels)
@@ -150,5 +187,36 @@ public enum ChannelPermutation {
   public static func realigned(from model: any Module, key: WatermarkKey, expected: [Bool]? = nil,
                                threshold: Double = 1e-6) throws -> ExtractionResult {
     try realigned(fromStateDict: model.stateDictRecords(), key: key, expected: expected, threshold: threshold)
+  }
+}
+
+/// The signs of one group's channels at fixed sample offsets: conv1's output-channel rows and
+/// conv2's input-channel columns (out x kernel), as "0"/"1" text per channel.
+public struct ChannelSignature: Codable, Sendable, Equatable {
+  public var rowOffsets: [Int]
+  public var columnOffsets: [Int]
+  public var rows: [String]
+  public var columns: [String]
+
+  static func text(_ bits: [Bool]) -> String { String(bits.map { $0 ? "1" : "0" }) }
+  static func bits(_ text: String) -> [Bool] { text.map { $0 == "1" } }
+
+  /// The signs (w > 0) of every channel's row and column in these weights at the sample offsets.
+  func signs(first: TensorRecord, second: TensorRecord) throws -> (rows: [[Bool]], columns: [[Bool]]) {
+    let a = try first.floats(), b = try second.floats()
+    let channels = first.shape[0]
+    let rowLength = a.count / channels
+    let (outputs, kernel) = (second.shape[0], second.shape[2] * second.shape[3])
+    guard rowOffsets.allSatisfy({ (0..<rowLength).contains($0) }),
+      columnOffsets.allSatisfy({ (0..<(outputs * kernel)).contains($0) })
+    else { throw WatermarkError("the key's channel signature does not fit the model's layers") }
+    let rows = (0..<channels).map { c in rowOffsets.map { a[c * rowLength + $0] > 0 } }
+    let columns = (0..<channels).map { c in
+      columnOffsets.map { offset -> Bool in
+        let (o, k) = (offset / kernel, offset % kernel)
+        return b[(o * channels + c) * kernel + k] > 0
+      }
+    }
+    return (rows, columns)
   }
 }

@@ -47,6 +47,10 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
   public var code: PayloadCode
   /// Number of payload bits before the error-correcting code.
   public var payloadBits: Int
+  /// Sign signatures of the channels of every permutable group, taken from the owner's final
+  /// model (`ChannelPermutation.signatures`): they find the channels again after a permutation and
+  /// a positive rescaling. nil in keys made without them.
+  public var alignment: [String: ChannelSignature]?
 
   public var capacity: Int { positions.count }
 

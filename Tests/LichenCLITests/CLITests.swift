@@ -110,6 +110,8 @@ final class CLITests: XCTestCase {
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
                          contains: "/missing-key.json")
     try assertCleanError(["watermark", "secrecy", "--model", model, "--key", "/missing-key.json"], contains: "/missing-key.json")
+    try assertCleanError(["watermark", "align-key", "--model", "/missing-model.safetensors", "--key", "/missing-key.json"],
+                         contains: "/missing-model.safetensors")
     try assertCleanError(["watermark", "check-manifest", "/missing-manifest.json"], contains: "/missing-manifest.json: cannot be read")
     try assertCleanError(["classify", "export", "--model-file", "/missing-model.safetensors", "--out", dir.appendingPathComponent("x.safetensors").path],
                          contains: "/missing-model.safetensors")

@@ -80,4 +80,28 @@ final class ChannelPermutationTests: XCTestCase {
     let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
     XCTAssertEqual(realigned.detected, false, "magnitude matching fails once magnitudes are rescaled (BER \(realigned.bitErrorRate ?? 1))")
   }
+
+  /// With the channels' sign signatures in the key (taken from the owner's final model), the
+  /// realigning detector finds the channels again after permutation, rescaling and noise together.
+  func testSignaturesSurvivePermutationRescalingAndNoise() throws {
+    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
+    model.setTraining(false)
+    let bits = Payload.bits(of: "owner: lichen")
+    var key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
+    try Embedder.substitute(bits, into: model, key: key)
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    XCTAssertEqual(key.alignment?.count, 4)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString).json")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try key.write(to: url)
+    XCTAssertEqual(try WatermarkKey.read(from: url), key, "the signatures travel with the key")
+
+    try ChannelPermutation.rescale(model, maximumFactor: 4, seed: 5)
+    try ChannelPermutation.apply(to: model, seed: 77)
+    try Attack.gaussianNoise(relativeStd: 0.01).apply(to: model, seed: 3)
+    XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).detected, false)
+    let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
+    XCTAssertEqual(realigned.detected, true, "BER \(realigned.bitErrorRate ?? 1)")
+    XCTAssertLessThan(try XCTUnwrap(realigned.bitErrorRate), 0.05)
+  }
 }

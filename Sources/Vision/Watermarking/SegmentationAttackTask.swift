@@ -78,4 +78,12 @@ public enum VisionAttackTask {
     }
     return try ClassifierAttackTask(modelFile: url, data: data, evalLimit: evalLimit, seed: seed)
   }
+
+  /// The model of a classifier or segmentation file, without its data (evaluation mode).
+  public static func model(from url: URL) throws -> any Module {
+    if SegmentationFile.isSegmentationModel(try SafeTensors.readMetadata(from: url)) {
+      return try SegmentationFile.load(from: url).model
+    }
+    return try ClassifierFile.load(from: url).model
+  }
 }
