@@ -5,7 +5,9 @@
 # docs/results/watermarking/models/ with the marked runs' keys, a manifest
 # docs/results/watermarking/verify.json lists them with the attacks to claim,
 # and `lichen watermark check-manifest --record` measures every claim on the
-# exported files (full test set). `lichen watermark check-manifest
+# exported files (full test set; the marked runs' keys get the channel
+# signatures of their original models, so the realigning detector's results
+# are claimed too). `lichen watermark check-manifest
 # docs/results/watermarking/verify.json` then re-measures and compares.
 #
 # Usage: scripts/watermark-headline.sh REFERENCE_MODEL RUNS_DIR RUN_NAME...
@@ -30,7 +32,8 @@ for name in "$@"; do
   seed=${name##*-s}
   controls[$seed]=1
   "$lichen" classify export --threads "$threads" --model-file "$runs/$name/model.safetensors" --out "$models/$name.safetensors"
-  cp "$runs/$name/key.json" "$models/$name-key.json"
+  "$lichen" watermark align-key --threads "$threads" --model "$runs/$name/model.safetensors" --key "$runs/$name/key.json" \
+    --out "$models/$name-key.json"
   entries+=("$name|models/$name.safetensors|models/$name-key.json|$(python3 -c 'import json,struct,sys
 f=open(sys.argv[1],"rb"); h=json.loads(f.read(struct.unpack("<Q",f.read(8))[0])); print(h["__metadata__"].get("watermark",""))' "$runs/$name/model.safetensors")")
 done
@@ -43,7 +46,8 @@ done
 python3 - "$out/verify.json" "${entries[@]}" <<'PY'
 import json, sys
 path, rows = sys.argv[1], sys.argv[2:]
-attacks = ["key-interception-randomize", "key-interception-flip", "key-interception-zero", "channel-permutation"]
+attacks = ["key-interception-randomize", "key-interception-flip", "key-interception-zero", "channel-permutation",
+           "channel-rescaling:4"]
 entries = []
 for row in rows:
     name, model, key, method = row.split("|", 3)

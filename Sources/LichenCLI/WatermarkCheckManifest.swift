@@ -45,6 +45,12 @@ struct WatermarkCheckManifest: ParsableCommand {
           updated.attacks[AttackSetting(row.family, row.strength).description] = row.accuracy
         }
         for row in rows { updated.detected[AttackSetting(row.family, row.strength).description] = row.detected }
+        for row in rows {
+          if let realigned = row.metrics?["realigned_detected"] {
+            updated.realignedDetected = (updated.realignedDetected ?? [:])
+              .merging([AttackSetting(row.family, row.strength).description: realigned == 1]) { _, new in new }
+          }
+        }
         document.entries[index] = updated
         say(String(format: "%@: %@ %.4f", entry.name, task.metric.rawValue, measured))
         continue

@@ -21,6 +21,9 @@ public struct VerificationManifest: Codable, Sendable, Equatable {
     public var attacks: [String: Double]
     /// Claimed detection after each attack (and "none": the unattacked model).
     public var detected: [String: Bool]
+    /// Claimed detection by the realigning detector (`ChannelPermutation.realigned`) after the
+    /// function-preserving attacks; nil when not claimed.
+    public var realignedDetected: [String: Bool]?
 
     public init(name: String, modelFile: String, keyFile: String?, message: String?, method: String?,
                 testMetric: Double, attacks: [String: Double] = [:], detected: [String: Bool] = [:]) {
@@ -88,12 +91,17 @@ public struct VerificationManifest: Codable, Sendable, Equatable {
       checks.append(Check(entry: entry.name, what: "detected after \(spec)", claimed: "\(claimed)",
                           measured: row.map { "\($0.detected)" } ?? "not run", holds: row?.detected == claimed))
     }
+    for (spec, claimed) in (entry.realignedDetected ?? [:]).sorted(by: { $0.key < $1.key }) {
+      let measured = bySpec[spec]?.metrics?["realigned_detected"].map { $0 == 1 }
+      checks.append(Check(entry: entry.name, what: "realigned detector after \(spec)", claimed: "\(claimed)",
+                          measured: measured.map { "\($0)" } ?? "not run", holds: measured == claimed))
+    }
     return checks
   }
 
   /// The attack settings an entry's claims need (always including the unattacked row).
   public static func settings(for entry: Entry) throws -> [AttackSetting] {
-    var specs = Set(entry.attacks.keys).union(entry.detected.keys)
+    var specs = Set(entry.attacks.keys).union(entry.detected.keys).union((entry.realignedDetected ?? [:]).keys)
     specs.insert("none")
     return try specs.sorted().map { try AttackSetting(spec: $0) }
   }
