@@ -74,7 +74,8 @@ struct WatermarkSecurity: ParsableCommand {
     for c in cells {
       let attackCells = attacks.map { a -> String in
         guard let s = c.interceptionCost[a] else { return "-" }
-        return points(s) + " (\(c.removals[a] ?? 0)/\(s.count) removed)"
+        return points(s) + " (\(c.removals[a] ?? 0)/\(s.count) removed"
+          + (c.realignedKept[a].map { "; realigned detector kept \($0)/\(s.count)" } ?? "") + ")"
       }
       let row = [c.setting, "\(c.seeds.count)", points(c.accuracy, scale: 100), points(c.cost)] + attackCells
         + [points(c.cheapestRemoval), points(c.keyFound), String(format: "%.1e", c.keyFoundByChance),

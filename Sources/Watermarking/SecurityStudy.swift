@@ -116,6 +116,9 @@ public enum SecurityStudy {
     public var interceptionCost: [String: Spread]
     /// Seeds (of `seeds.count`) in which each attack removed the mark.
     public var removals: [String: Int]
+    /// Seeds in which the realigning detector (`ChannelPermutation.realigned`) still found the mark
+    /// after each function-preserving attack, by attack spec.
+    public var realignedKept: [String: Int]
     /// Points the cheapest removing attack costs (seeds where some attack removed the mark).
     public var cheapestRemoval: Spread?
     /// Share of the key the best key-free ranking finds in its top K = key size.
@@ -140,6 +143,13 @@ public enum SecurityStudy {
       let first = runs[0]
       var interception: [String: Spread] = [:]
       var removals: [String: Int] = [:]
+      var realignedKept: [String: Int] = [:]
+      for run in runs {
+        for row in run.attacks {
+          guard let kept = row.metrics?["realigned_detected"] else { continue }
+          realignedKept[AttackSetting(row.family, row.strength).description, default: 0] += kept == 1 ? 1 : 0
+        }
+      }
       for attack in Set(runs.flatMap { $0.interception.keys }) {
         let values = runs.compactMap { $0.interception[attack] }
         interception[attack] = Spread(values.map(\.cost))
@@ -159,7 +169,7 @@ public enum SecurityStudy {
         setting: first.setting, method: first.method, alpha: first.alpha, magnitudes: first.magnitudes,
         seeds: runs.map(\.seed), accuracy: Spread(runs.map(\.accuracy)),
         controlAccuracy: controls.isEmpty ? nil : Spread(controls), cost: costs.isEmpty ? nil : Spread(costs),
-        interceptionCost: interception, removals: removals,
+        interceptionCost: interception, removals: removals, realignedKept: realignedKept,
         cheapestRemoval: removalCosts.isEmpty ? nil : Spread(removalCosts),
         keyFound: Spread(runs.map(\.keyFound)), keyFoundByChance: first.keyFoundByChance, secure: secure,
         falseNegatives: runs.filter { !$0.detected }.count,
