@@ -103,7 +103,7 @@ let package = Package(
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "IntegerCodec", "LichenTestSupport"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Hardware"]),
     .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Compression", "LichenTestSupport"]),
-    .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "LichenTestSupport"]),
+    .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "Training", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
     // Runs the built `lichen` binary: help of every subcommand, messages and exit codes, a round trip.

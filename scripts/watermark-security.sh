@@ -14,6 +14,7 @@
 #   SEEDS (default "1"), METHODS (default "watermas substitution"),
 #   ALPHAS (std units, default "1 3 10 30"), MAGNITUDES (default "layer"),
 #   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), EPOCHS (default 1),
+#   ABSOLUTE (absolute magnitudes instead of ALPHAS, e.g. "0.1 1": the WaterMAS testbed's units),
 #   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security).
 # Resumable: finished steps are skipped, an interrupted fine-tune continues.
 set -euo pipefail

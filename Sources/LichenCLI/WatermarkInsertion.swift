@@ -15,6 +15,8 @@ struct WatermarkInsertionOptions: ParsableArguments {
   var code: String?
   @Option(help: "Secret seed of the key positions.") var keySeed: UInt64 = 1
   @Option(help: "Marked weight magnitude in units of the layer's std (laplacian: Laplace scale = 1 std).") var alpha = 1.0
+  @Option(help: "Marked weight magnitude as one absolute value in every layer (as the WaterMAS authors' testbed writes marks; overrides --alpha's std units).")
+  var absoluteMagnitude: Double?
   @Option(help: "layer: one magnitude per layer (alpha x std); half-normal: alpha x std x |z| per position (|z| >= 0.5), which keeps the key from showing as repeated values (lichen watermark secrecy).")
   var magnitudes: KeyGenerator.MagnitudeSpread = .layer
   @Option(help: "WaterMAS perturbation radius along the marked weights.") var rho = 0.05
@@ -42,6 +44,7 @@ struct WatermarkInsertionOptions: ParsableArguments {
     s.code = try payloadCode()
     s.keySeed = keySeed
     s.alpha = alpha
+    s.absoluteMagnitude = absoluteMagnitude
     s.magnitudes = magnitudes
     s.rho = rho
     s.sharpness = sharpness

@@ -45,13 +45,20 @@ public final class WatermarkInsertion {
       }
       return key
     }
+    guard method != .laplacian || settings.absoluteMagnitude == nil else {
+      throw WatermarkError("an absolute magnitude does not apply to the laplacian method, which draws its own value per position")
+    }
     guard method != .laplacian || settings.magnitudes == .layer else {
       throw WatermarkError("magnitudes \(settings.magnitudes.rawValue) do not apply to the laplacian method, which draws its own value per position")
     }
     try beforeMarking()
     let model = training.markedModel
-    let key = try KeyGenerator.generate(for: model, payloadBits: payload.count, code: settings.code,
+    var key = try KeyGenerator.generate(for: model, payloadBits: payload.count, code: settings.code,
                                         seed: settings.keySeed, alpha: settings.alpha, spread: settings.magnitudes)
+    if let value = settings.absoluteMagnitude {
+      guard value > 0, value.isFinite else { throw WatermarkError("the absolute magnitude must be positive, got \(value)") }
+      key.mapping.magnitudes = key.mapping.magnitudes.mapValues { _ in value }
+    }
     if method == .laplacian {
       try LaplacianSubstitution.substitute(payload, into: model, key: key, scale: 1, seed: settings.keySeed)
     } else {

@@ -20,6 +20,9 @@ public struct InsertionSettings: Sendable, Equatable {
   public var keySeed: UInt64 = 1
   /// Marked weight magnitude in units of the layer's std (laplacian: Laplace scale = 1 std).
   public var alpha = 1.0
+  /// Marked weight magnitude as an absolute value in every layer, as the WaterMAS authors' public
+  /// testbed writes them (overrides `alpha`'s std units; half-normal factors still apply); nil: std units.
+  public var absoluteMagnitude: Double?
   public var magnitudes: KeyGenerator.MagnitudeSpread = .layer
   /// WaterMAS perturbation radius along the marked weights.
   public var rho = 0.05
@@ -38,6 +41,7 @@ public struct InsertionSettings: Sendable, Equatable {
   /// The values that define a mark, for a sweep's settings record.
   public var record: [String: String] {
     ["code": code.description, "key-seed": "\(keySeed)", "alpha": "\(alpha)",
+     "absolute-magnitude": absoluteMagnitude.map { "\($0)" } ?? "none",
      "magnitudes": magnitudes.rawValue, "rho": "\(rho)", "sharpness": "\(sharpness)",
      "sharpness-target": sharpnessTarget.map { "\($0)" } ?? "none", "replicas": "\(replicas)",
      "replica-noise": "\(replicaNoise)", "replica-step": "\(replicaStep)", "coupling": "\(coupling)"]
