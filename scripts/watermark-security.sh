@@ -25,6 +25,9 @@ data=${DATA:-../shared/data/cifar10}
 seeds=(${SEEDS:-1})
 methods=(${METHODS:-watermas substitution})
 alphas=(${ALPHAS:-1 3 10 30})
+# With ABSOLUTE, the strengths are absolute magnitudes (--absolute-magnitude) instead of std units.
+absolute=${ABSOLUTE:-}
+[ -n "$absolute" ] && alphas=($absolute)
 magnitudes=(${MAGNITUDES:-layer})
 rho=${RHO:-0.05}
 sharpness=${SHARPNESS:-1}
@@ -63,11 +66,15 @@ for seed in "${seeds[@]}"; do
   for method in "${methods[@]}"; do
     for alpha in "${alphas[@]}"; do
       for spread in "${magnitudes[@]}"; do
-        name="$method-a$alpha-$spread-s$seed"
+        if [ -n "$absolute" ]; then
+          name="$method-abs$alpha-$spread-s$seed"; strength=(--absolute-magnitude "$alpha")
+        else
+          name="$method-a$alpha-$spread-s$seed"; strength=(--alpha "$alpha")
+        fi
         run="$runs/$name"
         echo "== $name"
         fine_tune "$run" "$lichen" watermark embed "${schedule[@]}" --seed "$seed" --key-seed "$seed" \
-          --method "$method" --alpha "$alpha" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" \
+          --method "$method" "${strength[@]}" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" \
           --message "$message"
         [ -f "$run/attack.json" ] || "$lichen" watermark attack --threads "$threads" --data "$data" \
           --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
