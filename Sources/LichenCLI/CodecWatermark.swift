@@ -38,7 +38,7 @@ struct CodecWatermarkOptions: ParsableArguments {
       say("watermark: \(step.description), \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) "
         + "layers; key -> \(runURL.appendingPathComponent("key.json").path) (keep it secret)")
     }
-    return CodecMark(key: key, payload: payload, insertion: step, method: watermarkMethod, alpha: insertion.alpha,
+    return CodecMark(key: key, payload: payload, insertion: step, method: watermarkMethod, strength: settings.strength,
                      resumed: resumed)
   }
 }
@@ -49,13 +49,14 @@ struct CodecMark {
   let payload: [Bool]
   let insertion: WatermarkInsertion
   let method: WatermarkMethod
-  let alpha: Double
+  /// "alpha=A" or "absolute=V" (`InsertionSettings.strength`).
+  let strength: String
   /// Whether the run continued from a checkpoint (its cost adds to the one recorded).
   let resumed: Bool
 
   /// What the saved model file records about the mark (not the key).
   var metadata: [String: String] {
-    [MetadataKey.watermark: "\(insertion.description) alpha=\(alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue]
+    [MetadataKey.watermark: "\(insertion.description) \(strength) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue]
   }
 
   /// After training: the cost record and a check that the model carries the payload.

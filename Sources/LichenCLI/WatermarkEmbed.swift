@@ -58,7 +58,7 @@ func embedWhileTraining(
       + "\(trainer.runDirectory.appendingPathComponent("key.json").path) (keep it secret)")
   }
   let (finished, summary) = try train(
-    [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue])
+    [MetadataKey.watermark: "\(step.description) \(settings.strength) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue])
   guard trainer.isPrimary, finished else { return }
   // The trained channels' sign signatures go into the key: they let the owner's detector find the
   // channels again after a function-preserving permutation and rescaling.

@@ -157,7 +157,7 @@ struct WatermarkTradeoff: ParsableCommand {
                                          resumed: session.resumed)
       step = try WatermarkInsertion(method: method, settings: settings, key: k, training: session.trainer,
                                     seed: session.trainer.config.seed)
-      metadata = [MetadataKey.watermark: "\(step.description) alpha=\(insertion.alpha) code=\(k.code)",
+      metadata = [MetadataKey.watermark: "\(step.description) \(settings.strength) code=\(k.code)",
                   MetadataKey.watermarkMethod: method.rawValue]
       key = k
       say("\(name): method \(step.description), \(payload.count) payload bits in \(k.positions.count) weights")

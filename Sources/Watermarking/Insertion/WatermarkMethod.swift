@@ -47,6 +47,9 @@ public struct InsertionSettings: Sendable, Equatable {
      "replica-noise": "\(replicaNoise)", "replica-step": "\(replicaStep)", "coupling": "\(coupling)"]
   }
 
+  /// The mark's strength as a model file records it: "alpha=A" (std units) or "absolute=V".
+  public var strength: String { absoluteMagnitude.map { "absolute=\($0)" } ?? "alpha=\(alpha)" }
+
   /// The method and its parameters, as a model file records them.
   public func describe(_ method: WatermarkMethod) -> String {
     switch method {
