@@ -86,4 +86,5 @@ for seed in "${seeds[@]}"; do
     done
   done
 done
-"$lichen" watermark security --runs "$runs" --json "$results/security.json" --csv "$results/security.csv" --markdown "$results/security.md"
+"$lichen" watermark security --runs "$runs" --json "$results/security.json" --csv "$results/security.csv" \
+  --markdown "$results/security.md" --svg "$results/security.svg"

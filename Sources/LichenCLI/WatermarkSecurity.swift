@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compression
 import Foundation
 import Watermarking
 
@@ -17,6 +18,8 @@ struct WatermarkSecurity: ParsableCommand {
   @Option(help: "Write the cells (and every run) as JSON here.") var json: String?
   @Option(help: "Write one row per cell as CSV here.") var csv: String?
   @Option(help: "Write the table as Markdown here.") var markdown: String?
+  @Option(help: "Write the curves (cost, cheapest removal and key found against the mark's strength, per method) as SVG here.")
+  var svg: String?
 
   func run() throws {
     try global.apply()
@@ -38,6 +41,7 @@ struct WatermarkSecurity: ParsableCommand {
     print(table, terminator: "")
     if let markdown { try Data(table.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic) }
     if let csv { try Data(csvTable(cells, attacks: attacks).utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
+    if let svg { try curves(cells).write(to: URL(fileURLWithPath: svg)) }
     if let json {
       struct Report: Encodable {
         var criteria: SecurityStudy.Criteria
@@ -51,6 +55,22 @@ struct WatermarkSecurity: ParsableCommand {
                           cells: cells, runs: folder.runs)
       try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
     }
+  }
+
+  /// Per method and magnitude spread: what the mark costs, what its cheapest removal costs (both in
+  /// accuracy points) and the share of the key a key-free ranking finds (in percent), against alpha.
+  private func curves(_ cells: [SecurityStudy.Cell]) -> SVGPlot {
+    var series: [SVGPlot.Series] = []
+    for group in Dictionary(grouping: cells, by: { "\($0.method), \($0.magnitudes)" }).sorted(by: { $0.key < $1.key }) {
+      let sorted = group.value.sorted { $0.alpha < $1.alpha }
+      series.append(.init(name: "\(group.key): cost (points)",
+                          points: sorted.compactMap { c in c.cost.map { (c.alpha, $0.mean) } }))
+      series.append(.init(name: "\(group.key): cheapest removal (points)",
+                          points: sorted.compactMap { c in c.cheapestRemoval.map { (c.alpha, $0.mean) } }))
+      series.append(.init(name: "\(group.key): key found (%)", points: sorted.map { ($0.alpha, 100 * $0.keyFound.mean) }))
+    }
+    return SVGPlot(title: "WaterMAS security: cost, removal cost and key secrecy", xLabel: "mark magnitude alpha (layer std)",
+                   yLabel: "accuracy points / % of the key found", series: series)
   }
 
   private func points(_ s: SecurityStudy.Spread?, scale: Double = 1) -> String {
