@@ -18,7 +18,7 @@ struct WatermarkAlignKey: ParsableCommand {
   func run() throws {
     try global.apply()
     let url = URL(fileURLWithPath: model)
-    guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(model): model file not found") }
+    guard FileManager.default.fileExists(atPath: url.path) else { throw WatermarkError("\(model): model file not found") }
     let owner = try VisionAttackTask.model(from: url)
     var watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: key))
     try watermarkKey.check(owner)  // the key belongs to this architecture
