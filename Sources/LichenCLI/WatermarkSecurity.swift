@@ -100,7 +100,7 @@ struct WatermarkSecurity: ParsableCommand {
       let row = [c.setting, "\(c.seeds.count)", points(c.accuracy, scale: 100), points(c.cost)] + attackCells
         + [points(c.cheapestRemoval), points(c.keyFound), String(format: "%.1e", c.keyFoundByChance),
            "\(c.falseNegatives)/\(c.seeds.count)",
-           "\(c.falsePositives)/\(c.controlsTested)" + (c.largestControlFalsePositiveProbability.map { String(format: " (p >= %.2g)", $0) } ?? ""),
+           "\(c.falsePositives)/\(c.controlsTested)" + (c.smallestControlFalsePositiveProbability.map { String(format: " (smallest p %.2g)", $0) } ?? ""),
            c.secure ? "yes" : "no"]
       lines.append("| " + row.joined(separator: " | ") + " |")
     }

@@ -131,8 +131,8 @@ public enum SecurityStudy {
     /// Unmarked controls the detector claimed under this setting's keys (false positives), and how many were tested.
     public var falsePositives: Int
     public var controlsTested: Int
-    /// The largest false-positive probability the detector gave a control (the closest call).
-    public var largestControlFalsePositiveProbability: Double?
+    /// The smallest false-positive probability the detector gave a control (the closest call to a false alarm).
+    public var smallestControlFalsePositiveProbability: Double?
   }
 
   /// Pools runs by setting; cells ordered by method, magnitudes and alpha.
@@ -175,7 +175,7 @@ public enum SecurityStudy {
         falseNegatives: runs.filter { !$0.detected }.count,
         falsePositives: runs.filter { $0.controlDetected == true }.count,
         controlsTested: runs.filter { $0.controlDetected != nil }.count,
-        largestControlFalsePositiveProbability: runs.compactMap(\.controlFalsePositiveProbability).max())
+        smallestControlFalsePositiveProbability: runs.compactMap(\.controlFalsePositiveProbability).min())
     }.sorted { ($0.method, $0.magnitudes, $0.alpha, $0.setting) < ($1.method, $1.magnitudes, $1.alpha, $1.setting) }
   }
 }
