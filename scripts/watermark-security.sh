@@ -76,10 +76,10 @@ for seed in "${seeds[@]}"; do
         fine_tune "$run" "$lichen" watermark embed "${schedule[@]}" --seed "$seed" --key-seed "$seed" \
           --method "$method" "${strength[@]}" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" \
           --message "$message"
-        [ -f "$run/attack.json" ] || "$lichen" watermark attack --threads "$threads" --data "$data" \
+        [ -f "$run/attack.json" ] || { "$lichen" watermark attack --threads "$threads" --data "$data" \
           --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
           --attacks none,key-interception-randomize,key-interception-flip,key-interception-zero,key-interception-fine-tune:100,key-interception-randomize-fine-tune:100,channel-permutation \
-          --json "$run/attack.json.tmp" > "$run/attack.log" && mv "$run/attack.json.tmp" "$run/attack.json"
+          --json "$run/attack.json.tmp" > "$run/attack.log" && mv "$run/attack.json.tmp" "$run/attack.json"; }
         [ -f "$run/secrecy.json" ] || "$lichen" watermark secrecy --model "$run/model.safetensors" --key "$run/key.json" \
           --json "$run/secrecy.json" > "$run/secrecy.log"
       done
