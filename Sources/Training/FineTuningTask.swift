@@ -39,11 +39,7 @@ public final class FineTuningTask: TrainingTask {
 
   public func canResume(from saved: Configuration) -> Bool { saved == configuration }
 
-  public func learningRate(at step: Int) -> Double {
-    switch optimizer {
-    case let .sgd(learningRate, _, _, _), let .adamW(learningRate, _), let .adam(learningRate): return learningRate
-    }
-  }
+  public func learningRate(at step: Int) -> Double { optimizer.learningRate }
 
   public func batches(for steps: Range<Int>) -> BatchFeed<Int> {
     var iterator = steps.makeIterator()

@@ -157,6 +157,13 @@ public enum OptimizerSettings: Sendable, Equatable {
   /// Plain Adam.
   case adam(learningRate: Double)
 
+  /// The (peak) learning rate the optimizer starts with.
+  public var learningRate: Double {
+    switch self {
+    case let .sgd(learningRate, _, _, _), let .adamW(learningRate, _), let .adam(learningRate): return learningRate
+    }
+  }
+
   func make(_ parameters: [Tensor]) -> any Optimizer {
     switch self {
     case let .sgd(learningRate, momentum, weightDecay, nesterov):

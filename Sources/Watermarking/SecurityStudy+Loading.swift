@@ -54,6 +54,7 @@ extension SecurityStudy {
         attacks: try decode([AttackSweepRow].self, from: files[1]),
         secrecy: try decode([KeySecrecy.Row].self, from: files[2]))))
     }
+    var controlEntries: [UInt64: [String: TensorRecord]] = [:]
     let runs = try marked.map { entry -> Run in
       var run = entry.run
       run.controlAccuracy = controls[run.seed]
@@ -61,8 +62,8 @@ extension SecurityStudy {
       // the marked model carries.
       if let controlURL = controlModels[run.seed], let (key, modelURL) = keys[entry.name] {
         let payload = try Extractor.extract(fromStateDict: SafeTensors.read(from: modelURL).tensors, key: key).payload
-        let check = try Extractor.extract(fromStateDict: SafeTensors.read(from: controlURL).tensors, key: key,
-                                          expected: payload)
+        if controlEntries[run.seed] == nil { controlEntries[run.seed] = try SafeTensors.read(from: controlURL).tensors }
+        let check = try Extractor.extract(fromStateDict: controlEntries[run.seed] ?? [:], key: key, expected: payload)
         run.controlFalsePositiveProbability = check.falsePositiveProbability
         run.controlDetected = check.detected
       }

@@ -14,15 +14,11 @@ final class CompressAIParityTests: XCTestCase {
     return (loaded, expected)
   }
 
-  func tensor(_ file: SafeTensorsFile, _ name: String) throws -> Tensor {
-    guard let record = file[name] else { throw CodecError.invalidModel("fixture lacks \(name)") }
-    return try Tensor(record: record)
-  }
+  func tensor(_ file: SafeTensorsFile, _ name: String) throws -> Tensor { try fixtureTensor(file, name) }
 
-  func assertClose(_ a: Tensor, _ b: Tensor, _ what: String, tolerance: Double = 1e-4) throws {
-    XCTAssertEqual(a.shape, b.shape, what)
-    let diff = try (a.to(.float64) - b.to(.float64)).abs().max().item()
-    XCTAssertLessThanOrEqual(diff, tolerance, "\(what): max difference \(diff)")
+  func assertClose(_ a: Tensor, _ b: Tensor, _ what: String, tolerance: Double = 1e-4, file: StaticString = #filePath,
+                   line: UInt = #line) throws {
+    try assertTensorsClose(a, b, what, tolerance: tolerance, file: file, line: line)
   }
 
   func testCompressAIStateDictLoadsWithoutRenaming() throws {

@@ -9,17 +9,6 @@ import XCTest
 /// `Fixtures/make_compressai_fixture.py mean-scale`), and as a Lichen codec: real bitstreams, the
 /// decoder rebuilding the encoder's entropy parameters exactly.
 final class MeanScaleHyperpriorTests: XCTestCase {
-  func tensor(_ file: SafeTensorsFile, _ name: String) throws -> Tensor {
-    guard let record = file[name] else { throw CodecError.invalidModel("fixture lacks \(name)") }
-    return try Tensor(record: record)
-  }
-
-  func assertClose(_ a: Tensor, _ b: Tensor, _ what: String, tolerance: Double = 1e-4) throws {
-    XCTAssertEqual(a.shape, b.shape, what)
-    let diff = try (a.to(.float64) - b.to(.float64)).abs().max().item()
-    XCTAssertLessThanOrEqual(diff, tolerance, "\(what): max difference \(diff)")
-  }
-
   func loadFixture() throws -> (LoadedModel, SafeTensorsFile) {
     let fixtures = CompressAIParityTests.fixtures
     return (try ModelStore.load(file: fixtures.appendingPathComponent("meanscale_n8_m12.pth")),
@@ -37,28 +26,28 @@ final class MeanScaleHyperpriorTests: XCTestCase {
   func testForwardAndStringsMatchCompressAI() throws {
     let (loaded, expected) = try loadFixture()
     let model = try XCTUnwrap(loaded.model as? MeanScaleHyperprior)
-    let x = try tensor(expected, "x")
+    let x = try fixtureTensor(expected, "x")
     try withNoGrad {
       let y = try model.analysis(x)
-      try assertClose(y, tensor(expected, "y"), "y")
+      try assertTensorsClose(y, fixtureTensor(expected, "y"), "y")
       let z = try model.hyperAnalysis(y)
-      try assertClose(z, tensor(expected, "z"), "z")
+      try assertTensorsClose(z, fixtureTensor(expected, "z"), "z")
       let (zHat, _) = try model.entropyBottleneck(z, mode: .dequantize)
-      try assertClose(zHat, tensor(expected, "z_hat"), "z_hat", tolerance: 0)
+      try assertTensorsClose(zHat, fixtureTensor(expected, "z_hat"), "z_hat", tolerance: 0)
       let (scales, means) = try model.entropyParameters(zHat, singleThreaded: true)
-      try assertClose(scales, tensor(expected, "scales"), "scales")
-      try assertClose(means, tensor(expected, "means"), "means")
+      try assertTensorsClose(scales, fixtureTensor(expected, "scales"), "scales")
+      try assertTensorsClose(means, fixtureTensor(expected, "means"), "means")
       let result = try model.forward(x, mode: .dequantize)
-      try assertClose(result.likelihoods[0].tensor, tensor(expected, "y_likelihoods"), "y likelihoods")
-      try assertClose(result.likelihoods[1].tensor, tensor(expected, "z_likelihoods"), "z likelihoods")
-      try assertClose(result.reconstruction, tensor(expected, "x_hat"), "x_hat")
-      XCTAssertEqual(try result.bitsPerPixel(pixels: 128 * 128).item(), try tensor(expected, "bpp").item(),
+      try assertTensorsClose(result.likelihoods[0].tensor, fixtureTensor(expected, "y_likelihoods"), "y likelihoods")
+      try assertTensorsClose(result.likelihoods[1].tensor, fixtureTensor(expected, "z_likelihoods"), "z likelihoods")
+      try assertTensorsClose(result.reconstruction, fixtureTensor(expected, "x_hat"), "x_hat")
+      XCTAssertEqual(try result.bitsPerPixel(pixels: 128 * 128).item(), try fixtureTensor(expected, "bpp").item(),
                      accuracy: 1e-4)
     }
     let latents = try model.compress(x)
-    XCTAssertEqual(latents.strings[0][0], try tensor(expected, "y_string").scalars(as: UInt8.self))
-    XCTAssertEqual(latents.strings[1][0], try tensor(expected, "z_string").scalars(as: UInt8.self))
-    try assertClose(try model.decompress(latents), try tensor(expected, "x_hat").clamp(min: 0, max: 1),
+    XCTAssertEqual(latents.strings[0][0], try fixtureTensor(expected, "y_string").scalars(as: UInt8.self))
+    XCTAssertEqual(latents.strings[1][0], try fixtureTensor(expected, "z_string").scalars(as: UInt8.self))
+    try assertTensorsClose(try model.decompress(latents), try fixtureTensor(expected, "x_hat").clamp(min: 0, max: 1),
                            "decoded x_hat")
   }
 

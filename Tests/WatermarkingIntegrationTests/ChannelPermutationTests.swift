@@ -8,12 +8,18 @@ import XCTest
 /// index-based extraction loses the mark, and the owner's realigning detector finds it again
 /// from the key alone (also after small noise on top of the permutation).
 final class ChannelPermutationTests: XCTestCase {
-  func testPermutationPreservesTheFunctionAndRealignmentRecoversTheMark() throws {
+  let bits = Payload.bits(of: "owner: lichen")  // 104 bits
+
+  /// A ResNet18 (width 0.25, evaluation mode) carrying `bits` at half-normal magnitudes of 3 std.
+  func markedModel() throws -> (model: any Layer, key: WatermarkKey) {
     let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
     model.setTraining(false)
-    let bits = Payload.bits(of: "owner: lichen")  // 104 bits
     let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
     try Embedder.substitute(bits, into: model, key: key)
+    return (model, key)
+  }
+  func testPermutationPreservesTheFunctionAndRealignmentRecoversTheMark() throws {
+    let (model, key) = try markedModel()
     let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
     let before = try withNoGrad { try model(x).floats() }
     XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate, 0)
@@ -40,10 +46,7 @@ final class ChannelPermutationTests: XCTestCase {
   }
 
   func testTheSweepReportsBothDetectors() throws {
-    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
-    let bits = Payload.bits(of: "owner: lichen")
-    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
-    try Embedder.substitute(bits, into: model, key: key)
+    let (model, key) = try markedModel()
     let state = try model.stateDictRecords()
     let rows = try AttackSweep.run([AttackSetting(spec: "channel-permutation")], load: {
       let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
@@ -61,11 +64,7 @@ final class ChannelPermutationTests: XCTestCase {
   /// mark. After permutation and rescaling together, the realigning detector, which matches the
   /// key's magnitudes, loses it: what a permutation-robust detector has to solve next.
   func testRescalingKeepsTheFunctionAndTheSignsButDefeatsTheMagnitudeMatch() throws {
-    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
-    model.setTraining(false)
-    let bits = Payload.bits(of: "owner: lichen")
-    let key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
-    try Embedder.substitute(bits, into: model, key: key)
+    let (model, key) = try markedModel()
     let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
     let before = try withNoGrad { try model(x).floats() }
     try ChannelPermutation.rescale(model, maximumFactor: 4, seed: 5)
@@ -84,11 +83,8 @@ final class ChannelPermutationTests: XCTestCase {
   /// With the channels' sign signatures in the key (taken from the owner's final model), the
   /// realigning detector finds the channels again after permutation, rescaling and noise together.
   func testSignaturesSurvivePermutationRescalingAndNoise() throws {
-    let model = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 4)
-    model.setTraining(false)
-    let bits = Payload.bits(of: "owner: lichen")
-    var key = try KeyGenerator.generate(for: model, payloadBits: bits.count, seed: 9, alpha: 3, spread: .halfNormal)
-    try Embedder.substitute(bits, into: model, key: key)
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
     key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
     XCTAssertEqual(key.alignment?.count, 4)
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString).json")

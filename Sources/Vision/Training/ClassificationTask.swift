@@ -89,7 +89,6 @@ public final class ClassificationTask: VisionTask {
   public func logFields(_ p: ClassifierTrainingProgress) -> [String] {
     [String(p.step), String(p.epoch), String(p.loss), String(p.accuracy), String(p.learningRate)]
   }
-
 }
 
 /// Trains a classifier (`ClassificationTask` on the one `Trainer`), writing
