@@ -47,8 +47,9 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CLibPNG"]),
     // The `.lic` container, model configurations, codec errors: no libtorch.
     .target(name: "CodecFormat", dependencies: ["Imaging"]),
+    .target(name: "Reporting"),
     .target(
-      name: "Compression", dependencies: ["Torch", "Training", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine"],
+      name: "Compression", dependencies: ["Torch", "Training", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine", "Reporting"],
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -72,14 +73,15 @@ let package = Package(
     // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
     .target(
       name: "Hardware",
-      dependencies: ["Compression", "Quantization", "IntegerEngine", "EntropyCoding", "Imaging", "Torch", "LichenRandom"],
+      dependencies: ["IntegerCodec", "IntegerEngine", "CodecFormat", "EntropyCoding", "Imaging", "LichenSerialization", "LichenRandom", "Reporting"],
       resources: [.copy("Resources")]
     ),
+    .target(name: "Deployment", dependencies: ["Hardware", "Quantization", "Compression"]),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
         "Torch", "Training", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
-        "Hardware",
+        "Hardware", "Deployment",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -102,7 +104,7 @@ let package = Package(
     .testTarget(name: "IntegerCodecTests", dependencies: ["IntegerCodec", "Imaging"]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "IntegerCodec", "LichenTestSupport"]),
     .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Hardware"]),
-    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Compression", "LichenTestSupport"]),
+    .testTarget(name: "HardwareTests", dependencies: ["Hardware", "Deployment", "Compression", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingTests", dependencies: ["Watermarking", "Training", "LichenTestSupport"]),
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),

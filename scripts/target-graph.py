@@ -5,6 +5,7 @@ Writes a Mermaid graph and a layer table between the markers
 <!-- targets:begin --> and <!-- targets:end --> of docs/architecture.md.
   scripts/target-graph.py          rewrite the block
   scripts/target-graph.py --check  exit 1 when the block differs from Package.swift
+Either way it fails when a target that must link no libtorch (TORCH_FREE) reaches Torch.
 """
 import json
 import pathlib
@@ -33,6 +34,26 @@ def level(name, seen=()):
         raise SystemExit(f"dependency cycle through {name}")
     ours = [d for d in targets.get(name, []) if d in targets]
     return 0 if not ours else 1 + max(level(d, seen + (name,)) for d in ours)
+
+# Targets that must link no libtorch: the integer codec path and the FPGA tools (and what they use).
+TORCH_FREE = ["EntropyCoding", "Imaging", "CodecFormat", "LichenSerialization", "LichenRandom", "Reporting",
+              "IntegerEngine", "IntegerCodec", "Hardware"]
+
+def closure(name):
+    """Every target of ours that `name` depends on, directly or not."""
+    found, stack = set(), list(targets.get(name, []))
+    while stack:
+        dependency = stack.pop()
+        if dependency in targets and dependency not in found:
+            found.add(dependency)
+            stack.extend(targets[dependency])
+    return found
+
+for name in TORCH_FREE:
+    if name not in targets:
+        raise SystemExit(f"{name} is listed as torch-free but is not a target")
+    if {"CTorch", "Torch"} & closure(name):
+        raise SystemExit(f"{name} must not depend on libtorch, but reaches Torch through its dependencies")
 
 layers = {}
 for name in targets:

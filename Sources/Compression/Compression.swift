@@ -14,3 +14,4 @@ public enum CompressionModule {
 // integer codec can use them; re-exported so `import Compression` still provides them.
 @_exported import CodecFormat
 @_exported import Training
+@_exported import Reporting

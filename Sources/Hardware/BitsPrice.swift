@@ -1,5 +1,5 @@
 import Foundation
-import Torch
+import LichenSerialization
 
 /// What a quantization scheme's bit widths cost in rate-distortion: its
 /// BD-rate against the float models, read from a `lichen rd-plot --table`

@@ -1,5 +1,5 @@
 import Foundation
-import Torch
+import LichenSerialization
 
 /// FPGA boards the planner targets: resource counts and a default clock,
 /// from the bundled catalog (`Resources/boards.json`, with data-sheet

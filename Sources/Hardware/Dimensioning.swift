@@ -1,7 +1,6 @@
-import Compression
 import Foundation
-import Torch
-import Quantization
+import IntegerCodec
+import LichenSerialization
 
 /// Auto-dimensioning: the paper's "tune one hyperparameter instead of the
 /// hardware". Plans the teacher architecture at several student widths N
@@ -54,6 +53,13 @@ public struct StudentRD: Sendable {
     public var psnr: Double?
     public var bdRateVsTeacher: Double?
     public var source: String
+
+    public init(bpp: Double?, psnr: Double?, bdRateVsTeacher: Double?, source: String) {
+      self.bpp = bpp
+      self.psnr = psnr
+      self.bdRateVsTeacher = bdRateVsTeacher
+      self.source = source
+    }
   }
 
   public var byWidth: [Int: Entry]
@@ -118,33 +124,6 @@ public struct StudentRD: Sendable {
         }
       }
     }
-  }
-
-  /// The registry name of the N=`n` student of `teacher` ("hyperprior-q3" or its integer version
-  /// "hyperprior-q3-hybrid" -> "hyperprior-q3-n64").
-  public static func registryStudent(of teacher: String, n: Int) -> String {
-    "\(ModelRegistry.entry(named: teacher)?.quantizedFrom ?? teacher)-n\(n)"
-  }
-
-  /// Registry students of `teacher` (`registryStudent(of:n:)`) and their measured Kodak bpp / dB: the
-  /// student's bundled integer version when `scheme` is the one it was quantized with (the bits the board
-  /// runs), else the float student.
-  public static func registry(teacher: String, widths: [Int], scheme: String) -> StudentRD {
-    var result = StudentRD()
-    for n in widths {
-      let name = registryStudent(of: teacher, n: n)
-      if let integer = ModelRegistry.integerVersion(of: name), integer.kodakBPP != nil,
-        scheme == HardwareModel.bundledIntegerScheme
-      {
-        result.byWidth[n] = Entry(bpp: integer.kodakBPP, psnr: integer.kodakPSNR, bdRateVsTeacher: nil,
-                                  source: "registry \(integer.name)")
-        continue
-      }
-      guard let entry = ModelRegistry.entry(named: name), entry.kodakBPP != nil else { continue }
-      result.byWidth[n] = Entry(bpp: entry.kodakBPP, psnr: entry.kodakPSNR, bdRateVsTeacher: nil,
-                                source: "registry \(entry.name)")
-    }
-    return result
   }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 import IntegerEngine
-import Torch
+import LichenSerialization
 
 /// The convolution weights a deployed model carries, under the float
 /// model's state-dict names and PyTorch layouts ("h_a.2.weight", [out, in,

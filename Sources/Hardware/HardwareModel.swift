@@ -1,17 +1,20 @@
-import Compression
+import CodecFormat
 import Foundation
+import IntegerCodec
 import IntegerEngine
-import Quantization
-import Torch
+import LichenSerialization
 
-/// A model given to the FPGA commands (`--model`, `--teacher`): a registry
-/// name, a float model file or an integer model file. Integer models fix
-/// the bit widths; float models take them from a quantization scheme
-/// (default `hybrid`).
+/// A model given to the FPGA commands (`--model`, `--teacher`): an integer
+/// model, whose weights fix the bit widths, or a float model, of which the
+/// planner needs only the configuration (shapes follow from it) and takes
+/// the bit widths from a quantization scheme (default `hybrid`). Loading one
+/// by registry name or file is `HardwareModel.load` (Deployment), which
+/// needs the float models' tensor library; the planner itself does not.
 public struct HardwareModel {
   public enum Weights {
     case integer(IntegerHyperprior)
-    case float(any CompressionModel)
+    /// A float model: its shapes come from `configuration`.
+    case float
   }
 
   public var weights: Weights
@@ -23,6 +26,13 @@ public struct HardwareModel {
   /// The scheme of the bundled integer models (ModelRegistry.integerEntries).
   public static let bundledIntegerScheme = "hybrid"
 
+  public init(weights: Weights, configuration: ModelConfiguration, source: String, metadata: [String: String]) {
+    self.weights = weights
+    self.configuration = configuration
+    self.source = source
+    self.metadata = metadata
+  }
+
   public var isInteger: Bool {
     if case .integer = weights { return true }
     return false
@@ -30,17 +40,6 @@ public struct HardwareModel {
 
   /// The scheme an integer model was quantized with (its metadata), or nil.
   public var recordedScheme: String? { metadata[MetadataKey.scheme] }
-
-  public static func load(_ nameOrPath: String) throws -> HardwareModel {
-    switch try NamedModel.load(nameOrPath) {
-    case .integer(let file):
-      return HardwareModel(weights: .integer(file.model), configuration: file.configuration,
-                           source: ModelRegistry.entry(named: nameOrPath)?.name ?? nameOrPath, metadata: file.metadata)
-    case .float(let loaded):
-      return HardwareModel(weights: .float(loaded.model), configuration: loaded.configuration, source: loaded.source,
-                           metadata: loaded.metadata)
-    }
-  }
 
   /// The stage graph of `part` at `resolution`. `scheme` applies to float models only.
   public func graph(scheme: String?, resolution: Resolution, part: PipelinePart) throws -> LayerGraph {
@@ -51,8 +50,8 @@ public struct HardwareModel {
       }
       return try LayerGraph.build(integer: model, configuration: configuration, source: source, scheme: recordedScheme,
                                   resolution: resolution, part: part)
-    case .float(let model):
-      return try LayerGraph.build(float: model, configuration: configuration, source: source,
+    case .float:
+      return try LayerGraph.build(configuration: configuration, source: source,
                                   scheme: try QuantizationScheme(scheme ?? Self.defaultScheme), resolution: resolution, part: part)
     }
   }

@@ -1,9 +1,9 @@
-import Compression
+import CodecFormat
+import IntegerCodec
 import IntegerEngine
-import Quantization
 
-/// Building a `LayerGraph`: from a float model (shapes and MACs from
-/// `Complexity.analyze`, bits from a quantization scheme) or from an integer
+/// Building a `LayerGraph`: from a float model's configuration (shapes and
+/// MACs from `ArchitectureShapes`, bits from a quantization scheme) or from an integer
 /// model (shapes and MACs from the integer layers, bits read off the actual
 /// weight magnitudes and activation ranges). Resolutions are padded to
 /// multiples of 64 like the codec pads images.
@@ -15,17 +15,17 @@ extension LayerGraph {
   /// GDN normalization-table index bits used when a float model is planned (IntGDN's default).
   static let defaultTableIndexBits = 6
 
-  /// A float model with bits from `scheme`.
+  /// A float model of this configuration with bits from `scheme`: only the shapes matter, and they follow
+  /// from the architecture and its sizes (`ArchitectureShapes`), so no weights are needed.
   public static func build(
-    float model: any CompressionModel, configuration: ModelConfiguration, source: String, scheme: QuantizationScheme,
-    resolution: Resolution, part: PipelinePart
+    configuration: ModelConfiguration, source: String, scheme: QuantizationScheme, resolution: Resolution, part: PipelinePart
   ) throws -> LayerGraph {
     let padded = resolution.padded(to: sizeMultiple)
-    let report = try Complexity.analyze(model, width: padded.width, height: padded.height)
+    let layers = try ArchitectureShapes.layers(of: configuration, width: padded.width, height: padded.height)
     // Stages per transform, ReLUs fused into the layer before them.
     var transforms: [String: [HardwareStage]] = [:]
     var order: [String] = []
-    for layer in report.layers {
+    for layer in layers {
       guard let dot = layer.name.firstIndex(of: ".") else { throw HardwareError("layer \(layer.name) has no transform prefix") }
       let t = String(layer.name[..<dot])
       if transforms[t] == nil { transforms[t] = []; order.append(t) }
@@ -92,14 +92,6 @@ extension LayerGraph {
       model: source, bitsSource: "scheme", scheme: scheme.specification, n: configuration.n, m: configuration.m,
       gdnVariant: configuration.gdnVariant.rawValue, part: part, requested: resolution, padded: padded,
       stages: try nonEmpty(select(part: part, transforms: transforms, scaleIndex: index), part: part, source: source))
-  }
-
-  /// A model of this configuration (fresh weights: only the shapes matter) with bits from `scheme`.
-  public static func build(
-    configuration: ModelConfiguration, source: String, scheme: QuantizationScheme, resolution: Resolution, part: PipelinePart
-  ) throws -> LayerGraph {
-    try build(float: try configuration.makeModel(seed: 0), configuration: configuration, source: source, scheme: scheme,
-              resolution: resolution, part: part)
   }
 
   /// An integer model: bits from its weights and activation ranges.

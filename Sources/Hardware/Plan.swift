@@ -1,6 +1,6 @@
-import Compression
+import CodecFormat
 import Foundation
-import Torch
+import LichenSerialization
 
 /// A planned pipeline (the planner's output, `lichen fpga plan --json`; the
 /// simulator's input): per-stage parallelism, cycles, resources and buffer
@@ -124,7 +124,7 @@ public struct Plan: Codable, Sendable, Equatable {
     guard format == Self.currentFormat else { throw fail("format", "\(JSONDiagnostics.quoted(format)), expected \(Self.currentFormat)") }
     try count("n", n, 1...65_536)
     try count("m", m, 1...65_536)
-    guard GDN.Variant(rawValue: gdnVariant) != nil else { throw fail("gdnVariant", "unknown GDN variant \(JSONDiagnostics.quoted(gdnVariant))") }
+    guard GDNVariant(rawValue: gdnVariant) != nil else { throw fail("gdnVariant", "unknown GDN variant \(JSONDiagnostics.quoted(gdnVariant))") }
     guard ["integer", "scheme"].contains(bitsSource) else { throw fail("bitsSource", "\(JSONDiagnostics.quoted(bitsSource)) is not integer or scheme") }
     do { try board.validate() } catch let error as HardwareError { throw fail("board", error.message) }
     try real("clockMHz", clockMHz, max: Board.maxClockMHz, positive: true)

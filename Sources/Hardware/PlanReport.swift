@@ -1,4 +1,4 @@
-import Compression
+import Reporting
 import Foundation
 
 /// A plan as text (the per-stage table and summary `lichen fpga plan`

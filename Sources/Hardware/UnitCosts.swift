@@ -1,5 +1,5 @@
 import Foundation
-import Torch
+import LichenSerialization
 
 /// Per-unit LUT/FF/DSP/BRAM costs of the hardware building blocks (a PE
 /// lane by operand widths, a requantizer, the GDN normalizer, per-stage

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Deployment
 import Hardware
 
 /// `lichen fpga export-hls`: per-layer C headers of an integer model and the design JSON.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Deployment
 import Hardware
 
 /// `lichen fpga plan`: the optimal per-stage parallelism of a model on a board.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Deployment
 import Hardware
 import Imaging
 

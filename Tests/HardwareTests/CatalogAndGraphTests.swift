@@ -45,17 +45,17 @@ final class CatalogAndGraphTests: XCTestCase {
     let model = try configuration.makeModel(seed: 0)
     let resolution = Resolution(width: 256, height: 192)
     let report = try Complexity.analyze(model, width: 256, height: 192)
-    let graph = try LayerGraph.build(float: model, configuration: configuration, source: "test",
+    let graph = try LayerGraph.build(configuration: configuration, source: "test",
                                      scheme: try QuantizationScheme("hybrid"), resolution: resolution, part: .full)
     for t in ["g_a", "h_a", "h_s", "g_s"] {
       XCTAssertEqual(graph.stages.filter { $0.transform == t }.reduce(0) { $0 + $1.macs }, report.macs(of: t), t)
     }
-    let encoder = try LayerGraph.build(float: model, configuration: configuration, source: "test",
+    let encoder = try LayerGraph.build(configuration: configuration, source: "test",
                                        scheme: try QuantizationScheme("hybrid"), resolution: resolution, part: .encoder)
     XCTAssertEqual(encoder.macs, report.encoderMACs)
     XCTAssertEqual(encoder.stages.map(\.name), ["g_a.0", "g_a.1", "g_a.2", "g_a.3", "g_a.4", "g_a.5", "g_a.6", "h_a.0", "h_a.2",
                                                 "h_a.4", "h_s.0", "h_s.2", "h_s.4", "scale_index"])
-    let decoder = try LayerGraph.build(float: model, configuration: configuration, source: "test",
+    let decoder = try LayerGraph.build(configuration: configuration, source: "test",
                                        scheme: try QuantizationScheme("hybrid"), resolution: resolution, part: .decoder)
     XCTAssertEqual(decoder.macs, report.decoderMACs)
     // At one lane per stage the cost model's cycles are the MACs (the scale index compares instead).
@@ -72,6 +72,34 @@ final class CatalogAndGraphTests: XCTestCase {
     XCTAssertEqual(bits["h_a.0"]?.fusedReLU, true)
     XCTAssertEqual(bits["g_s.6"]?.outputBits, 8)
     XCTAssertEqual(bits["g_s.1"]?.kind, .igdn)
+  }
+
+  /// The planner's shapes come from the configuration alone; they must be the float model's, layer for
+  /// layer, for every architecture and size it plans.
+  func testArchitectureShapesAreTheFloatModels() throws {
+    let cases: [(ModelConfiguration, Int, Int)] = [
+      (ModelConfiguration(architecture: .scaleHyperprior, n: 128, m: 192), 256, 192),
+      (ModelConfiguration(architecture: .scaleHyperprior, n: 64, m: 192, gdnVariant: .simplified), 320, 128),
+      (ModelConfiguration(architecture: .scaleHyperprior, n: 24, m: 40), 64, 64),
+      (ModelConfiguration(architecture: .factorizedPrior, n: 32, m: 48), 128, 64),
+    ]
+    for (configuration, width, height) in cases {
+      let report = try Complexity.analyze(try configuration.makeModel(seed: 0), width: width, height: height)
+      let shapes = try ArchitectureShapes.layers(of: configuration, width: width, height: height)
+      XCTAssertEqual(shapes.map(\.name), report.layers.map(\.name), "\(configuration)")
+      for (shape, layer) in zip(shapes, report.layers) {
+        XCTAssertEqual(shape.inputShape, layer.inputShape, shape.name)
+        XCTAssertEqual(shape.outputShape, layer.outputShape, shape.name)
+        XCTAssertEqual(shape.macs, layer.macs, shape.name)
+        XCTAssertEqual(shape.kernel, layer.kernel, shape.name)
+        XCTAssertEqual(shape.stride, layer.stride, shape.name)
+        XCTAssertEqual("\(shape.kind)", "\(layer.kind)", shape.name)
+      }
+    }
+    let meanScale = ModelConfiguration(architecture: .meanScaleHyperprior, n: 8, m: 12)
+    XCTAssertThrowsError(try ArchitectureShapes.layers(of: meanScale, width: 64, height: 64)) { error in
+      XCTAssertTrue("\(error)".contains("mbt2018-mean"), "\(error)")
+    }
   }
 
   func testResolutionIsPaddedLikeTheCodec() throws {

@@ -1,4 +1,5 @@
 import Compression
+import Deployment
 import XCTest
 
 @testable import Hardware

@@ -1,4 +1,4 @@
-import Compression
+import CodecFormat
 import Foundation
 import Imaging
 import IntegerEngine

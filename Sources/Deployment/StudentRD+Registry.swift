@@ -1,0 +1,32 @@
+import Compression
+import Hardware
+
+/// Students bundled in the model registry, as the dimensioning table reads them.
+extension StudentRD {
+  /// The registry name of the N=`n` student of `teacher` ("hyperprior-q3" or its integer version
+  /// "hyperprior-q3-hybrid" -> "hyperprior-q3-n64").
+  public static func registryStudent(of teacher: String, n: Int) -> String {
+    "\(ModelRegistry.entry(named: teacher)?.quantizedFrom ?? teacher)-n\(n)"
+  }
+
+  /// Registry students of `teacher` (`registryStudent(of:n:)`) and their measured Kodak bpp / dB: the
+  /// student's bundled integer version when `scheme` is the one it was quantized with (the bits the board
+  /// runs), else the float student.
+  public static func registry(teacher: String, widths: [Int], scheme: String) -> StudentRD {
+    var result = StudentRD()
+    for n in widths {
+      let name = registryStudent(of: teacher, n: n)
+      if let integer = ModelRegistry.integerVersion(of: name), integer.kodakBPP != nil,
+        scheme == HardwareModel.bundledIntegerScheme
+      {
+        result.byWidth[n] = Entry(bpp: integer.kodakBPP, psnr: integer.kodakPSNR, bdRateVsTeacher: nil,
+                                  source: "registry \(integer.name)")
+        continue
+      }
+      guard let entry = ModelRegistry.entry(named: name), entry.kodakBPP != nil else { continue }
+      result.byWidth[n] = Entry(bpp: entry.kodakBPP, psnr: entry.kodakPSNR, bdRateVsTeacher: nil,
+                                source: "registry \(entry.name)")
+    }
+    return result
+  }
+}
