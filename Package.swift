@@ -55,7 +55,7 @@ let package = Package(
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "Vision", dependencies: ["Torch", "Training", "Watermarking", "Imaging", "CZlib"]),
     // Substitutive white-box watermarking (WaterMAS) for any Module.
-    .target(name: "Watermarking", dependencies: ["Torch", "Training"]),
+    .target(name: "Watermarking", dependencies: ["Torch", "Training", "Reporting"]),
     // Exact integer kernels of the engine in C: AVX-512 VNNI, AVX2 and portable paths picked at run time.
     .target(name: "CIntegerKernels"),
     // Fixed-point codec engine: integers only, no libtorch (bit-exact reference).
