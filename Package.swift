@@ -49,7 +49,7 @@ let package = Package(
     .target(name: "CodecFormat", dependencies: ["Imaging"]),
     .target(name: "Reporting"),
     .target(
-      name: "Compression", dependencies: ["Torch", "Training", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine", "Reporting"],
+      name: "Compression", dependencies: ["Torch", "Training", "Watermarking", "CodecFormat", "EntropyCoding", "Imaging", "IntegerEngine", "Reporting"],
       resources: [.copy("Zoo/Weights")]
     ),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),

@@ -68,15 +68,9 @@ struct WatermarkCodecEvaluate: ParsableCommand {
       if !skipped.isEmpty { say("no --attack-data: skipping \(skipped.count) attacks that train the model") }
       settings.removeAll { training.contains($0.family) }
     }
-    let outURL = URL(fileURLWithPath: out)
-    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
     let subject = try task.load()
-    let extraction = try TimingSummary.measure(repetitions: 3) {
-      _ = try Extractor.extract(from: subject.model, key: watermarkKey, expected: expected)
-    }
-    let extractionFromFile = try TimingSummary.measure(repetitions: 3) {
-      _ = try Extractor.extract(fromStateDict: SafeTensors.read(from: task.url).tensors, key: watermarkKey, expected: expected)
-    }
+    let (extraction, extractionFromFile) = try WatermarkEvaluation.timeExtraction(
+      model: subject.model, file: task.url, key: watermarkKey, expected: expected, repetitions: 3)
     say("model \(modelFile) on \(task.evaluation.images.count) images of \(data); \(settings.count) settings")
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: seed) { row in
       let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
@@ -90,102 +84,7 @@ struct WatermarkCodecEvaluate: ParsableCommand {
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: modelFile, watermark: task.metadata[MetadataKey.watermark], key: watermarkKey, extraction: extraction,
       extractionFromFile: extractionFromFile, rows: rows, cost: cost)
-    try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
-    try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
-    for family in evaluation.plottableFamilies {
-      for (metric, title) in [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")] {
-        let plot = SVGPlot(
-          title: "\(name): \(family.title)", xLabel: family.strengthLabel, yLabel: title,
-          series: [.init(name: title, points: evaluation.curve(family) { $0.metrics?[metric] })])
-        try plot.write(to: outURL.appendingPathComponent("\(family.rawValue)-\(metric).svg"))
-      }
-      let ber = SVGPlot(title: "\(name): \(family.title)", xLabel: family.strengthLabel, yLabel: "bit error rate",
-                        series: [.init(name: "BER", points: evaluation.curve(family, .bitErrorRate))])
-      try ber.write(to: outURL.appendingPathComponent("\(family.rawValue)-ber.svg"))
-    }
-    say("wrote \(outURL.path)/evaluation.json, evaluation.csv and the plots")
-  }
-}
-
-/// The codec side of an attack sweep: fresh copies of the marked model, real
-/// coding of the evaluation photos after each attack (tables rebuilt first),
-/// and the attacker's RD fine-tuning on photos of their own.
-struct CodecAttackTask {
-  let url: URL
-  let metadata: [String: String]
-  let evaluation: ImageSet
-  let attackSet: ImageSet?
-  let crop: Int
-  let batchSize: Int
-  let learningRate: Double
-  let lambda: Double
-  let seed: UInt64
-
-  init(modelFile: URL, evaluation: URL, evalLimit: Int, attackData: URL?, crop: Int, batchSize: Int,
-       learningRate: Double, lambda: Double?, seed: UInt64) throws {
-    url = modelFile
-    // Only the header: every sweep row loads its own fresh copy of the weights.
-    metadata = modelFile.pathExtension == "safetensors"
-      ? try SafeTensors.readMetadata(from: modelFile) : try ModelStore.load(file: modelFile).metadata
-    self.evaluation = try ImageSet.load(directory: evaluation, limit: evalLimit)
-    attackSet = try attackData.map { try ImageSet.load(directory: $0, minimumSide: crop) }
-    self.crop = crop
-    self.batchSize = batchSize
-    self.learningRate = learningRate
-    self.lambda = lambda ?? metadata[MetadataKey.lambda].flatMap(Double.init) ?? 0.0130
-    self.seed = seed
-  }
-
-  /// A fresh copy of the marked model, read from its file.
-  func load() throws -> AttackSubject {
-    let loaded = try ModelStore.load(file: url)
-    let model = loaded.model
-    let last = MetricsBox()
-    return AttackSubject(
-      model: model,
-      evaluate: {
-        let m = try measure(loaded)
-        last.value = m
-        return m["psnr"] ?? .nan
-      },
-      metric: .psnr,
-      fineTune: attackSet == nil ? nil : { steps, frozen in try fineTune(model, steps: steps, freezing: frozen) },
-      attackerLoss: attackSet == nil ? nil : { step in
-        try RDLoss(lambda: lambda).terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step))).loss
-      },
-      measure: { last.value })
-  }
-
-  /// Mean real-bitstream bpp, estimated bpp and PSNR over the evaluation photos (tables rebuilt for the attacked weights).
-  func measure(_ loaded: LoadedModel) throws -> [String: Double] {
-    try loaded.model.update()
-    loaded.model.setTraining(false)
-    let results = try zip(evaluation.images, evaluation.names).map { try Evaluator.evaluate(loaded, image: $0, name: $1) }
-    let n = Double(results.count)
-    return ["bpp": results.map(\.bpp).reduce(0, +) / n, "psnr": results.map(\.psnr).reduce(0, +) / n,
-            "estimated_bpp": results.compactMap(\.estimatedBpp).reduce(0, +) / n]
-  }
-
-  func batch(_ step: Int) throws -> Tensor {
-    guard let attackSet else { throw ValidationError("the attack needs --attack-data") }
-    var rng = SplitMix64(seed: seed, stream: 7, step: step)
-    return try attackSet.randomBatch(size: batchSize, crop: crop, using: &rng)
-  }
-
-  /// The attacker's RD fine-tuning (Adam on every main parameter, clipped), with their own key frozen when given.
-  func fineTune(_ model: any CompressionModel, steps: Int, freezing attackerKey: WatermarkKey?) throws {
-    let loss = RDLoss(lambda: lambda)
-    let task = FineTuningTask(model: model, parameters: model.mainParameters, steps: steps,
-                              optimizer: .adam(learningRate: learningRate), clipNorm: 1) { step in
-      try loss.terms(model: model, batch: try batch(step), noise: try Generator(seed: seed &+ UInt64(step))).loss
-    }
-    try Trainer.fineTune(task) { trainer in
-      if let attackerKey { try Embedder.freeze(model, key: attackerKey, in: trainer.parameterOptimizer) }
-    }
-  }
-
-  /// The metrics of the last evaluation, handed from `evaluate` to `measure` (computed once per row).
-  final class MetricsBox {
-    var value: [String: Double] = [:]
+    try evaluation.write(to: URL(fileURLWithPath: out), rowMetrics: [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")])
+    say("wrote \(out)/evaluation.json, evaluation.csv and the plots")
   }
 }

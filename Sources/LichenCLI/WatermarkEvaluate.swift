@@ -30,17 +30,9 @@ struct WatermarkEvaluate: ParsableCommand {
     let key = try WatermarkKey.read(from: keyURL)
     let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
     let task = try makeAttackTask(options: sweep)
-    let outURL = URL(fileURLWithPath: out)
-    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-
     let subject = try task.load()
-    let extraction = try TimingSummary.measure(repetitions: timingRepetitions) {
-      _ = try Extractor.extract(from: subject.model, key: key, expected: expected)
-    }
-    let extractionFromFile = try TimingSummary.measure(repetitions: timingRepetitions) {
-      let entries = try SafeTensors.read(from: task.url).tensors
-      _ = try Extractor.extract(fromStateDict: entries, key: WatermarkKey.read(from: keyURL), expected: expected)
-    }
+    let (extraction, extractionFromFile) = try WatermarkEvaluation.timeExtraction(
+      model: subject.model, file: task.url, key: key, expected: expected, repetitions: timingRepetitions)
     say(String(format: "extraction: %.3f ms from the loaded model, %.3f ms from the files (median of %d)",
                1000 * extraction.median, 1000 * extractionFromFile.median, timingRepetitions))
 
@@ -55,18 +47,8 @@ struct WatermarkEvaluate: ParsableCommand {
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata[MetadataKey.watermark], key: key,
       extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metric.rawValue)
-    try evaluation.write(to: outURL.appendingPathComponent("evaluation.json"))
-    try Data(AttackSweep.csv(rows).utf8).write(to: outURL.appendingPathComponent("evaluation.csv"), options: .atomic)
-    for family in evaluation.plottableFamilies {
-      let plot = SVGPlot(
-        title: "\(name): \(family.title)", xLabel: family.strengthLabel,
-        yLabel: "test \(task.metric.rawValue) / bit error rate",
-        series: WatermarkEvaluation.Metric.allCases.map {
-          .init(name: $0 == .accuracy ? "test \(task.metric.rawValue)" : $0.title, points: evaluation.curve(family, $0))
-        })
-      try plot.write(to: outURL.appendingPathComponent("\(family.rawValue).svg"))
-    }
-    say("wrote \(outURL.path)/evaluation.json, evaluation.csv and \(evaluation.plottableFamilies.count) plots")
+    let plots = try evaluation.write(to: URL(fileURLWithPath: out))
+    say("wrote \(out)/evaluation.json, evaluation.csv and \(plots) plots")
   }
 }
 
@@ -88,32 +70,8 @@ struct WatermarkCompare: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    var evaluations = try results.map { try WatermarkEvaluation.read(from: URL(fileURLWithPath: $0)) }
-    // Two results with one label (say two WaterMAS runs) stay apart in the legend.
-    var seen: [String: Int] = [:]
-    for i in evaluations.indices {
-      let count = seen[evaluations[i].label, default: 0] + 1
-      seen[evaluations[i].label] = count
-      if count > 1 { evaluations[i].label += " (\(count))" }
-    }
-    let outURL = URL(fileURLWithPath: out)
-    try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-    try Data(WatermarkEvaluation.csv(evaluations).utf8)
-      .write(to: outURL.appendingPathComponent("comparison.csv"), options: .atomic)
-    var plots = 0
-    // The task metric of the results ("accuracy", "mIoU"); mixed tasks plot under both names.
-    let taskMetric = Set(evaluations.map(\.metricName)).sorted().joined(separator: " / ")
-    let families = AttackFamily.allCases.filter { family in evaluations.contains { $0.plottableFamilies.contains(family) } }
-    for family in families {
-      for metric in WatermarkEvaluation.Metric.allCases {
-        let series = WatermarkEvaluation.curves(evaluations, family: family, metric: metric)
-        let title = metric == .accuracy ? "test " + taskMetric : metric.title
-        let plot = SVGPlot(title: "\(family.title): \(title)", xLabel: family.strengthLabel, yLabel: title,
-                           series: series.map { .init(name: $0.label, points: $0.points) })
-        try plot.write(to: outURL.appendingPathComponent("\(family.rawValue)-\(metric.rawValue).svg"))
-        plots += 1
-      }
-    }
+    let (evaluations, plots) = try WatermarkEvaluation.writeComparison(
+      try results.map { try WatermarkEvaluation.read(from: URL(fileURLWithPath: $0)) }, to: URL(fileURLWithPath: out))
     for e in evaluations {
       let interception = e.rows.filter { $0.family.rawValue.hasPrefix("key-interception") }
         .map { row in
@@ -124,6 +82,6 @@ struct WatermarkCompare: ParsableCommand {
                  1000 * e.extraction.median) + interception.joined(separator: "; "))
       if let cost = e.cost { say("  embedding cost: " + costSummary(cost)) }
     }
-    say("wrote \(outURL.path)/comparison.csv and \(plots) plots")
+    say("wrote \(out)/comparison.csv and \(plots) plots")
   }
 }
