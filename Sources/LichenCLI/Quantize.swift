@@ -38,64 +38,28 @@ struct Quantize: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let parsedScheme = try QuantizationScheme(scheme)
-    let method = try CalibrationMethod(parsing: calibration)
-    guard calibCount > 0 else { throw ValidationError("--calib-count must be positive") }
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
-    let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
-    guard let hyperprior = loaded.model as? ScaleHyperprior else {
-      throw ValidationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
-    }
-    hyperprior.setTraining(false)
-    _ = try parsedScheme.resolve(layers: IntegerConverter.layers(of: hyperprior))  // fail before calibrating
-    let images = try ImageSet.load(directory: URL(fileURLWithPath: calib), limit: calibCount)
-    print("calibrating \(loaded.source) on \(images.images.count) images from \(calib) (\(method))")
-    let start = Date()
-    let stats = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
-      print("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-    }
+    var pipeline = QuantizationPipeline(
+      scheme: try QuantizationScheme(scheme), method: try CalibrationMethod(parsing: calibration),
+      calibrationFolder: URL(fileURLWithPath: calib), calibrationCount: calibCount)
+    pipeline.options.tableIndexBits = lutIndexBits
+    pipeline.options.tableFractionBits = lutFractionBits
     if qatSteps > 0 {
-      guard let lambda = lambda ?? loaded.metadata[MetadataKey.lambda].flatMap(Double.init) else {
-        throw ValidationError("\(loaded.source) records no lambda; pass --lambda for quantization-aware training")
-      }
-      guard crop > 0, crop % 64 == 0, batchSize > 0 else { throw ValidationError("--crop must be a multiple of 64, --batch-size positive") }
-      let all = try ImageSet.load(directory: URL(fileURLWithPath: data ?? calib), minimumSide: crop)
-      let (trainingSet, validationSet) = all.split(validationEvery: 20)
-      var config = RDTrainingConfig()
-      config.n = loaded.configuration.n
-      config.m = loaded.configuration.m
-      config.gdnVariant = loaded.configuration.gdnVariant
-      config.lambda = lambda
-      config.batchSize = batchSize
-      config.cropSize = crop
-      config.steps = qatSteps
-      config.learningRate = learningRate
-      config.validateEvery = Swift.max(50, qatSteps / 4)
-      config.checkpointEvery = 50
-      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: parsedScheme, statistics: stats, method: method,
-                                              lambda: lambda)
-      let runFolder = qatRun ?? (out as NSString).deletingPathExtension + "-qat"
-      let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
-                                  runDirectory: URL(fileURLWithPath: runFolder), objective: objective)
-      print("quantization-aware fine-tuning: \(qatSteps) steps, lambda \(lambda), lr \(learningRate), run folder \(runFolder)")
-      guard try drive(trainer, resume: resume, runFolder: runFolder) else { throw ExitCode.interrupted }
-      try hyperprior.update()
-      hyperprior.setTraining(false)
+      var fineTuning = QuantizationPipeline.FineTuning(
+        steps: qatSteps, data: data.map { URL(fileURLWithPath: $0) },
+        runFolder: URL(fileURLWithPath: qatRun ?? (out as NSString).deletingPathExtension + "-qat"), lambda: lambda)
+      fineTuning.learningRate = learningRate
+      fineTuning.batchSize = batchSize
+      fineTuning.crop = crop
+      pipeline.fineTuning = fineTuning
     }
-    var options = IntegerConverter.Options()
-    options.method = method
-    options.tableIndexBits = lutIndexBits
-    options.tableFractionBits = lutFractionBits
-    let (file, layers) = try IntegerModelFile.quantized(
-      loaded, hyperprior: hyperprior, scheme: parsedScheme, statistics: stats, calibrationImages: images.images.count,
-      options: options, qatSteps: qatSteps, source: out)
+    let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
+    guard let (file, layers) = try pipeline.run(loaded, source: out, log: { print($0) }, train: { trainer in
+      try drive(trainer, resume: resume, runFolder: trainer.runDirectory.path)
+    }) else { throw ExitCode.interrupted }
     try file.save(to: URL(fileURLWithPath: out))
-    print("layer     kind        w   a   accumulator  clip")
-    for l in layers {
-      print(String(format: "%-9@ %-11@ %2d  %2d  %2d-bit       %.4g%@", l.name, l.kind.rawValue, l.weightBits,
-                   l.activationBits, l.accumulatorBits, l.clip, l.relu ? "  relu" : ""))
-    }
-    print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, parsedScheme.specification, file.weightsHash))
+    print(QuantizationPipeline.table(layers))
+    print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, pipeline.scheme.specification, file.weightsHash))
     if let report {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

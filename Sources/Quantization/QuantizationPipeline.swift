@@ -1,0 +1,111 @@
+import Compression
+import Foundation
+import LichenSerialization
+
+/// Float scale hyperprior -> integer-engine model, as `lichen quantize` runs it: calibration of the activation
+/// ranges on real images, optional quantization-aware fine-tuning (fake quantization in the loss, on the one
+/// trainer), then conversion and the per-layer table.
+public struct QuantizationPipeline {
+  /// Quantization-aware fine-tuning before conversion.
+  public struct FineTuning {
+    public var steps: Int
+    /// Training photos (default: the calibration folder).
+    public var data: URL?
+    /// Checkpoints and logs.
+    public var runFolder: URL
+    /// The RD trade-off (default: the model's recorded lambda).
+    public var lambda: Double?
+    public var learningRate = 1e-5
+    public var batchSize = 8
+    public var crop = 128
+
+    public init(steps: Int, data: URL?, runFolder: URL, lambda: Double?) {
+      self.steps = steps
+      self.data = data
+      self.runFolder = runFolder
+      self.lambda = lambda
+    }
+  }
+
+  public var scheme: QuantizationScheme
+  public var method: CalibrationMethod
+  public var calibrationFolder: URL
+  /// Calibration images, evenly spaced over the folder.
+  public var calibrationCount: Int
+  /// GDN table size (the range method is `method`).
+  public var options = IntegerConverter.Options()
+  public var fineTuning: FineTuning?
+
+  public init(scheme: QuantizationScheme, method: CalibrationMethod, calibrationFolder: URL, calibrationCount: Int) {
+    self.scheme = scheme
+    self.method = method
+    self.calibrationFolder = calibrationFolder
+    self.calibrationCount = calibrationCount
+  }
+
+  /// Quantizes `loaded`.
+  /// - Parameters:
+  ///   - source: the output's name, recorded in the model file.
+  ///   - log: progress lines (calibration images, the fine-tuning's settings).
+  ///   - train: runs the fine-tuning trainer to its end with progress and resume; false when interrupted.
+  /// - Returns: the integer model file and its per-layer table, or nil when the fine-tuning was interrupted.
+  public func run(_ loaded: LoadedModel, source: String, log: (String) -> Void,
+                  train: (RDTrainer) throws -> Bool) throws -> (file: IntegerModelFile, layers: [QuantizedLayerReport])? {
+    guard calibrationCount > 0 else { throw QuantizationError("the calibration needs at least one image") }
+    guard let hyperprior = loaded.model as? ScaleHyperprior else {
+      throw QuantizationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
+    }
+    hyperprior.setTraining(false)
+    _ = try scheme.resolve(layers: IntegerConverter.layers(of: hyperprior))  // fail before calibrating
+    let images = try ImageSet.load(directory: calibrationFolder, limit: calibrationCount)
+    log("calibrating \(loaded.source) on \(images.images.count) images from \(calibrationFolder.path) (\(method))")
+    let start = Date()
+    let statistics = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
+      log("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+    if let fineTuning, fineTuning.steps > 0 {
+      guard let lambda = fineTuning.lambda ?? loaded.metadata[MetadataKey.lambda].flatMap(Double.init) else {
+        throw QuantizationError("\(loaded.source) records no lambda; give one for quantization-aware training")
+      }
+      guard fineTuning.crop > 0, fineTuning.crop % 64 == 0, fineTuning.batchSize > 0 else {
+        throw QuantizationError("the fine-tuning crop must be a multiple of 64 and the batch size positive")
+      }
+      let all = try ImageSet.load(directory: fineTuning.data ?? calibrationFolder, minimumSide: fineTuning.crop)
+      let (trainingSet, validationSet) = all.split(validationEvery: 20)
+      var config = RDTrainingConfig()
+      config.n = loaded.configuration.n
+      config.m = loaded.configuration.m
+      config.gdnVariant = loaded.configuration.gdnVariant
+      config.lambda = lambda
+      config.batchSize = fineTuning.batchSize
+      config.cropSize = fineTuning.crop
+      config.steps = fineTuning.steps
+      config.learningRate = fineTuning.learningRate
+      config.validateEvery = Swift.max(50, fineTuning.steps / 4)
+      config.checkpointEvery = 50
+      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: scheme, statistics: statistics, method: method,
+                                              lambda: lambda)
+      let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
+                                  runDirectory: fineTuning.runFolder, objective: objective)
+      log("quantization-aware fine-tuning: \(fineTuning.steps) steps, lambda \(lambda), lr \(fineTuning.learningRate), run folder \(fineTuning.runFolder.path)")
+      guard try train(trainer) else { return nil }
+      try hyperprior.update()
+      hyperprior.setTraining(false)
+    }
+    var options = options
+    options.method = method
+    return try IntegerModelFile.quantized(
+      loaded, hyperprior: hyperprior, scheme: scheme, statistics: statistics, calibrationImages: images.images.count,
+      options: options, qatSteps: fineTuning?.steps ?? 0, source: source)
+  }
+
+  /// The per-layer table as text: bits of weights and activations, accumulator width, clip, fused ReLU.
+  public static func table(_ layers: [QuantizedLayerReport]) -> String {
+    var lines = ["layer     kind        w   a   accumulator  clip"]
+    for l in layers {
+      lines.append(String(format: "%-9@ %-11@ %2d  %2d  %2d-bit       %.4g%@", l.name, l.kind.rawValue, l.weightBits,
+                          l.activationBits, l.accumulatorBits, l.clip, l.relu ? "  relu" : ""))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
