@@ -119,14 +119,7 @@ struct ClassifierTrainingOptions: ParsableArguments {
     let runURL = URL(fileURLWithPath: out)
     let trainer = try ClassifierTrainer(config: config, training: training, runDirectory: runURL,
                                         dataParallel: dataParallel)
-    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
-      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
-    }
-    var resumed = false
-    if resume, try trainer.resumeIfPossible() {
-      resumed = true
-      if trainer.isPrimary { say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)") }
-    }
+    let resumed = try trainer.openRunFolder(resume: resume, log: say)
     return ClassifierSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
   }
 }
@@ -148,23 +141,8 @@ struct ClassifierSession {
     say("training \(options.model.rawValue) width \(options.width) on \(training.count) \(options.dataset.rawValue) images, "
       + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     let interrupted = InterruptFlag.install()
-    let start = Date()
-    try trainer.run(progress: { p in
-      let line = String(
-        format: "epoch %d/%d  step %d/%d  loss %.4f  acc %.1f%%  lr %.2e  %.2f steps/s  eta %@",
-        p.epoch, p.epochs, p.step, p.totalSteps, p.epochLoss, 100 * p.epochAccuracy, p.learningRate,
-        p.stepsPerSecond, formatDuration(p.etaSeconds))
-      FileHandle.standardOutput.write(Data((line + "\n").utf8))
-    }, shouldStop: { interrupted.isSet })
-    let seconds = Date().timeIntervalSince(start)
-    if trainer.step < trainer.totalSteps {
-      say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+    guard let seconds = try trainer.trainToEnd(progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet }) else {
       return nil
-    }
-    if let dataParallel = trainer.dataParallel {
-      say(String(format: "distributed: %.1f s of %.1f s in gradient all-reduces (%.1f%%), %d reductions of %.1f MB",
-                 dataParallel.communicationSeconds, seconds, 100 * dataParallel.communicationSeconds / seconds,
-                 dataParallel.gradientReductions, Double(dataParallel.gradientBytes) / 1e6))
     }
     guard trainer.isPrimary else { return nil }
     let modelURL = runURL.appendingPathComponent("model.safetensors")
@@ -181,8 +159,8 @@ struct ClassifierSession {
     if let evalLimit = options.evalLimit { test = try test.prefix(evalLimit) }
     let evaluation = try trainer.evaluate(on: test)
     let evalURL = runURL.appendingPathComponent("eval.json")
-    try writeJSON(evaluation, to: evalURL)
-    printEvaluation(evaluation)
+    try evaluation.write(to: evalURL)
+    say(evaluation.text)
     say("wrote \(evalURL.path)")
     return evaluation
   }
@@ -220,9 +198,9 @@ struct ClassifyEval: ParsableCommand {
       file.model, on: images, normalization: file.normalization, batchSize: batchSize)
     say("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
       + "\(kind.rawValue) \(split.rawValue) images in \(formatDuration(Date().timeIntervalSince(start)))")
-    printEvaluation(evaluation)
+    say(evaluation.text)
     if let json {
-      try writeJSON(evaluation, to: URL(fileURLWithPath: json))
+      try evaluation.write(to: URL(fileURLWithPath: json))
       say("wrote \(json)")
     }
   }
@@ -241,20 +219,6 @@ func parseList(_ text: String, _ option: String) throws -> [Int] {
 /// Prints through the same unbuffered handle as the progress lines, so the
 /// order on a pipe is the order of events.
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-
-func writeJSON(_ evaluation: ClassifierEvaluation, to url: URL) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  try encoder.encode(evaluation).write(to: url, options: .atomic)
-}
-
-func printEvaluation(_ e: ClassifierEvaluation) {
-  say(String(format: "accuracy %.2f%%  loss %.4f  (%d images)", 100 * e.accuracy, e.loss, e.count))
-  for (name, accuracy) in zip(e.classNames, e.perClassAccuracy) {
-    say("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0)
-      + (accuracy.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
-  }
-}
 
 /// `say` on rank 0 of a distributed job (or a single process); silence on the other ranks.
 func primarySay(_ isPrimary: Bool) -> (String) -> Void { { line in if isPrimary { say(line) } } }

@@ -17,6 +17,9 @@ struct Lichen: ParsableCommand {
     version: version,
     subcommands: [Compress.self, Decompress.self, Eval.self, Quantize.self, Models.self, Train.self, Distill.self, Launch.self, DistillSweep.self, RDPlot.self, ExportModel.self, Classify.self, Segment.self, Watermark.self, FPGA.self, Smoke.self]
   )
+
+  /// A progress line, on every rank of a distributed job (unbuffered, like `say`).
+  static func progress(_ line: String) { say(line) }
 }
 
 /// Options every subcommand takes.

@@ -55,7 +55,7 @@ struct Quantize: ParsableCommand {
     }
     let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
     guard let (file, layers) = try pipeline.run(loaded, source: out, log: { print($0) }, train: { trainer in
-      try drive(trainer, resume: resume, runFolder: trainer.runDirectory.path)
+      try drive(trainer, resume: resume)
     }) else { throw ExitCode.interrupted }
     try file.save(to: URL(fileURLWithPath: out))
     print(QuantizationPipeline.table(layers))

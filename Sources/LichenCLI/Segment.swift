@@ -84,24 +84,10 @@ struct SegmentEval: ParsableCommand {
       file.model, on: images, normalization: file.normalization, batchSize: batchSize)
     say("deeplabv3 width \(file.configuration.width) on \(images.count) CamVid \(split.rawValue) images in "
       + formatDuration(Date().timeIntervalSince(start)))
-    printSegmentationEvaluation(evaluation)
+    say(evaluation.text)
     if let json {
-      try writeSegmentationJSON(evaluation, to: URL(fileURLWithPath: json))
+      try evaluation.write(to: URL(fileURLWithPath: json))
       say("wrote \(json)")
     }
-  }
-}
-
-func writeSegmentationJSON(_ evaluation: SegmentationEvaluation, to url: URL) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  try encoder.encode(evaluation).write(to: url, options: .atomic)
-}
-
-func printSegmentationEvaluation(_ e: SegmentationEvaluation) {
-  say(String(format: "mIoU %.2f%%  pixel accuracy %.2f%%  loss %.4f  (%d images, %d labelled pixels)",
-             100 * e.meanIoU, 100 * e.pixelAccuracy, e.loss, e.images, e.pixels))
-  for (name, iou) in zip(e.classNames, e.perClassIoU) {
-    say("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + (iou.map { String(format: "%6.2f%%", 100 * $0) } ?? "     -"))
   }
 }

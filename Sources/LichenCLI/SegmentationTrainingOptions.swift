@@ -95,14 +95,7 @@ struct SegmentationTrainingOptions: ParsableArguments {
     let runURL = URL(fileURLWithPath: out)
     let trainer = try SegmentationTrainer(config: config, training: training, runDirectory: runURL,
                                           dataParallel: dataParallel)
-    if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
-      throw ValidationError("\(out) already holds a checkpoint: pass --resume to continue it, or choose another --out")
-    }
-    var resumed = false
-    if resume, try trainer.resumeIfPossible() {
-      resumed = true
-      if trainer.isPrimary { say("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)") }
-    }
+    let resumed = try trainer.openRunFolder(resume: resume, log: say)
     return SegmentationSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
   }
 }
@@ -126,16 +119,7 @@ struct SegmentationSession {
       + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, \(trainer.model.parameterCount) parameters, "
       + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     let interrupted = InterruptFlag.install()
-    let start = Date()
-    try trainer.run(progress: { p in
-      say(String(
-        format: "epoch %d/%d  step %d/%d  loss %.4f  pixel acc %.1f%%  lr %.2e  %.2f steps/s  eta %@",
-        p.epoch, p.epochs, p.step, p.totalSteps, p.epochLoss, 100 * p.epochPixelAccuracy, p.learningRate,
-        p.stepsPerSecond, formatDuration(p.etaSeconds)))
-    }, shouldStop: { interrupted.isSet })
-    let seconds = Date().timeIntervalSince(start)
-    if trainer.step < trainer.totalSteps {
-      say("interrupted at step \(trainer.step); checkpoint saved, continue with --resume")
+    guard let seconds = try trainer.trainToEnd(progress: say, log: say, shouldStop: { interrupted.isSet }) else {
       return nil
     }
     guard trainer.isPrimary else { return nil }
@@ -149,9 +133,9 @@ struct SegmentationSession {
     if let evalLimit = options.evalLimit { evaluationSet = try evaluationSet.prefix(evalLimit) }
     let evaluation = try trainer.evaluate(on: evaluationSet)
     let evalURL = runURL.appendingPathComponent("eval.json")
-    try writeSegmentationJSON(evaluation, to: evalURL)
+    try evaluation.write(to: evalURL)
     say("CamVid \(options.evalSplit.rawValue):")
-    printSegmentationEvaluation(evaluation)
+    say(evaluation.text)
     say("wrote \(evalURL.path)")
     return evaluation
   }

@@ -84,7 +84,7 @@ struct TrainingOptions: ParsableArguments {
   @discardableResult
   func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
            alwaysResume: Bool = false) throws -> Bool {
-    guard try drive(trainer, resume: resume || alwaysResume, runFolder: out) else { return false }
+    guard try drive(trainer, resume: resume || alwaysResume) else { return false }
     guard trainer.isPrimary else { return true }
     let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata.merging(trainer.lineage) { given, _ in given }
@@ -104,38 +104,10 @@ struct TrainingOptions: ParsableArguments {
   }
 }
 
-/// Runs a trainer with progress lines (loss, bpp, PSNR, ETA), Ctrl-C
-/// checkpointing and resume. Returns false when interrupted.
-func drive(_ trainer: RDTrainer, resume: Bool, runFolder: String) throws -> Bool {
-  if FileManager.default.fileExists(atPath: trainer.checkpointURL.path) && !resume {
-    throw ValidationError("\(runFolder) already holds a checkpoint: pass --resume to continue it, or choose another folder")
-  }
-  if resume, try trainer.resumeIfPossible(), trainer.isPrimary {
-    print("resumed at step \(trainer.step) from \(trainer.checkpointURL.path)")
-  }
+/// Runs a trainer in its run folder with progress lines, Ctrl-C checkpointing and resume.
+/// Returns false when interrupted.
+func drive(_ trainer: RDTrainer, resume: Bool) throws -> Bool {
+  _ = try trainer.openRunFolder(resume: resume, log: say)
   let interrupted = InterruptFlag.install()
-  let started = Date()
-  try trainer.run(progress: { p in
-    var line = String(format: "step %d/%d  loss %.4f  bpp %.4f  psnr %.2f dB  aux %.1f  lr %.2e  %.2f steps/s  eta %@",
-                      p.step, p.totalSteps, p.loss, p.bpp, p.psnr, p.auxiliaryLoss, p.learningRate,
-                      p.stepsPerSecond, formatDuration(p.etaSeconds))
-    if let v = p.validation { line += String(format: "  | val bpp %.4f psnr %.2f dB", v.bpp, v.psnr) }
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-  }, shouldStop: { interrupted.isSet })
-  if let dataParallel = trainer.dataParallel, trainer.isPrimary {
-    print(String(format: "distributed: %.1f s in gradient all-reduces over %d reductions (%.1f MB), %.1f%% of the run",
-                 dataParallel.communicationSeconds, dataParallel.gradientReductions,
-                 Double(dataParallel.gradientBytes) / 1e6, 100 * dataParallel.communicationSeconds / Swift.max(1e-9, Date().timeIntervalSince(started))))
-  }
-  if trainer.step < trainer.config.steps {
-    if trainer.isPrimary { print("interrupted at step \(trainer.step); checkpoint saved, continue with --resume") }
-    return false
-  }
-  return true
-}
-
-func formatDuration(_ seconds: Double) -> String {
-  guard seconds.isFinite else { return "?" }
-  let s = Int(seconds)
-  return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60) : String(format: "%dm%02ds", s / 60, s % 60)
+  return try trainer.trainToEnd(progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet }) != nil
 }
