@@ -63,7 +63,7 @@ struct CodecMark {
   func report(trainer: RDTrainer, runURL: URL) throws {
     guard trainer.isPrimary else { return }
     let cost = try insertion.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
-    say("cost: " + costSummary(cost) + " -> \(runURL.appendingPathComponent(TrainingCost.fileName).path)")
+    say("cost: " + cost.summary + " -> \(runURL.appendingPathComponent(TrainingCost.fileName).path)")
     let check = try Extractor.extract(from: trainer.model, key: key, expected: payload)
     say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@", check.bitErrorRate ?? 1,
                check.falsePositiveProbability ?? 1,

@@ -24,7 +24,7 @@ struct WatermarkAttack: ParsableCommand {
     let task = try makeAttackTask(options: sweep)
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
-                                   onRow: { sayRow($0) })
+                                   onRow: { say($0.line) })
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -69,7 +69,7 @@ func embedWhileTraining(
     try signed.write(to: trainer.runDirectory.appendingPathComponent("key.json"))
   }
   let cost = try step.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
-  say("cost: " + costSummary(cost) + " -> \(trainer.runDirectory.appendingPathComponent(TrainingCost.fileName).path)")
+  say("cost: " + cost.summary + " -> \(trainer.runDirectory.appendingPathComponent(TrainingCost.fileName).path)")
   let check = try Extractor.extract(from: model, key: key, expected: payload)
   say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@",
              check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1,

@@ -38,12 +38,12 @@ struct WatermarkEvaluate: ParsableCommand {
 
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: key, expected: expected, seed: sweep.seed,
-                                   onRow: { sayRow($0) })
+                                   onRow: { say($0.line) })
     let name = label ?? task.metadata[MetadataKey.watermarkMethod] ?? task.url.deletingPathExtension().lastPathComponent
     // `embed` keeps the training's measured cost beside the model.
     let cost = try TrainingCost.readIfPresent(
       from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
-    if let cost { say("embedding cost: " + costSummary(cost)) }
+    if let cost { say("embedding cost: " + cost.summary) }
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata[MetadataKey.watermark], key: key,
       extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metric.rawValue)
@@ -80,7 +80,7 @@ struct WatermarkCompare: ParsableCommand {
         }
       say(String(format: "%@: clean %@ %.2f%%, extraction %.3f ms; ", e.label, e.metricName, 100 * (e.cleanAccuracy ?? .nan),
                  1000 * e.extraction.median) + interception.joined(separator: "; "))
-      if let cost = e.cost { say("  embedding cost: " + costSummary(cost)) }
+      if let cost = e.cost { say("  embedding cost: " + cost.summary) }
     }
     say("wrote \(out)/comparison.csv and \(plots) plots")
   }

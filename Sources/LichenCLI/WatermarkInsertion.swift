@@ -57,9 +57,3 @@ struct WatermarkInsertionOptions: ParsableArguments {
   }
 }
 
-/// One line on a run's measured cost.
-func costSummary(_ cost: TrainingCost) -> String {
-  String(format: "%.2f forward / %.2f backward passes per step, %.1f ms per step (%.1f ms in the passes), %d steps counted",
-         cost.forwardPassesPerStep ?? .nan, cost.backwardPassesPerStep ?? .nan, 1000 * (cost.secondsPerStep ?? .nan),
-         1000 * (cost.passSecondsPerStep ?? .nan), cost.steps)
-}

@@ -55,10 +55,3 @@ func makeAttackTask(options: AttackSweepOptions) throws -> any AttackTask {
                                            evalLimit: options.evalLimit, seed: options.seed)
 }
 
-/// One progress line per sweep row, with the row's task metric.
-func sayRow(_ row: AttackSweepRow) {
-  let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
-  let value = row.taskMetric.isFraction ? String(format: "%6.2f%%", 100 * row.accuracy) : String(format: "%6.2f dB", row.accuracy)
-  say(label + String(format: "%8.3g  %@ %@  BER %.4f  p %.3g  ", row.strength, row.taskMetric.rawValue, value,
-                     row.bitErrorRate, row.falsePositiveProbability) + (row.detected ? "detected" : "LOST"))
-}

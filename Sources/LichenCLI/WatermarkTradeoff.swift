@@ -83,68 +83,26 @@ struct WatermarkTradeoff: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    let root = URL(fileURLWithPath: training.out)
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-    let reportURL = root.appendingPathComponent("tradeoff.json")
-    let settings = try settings()
-    let attackList = try attackSettings()
-    var report: PayloadTradeoff
-    if FileManager.default.fileExists(atPath: reportURL.path) {
-      guard training.resume else {
-        throw ValidationError("\(training.out) already holds a trade-off sweep: pass --resume to continue it, or choose another --out")
-      }
-      report = try PayloadTradeoff.read(from: reportURL)
-      try report.checkResumable(settings: settings)
-      say("resuming \(reportURL.path): reference \(report.reference == nil ? "to train" : "done"), \(report.entries.count) runs done")
-    } else {
-      report = PayloadTradeoff(settings: settings, attacks: attackList)
-      try report.write(to: reportURL)  // from now on the folder is a sweep to resume
-    }
+    let plan = PayloadTradeoff.SweepPlan(
+      settings: try settings(), methods: try methodList(), payloads: try parseList(payloads, "--payloads"),
+      payloadSeed: payloadSeed, attacks: try attackSettings(), attackSeed: attackSeed, timingRepetitions: timingRepetitions)
     let interrupted = InterruptFlag.install()
-
-    if report.reference == nil {
-      guard let run = try train(PayloadTradeoff.referenceLabel, mark: nil) else { return stopped() }
-      guard let accuracy = run.accuracy else {
-        throw ValidationError("no test split to measure the reference's accuracy on; the trade-off needs one")
-      }
-      report.reference = PayloadTradeoff.Reference(accuracy: accuracy, cost: run.cost)
-      try save(report, to: root)
+    guard let report = try PayloadTradeoff.sweep(
+      plan, root: URL(fileURLWithPath: training.out), resume: training.resume, log: say, shouldStop: { interrupted.isSet },
+      train: train, attackTask: { url in
+        try ClassifierAttackTask(modelFile: url, data: training.data.map { URL(fileURLWithPath: $0) },
+                                 evalLimit: training.evalLimit, seed: attackSeed)
+      })
+    else {
+      return say("stopped; what was measured is in \(training.out)/tradeoff.json, continue with --resume")
     }
-    for method in try methodList() {
-      for bits in try parseList(payloads, "--payloads") where report.entry(method: method.rawValue, payloadBits: bits) == nil {
-        if interrupted.isSet { return stopped() }
-        let payload = try PayloadTradeoff.randomPayload(bits: bits, seed: payloadSeed)
-        guard let run = try train("\(method.rawValue)-\(bits)", mark: (method, payload)), let key = run.key else {
-          return stopped()
-        }
-        let task = try ClassifierAttackTask(modelFile: run.modelURL, data: training.data.map { URL(fileURLWithPath: $0) }, evalLimit: training.evalLimit,
-                                            seed: attackSeed)
-        say("attacking \(method.rawValue) with \(bits) payload bits (\(key.positions.count) marked weights)")
-        let rows = try AttackSweep.run([AttackSetting(.none, 0)] + attackList, load: task.load, key: key, expected: payload,
-                                       seed: attackSeed, onRow: { sayRow($0) })
-        let subject = try task.load()
-        let extraction = try TimingSummary.measure(repetitions: timingRepetitions) {
-          _ = try Extractor.extract(from: subject.model, key: key, expected: payload)
-        }
-        report.record(PayloadTradeoff.Entry(method: method.rawValue, payloadBits: bits, codedBits: key.positions.count,
-                                            rows: rows, cost: run.cost, extraction: extraction))
-        try save(report, to: root)
-      }
-    }
-    summarize(report)
-  }
-
-  /// What one training run left: its model file, test accuracy, measured cost and key (marked runs).
-  struct Run {
-    var modelURL: URL
-    var accuracy: Double?
-    var cost: TrainingCost
-    var key: WatermarkKey?
+    report.summary.forEach(say)
+    say("wrote \(training.out)/tradeoff.json, tradeoff.csv and plots")
   }
 
   /// Trains one run in `root/name` with the shared budget: unmarked when `mark` is nil. With --resume
   /// the run's checkpoint, if any, is continued. nil when interrupted.
-  func train(_ name: String, mark: (method: WatermarkMethod, payload: [Bool])?) throws -> Run? {
+  func train(_ name: String, mark: (method: WatermarkMethod, payload: [Bool])?) throws -> PayloadTradeoff.TrainedRun? {
     var options = training
     options.out = URL(fileURLWithPath: training.out).appendingPathComponent(name).path
     let session = try options.makeSession()
@@ -172,55 +130,9 @@ struct WatermarkTradeoff: ParsableCommand {
     }
     let evaluation = try session.train(options: options, extraMetadata: metadata)
     let cost = try step.recordCost(runDirectory: session.runURL, resumed: session.resumed)
-    say("\(name) cost: " + costSummary(cost))
+    say("\(name) cost: " + cost.summary)
     guard session.trainer.step >= session.trainer.totalSteps else { return nil }
-    return Run(modelURL: session.runURL.appendingPathComponent("model.safetensors"), accuracy: evaluation?.accuracy,
+    return PayloadTradeoff.TrainedRun(modelURL: session.runURL.appendingPathComponent("model.safetensors"), accuracy: evaluation?.accuracy,
                cost: cost, key: key)
-  }
-
-  func stopped() {
-    say("stopped; what was measured is in \(training.out)/tradeoff.json, continue with --resume")
-  }
-
-  /// tradeoff.json, tradeoff.csv and the plots, rewritten after every run.
-  func save(_ report: PayloadTradeoff, to root: URL) throws {
-    try report.write(to: root.appendingPathComponent("tradeoff.json"))
-    try Data(report.csv().utf8).write(to: root.appendingPathComponent("tradeoff.csv"), options: .atomic)
-    let x = "payload bits (log2)"
-    var plots: [(String, PayloadTradeoff.Metric)] = [
-      ("tradeoff-accuracy", .accuracy), ("tradeoff-accuracy-drop", .accuracyDrop),
-      ("tradeoff-seconds-per-step", .secondsPerStep), ("tradeoff-backward-passes", .backwardPassesPerStep),
-    ]
-    for spec in report.attacks {
-      guard let setting = try? AttackSetting(spec: spec) else { continue }
-      let file = spec.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "-" }
-      plots.append(("tradeoff-ber-" + String(file), .bitErrorRate(setting)))
-      plots.append(("tradeoff-accuracy-" + String(file), .attackedAccuracy(setting)))
-    }
-    for (file, metric) in plots {
-      let series = report.curves(metric)
-      guard !series.isEmpty else { continue }
-      let plot = SVGPlot(title: metric.title, xLabel: x, yLabel: metric.title,
-                         series: series.map { .init(name: $0.label, points: $0.points) })
-      try plot.write(to: root.appendingPathComponent(file + ".svg"))
-    }
-  }
-
-  func summarize(_ report: PayloadTradeoff) {
-    if let r = report.reference {
-      say(String(format: "unmarked: accuracy %.2f%%; ", 100 * r.accuracy) + costSummary(r.cost))
-    }
-    for e in report.entries {
-      var line = String(format: "%@ %5d bits: accuracy %.2f%% (drop %+.2f points), clean BER %.4f", e.method,
-                        e.payloadBits, 100 * (e.accuracy ?? .nan), 100 * (report.accuracyDrop(e) ?? .nan),
-                        e.bitErrorRate ?? .nan)
-      for row in e.rows where row.family != .none {
-        line += String(format: "; %@ %g: BER %.3f", row.family.rawValue, row.strength, row.bitErrorRate)
-      }
-      line += String(format: "; %.2f backward passes/step, x%.2f time/step", e.cost.backwardPassesPerStep ?? .nan,
-                     report.slowdown(e) ?? .nan)
-      say(line)
-    }
-    say("wrote \(training.out)/tradeoff.json, tradeoff.csv and plots")
   }
 }

@@ -345,3 +345,14 @@ public enum AttackSweep {
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }
 }
+
+extension AttackSweepRow {
+  /// One line of a sweep's progress: the attack, its strength, the task metric, BER, false-positive probability
+  /// and whether the mark is still detected.
+  public var line: String {
+    let label = attack.padding(toLength: 48, withPad: " ", startingAt: 0)
+    let value = taskMetric.isFraction ? String(format: "%6.2f%%", 100 * accuracy) : String(format: "%6.2f dB", accuracy)
+    return label + String(format: "%8.3g  %@ %@  BER %.4f  p %.3g  ", strength, taskMetric.rawValue, value, bitErrorRate,
+                          falsePositiveProbability) + (detected ? "detected" : "LOST")
+  }
+}

@@ -150,3 +150,12 @@ public final class TrainingCostMeter {
     }
   }
 }
+
+extension TrainingCost {
+  /// "2.00 forward / 2.00 backward passes per step, 2116.6 ms per step (2098.6 ms in the passes), 234 steps counted".
+  public var summary: String {
+    String(format: "%.2f forward / %.2f backward passes per step, %.1f ms per step (%.1f ms in the passes), %d steps counted",
+           forwardPassesPerStep ?? .nan, backwardPassesPerStep ?? .nan, 1000 * (secondsPerStep ?? .nan),
+           1000 * (passSecondsPerStep ?? .nan), steps)
+  }
+}
