@@ -39,75 +39,15 @@ struct Launch: ParsableCommand {
       : URL(fileURLWithPath: program)
     let port = masterPort == 0 ? try freeLoopbackPort() : masterPort
     let master = masterAddress.contains(":") ? "[\(masterAddress)]:\(port)" : "\(masterAddress):\(port)"
-    FileHandle.standardError.write(Data("launch: \(nproc) ranks of \(executable.lastPathComponent) meeting at \(master)\n".utf8))
-
-    var ranks: [Process] = []
-    for rank in 0..<nproc {
-      let process = Process()
-      process.executableURL = executable
-      process.arguments = arguments
-      var environment = ProcessInfo.processInfo.environment
-      environment[DistributedConfiguration.worldSizeVariable] = String(nproc)
-      environment[DistributedConfiguration.rankVariable] = String(rank)
-      environment[DistributedConfiguration.masterVariable] = master
-      process.environment = environment
-      do {
-        try process.run()
-      } catch {
-        ranks.forEach { $0.terminate() }
-        throw ValidationError("cannot start \(executable.path): \(error.localizedDescription)")
-      }
-      ranks.append(process)
-    }
-    let forwarding = forwardSignals(to: ranks)
-    defer { forwarding.forEach { $0.cancel() } }
-
-    // A rank stopped by Ctrl-C exits 130 after the checkpoint every rank agreed on: not a failure.
-    func failed(_ process: Process) -> Bool {
-      !process.isRunning && process.terminationStatus != 0 && process.terminationStatus != ExitCode.interrupted.rawValue
-    }
-    var failure: (rank: Int, status: Int32)?
-    var failedAt: Date?
-    while ranks.contains(where: \.isRunning) {
-      Thread.sleep(forTimeInterval: 0.1)
-      if failure == nil, let rank = ranks.indices.first(where: { failed(ranks[$0]) }) {
-        failure = (rank, ranks[rank].terminationStatus)
-        failedAt = Date()
-        FileHandle.standardError.write(Data(
-          "launch: rank \(rank) exited with status \(ranks[rank].terminationStatus); the others have \(Int(grace)) s to stop\n".utf8))
-      }
-      if let failedAt, Date().timeIntervalSince(failedAt) > grace {
-        for (rank, process) in ranks.enumerated() where process.isRunning {
-          FileHandle.standardError.write(Data("launch: terminating rank \(rank)\n".utf8))
-          process.terminate()
-        }
-        self.wait(for: ranks, seconds: 10)
-        for process in ranks where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        break
-      }
-    }
-    if let (rank, status) = failure ?? ranks.indices.first(where: { failed(ranks[$0]) }).map({ ($0, ranks[$0].terminationStatus) }) {
-      FileHandle.standardError.write(Data("launch: failed: rank \(rank) exited with status \(status)\n".utf8))
+    let launchLog: (String) -> Void = { FileHandle.standardError.write(Data("launch: \($0)\n".utf8)) }
+    launchLog("\(nproc) ranks of \(executable.lastPathComponent) meeting at \(master)")
+    let ranks = ProcessRanks(executable: executable, arguments: arguments, worldSize: nproc, master: master, grace: grace)
+    switch try ranks.run(log: launchLog) {
+    case .finished: return
+    case .interrupted: throw ExitCode.interrupted
+    case .failed(let rank, let status):
+      launchLog("failed: rank \(rank) exited with status \(status)")
       throw ExitCode(status == 0 ? 1 : status)
-    }
-    if ranks.contains(where: { $0.terminationStatus == ExitCode.interrupted.rawValue }) { throw ExitCode.interrupted }
-  }
-
-  private func wait(for ranks: [Process], seconds: Double) {
-    let deadline = Date().addingTimeInterval(seconds)
-    while ranks.contains(where: \.isRunning), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-  }
-
-  /// SIGINT / SIGTERM sent to the launcher go to every rank (Ctrl-C in a
-  /// terminal reaches them directly too; a rank takes repeated signals as one).
-  private func forwardSignals(to ranks: [Process]) -> [DispatchSourceSignal] {
-    let pids = ranks.map(\.processIdentifier)
-    return [SIGINT, SIGTERM].map { sig in
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler { for pid in pids { kill(pid, sig) } }
-      source.resume()
-      return source
     }
   }
 }
