@@ -64,28 +64,6 @@ struct Models: ParsableCommand {
 
   func run() throws {
     try global.apply()
-    for entry in ModelRegistry.entries + ModelRegistry.integerEntries {
-      guard let url = try? entry.url() else {
-        print("\(entry.name)  lambda \(entry.lambda)  (not in this build)")
-        continue
-      }
-      let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-      let meta = (try? SafeTensors.readMetadata(from: url)) ?? [:]
-      let rd = meta[MetadataKey.kodak].map { "  Kodak \($0)" } ?? ""
-      let link = TeacherLink(metadata: meta)
-      let teacher = link.map { link in
-        "  teacher \(link.description)" + (link.mismatchWithBundledTeacher() == nil ? "" : " [not the bundled teacher: re-distil]")
-      } ?? ""
-      print(String(format: "%@%@  lambda %.4f  %@  %.1f MB  steps %@%@%@  %@", entry.name,
-                   entry.name == ModelRegistry.defaultName ? " (default)" : "", entry.lambda, entry.summary,
-                   Double(size) / 1e6, meta[MetadataKey.steps] ?? "?", rd, teacher, Self.engine(of: entry)))
-    }
-  }
-
-  /// What `--engine auto` runs for this name.
-  static func engine(of entry: ModelRegistry.Entry) -> String {
-    if entry.isInteger { return "[integer engine]" }
-    if let integer = ModelRegistry.integerVersion(of: entry.name) { return "[integer engine: \(integer.name); --engine float for this]" }
-    return "[float engine]"
+    ModelRegistry.listing.forEach { print($0) }
   }
 }

@@ -22,6 +22,8 @@ struct Quantize: ParsableCommand {
   @Option(help: "Number of calibration images (evenly spaced over the folder).") var calibCount: Int = 16
   @Option(help: "Activation range method: max (default; safest for 16-bit activations), mse, percentile:<p>.")
   var calibration: String = "max"
+  @Option(help: "Equalize the channels on both sides of every GDN before calibrating (0: off, 1: every channel at its tensor's full range; exact in float, see docs/quantization.md).")
+  var equalize = 0.0
   @Option(help: "GDN lookup table: index bits (segments per unit of mantissa = 2^bits).") var lutIndexBits: Int = 6
   @Option(help: "GDN lookup table: fraction bits of the entries.") var lutFractionBits: Int = 16
   @Option(name: .shortAndLong, help: "Output integer model (.safetensors).") var out: String
@@ -42,6 +44,7 @@ struct Quantize: ParsableCommand {
     var pipeline = QuantizationPipeline(
       scheme: try QuantizationScheme(scheme), method: try CalibrationMethod(parsing: calibration),
       calibrationFolder: URL(fileURLWithPath: calib), calibrationCount: calibCount)
+    pipeline.equalization = equalize
     pipeline.options.tableIndexBits = lutIndexBits
     pipeline.options.tableFractionBits = lutFractionBits
     if qatSteps > 0 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deployment
 import Foundation
 import Hardware
 import Quantization
@@ -23,23 +24,7 @@ struct Watermark: ParsableCommand {
 
     func load() throws -> ([String: TensorRecord], WatermarkKey) {
       try global.apply()
-      let url = URL(fileURLWithPath: model)
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) else {
-        throw ValidationError("no model file or folder at \(model)")
-      }
-      let entries: [String: TensorRecord]
-      if isDirectory.boolValue {
-        entries = try ExportedWeights.stateDict(hlsFolder: url)  // FPGA export: the layer headers
-      } else if IntegerModelFile.isIntegerModel(at: url) {
-        entries = try ExportedWeights.stateDict(of: IntegerModelFile.load(from: url).model)
-      } else if model.hasSuffix(".safetensors") {
-        entries = try SafeTensors.read(from: url).tensors
-      } else {
-        entries = Dictionary(try PyTorchCheckpoint.stateDict(from: url).map { ($0.name, $0.tensor) },
-                             uniquingKeysWith: { a, _ in a })
-      }
-      return (entries, try WatermarkKey.read(from: URL(fileURLWithPath: key)))
+      return (try DeployedWeights.stateDict(atPath: model), try WatermarkKey.read(from: URL(fileURLWithPath: key)))
     }
   }
 

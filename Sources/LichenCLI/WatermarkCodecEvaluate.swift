@@ -84,7 +84,7 @@ struct WatermarkCodecEvaluate: ParsableCommand {
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: modelFile, watermark: task.metadata[MetadataKey.watermark], key: watermarkKey, extraction: extraction,
       extractionFromFile: extractionFromFile, rows: rows, cost: cost)
-    try evaluation.write(to: URL(fileURLWithPath: out), rowMetrics: [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")])
+    try evaluation.writeFiles(to: URL(fileURLWithPath: out), rowMetrics: [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")])
     say("wrote \(out)/evaluation.json, evaluation.csv and the plots")
   }
 }

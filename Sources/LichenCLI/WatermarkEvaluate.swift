@@ -47,7 +47,7 @@ struct WatermarkEvaluate: ParsableCommand {
     let evaluation = WatermarkEvaluation(
       label: name, modelFile: sweep.modelFile, watermark: task.metadata[MetadataKey.watermark], key: key,
       extraction: extraction, extractionFromFile: extractionFromFile, rows: rows, cost: cost, metric: task.metric.rawValue)
-    let plots = try evaluation.write(to: URL(fileURLWithPath: out))
+    let plots = try evaluation.writeFiles(to: URL(fileURLWithPath: out))
     say("wrote \(out)/evaluation.json, evaluation.csv and \(plots) plots")
   }
 }

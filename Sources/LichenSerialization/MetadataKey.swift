@@ -63,6 +63,8 @@ public enum MetadataKey {
   public static let scheme = "lichen.scheme"
   /// Calibration method and image count of the quantization.
   public static let calibration = "lichen.calibration"
+  /// Channel equalization across the GDNs before quantization (`ChannelEqualization`): its strength.
+  public static let equalization = "lichen.equalization"
   /// Steps of quantization-aware fine-tuning, when there were any.
   public static let qatSteps = "lichen.qat-steps"
   /// The float model (registry name or path) the integer model was quantized from.

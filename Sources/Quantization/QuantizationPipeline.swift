@@ -35,6 +35,8 @@ public struct QuantizationPipeline {
   /// GDN table size (the range method is `method`).
   public var options = IntegerConverter.Options()
   public var fineTuning: FineTuning?
+  /// Channel equalization across the GDNs before calibration (`ChannelEqualization`; 0: none).
+  public var equalization = 0.0
 
   public init(scheme: QuantizationScheme, method: CalibrationMethod, calibrationFolder: URL, calibrationCount: Int) {
     self.scheme = scheme
@@ -58,6 +60,12 @@ public struct QuantizationPipeline {
     hyperprior.setTraining(false)
     _ = try scheme.resolve(layers: IntegerConverter.layers(of: hyperprior))  // fail before calibrating
     let images = try ImageSet.load(directory: calibrationFolder, limit: calibrationCount)
+    if equalization > 0 {
+      for change in try ChannelEqualization.apply(to: hyperprior, images: images.images, strength: equalization) {
+        log(String(format: "  equalized %@: channel range spread %.1f -> %.1f in, %.1f -> %.1f out", change.gdn,
+                   change.inputSpreadBefore, change.inputSpreadAfter, change.outputSpreadBefore, change.outputSpreadAfter))
+      }
+    }
     log("calibrating \(loaded.source) on \(images.images.count) images from \(calibrationFolder.path) (\(method))")
     let start = Date()
     let statistics = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
@@ -94,9 +102,11 @@ public struct QuantizationPipeline {
     }
     var options = options
     options.method = method
-    return try IntegerModelFile.quantized(
+    var (file, layers) = try IntegerModelFile.quantized(
       loaded, hyperprior: hyperprior, scheme: scheme, statistics: statistics, calibrationImages: images.images.count,
       options: options, qatSteps: fineTuning?.steps ?? 0, source: source)
+    if equalization > 0 { file.metadata[MetadataKey.equalization] = String(equalization) }
+    return (file, layers)
   }
 
   /// The per-layer table as text: bits of weights and activations, accumulator width, clip, fused ReLU.

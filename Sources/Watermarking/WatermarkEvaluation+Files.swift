@@ -24,7 +24,7 @@ extension WatermarkEvaluation {
   /// plot per row metric (`FAMILY-KEY.svg`) and one of the bit error rate (`FAMILY-ber.svg`).
   /// - Returns: the number of plots written.
   @discardableResult
-  public func write(to folder: URL, rowMetrics: [(key: String, title: String)] = []) throws -> Int {
+  public func writeFiles(to folder: URL, rowMetrics: [(key: String, title: String)] = []) throws -> Int {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try write(to: folder.appendingPathComponent("evaluation.json"))
     try Data(AttackSweep.csv(rows).utf8).write(to: folder.appendingPathComponent("evaluation.csv"), options: .atomic)

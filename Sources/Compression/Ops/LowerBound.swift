@@ -25,12 +25,15 @@ public final class NonNegativeParametrizer: Module {
   public let pedestal: Tensor
   public let lowerBound: LowerBound
   let pedestalValue: Double
+  /// The smallest value a parameter can stand for.
+  public let minimum: Double
   public var isTraining = true
 
   public static let reparametrizationOffset = 1.0 / 262_144.0  // 2^-18
 
   public init(minimum: Double = 0) throws {
     pedestalValue = Self.reparametrizationOffset * Self.reparametrizationOffset
+    self.minimum = minimum
     pedestal = try Tensor([Float(pedestalValue)])
     lowerBound = try LowerBound((minimum + pedestalValue).squareRoot())
   }

@@ -1,0 +1,136 @@
+import Compression
+import Foundation
+import Imaging
+import Torch
+
+/// Equalizes the channels of every activation next to a GDN before 8-bit quantization, exactly in float.
+///
+/// Activations are quantized per tensor, so a channel whose values span a tenth of the tensor's range keeps
+/// about three bits fewer than the widest one. A GDN lets both of its sides be rescaled per channel without
+/// changing what the transform computes: scaling the input channel j by c_j (the convolution before: its
+/// output channel j) is undone inside the pool by gamma[:, j] / c_j^2 and leaves the output channel j
+/// scaled by c_j; scaling row i of the pool (beta_i, gamma[i, :]) by d_i^2 divides a GDN output (multiplies
+/// an inverse GDN's) by d_i; the convolution after takes the net output scale e_i back on its input channel
+/// i. Choosing c and e from each channel's calibrated range (`c_j = (R / r_j)^strength`, R the widest
+/// channel) brings every channel towards the full 8-bit range at no arithmetic cost in the integer engine
+/// (Nagel et al. 2019 equalize ReLU networks this way; the GDN pool makes it possible across a GDN too).
+/// The price is paid by the weights: the convolution after holds w / e_i, quantized per output channel, and
+/// gamma columns shrink by c_j^2; `strength` < 1 balances the two.
+public enum ChannelEqualization {
+  /// What equalization changed, per GDN: the spread of its channels' ranges before and after.
+  public struct LayerChange: Codable, Sendable, Equatable {
+    public var gdn: String
+    /// Widest / narrowest channel range of the GDN's input and output, before and after.
+    public var inputSpreadBefore: Double
+    public var inputSpreadAfter: Double
+    public var outputSpreadBefore: Double
+    public var outputSpreadAfter: Double
+  }
+
+  /// Rescales `model` in place (see the type's description) from the per-channel ranges it shows on `images`.
+  /// - Parameters:
+  ///   - strength: 0 changes nothing, 1 gives every channel its tensor's full range.
+  ///   - images: calibration photos (sides padded to multiples of 64), never the evaluation set.
+  /// - Returns: one change per GDN of g_a and g_s.
+  @discardableResult
+  public static func apply(to model: ScaleHyperprior, images: [RGBImage], strength: Double) throws -> [LayerChange] {
+    guard strength >= 0, strength <= 1 else { throw QuantizationError("the equalization strength must be in 0...1, got \(strength)") }
+    guard !images.isEmpty else { throw QuantizationError("equalization needs calibration images") }
+    let stages = try HyperpriorStages(model)
+    let ranges = try channelRanges(model, stages: stages, images: images)
+    var changes: [LayerChange] = []
+    try withNoGrad {
+      for transform in [stages.analysis, stages.synthesis] {
+        for position in transform.indices {
+          guard let gdn = transform[position].layer as? GDN else { continue }
+          guard position > 0, position + 1 < transform.count else {
+            throw QuantizationError("\(transform[position].descriptor.name): a GDN needs a convolution on each side to be equalized")
+          }
+          let before = transform[position - 1], after = transform[position + 1]
+          let name = transform[position].descriptor.name
+          guard let r = ranges[before.descriptor.name], let s = ranges[name] else {
+            throw QuantizationError("no channel ranges for \(name)")
+          }
+          let c = factors(r, strength: strength), e = factors(s, strength: strength)
+          let d = zip(c, e).map { gdn.inverse ? $1 / $0 : $0 / $1 }
+          try scaleOutputs(before.layer, by: c)
+          try scalePool(gdn, rows: d, columns: c)
+          try scaleInputs(after.layer, by: e.map { 1 / $0 })
+          changes.append(LayerChange(
+            gdn: name, inputSpreadBefore: spread(r), inputSpreadAfter: spread(zip(r, c).map(*)),
+            outputSpreadBefore: spread(s), outputSpreadAfter: spread(zip(s, e).map(*))))
+        }
+      }
+    }
+    return changes
+  }
+
+  /// (R / r_j)^strength with R the widest range; dead channels (range 0) keep factor 1.
+  static func factors(_ ranges: [Double], strength: Double) -> [Double] {
+    let widest = ranges.max() ?? 0
+    return ranges.map { $0 > 0 && widest > 0 ? Foundation.pow(widest / $0, strength) : 1 }
+  }
+
+  /// Widest over narrowest non-zero range.
+  static func spread(_ ranges: [Double]) -> Double {
+    let live = ranges.filter { $0 > 0 }
+    guard let low = live.min(), let high = live.max() else { return 1 }
+    return high / low
+  }
+
+  /// Per-channel max |x| of every g_a and g_s stage output over the images, on one thread (as calibration).
+  static func channelRanges(_ model: ScaleHyperprior, stages: HyperpriorStages, images: [RGBImage]) throws -> [String: [Double]] {
+    var ranges: [String: [Double]] = [:]
+    func observe(_ name: String, _ t: Tensor) throws {
+      let channelMax = try t.abs().max(dims: [0, 2, 3]).floats().map(Double.init)
+      ranges[name] = zip(ranges[name] ?? channelMax, channelMax).map { Swift.max($0, $1) }
+    }
+    try Torch.withThreads(1) { try withNoGrad {
+      for image in images {
+        let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
+        let y = try HyperpriorStages.run(stages.analysis, padded.tensor(), observe: observe)
+        _ = try HyperpriorStages.run(stages.synthesis, y.round(), observe: observe)
+      }
+    } }
+    return ranges
+  }
+
+  /// Multiplies output channel j of a convolution (weight and bias) by `factors[j]`.
+  static func scaleOutputs(_ layer: any Layer, by factors: [Double]) throws {
+    let f = try Tensor(factors.map(Float.init), shape: [factors.count])
+    switch layer {
+    case let conv as Conv2d:
+      try conv.weight.copy_(conv.weight * f.reshape([-1, 1, 1, 1]))
+      if let bias = conv.bias { try bias.copy_(bias * f) }
+    case let conv as ConvTranspose2d:
+      try conv.weight.copy_(conv.weight * f.reshape([1, -1, 1, 1]))
+      if let bias = conv.bias { try bias.copy_(bias * f) }
+    default:
+      throw QuantizationError("equalization expects a convolution before a GDN, found \(type(of: layer))")
+    }
+  }
+
+  /// Multiplies input channel i of a convolution by `factors[i]`.
+  static func scaleInputs(_ layer: any Layer, by factors: [Double]) throws {
+    let f = try Tensor(factors.map(Float.init), shape: [factors.count])
+    switch layer {
+    case let conv as Conv2d: try conv.weight.copy_(conv.weight * f.reshape([1, -1, 1, 1]))
+    case let conv as ConvTranspose2d: try conv.weight.copy_(conv.weight * f.reshape([-1, 1, 1, 1]))
+    default: throw QuantizationError("equalization expects a convolution after a GDN, found \(type(of: layer))")
+    }
+  }
+
+  /// beta_i * rows_i^2 and gamma_ij * rows_i^2 / columns_j^2, stored through the GDN's reparametrization.
+  static func scalePool(_ gdn: GDN, rows: [Double], columns: [Double]) throws {
+    let (beta, gamma) = try gdn.effectiveParameters()
+    let row = try Tensor(rows.map { Float($0 * $0) }, shape: [rows.count])
+    let column = try Tensor(columns.map { Float(1 / ($0 * $0)) }, shape: [columns.count])
+    let newBeta = try beta * row
+    let newGamma = try gamma * row.reshape([-1, 1]) * column.reshape([1, -1])
+    if let smallest = try newBeta.floats().min(), Double(smallest) < gdn.betaReparam.minimum * 1.01 {
+      throw QuantizationError("equalization would push a beta of the GDN to \(smallest), under its lower bound \(gdn.betaReparam.minimum); use a lower strength")
+    }
+    try gdn.beta.copy_(try gdn.betaReparam.initial(newBeta))
+    try gdn.gamma.copy_(try gdn.gammaReparam.initial(newGamma))
+  }
+}
