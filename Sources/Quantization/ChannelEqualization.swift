@@ -51,7 +51,13 @@ public enum ChannelEqualization {
           guard let r = ranges[before.descriptor.name], let s = ranges[name] else {
             throw QuantizationError("no channel ranges for \(name)")
           }
-          let c = factors(r, strength: strength), e = factors(s, strength: strength)
+          var c = factors(r, strength: strength), e = factors(s, strength: strength)
+          // Only ratios matter to a per-tensor grid, so one side takes a common factor that keeps every row
+          // factor d >= 1: a beta at its lower bound can then grow but never has to shrink below it.
+          let smallest = zip(c, e).map { gdn.inverse ? $1 / $0 : $0 / $1 }.min() ?? 1
+          if smallest < 1 {
+            if gdn.inverse { e = e.map { $0 / smallest } } else { c = c.map { $0 / smallest } }
+          }
           let d = zip(c, e).map { gdn.inverse ? $1 / $0 : $0 / $1 }
           try scaleOutputs(before.layer, by: c)
           try scalePool(gdn, rows: d, columns: c)
