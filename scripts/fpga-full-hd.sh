@@ -12,8 +12,8 @@ threads=${LICHEN_THREADS:-2}
 out=docs/results/fpga/full-hd
 models=${LICHEN_FPGA_MODELS:-runs/fpga}
 mkdir -p "$out" "$models"
-lichen=.build/release/lichen
-swift build -c release --product lichen
+lichen=${LICHEN:-.build/release/lichen}
+[ -n "${LICHEN:-}" ] || swift build -c release --product lichen
 model="$models/hyperprior-q4-n64-int8.safetensors"
 $lichen quantize --model hyperprior-q4-n64 --scheme int8 --calib "$data/photos-train" --calib-count 16 --threads "$threads" \
   --out "$model" --report "$out/quantize-report.json" | tail -1
@@ -28,6 +28,19 @@ for part in encoder decoder; do
   $lichen fpga plan --model "$model" --board alveo-u250 --resolution 3840x2160 --part "$part" --threads "$threads" \
     --json "$out/u250-2160p-$part-plan.json" > "$out/u250-2160p-$part-plan.txt"
 done
+# int8-s16 with channel equalization across the GDNs (docs/quantization.md): every product still 8x8,
+# the scales into the comparators 16-bit; planned, simulated on the frame and coded on Kodak.
+equalized="$models/hyperprior-q4-n64-int8-s16-eq1.safetensors"
+$lichen quantize --model hyperprior-q4-n64 --scheme int8-s16 --equalize 1 --calib "$data/photos-train" --calib-count 16 \
+  --threads "$threads" --out "$equalized" --report "$out/quantize-report-int8-s16-eq1.json" | tail -1
+for part in encoder decoder; do
+  $lichen fpga plan --model "$equalized" --board zcu102 --resolution 1920x1080 --part "$part" --threads "$threads" \
+    --json "$out/zcu102-1080p-$part-int8-s16-eq1-plan.json" > "$out/zcu102-1080p-$part-int8-s16-eq1-plan.txt"
+  $lichen fpga simulate --plan "$out/zcu102-1080p-$part-int8-s16-eq1-plan.json" --model "$equalized" \
+    --image "$data/hd/water-1080p.png" --threads "$threads" --json "$out/zcu102-1080p-$part-int8-s16-eq1-simulation.json" \
+    > "$out/zcu102-1080p-$part-int8-s16-eq1-simulation.txt"
+done
+$lichen eval --model "$equalized" --data "$data/kodak" --threads "$threads" --json "$out/kodak-int8-s16-eq1.json" | tail -1
 # The same student with other bit widths on the same board (bits from the scheme, no model file needed).
 for scheme in int8-s16 hybrid-a8 hybrid; do
   for part in encoder decoder; do
