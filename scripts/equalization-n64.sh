@@ -12,7 +12,7 @@ mkdir -p "$out" "$runs"
 lichen=${LICHEN:-.build/release/lichen}
 [ -n "${LICHEN:-}" ] || swift build -c release --product lichen
 for setting in "int8-s16 0" "int8-s16 0.5" "int8-s16 0.75" "int8-s16 1" "int8 0" "int8 0.5" "int8 1" \
-  "int8-s16,gdn:w16 1" "int8-s16,g_s:a16 1" "int8-s16,g_a:a16 1" "int8-s16,conv:w16 1"; do
+  "int8-s16,gdn:w16 1" "int8-s16,g_s:a16 1" "int8-s16,g_a:a16 1" "int8-s16,conv:w16 1" "int8-y16 1"; do
   set -- $setting
   name=$(echo "$1-eq$2" | tr ',:' '+=')
   $lichen quantize --model hyperprior-q4-n64 --scheme "$1" --equalize "$2" --calib "$data/photos-train" \

@@ -29,6 +29,8 @@ public struct QuantizationScheme: Equatable, Sendable, CustomStringConvertible {
     ("int8", "*:w8a8", "every weight, GDN parameter and activation in 8 bits"),
     ("int8-s16", "*:w8a8,h_s.4:a16",
      "every product 8x8 (8-bit weights, activations and GDN parameters); only the scales h_s.4 hands to the scale-index comparators in 16 bits"),
+    ("int8-y16", "*:w8a8,g_a.6:a16,h_s.4:a16",
+     "int8-s16 with the latent y in 16 bits: h_a reads |y| finer than the 8-bit grid (integers at high rates); h_a.0 takes 16x8 products"),
     ("int16", "*:w16a16", "every weight and activation in 16 bits"),
     ("hybrid", "*:w8a8,gdn:w16a16,g_a.6:a16,h_a:a16,h_s:a16,g_s:a16",
      "8-bit convolution weights; 16-bit GDN parameters, latents, entropy-parameter path and synthesis activations"),
