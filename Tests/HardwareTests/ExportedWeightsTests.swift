@@ -1,4 +1,5 @@
 import Compression
+import Deployment
 import Foundation
 import IntegerEngine
 import Quantization
@@ -48,5 +49,34 @@ final class ExportedWeightsTests: XCTestCase {
     XCTAssertEqual(ExportedWeights.stateDictName(ofIdentifier: "g_s_6"), "g_s.6")
     XCTAssertNil(ExportedWeights.stateDictName(ofIdentifier: "lichen_z_medians"))
     XCTAssertThrowsError(try ExportedWeights.stateDict(hlsFolder: folder.appendingPathComponent("missing")))
+  }
+
+  /// `watermark verify` reads a float file, an integer model and an HLS folder alike, and names a missing path.
+  func testDeployedWeightsReadEveryFormTheModelTakes() throws {
+    let (integer, configuration) = try HLSExportTests.tinyIntegerModel()
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-deployed-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let float = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .standard, seed: 3)
+    let floatURL = folder.appendingPathComponent("float.safetensors")
+    try SafeTensors.write(try float.stateDictRecords(), to: floatURL)
+    let integerURL = folder.appendingPathComponent("integer.safetensors")
+    try IntegerModelFile(model: integer, configuration: configuration, metadata: [:], source: "tiny").save(to: integerURL)
+    let hls = folder.appendingPathComponent("hls")
+    let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny", scheme: "hybrid",
+                                     resolution: Resolution(width: 64, height: 64), part: .full)
+    try HLSExport.write(integer, name: "tiny", design: .graph(graph), to: hls)
+
+    let fromFloat = try DeployedWeights.stateDict(atPath: floatURL.path)
+    XCTAssertEqual(try fromFloat["g_a.0.weight"]?.floats(), try float.stateDictRecords()["g_a.0.weight"]?.floats())
+    let expected = try ExportedWeights.stateDict(of: integer)
+    for path in [integerURL.path, hls.path] {
+      let entries = try DeployedWeights.stateDict(atPath: path)
+      XCTAssertEqual(Set(entries.keys), Set(expected.keys), path)
+      XCTAssertEqual(try entries["g_s.6.weight"]?.floats(), try expected["g_s.6.weight"]?.floats(), path)
+    }
+    XCTAssertThrowsError(try DeployedWeights.stateDict(atPath: folder.appendingPathComponent("missing.safetensors").path)) {
+      XCTAssertTrue("\($0)".contains("no model file or folder"), "\($0)")
+    }
   }
 }
