@@ -23,50 +23,16 @@ struct CodecWatermarkOptions: ParsableArguments {
     }
   }
 
-  /// The mark of this run: nil without --watermark-*. Draws the key (or, when resuming, reads
-  /// OUT/key.json), writes the payload into the model and installs the method on the trainer.
-  func install(on trainer: RDTrainer, runURL: URL, resume: Bool) throws -> CodecMark? {
-    guard watermarkMessage != nil || watermarkBits != nil else { return nil }
+  /// Trains through `run` (given the model file's metadata), inserting the mark when --watermark-* asks for
+  /// one: the key goes to OUT/key.json, the saved model records the method. False when interrupted.
+  func train(_ trainer: RDTrainer, resume: Bool, metadata: [String: String],
+             run: (_ metadata: [String: String]) throws -> Bool) throws -> Bool {
+    guard watermarkMessage != nil || watermarkBits != nil else { return try run(metadata) }
     let payload = try payloadBits(message: watermarkMessage, bits: watermarkBits)
-    let resumed = resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path)
-    let settings = try insertion.settings()
-    let key = try WatermarkInsertion.key(for: payload, method: watermarkMethod, settings: settings, training: trainer,
-                                         resumed: resumed)
-    let step = try WatermarkInsertion(method: watermarkMethod, settings: settings, key: key, training: trainer,
-                                      seed: trainer.config.seed)
-    if trainer.isPrimary {
-      say("watermark: \(step.description), \(key.positions.count) weights in \(Set(key.positions.map(\.layer)).count) "
-        + "layers; key -> \(runURL.appendingPathComponent("key.json").path) (keep it secret)")
-    }
-    return CodecMark(key: key, payload: payload, insertion: step, method: watermarkMethod, strength: settings.strength,
-                     resumed: resumed)
-  }
-}
-
-/// A mark being inserted into a codec run.
-struct CodecMark {
-  let key: WatermarkKey
-  let payload: [Bool]
-  let insertion: WatermarkInsertion
-  let method: WatermarkMethod
-  /// "alpha=A" or "absolute=V" (`InsertionSettings.strength`).
-  let strength: String
-  /// Whether the run continued from a checkpoint (its cost adds to the one recorded).
-  let resumed: Bool
-
-  /// What the saved model file records about the mark (not the key).
-  var metadata: [String: String] {
-    [MetadataKey.watermark: "\(insertion.description) \(strength) code=\(key.code)", MetadataKey.watermarkMethod: method.rawValue]
-  }
-
-  /// After training: the cost record and a check that the model carries the payload.
-  func report(trainer: RDTrainer, runURL: URL) throws {
-    guard trainer.isPrimary else { return }
-    let cost = try insertion.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
-    say("cost: " + cost.summary + " -> \(runURL.appendingPathComponent(TrainingCost.fileName).path)")
-    let check = try Extractor.extract(from: trainer.model, key: key, expected: payload)
-    say(String(format: "watermark: BER %.4f, false-positive probability %.3g%@", check.bitErrorRate ?? 1,
-               check.falsePositiveProbability ?? 1,
-               insertion.last.map { String(format: ", %@ %.4f", $0.name, $0.value) } ?? ""))
+    return try WatermarkInsertion.embedWhileTraining(
+      trainer, payload: payload, method: watermarkMethod, settings: try insertion.settings(), seed: trainer.config.seed,
+      resumed: resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path),
+      log: primarySay(trainer.isPrimary)
+    ) { mark in (try run(metadata.merging(mark) { given, _ in given }), nil) }
   }
 }

@@ -58,12 +58,11 @@ struct Distill: ParsableCommand {
       + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
     if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
     if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
-    let runURL = URL(fileURLWithPath: training.out)
-    let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
-    let metadata = (mark?.metadata ?? [:]).merging(TeacherLink.metadata(for: loadedTeacher).merging([
+    let metadata = TeacherLink.metadata(for: loadedTeacher).merging([
       MetadataKey.distillation: "\(weights.description) init=\(initFrom ?? initialization.rawValue)",
-    ]) { a, _ in a }) { a, _ in a }
-    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
-    try mark?.report(trainer: trainer, runURL: runURL)
+    ]) { a, _ in a }
+    guard try watermark.train(trainer, resume: training.resume, metadata: metadata, run: { metadata in
+      try training.run(trainer, configuration: configuration, metadata: metadata)
+    }) else { throw ExitCode.interrupted }
   }
 }

@@ -47,9 +47,11 @@ struct SegmentEmbed: ParsableCommand {
     try global.apply()
     let payload = try payloadBits(message: message, bits: bits)
     let session = try training.makeSession()
-    try embedWhileTraining(
-      session.trainer, seed: session.trainer.config.seed, resumed: session.resumed, payload: payload, method: method,
-      insertion: insertion, initFrom: initFrom
+    try WatermarkInsertion.embedWhileTraining(
+      session.trainer, payload: payload, method: method, settings: try insertion.settings(),
+      seed: session.trainer.config.seed, resumed: session.resumed,
+      beforeMarking: { if let initFrom { try loadInitialWeights(initFrom, into: session.trainer.model) } },
+      log: primarySay(session.trainer.isPrimary)
     ) { metadata in
       let evaluation = try session.train(options: training, extraMetadata: metadata)
       return (session.trainer.step == session.trainer.totalSteps,

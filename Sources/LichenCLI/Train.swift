@@ -49,14 +49,12 @@ struct Train: ParsableCommand {
                                 dataParallel: dataParallel)
     if trainer.isPrimary { print("training \(model.rawValue) N=\(n) M=\(m) lambda=\(training.lambda) on \(trainingSet.images.count) images "
       + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters") }
-    let runURL = URL(fileURLWithPath: training.out)
-    let mark = try watermark.install(on: trainer, runURL: runURL, resume: training.resume)
     // "steps" counts the whole history: the starting model's steps plus this run's
     // (the lineage travels in the checkpoint, so a resumed run keeps it).
     if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
     if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
-    let metadata = mark?.metadata ?? [:]
-    guard try training.run(trainer, configuration: configuration, metadata: metadata) else { throw ExitCode.interrupted }
-    try mark?.report(trainer: trainer, runURL: runURL)
+    guard try watermark.train(trainer, resume: training.resume, metadata: [:], run: { metadata in
+      try training.run(trainer, configuration: configuration, metadata: metadata)
+    }) else { throw ExitCode.interrupted }
   }
 }
