@@ -24,35 +24,10 @@ struct WatermarkCheckManifest: ParsableCommand {
     let folder = url.deletingLastPathComponent()
     var failures = 0
     for (index, entry) in document.entries.enumerated() {
-      let task = try VisionAttackTask.forModelFile(
-        folder.appendingPathComponent(entry.modelFile), data: data.map { URL(fileURLWithPath: $0) }, evalLimit: nil,
-        seed: document.attackSeed)
-      let measured: Double
-      var rows: [AttackSweepRow] = []
-      if let keyFile = entry.keyFile {
-        let key = try WatermarkKey.read(from: folder.appendingPathComponent(keyFile))
-        let expected = Payload.bits(of: entry.message ?? "")
-        rows = try AttackSweep.run(try VerificationManifest.settings(for: entry), load: task.load, key: key,
-                                   expected: expected, seed: document.attackSeed)
-        measured = rows.first { $0.family == .none }?.accuracy ?? .nan
-      } else {
-        measured = try task.load().evaluate()
-      }
+      let (metric, measured, rows) = try document.measure(entry, folder: folder, data: data.map { URL(fileURLWithPath: $0) })
       if record {
-        var updated = entry
-        updated.testMetric = measured
-        for row in rows where row.family != .none {
-          updated.attacks[AttackSetting(row.family, row.strength).description] = row.accuracy
-        }
-        for row in rows { updated.detected[AttackSetting(row.family, row.strength).description] = row.detected }
-        for row in rows {
-          if let realigned = row.metrics?["realigned_detected"] {
-            updated.realignedDetected = (updated.realignedDetected ?? [:])
-              .merging([AttackSetting(row.family, row.strength).description: realigned == 1]) { _, new in new }
-          }
-        }
-        document.entries[index] = updated
-        say(String(format: "%@: %@ %.4f", entry.name, task.metric.rawValue, measured))
+        document.entries[index] = entry.recording(measured: measured, rows: rows)
+        say(String(format: "%@: %@ %.4f", entry.name, metric.rawValue, measured))
         continue
       }
       for check in VerificationManifest.compare(entry, measuredMetric: measured, rows: rows, tolerance: tolerance) {
