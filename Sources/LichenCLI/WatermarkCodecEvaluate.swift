@@ -54,19 +54,14 @@ struct WatermarkCodecEvaluate: ParsableCommand {
       modelFile: URL(fileURLWithPath: modelFile), evaluation: URL(fileURLWithPath: data), evalLimit: evalLimit,
       attackData: attackData.map { URL(fileURLWithPath: $0) }, crop: crop, batchSize: batchSize, learningRate: attackLr,
       lambda: lambda, seed: seed)
-    var settings: [AttackSetting]
-    if let attacks {
-      settings = [AttackSetting(.none, 0)] + (try attacks.split(separator: ",").map { try AttackSetting(spec: String($0)) })
-    } else {
-      settings = AttackSweep.standardSettings(
-        fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
-        keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
-    }
-    if task.attackSet == nil {
-      let training: Set<AttackFamily> = [.fineTuning, .overwriting, .keyInterceptionFineTune, .keyInterceptionRandomizeFineTune]
-      let skipped = settings.filter { training.contains($0.family) }
-      if !skipped.isEmpty { say("no --attack-data: skipping \(skipped.count) attacks that train the model") }
-      settings.removeAll { training.contains($0.family) }
+    var settings = try attacks.map {
+      [AttackSetting(.none, 0)] + (try AttackSetting.list(parsing: $0, keyFineTuneLearningRate: keyFineTuneLr))
+    } ?? AttackSweep.standardSettings(
+      fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
+      keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
+    if task.attackSet == nil, settings.contains(where: \.trainsTheModel) {
+      say("no --attack-data: skipping \(settings.filter(\.trainsTheModel).count) attacks that train the model")
+      settings.removeAll(where: \.trainsTheModel)
     }
     let subject = try task.load()
     let (extraction, extractionFromFile) = try WatermarkEvaluation.timeExtraction(

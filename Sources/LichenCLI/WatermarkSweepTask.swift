@@ -31,15 +31,7 @@ struct AttackSweepOptions: ParsableArguments {
 
   /// Every setting `attack` and `evaluate` sweep: the `--attacks` list, else the standard sweep.
   func settings() throws -> [AttackSetting] {
-    if let attacks {
-      let specs = attacks.split(separator: ",").map(String.init)
-      guard !specs.isEmpty else { throw ValidationError("--attacks lists no attack") }
-      return try specs.map {
-        var setting = try AttackSetting(spec: $0)
-        if setting.family.isKeyFineTuning { setting.learningRate = keyFineTuneLr }
-        return setting
-      }
-    }
+    if let attacks { return try AttackSetting.list(parsing: attacks, keyFineTuneLearningRate: keyFineTuneLr) }
     return AttackSweep.standardSettings(
       fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
       keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)

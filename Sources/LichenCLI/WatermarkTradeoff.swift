@@ -51,16 +51,7 @@ struct WatermarkTradeoff: ParsableCommand {
   }
 
   func attackSettings() throws -> [AttackSetting] {
-    do {
-      return try attacks.split(separator: ",").map { try AttackSetting(spec: String($0)) }.filter { $0.family != .none }
-        .map { setting in
-          var s = setting
-          if s.family.isKeyFineTuning { s.learningRate = keyFineTuneLr }
-          return s
-        }
-    } catch let error as WatermarkError {
-      throw ValidationError("--attacks: \(error.message)")
-    }
+    try AttackSetting.list(parsing: attacks, keyFineTuneLearningRate: keyFineTuneLr).filter { $0.family != .none }
   }
 
   /// Everything that defines the runs; a resumed sweep must match it (sizes and methods may grow).

@@ -356,3 +356,23 @@ extension AttackSweepRow {
                           falsePositiveProbability) + (detected ? "detected" : "LOST")
   }
 }
+
+extension AttackSetting {
+  /// A comma-separated list of `FAMILY[:STRENGTH]` settings (as the commands' `--attacks` take it), the
+  /// key-interception fine-tunings at `keyFineTuneLearningRate` when given.
+  /// - Throws: `WatermarkError` for an empty list or a setting that does not parse.
+  public static func list(parsing text: String, keyFineTuneLearningRate: Double?) throws -> [AttackSetting] {
+    let specs = text.split(separator: ",").map(String.init)
+    guard !specs.isEmpty else { throw WatermarkError("the attack list '\(text)' names no attack") }
+    return try specs.map { spec in
+      var setting = try AttackSetting(spec: spec)
+      if setting.family.isKeyFineTuning, let keyFineTuneLearningRate { setting.learningRate = keyFineTuneLearningRate }
+      return setting
+    }
+  }
+
+  /// Whether the attack trains the model (and so needs the attacker's data).
+  public var trainsTheModel: Bool {
+    [.fineTuning, .overwriting, .keyInterceptionFineTune, .keyInterceptionRandomizeFineTune].contains(family)
+  }
+}
