@@ -145,24 +145,12 @@ struct ClassifierSession {
       return nil
     }
     guard trainer.isPrimary else { return nil }
-    let modelURL = runURL.appendingPathComponent("model.safetensors")
-    var metadata = extraMetadata
-    metadata[MetadataKey.dataset] = options.dataset.rawValue
-    metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
-    metadata[MetadataKey.seed] = "\(options.seed)"
-    try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
-    say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
-    guard var test = try? options.dataset.load(directory: directory, split: .test) else {
-      say("no test split in \(directory.path); skipped evaluation")
-      return nil
-    }
-    if let evalLimit = options.evalLimit { test = try test.prefix(evalLimit) }
-    let evaluation = try trainer.evaluate(on: test)
-    let evalURL = runURL.appendingPathComponent("eval.json")
-    try evaluation.write(to: evalURL)
-    say(evaluation.text)
-    say("wrote \(evalURL.path)")
-    return evaluation
+    var test = try? options.dataset.load(directory: directory, split: .test)
+    if test == nil { say("no test split in \(directory.path); skipped evaluation") }
+    if let evalLimit = options.evalLimit { test = try test?.prefix(evalLimit) }
+    return try trainer.finishRun(
+      dataset: options.dataset.rawValue, classNames: training.classNames, seconds: seconds,
+      metadata: extraMetadata.merging([MetadataKey.seed: "\(options.seed)"]) { _, seed in seed }, test: test, log: say)
   }
 }
 

@@ -123,20 +123,9 @@ struct SegmentationSession {
       return nil
     }
     guard trainer.isPrimary else { return nil }
-    let modelURL = runURL.appendingPathComponent("model.safetensors")
-    var metadata = extraMetadata
-    metadata[MetadataKey.dataset] = "camvid"
-    metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
-    try trainer.saveModel(to: modelURL, classNames: training.classNames, extraMetadata: metadata)
-    say("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     var evaluationSet = try CamVid.load(directory: directory, split: options.evalSplit)
     if let evalLimit = options.evalLimit { evaluationSet = try evaluationSet.prefix(evalLimit) }
-    let evaluation = try trainer.evaluate(on: evaluationSet)
-    let evalURL = runURL.appendingPathComponent("eval.json")
-    try evaluation.write(to: evalURL)
-    say("CamVid \(options.evalSplit.rawValue):")
-    say(evaluation.text)
-    say("wrote \(evalURL.path)")
-    return evaluation
+    return try trainer.finishRun(classNames: training.classNames, seconds: seconds, metadata: extraMetadata,
+                                 evaluation: evaluationSet, splitName: options.evalSplit.rawValue, log: say)
   }
 }

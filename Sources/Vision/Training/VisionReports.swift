@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 import Training
 
 extension ClassifierTrainingProgress: ProgressLine {
@@ -52,4 +53,50 @@ func writePrettyJSON<Value: Encodable>(_ value: Value, to url: URL) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   try encoder.encode(value).write(to: url, options: .atomic)
+}
+
+/// The end of a vision run folder: OUT/model.safetensors with the dataset and the seconds trained recorded,
+/// then the evaluation of the saved model in OUT/eval.json. Logs each file.
+enum VisionRunEnd {
+  static func finish<Evaluation: Encodable>(
+    runDirectory: URL, dataset: String, seconds: Double, metadata: [String: String], log: (String) -> Void,
+    save: (URL, [String: String]) throws -> Void, evaluate: () throws -> (Evaluation, text: String)?
+  ) throws -> Evaluation? {
+    let modelURL = runDirectory.appendingPathComponent("model.safetensors")
+    var metadata = metadata
+    metadata[MetadataKey.dataset] = dataset
+    metadata[MetadataKey.trainSeconds] = String(format: "%.1f", seconds)
+    try save(modelURL, metadata)
+    log("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
+    guard let (evaluation, text) = try evaluate() else { return nil }
+    let evalURL = runDirectory.appendingPathComponent("eval.json")
+    try writePrettyJSON(evaluation, to: evalURL)
+    log(text)
+    log("wrote \(evalURL.path)")
+    return evaluation
+  }
+}
+
+extension Trainer where Task == ClassificationTask {
+  /// Saves the trained classifier (`saveModel`, with the dataset, seconds trained and `metadata` recorded) and
+  /// evaluates it on `test` (nil: no test split, no evaluation), writing OUT/eval.json.
+  public func finishRun(dataset: String, classNames: [String], seconds: Double, metadata: [String: String],
+                        test: ClassificationDataset?, log: (String) -> Void) throws -> ClassifierEvaluation? {
+    try VisionRunEnd.finish(
+      runDirectory: runDirectory, dataset: dataset, seconds: seconds, metadata: metadata, log: log,
+      save: { try saveModel(to: $0, classNames: classNames, extraMetadata: $1) },
+      evaluate: { try test.map { let e = try evaluate(on: $0); return (e, e.text) } })
+  }
+}
+
+extension Trainer where Task == SegmentationTask {
+  /// Saves the trained segmentation model (dataset "camvid", seconds trained and `metadata` recorded) and
+  /// evaluates it on `split`, writing OUT/eval.json.
+  public func finishRun(classNames: [String], seconds: Double, metadata: [String: String], evaluation split: SegmentationDataset,
+                        splitName: String, log: (String) -> Void) throws -> SegmentationEvaluation? {
+    try VisionRunEnd.finish(
+      runDirectory: runDirectory, dataset: "camvid", seconds: seconds, metadata: metadata, log: log,
+      save: { try saveModel(to: $0, classNames: classNames, extraMetadata: $1) },
+      evaluate: { let e = try evaluate(on: split); return (e, "CamVid \(splitName):\n" + e.text) })
+  }
 }
