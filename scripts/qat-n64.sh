@@ -32,3 +32,10 @@ $lichen train --threads "$threads" --N 64 --lambda 0.013 --init-from hyperprior-
 eval_kodak "$runs/float-ft1500-lr1e-5/model.safetensors" float-ft1500-lr1e-5
 quantize --model "$runs/float-ft1500-lr1e-5/model.safetensors" --scheme int8-s16 --out "$runs/float-ft1500-int8-s16.safetensors"
 eval_kodak "$runs/float-ft1500-int8-s16.safetensors" float-ft1500-int8-s16-ptq
+# The same with channel equalization across the GDNs (--equalize 1) before calibration and QAT.
+quantize --model "$runs/float-ft1500-lr1e-5/model.safetensors" --scheme int8-s16 --equalize 1 \
+  --out "$runs/float-ft1500-int8-s16-eq1.safetensors"
+eval_kodak "$runs/float-ft1500-int8-s16-eq1.safetensors" float-ft1500-int8-s16-eq1-ptq
+quantize --model hyperprior-q4-n64 --scheme int8-s16 --equalize 1 --qat-steps 1500 --learning-rate 1e-5 \
+  --out "$runs/int8-s16-eq1-qat1500-lr1e-5.safetensors" --qat-run "$runs/int8-s16-eq1-qat1500-lr1e-5"
+eval_kodak "$runs/int8-s16-eq1-qat1500-lr1e-5.safetensors" int8-s16-eq1-qat1500-lr1e-5

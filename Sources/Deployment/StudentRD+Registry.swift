@@ -1,5 +1,6 @@
 import Compression
 import Hardware
+import Torch
 
 /// Students bundled in the model registry, as the dimensioning table reads them.
 extension StudentRD {
@@ -10,15 +11,17 @@ extension StudentRD {
   }
 
   /// Registry students of `teacher` (`registryStudent(of:n:)`) and their measured Kodak bpp / dB: the
-  /// student's bundled integer version when `scheme` is the one it was quantized with (the bits the board
-  /// runs), else the float student.
+  /// student's bundled integer version quantized with `scheme` when there is one (the bits the board runs),
+  /// else the float student.
   public static func registry(teacher: String, widths: [Int], scheme: String) -> StudentRD {
     var result = StudentRD()
     for n in widths {
       let name = registryStudent(of: teacher, n: n)
-      if let integer = ModelRegistry.integerVersion(of: name), integer.kodakBPP != nil,
-        scheme == HardwareModel.bundledIntegerScheme
-      {
+      let integer = ModelRegistry.availableIntegers.first { entry in
+        entry.quantizedFrom == name && entry.kodakBPP != nil
+          && (try? SafeTensors.readMetadata(from: entry.url()))?[MetadataKey.scheme] == scheme
+      }
+      if let integer {
         result.byWidth[n] = Entry(bpp: integer.kodakBPP, psnr: integer.kodakPSNR, bdRateVsTeacher: nil,
                                   source: "registry \(integer.name)")
         continue

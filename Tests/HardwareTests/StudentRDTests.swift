@@ -4,8 +4,8 @@ import XCTest
 
 @testable import Hardware
 
-/// `fpga dimension` takes each width's RD from the registry: the student's bundled integer version when the
-/// board runs its bits, the float student otherwise, whichever form of the teacher is named.
+/// `fpga dimension` takes each width's RD from the registry: the student's bundled integer version made with
+/// the bits the board runs (hybrid, int8-s16), the float student otherwise, whichever form of the teacher is named.
 final class StudentRDTests: XCTestCase {
   func testRegistryStudentsFollowTheTeacherAndTheBits() throws {
     XCTAssertEqual(StudentRD.registryStudent(of: "hyperprior-q4", n: 64), "hyperprior-q4-n64")
@@ -22,6 +22,10 @@ final class StudentRDTests: XCTestCase {
       let int8 = try XCTUnwrap(StudentRD.registry(teacher: teacher, widths: [64], scheme: "int8").byWidth[64])
       XCTAssertEqual(int8.source, "registry hyperprior-q4-n64")
       XCTAssertEqual(int8.bpp, float.bpp)
+      let eightBit = try XCTUnwrap(ModelRegistry.entry(named: "hyperprior-q4-n64-int8-s16")?.kodak)
+      let int8s16 = try XCTUnwrap(StudentRD.registry(teacher: teacher, widths: [64], scheme: "int8-s16").byWidth[64])
+      XCTAssertEqual(int8s16.source, "registry hyperprior-q4-n64-int8-s16")
+      XCTAssertEqual(int8s16.psnr, eightBit.psnr)
       XCTAssertNil(StudentRD.registry(teacher: teacher, widths: [48], scheme: "hybrid").byWidth[48], "no N=48 student")
     }
   }
