@@ -8,9 +8,9 @@ import Torch
 /// Activations are quantized per tensor, so a channel whose values span a tenth of the tensor's range keeps
 /// about three bits fewer than the widest one. A GDN lets both of its sides be rescaled per channel without
 /// changing what the transform computes: scaling the input channel j by c_j (the convolution before: its
-/// output channel j) is undone inside the pool by gamma[:, j] / c_j^2 and leaves the output channel j
-/// scaled by c_j; scaling row i of the pool (beta_i, gamma[i, :]) by d_i^2 divides a GDN output (multiplies
-/// an inverse GDN's) by d_i; the convolution after takes the net output scale e_i back on its input channel
+/// output channel j) is undone inside the pool by gamma[:, j] / c_j^2 (c_j for the simplified GDN, whose pool
+/// sums |x|) and leaves the output channel j scaled by c_j; scaling row i of the pool (beta_i, gamma[i, :])
+/// by d_i^2 (d_i) divides a GDN output (multiplies an inverse GDN's) by d_i; the convolution after takes the net output scale e_i back on its input channel
 /// i. Choosing c and e from each channel's calibrated range (`c_j = (R / r_j)^strength`, R the widest
 /// channel) brings every channel towards the full 8-bit range at no arithmetic cost in the integer engine
 /// (Nagel et al. 2019 equalize ReLU networks this way; the GDN pool makes it possible across a GDN too).
@@ -126,11 +126,13 @@ public enum ChannelEqualization {
     }
   }
 
-  /// beta_i * rows_i^2 and gamma_ij * rows_i^2 / columns_j^2, stored through the GDN's reparametrization.
+  /// beta_i * rows_i^p and gamma_ij * rows_i^p / columns_j^p, stored through the GDN's reparametrization; p = 2
+  /// for a pool of squares, 1 for the simplified GDN's pool of |x|.
   static func scalePool(_ gdn: GDN, rows: [Double], columns: [Double]) throws {
     let (beta, gamma) = try gdn.effectiveParameters()
-    let row = try Tensor(rows.map { Float($0 * $0) }, shape: [rows.count])
-    let column = try Tensor(columns.map { Float(1 / ($0 * $0)) }, shape: [columns.count])
+    let power = gdn.variant == .simplified ? 1.0 : 2.0
+    let row = try Tensor(rows.map { Float(Foundation.pow($0, power)) }, shape: [rows.count])
+    let column = try Tensor(columns.map { Float(1 / Foundation.pow($0, power)) }, shape: [columns.count])
     let newBeta = try beta * row
     let newGamma = try gamma * row.reshape([-1, 1]) * column.reshape([1, -1])
     // Every row factor is >= 1, so only rounding can land a beta at its bound a hair below it.

@@ -8,8 +8,8 @@ import XCTest
 final class ChannelEqualizationTests: XCTestCase {
   /// A tiny model whose GDNs couple their channels (full gamma matrices, uneven betas), so a rescaling that
   /// ignored the pool's columns or rows would show.
-  static func coupledModel() throws -> ScaleHyperprior {
-    let model = try QuantizationTests.tinyModel(seed: 11)
+  static func coupledModel(gdn: GDN.Variant = .standard) throws -> ScaleHyperprior {
+    let model = try QuantizationTests.tinyModel(seed: 11, gdn: gdn)
     try withNoGrad {
       for (index, layer) in (model.analysis.layers + model.synthesis.layers).enumerated() {
         guard let gdn = layer as? GDN else { continue }
@@ -37,16 +37,20 @@ final class ChannelEqualizationTests: XCTestCase {
   }
 
   func testEqualizationKeepsWhatTheTransformsCompute() throws {
+    for variant in [GDN.Variant.standard, .simplified, .hardware] { try checkEqualizationKeepsTheTransforms(variant) }
+  }
+
+  func checkEqualizationKeepsTheTransforms(_ variant: GDN.Variant) throws {
     let images = try (0..<2).map { try QuantizationTests.image(width: 64, height: 64, phase: $0) }
     let x = try QuantizationTests.image(width: 128, height: 64, phase: 5).tensor()
-    let model = try Self.coupledModel()
+    let model = try Self.coupledModel(gdn: variant)
     let before = try Self.transforms(model, x)
     let changes = try ChannelEqualization.apply(to: model, images: images, strength: 1)
     XCTAssertEqual(changes.map(\.gdn), ["g_a.1", "g_a.3", "g_a.5", "g_s.1", "g_s.3", "g_s.5"])
     let after = try Self.transforms(model, x)
     let yScale = try before.y.abs().max().item()
-    XCTAssertLessThan(try (after.y - before.y).abs().max().item(), 1e-4 * yScale)
-    XCTAssertLessThan(try (after.xHat - before.xHat).abs().max().item(), 1e-4)
+    XCTAssertLessThan(try (after.y - before.y).abs().max().item(), 1e-4 * yScale, "\(variant)")
+    XCTAssertLessThan(try (after.xHat - before.xHat).abs().max().item(), 1e-4, "\(variant)")
     for change in changes {
       // At strength 1 every channel reaches its tensor's range on the calibration images.
       XCTAssertGreaterThan(change.inputSpreadBefore, 1.05, change.gdn)
