@@ -23,6 +23,10 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   case channelPermutation = "channel-permutation"
   /// Function-preserving obfuscation: the channels inside each residual block rescaled, by up to the strength.
   case channelRescaling = "channel-rescaling"
+  /// A random fraction of each layer's weights zeroed (the WaterMAS testbed's random unstructured pruning).
+  case randomPruning = "random-pruning"
+  /// Per-tensor min-max quantization to 2^bits levels (the WaterMAS testbed's quantization).
+  case minMaxQuantization = "min-max-quantization"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -41,6 +45,8 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .keyInterceptionRandomizeFineTune: return "key interception: randomize + fine-tune (steps)"
     case .channelPermutation: return "channel permutation (function-preserving)"
     case .channelRescaling: return "channel rescaling (function-preserving)"
+    case .randomPruning: return "random pruning (per layer)"
+    case .minMaxQuantization: return "min-max quantization (bits)"
     }
   }
 
@@ -50,7 +56,8 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .none, .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero, .channelPermutation: return "strength"
     case .gaussianNoise: return "noise std / layer std"
     case .channelRescaling: return "largest factor"
-    case .magnitudePruning: return "fraction of weights pruned per layer"
+    case .magnitudePruning, .randomPruning: return "fraction of weights pruned per layer"
+    case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
     case .fineTuning, .overwriting: return "attacker's SGD steps"
@@ -62,7 +69,8 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   /// randomize + fine-tune, whose 0 steps still randomize).
   public var zeroIsClean: Bool {
     switch self {
-    case .gaussianNoise, .magnitudePruning, .globalMagnitudePruning, .fineTuning, .overwriting, .keyInterceptionFineTune:
+    case .gaussianNoise, .magnitudePruning, .globalMagnitudePruning, .randomPruning, .fineTuning, .overwriting,
+      .keyInterceptionFineTune:
       return true
     default: return false
     }
@@ -297,6 +305,10 @@ public enum AttackSweep {
     case .quantization:
       guard s == s.rounded(), s >= 2, s <= 32 else { throw WatermarkError("quantization to \(s) bits: give 2...32 bits") }
       try Attack.quantization(bits: Int(s)).apply(to: model, seed: seed)
+    case .randomPruning: try Attack.randomPruning(fraction: s).apply(to: model, seed: seed)
+    case .minMaxQuantization:
+      guard s == s.rounded(), s >= 1, s <= 16 else { throw WatermarkError("min-max quantization to \(s) bits: give 1...16 bits") }
+      try Attack.minMaxQuantization(bits: Int(s)).apply(to: model, seed: seed)
     case .fineTuning: try train(try steps(), nil)
     case .overwriting:
       // The attacker embeds the inverted payload under a key of their own, then fine-tunes with it frozen.

@@ -13,6 +13,12 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
   case globalMagnitudePruning(fraction: Double)
   /// Rounds each conv/linear weight tensor to `bits`-bit symmetric uniform levels (per tensor).
   case quantization(bits: Int)
+  /// Zeroes a random `fraction` of each conv/linear layer's weights (unstructured, drawn per layer from the seed;
+  /// the testbed convention beside L1 pruning).
+  case randomPruning(fraction: Double)
+  /// Rounds each conv/linear weight tensor to 2^bits levels spread from its minimum to its maximum
+  /// (asymmetric per-tensor min-max quantization, the testbed convention).
+  case minMaxQuantization(bits: Int)
   /// The attacker knows the key: sets the marked weights to fresh N(0, std) values.
   case keyInterceptionRandomize
   /// The attacker knows the key: negates every marked weight (flips all bits).
@@ -27,6 +33,8 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
     case .magnitudePruning(let f): return "pruning(\(Int((f * 100).rounded()))% per layer)"
     case .globalMagnitudePruning(let f): return "pruning(\(Int((f * 100).rounded()))% global)"
     case .quantization(let b): return "quantization(\(b) bits)"
+    case .randomPruning(let f): return "random pruning(\(Int((f * 100).rounded()))% per layer)"
+    case .minMaxQuantization(let b): return "min-max quantization(\(b) bits)"
     case .keyInterceptionRandomize: return "key interception (randomize)"
     case .keyInterceptionFlip: return "key interception (flip)"
     case .keyInterceptionZero: return "key interception (zero)"
@@ -70,6 +78,21 @@ public enum Attack: Codable, Sendable, Equatable, CustomStringConvertible {
           let scale = try w.abs().max().item() / levels
           guard scale > 0 else { continue }
           try w.copy_((w / scale).round() * scale)
+        }
+      case .randomPruning(let fraction):
+        try Self.checkFraction(fraction)
+        for (_, w) in Self.attackable(model) {
+          let draws = try Tensor.rand(w.shape, generator: generator, dtype: .float32)
+          try w.copy_(w.maskedFill(draws.lt(fraction), 0))
+        }
+      case .minMaxQuantization(let bits):
+        guard bits >= 1, bits <= 16 else { throw WatermarkError("min-max quantization needs 1...16 bits, got \(bits)") }
+        let steps = Double((1 << bits) - 1)
+        for (_, w) in Self.attackable(model) {
+          let low = try w.min().item(), high = try w.max().item()
+          let scale = (high - low) / steps
+          guard scale > 0 else { continue }
+          try w.copy_(((w - low) / scale).round() * scale + low)
         }
       case .keyInterceptionRandomize, .keyInterceptionFlip, .keyInterceptionZero:
         guard let key else { throw WatermarkError("a key-interception attack needs the key") }

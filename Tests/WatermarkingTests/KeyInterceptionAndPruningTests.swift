@@ -43,6 +43,39 @@ final class KeyInterceptionAndPruningTests: XCTestCase {
     XCTAssertEqual(Attack.globalMagnitudePruning(fraction: 0.3).description, "pruning(30% global)")
   }
 
+  /// The WaterMAS testbed's conventions: random unstructured pruning per layer (seeded) and asymmetric
+  /// per-tensor min-max quantization.
+  func testRandomPruningAndMinMaxQuantizationFollowTheTestbed() throws {
+    let pruned = try twoScaleModel(), again = try twoScaleModel()
+    try Attack.randomPruning(fraction: 0.25).apply(to: pruned, seed: 3)
+    try Attack.randomPruning(fraction: 0.25).apply(to: again, seed: 3)
+    XCTAssertEqual(try pruned.stateDictRecords(), try again.stateDictRecords(), "the same seed prunes the same weights")
+    for name in ["0.weight", "2.weight"] {
+      XCTAssertEqual(Double(try zeros(pruned, name)), 64, accuracy: 24, "about a quarter of \(name)'s 256 weights")
+    }
+    // Random, not by magnitude: some of the largest weights go too.
+    let original = try twoScaleModel().namedParameters().first { $0.name == "2.weight" }!.tensor.floats()
+    let after = try pruned.namedParameters().first { $0.name == "2.weight" }!.tensor.floats()
+    let largest = original.indices.sorted { abs(original[$0]) > abs(original[$1]) }.prefix(64)
+    XCTAssertGreaterThan(largest.filter { after[$0] == 0 }.count, 0)
+    XCTAssertEqual(try zeros(pruned, "0.bias"), 0)
+
+    let quantized = try twoScaleModel()
+    try Attack.minMaxQuantization(bits: 3).apply(to: quantized)
+    for name in ["0.weight", "2.weight"] {
+      let before = try twoScaleModel().namedParameters().first { $0.name == name }!.tensor.floats()
+      let values = try quantized.namedParameters().first { $0.name == name }!.tensor.floats()
+      XCTAssertLessThanOrEqual(Set(values).count, 8, name)
+      XCTAssertEqual(values.min()!, before.min()!, accuracy: 1e-5, "the minimum is a level")
+      XCTAssertEqual(values.max()!, before.max()!, accuracy: 1e-5, "the maximum is a level")
+      let step = (before.max()! - before.min()!) / 7
+      for (v, w) in zip(values, before) { XCTAssertLessThanOrEqual(abs(v - w), step / 2 + 1e-5) }
+    }
+    XCTAssertThrowsError(try Attack.minMaxQuantization(bits: 0).apply(to: quantized))
+    XCTAssertEqual(try AttackSetting(spec: "random-pruning:0.5").description, "random-pruning:0.5")
+    XCTAssertEqual(try AttackSetting(spec: "min-max-quantization:4").family, .minMaxQuantization)
+  }
+
   func testZeroingTheKeyWeightsTouchesNothingElse() throws {
     let model = try twoScaleModel()
     let bits = Payload.bits(of: "zero")
