@@ -36,10 +36,14 @@ public enum CalibrationMethod: Equatable, Sendable, CustomStringConvertible {
 /// |x| statistics of one quantization point over the calibration images.
 public struct ActivationStatistics: Sendable {
   public var maxAbs: Float = 0
+  /// The largest |x| of each channel (what channel equalization balances).
+  public var channelMaxAbs: [Float] = []
   /// A strided subsample of |x| (every value for small tensors).
   public var samples: [Float] = []
 
-  mutating func observe(_ values: [Float], sampleBudget: Int) {
+  /// Takes in one NCHW activation.
+  mutating func observe(_ activation: Tensor, sampleBudget: Int) throws {
+    let values = try activation.floats()
     let step = Swift.max(1, values.count / sampleBudget)
     var i = 0
     while i < values.count {
@@ -47,6 +51,8 @@ public struct ActivationStatistics: Sendable {
       i += step
     }
     for v in values { maxAbs = Swift.max(maxAbs, Swift.abs(v)) }
+    let channels = try activation.abs().max(dims: [0, 2, 3]).floats()
+    channelMaxAbs = channelMaxAbs.isEmpty ? channels : zip(channelMaxAbs, channels).map { Swift.max($0, $1) }
   }
 
   /// The clipping value for a signed `bits`-bit quantizer.
@@ -97,7 +103,7 @@ public struct CalibrationStatistics: Sendable {
     let stages = try HyperpriorStages(model)
     var stats = CalibrationStatistics()
     func observe(_ name: String, _ t: Tensor) throws {
-      stats.points[name, default: ActivationStatistics()].observe(try t.floats(), sampleBudget: samplesPerImage)
+      try stats.points[name, default: ActivationStatistics()].observe(t, sampleBudget: samplesPerImage)
     }
     try Torch.withThreads(1) { try withNoGrad {
       for (i, image) in images.enumerated() {

@@ -37,7 +37,7 @@ public enum ChannelEqualization {
     guard strength >= 0, strength <= 1 else { throw QuantizationError("the equalization strength must be in 0...1, got \(strength)") }
     guard !images.isEmpty else { throw QuantizationError("equalization needs calibration images") }
     let stages = try HyperpriorStages(model)
-    let ranges = try channelRanges(model, stages: stages, images: images)
+    let statistics = try CalibrationStatistics.collect(model: model, images: images)
     var changes: [LayerChange] = []
     try withNoGrad {
       for transform in [stages.analysis, stages.synthesis] {
@@ -48,9 +48,8 @@ public enum ChannelEqualization {
           }
           let before = transform[position - 1], after = transform[position + 1]
           let name = transform[position].descriptor.name
-          guard let r = ranges[before.descriptor.name], let s = ranges[name] else {
-            throw QuantizationError("no channel ranges for \(name)")
-          }
+          let r = try statistics.point(before.descriptor.name).channelMaxAbs.map(Double.init)
+          let s = try statistics.point(name).channelMaxAbs.map(Double.init)
           var c = factors(r, strength: strength), e = factors(s, strength: strength)
           // Only ratios matter to a per-tensor grid, so one side takes a common factor that keeps every row
           // factor d >= 1: a beta at its lower bound can then grow but never has to shrink below it.
@@ -82,23 +81,6 @@ public enum ChannelEqualization {
     let live = ranges.filter { $0 > 0 }
     guard let low = live.min(), let high = live.max() else { return 1 }
     return high / low
-  }
-
-  /// Per-channel max |x| of every g_a and g_s stage output over the images, on one thread (as calibration).
-  static func channelRanges(_ model: ScaleHyperprior, stages: HyperpriorStages, images: [RGBImage]) throws -> [String: [Double]] {
-    var ranges: [String: [Double]] = [:]
-    func observe(_ name: String, _ t: Tensor) throws {
-      let channelMax = try t.abs().max(dims: [0, 2, 3]).floats().map(Double.init)
-      ranges[name] = zip(ranges[name] ?? channelMax, channelMax).map { Swift.max($0, $1) }
-    }
-    try Torch.withThreads(1) { try withNoGrad {
-      for image in images {
-        let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
-        let y = try HyperpriorStages.run(stages.analysis, padded.tensor(), observe: observe)
-        _ = try HyperpriorStages.run(stages.synthesis, y.round(), observe: observe)
-      }
-    } }
-    return ranges
   }
 
   /// Multiplies output channel j of a convolution (weight and bias) by `factors[j]`.
