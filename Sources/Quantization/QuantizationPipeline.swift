@@ -28,11 +28,10 @@ public struct QuantizationPipeline {
   }
 
   public var scheme: QuantizationScheme
-  public var method: CalibrationMethod
   public var calibrationFolder: URL
   /// Calibration images, evenly spaced over the folder.
   public var calibrationCount: Int
-  /// GDN table size (the range method is `method`).
+  /// The activation range method and the GDN table size.
   public var options = IntegerConverter.Options()
   public var fineTuning: FineTuning?
   /// Channel equalization across the GDNs before calibration (`ChannelEqualization`; 0: none).
@@ -40,7 +39,7 @@ public struct QuantizationPipeline {
 
   public init(scheme: QuantizationScheme, method: CalibrationMethod, calibrationFolder: URL, calibrationCount: Int) {
     self.scheme = scheme
-    self.method = method
+    options.method = method
     self.calibrationFolder = calibrationFolder
     self.calibrationCount = calibrationCount
   }
@@ -66,7 +65,7 @@ public struct QuantizationPipeline {
                    change.inputSpreadBefore, change.inputSpreadAfter, change.outputSpreadBefore, change.outputSpreadAfter))
       }
     }
-    log("calibrating \(loaded.source) on \(images.images.count) images from \(calibrationFolder.path) (\(method))")
+    log("calibrating \(loaded.source) on \(images.images.count) images from \(calibrationFolder.path) (\(options.method))")
     let start = Date()
     let statistics = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
       log("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
@@ -91,7 +90,7 @@ public struct QuantizationPipeline {
       config.learningRate = fineTuning.learningRate
       config.validateEvery = Swift.max(50, fineTuning.steps / 4)
       config.checkpointEvery = 50
-      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: scheme, statistics: statistics, method: method,
+      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: scheme, statistics: statistics, method: options.method,
                                               lambda: lambda)
       let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
                                   runDirectory: fineTuning.runFolder, objective: objective)
@@ -100,8 +99,6 @@ public struct QuantizationPipeline {
       try hyperprior.update()
       hyperprior.setTraining(false)
     }
-    var options = options
-    options.method = method
     var (file, layers) = try IntegerModelFile.quantized(
       loaded, hyperprior: hyperprior, scheme: scheme, statistics: statistics, calibrationImages: images.images.count,
       options: options, qatSteps: fineTuning?.steps ?? 0, source: source)
