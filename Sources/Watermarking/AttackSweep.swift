@@ -27,6 +27,9 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   case randomPruning = "random-pruning"
   /// Per-tensor min-max quantization to 2^bits levels (the WaterMAS testbed's quantization).
   case minMaxQuantization = "min-max-quantization"
+  /// Dormant channels pruned, then fine-tuning (`FinePruning`): strength is the fraction pruned per block,
+  /// `AttackSetting.fineTuneSteps` the attacker's steps after it.
+  case finePruning = "fine-pruning"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -47,6 +50,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .channelRescaling: return "channel rescaling (function-preserving)"
     case .randomPruning: return "random pruning (per layer)"
     case .minMaxQuantization: return "min-max quantization (bits)"
+    case .finePruning: return "fine-pruning (dormant channels, then fine-tuning)"
     }
   }
 
@@ -57,6 +61,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .gaussianNoise: return "noise std / layer std"
     case .channelRescaling: return "largest factor"
     case .magnitudePruning, .randomPruning: return "fraction of weights pruned per layer"
+    case .finePruning: return "fraction of each block's channels pruned"
     case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -84,23 +89,37 @@ public struct AttackSetting: Sendable, Equatable, CustomStringConvertible {
   /// Step size of the key-interception fine-tuning families (nil: `KeyWeightFineTuning.defaultLearningRate`);
   /// the other families ignore it.
   public var learningRate: Double?
+  /// The attacker's fine-tuning steps after fine-pruning (nil: none); the other families ignore it.
+  public var fineTuneSteps: Int?
 
-  public init(_ family: AttackFamily, _ strength: Double, learningRate: Double? = nil) {
+  public init(_ family: AttackFamily, _ strength: Double, learningRate: Double? = nil, fineTuneSteps: Int? = nil) {
     self.family = family
     self.strength = strength
     self.learningRate = learningRate
+    self.fineTuneSteps = fineTuneSteps
   }
 
-  /// Parses `family:strength` (e.g. `gaussian-noise:0.1`, `quantization:4`, `fine-tuning:100`) or a
-  /// bare family name for the attacks without a strength (`key-interception-flip`, strength 1).
+  /// Parses `family:strength` (e.g. `gaussian-noise:0.1`, `quantization:4`, `fine-tuning:100`), a
+  /// bare family name for the attacks without a strength (`key-interception-flip`, strength 1), or
+  /// `fine-pruning:FRACTION:STEPS` (the fine-tuning steps after the pruning; without them, none).
   public init(spec: String) throws {
     let parts = spec.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
     let names = AttackFamily.allCases.filter { $0 != .none }.map(\.rawValue).joined(separator: ", ")
-    guard let name = parts.first, let family = AttackFamily(rawValue: String(name)), parts.count <= 2 else {
-      throw WatermarkError("unknown attack '\(spec)': write FAMILY:STRENGTH with FAMILY one of \(names)")
+    guard let name = parts.first, let family = AttackFamily(rawValue: String(name)),
+      parts.count <= (family == .finePruning ? 3 : 2)
+    else {
+      throw WatermarkError("unknown attack '\(spec)': write FAMILY:STRENGTH with FAMILY one of \(names)"
+        + " (fine-pruning:FRACTION:STEPS)")
+    }
+    var fineTuneSteps: Int?
+    if parts.count == 3 {
+      guard let steps = Int(parts[2]), steps >= 0 else {
+        throw WatermarkError("attack '\(spec)': '\(parts[2])' is not a step count")
+      }
+      fineTuneSteps = steps
     }
     let strength: Double
-    if parts.count == 2 {
+    if parts.count >= 2 {
       guard let value = Double(parts[1]), value.isFinite else {
         throw WatermarkError("attack '\(spec)': '\(parts[1])' is not a number")
       }
@@ -111,14 +130,15 @@ public struct AttackSetting: Sendable, Equatable, CustomStringConvertible {
       }
       strength = 1
     }
-    self.init(family, strength)
+    self.init(family, strength, fineTuneSteps: fineTuneSteps)
   }
 
   /// The spec `init(spec:)` reads back.
   public var description: String {
     guard !family.takesNoStrength else { return family.rawValue }
     let integral = strength == strength.rounded() && abs(strength) < 1e15
-    return "\(family.rawValue):" + (integral ? String(Int(strength)) : "\(strength)")
+    let steps = family == .finePruning ? fineTuneSteps.map { ":\($0)" } ?? "" : ""
+    return "\(family.rawValue):" + (integral ? String(Int(strength)) : "\(strength)") + steps
   }
 }
 
@@ -260,6 +280,9 @@ public enum AttackSweep {
         metrics = (metrics ?? [:]).merging(["realigned_ber": realigned.bitErrorRate ?? 1,
                                             "realigned_detected": realigned.detected == true ? 1 : 0]) { _, new in new }
       }
+      if setting.family == .finePruning {
+        metrics = (metrics ?? [:]).merging(["fine_tune_steps": Double(setting.fineTuneSteps ?? 0)]) { _, new in new }
+      }
       let row = AttackSweepRow(
         attack: setting.family.title, family: setting.family, strength: setting.strength,
         learningRate: setting.family.isKeyFineTuning ? setting.learningRate ?? KeyWeightFineTuning.defaultLearningRate : nil,
@@ -320,6 +343,17 @@ public enum AttackSweep {
     case .keyInterceptionFlip: try Attack.keyInterceptionFlip.apply(to: model, key: key, seed: seed)
     case .keyInterceptionZero: try Attack.keyInterceptionZero.apply(to: model, key: key, seed: seed)
     case .channelPermutation: try ChannelPermutation.apply(to: model, seed: seed)
+    case .finePruning:
+      guard let loss = subject.attackerLoss else {
+        throw WatermarkError("\(setting.family.title) needs a task that runs the attacker's batches")
+      }
+      let steps = setting.fineTuneSteps ?? 0
+      if steps > 0, subject.fineTune == nil {
+        throw WatermarkError("\(setting.family.title) needs a task that can train the model")
+      }
+      let activity = try FinePruning.channelActivity(of: model, batches: FinePruning.activityBatches) { _ = try loss($0) }
+      try FinePruning.prune(model, activity: activity, fraction: s)
+      if steps > 0 { try train(steps, nil) }
     case .channelRescaling: try ChannelPermutation.rescale(model, maximumFactor: s, seed: seed)
     case .keyInterceptionFineTune: try trainKeyWeights(try steps())
     case .keyInterceptionRandomizeFineTune:

@@ -40,6 +40,17 @@ extension Module {
     return result
   }
 
+  /// The module at a dotted path of child names (`layer1.0.bn1`); nil when there is none. The empty
+  /// path is this module.
+  public func module(at path: String) -> (any Module)? {
+    var current: any Module = self
+    for name in path.split(separator: ".", omittingEmptySubsequences: false) where !path.isEmpty {
+      guard let child = current.children.first(where: { $0.name == name }) else { return nil }
+      current = child.module
+    }
+    return current
+  }
+
   /// Every buffer of the tree with its dotted name.
   public func namedBuffers(prefix: String = "") -> [(name: String, tensor: Tensor)] {
     var result = buffers.map { (prefix + $0.name, $0.tensor) }

@@ -9,6 +9,9 @@ public final class BatchNorm2d: Layer {
   public let momentum: Double
   public let eps: Double
   public var isTraining = true
+  /// Sees every output of this layer (PyTorch's forward hook), e.g. to record per-channel activation
+  /// statistics on some data; nil: none. It must not change the tensor.
+  public var outputObserver: ((Tensor) throws -> Void)?
 
   public init(_ channels: Int, momentum: Double = 0.1, eps: Double = 1e-5) throws {
     weight = try Tensor.ones([channels]).requiringGrad()
@@ -31,9 +34,11 @@ public final class BatchNorm2d: Layer {
       throw TorchError(.value, "BatchNorm2d: expected \(weight.shape[0]) channels, got \(c)")
     }
     if isTraining { try withNoGrad { try batchesTracked.add_(1) } }
-    return try input.batchNorm(
+    let output = try input.batchNorm(
       weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar, training: isTraining,
       momentum: momentum, eps: eps)
+    try outputObserver?(output)
+    return output
   }
 }
 
