@@ -2,14 +2,16 @@ import Foundation
 import Torch
 
 /// A fixed number of steps on a loss the caller gives per step, with a
-/// constant learning rate: an attacker's fine-tuning of a marked model, a
-/// smoke test. Run it with `Trainer(inMemory:)`; freeze weights through the
+/// constant learning rate (or a cosine decay to 0): an attacker's fine-tuning
+/// of a marked model, a network trained by distillation, a smoke test. Run it with `Trainer(inMemory:)`; freeze weights through the
 /// trainer's `parameterOptimizer`.
 public final class FineTuningTask: TrainingTask {
   /// What a fine-tuning run is (its checkpoints, if it ever wrote one, would record it).
   public struct Configuration: Codable, Equatable, Sendable {
     public var steps: Int
     public var clipNorm: Double
+    /// The learning rate follows half a cosine from the optimizer's rate to 0 over `steps`.
+    public var cosineDecay: Bool
   }
 
   public let model: any Module
@@ -20,14 +22,15 @@ public final class FineTuningTask: TrainingTask {
 
   /// - Parameters:
   ///   - parameters: the weights to train (default: every trainable parameter of `model`).
+  ///   - cosineDecay: decay the learning rate along half a cosine to 0 instead of keeping it.
   ///   - loss: the loss of step `step` (0-based), batch included; a function of the step alone,
   ///     so that runs repeat.
   public init(model: any Module, parameters: [Tensor]? = nil, steps: Int, optimizer: OptimizerSettings,
-              clipNorm: Double = 0, loss: @escaping (_ step: Int) throws -> Tensor) {
+              clipNorm: Double = 0, cosineDecay: Bool = false, loss: @escaping (_ step: Int) throws -> Tensor) {
     self.model = model
     trainedParameters = parameters ?? model.trainableParameters
     self.optimizer = optimizer
-    configuration = Configuration(steps: steps, clipNorm: clipNorm)
+    configuration = Configuration(steps: steps, clipNorm: clipNorm, cosineDecay: cosineDecay)
     stepLoss = loss
   }
 
@@ -39,7 +42,10 @@ public final class FineTuningTask: TrainingTask {
 
   public func canResume(from saved: Configuration) -> Bool { saved == configuration }
 
-  public func learningRate(at step: Int) -> Double { optimizer.learningRate }
+  public func learningRate(at step: Int) -> Double {
+    guard configuration.cosineDecay, configuration.steps > 0 else { return optimizer.learningRate }
+    return optimizer.learningRate * 0.5 * (1 + cos(Double.pi * Double(step) / Double(configuration.steps)))
+  }
 
   public func batches(for steps: Range<Int>) -> BatchFeed<Int> {
     var iterator = steps.makeIterator()

@@ -30,6 +30,9 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   /// Dormant channels pruned, then fine-tuning (`FinePruning`): strength is the fraction pruned per block,
   /// `AttackSetting.fineTuneSteps` the attacker's steps after it.
   case finePruning = "fine-pruning"
+  /// A fresh network of the same architecture trained for `strength` steps on the marked model's soft
+  /// outputs over the attacker's data (`AttackSubject.distill`); the mark is read from the fresh network.
+  case distillation
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -51,6 +54,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .randomPruning: return "random pruning (per layer)"
     case .minMaxQuantization: return "min-max quantization (bits)"
     case .finePruning: return "fine-pruning (dormant channels, then fine-tuning)"
+    case .distillation: return "distillation into a fresh network (steps)"
     }
   }
 
@@ -62,6 +66,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .channelRescaling: return "largest factor"
     case .magnitudePruning, .randomPruning: return "fraction of weights pruned per layer"
     case .finePruning: return "fraction of each block's channels pruned"
+    case .distillation: return "attacker's training steps of the fresh network"
     case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -194,16 +199,22 @@ public struct AttackSubject {
   /// Named task metrics of `model` now, kept in each row beside `evaluate`'s value (a codec
   /// reports its rate and distortion: "bpp", "psnr"). nil: none.
   public var measure: (() throws -> [String: Double])?
+  /// The distillation attack: trains a fresh network of the same architecture for `steps` steps to
+  /// match `model`'s outputs on the attacker's data, then writes its weights into `model` (so
+  /// `evaluate` and extraction see the fresh network). nil: the attack is refused.
+  public var distill: ((_ steps: Int) throws -> Void)?
 
   public init(model: any Module, evaluate: @escaping () throws -> Double, metric: TaskMetric = .accuracy,
               fineTune: ((_ steps: Int, _ frozen: WatermarkKey?) throws -> Void)?,
-              attackerLoss: ((_ step: Int) throws -> Tensor)? = nil, measure: (() throws -> [String: Double])? = nil) {
+              attackerLoss: ((_ step: Int) throws -> Tensor)? = nil, measure: (() throws -> [String: Double])? = nil,
+              distill: ((_ steps: Int) throws -> Void)? = nil) {
     self.model = model
     self.evaluate = evaluate
     self.metric = metric
     self.fineTune = fineTune
     self.attackerLoss = attackerLoss
     self.measure = measure
+    self.distill = distill
   }
 }
 
@@ -343,6 +354,11 @@ public enum AttackSweep {
     case .keyInterceptionFlip: try Attack.keyInterceptionFlip.apply(to: model, key: key, seed: seed)
     case .keyInterceptionZero: try Attack.keyInterceptionZero.apply(to: model, key: key, seed: seed)
     case .channelPermutation: try ChannelPermutation.apply(to: model, seed: seed)
+    case .distillation:
+      guard let distill = subject.distill else {
+        throw WatermarkError("\(setting.family.title) needs a task that can train a fresh network (classifiers)")
+      }
+      try distill(try steps())
     case .finePruning:
       guard let loss = subject.attackerLoss else {
         throw WatermarkError("\(setting.family.title) needs a task that runs the attacker's batches")

@@ -136,4 +136,19 @@ public enum Loss {
   public static func mse(_ a: Tensor, _ b: Tensor, reduction: LossReduction = .mean) throws -> Tensor {
     try Runtime.tensor(lt_mse_loss(a.handle, b.handle, reduction.rawValue))
   }
+
+  /// Knowledge distillation (Hinton et al. 2015): T^2 x the batch mean of KL(softmax(teacher / T) ||
+  /// softmax(student / T)) over class logits [N, C]. The teacher's logits carry no gradient.
+  public static func distillation(_ student: Tensor, _ teacher: Tensor, temperature: Double) throws -> Tensor {
+    guard temperature > 0, temperature.isFinite else {
+      throw TorchError(.value, "distillation: the temperature must be positive and finite, got \(temperature)")
+    }
+    guard student.shape == teacher.shape, student.shape.count == 2 else {
+      throw TorchError(.value, "distillation: student \(student.shape) and teacher \(teacher.shape) logits must both be [N, C]")
+    }
+    let target = try teacher.detach() / temperature
+    let logTarget = try target.logSoftmax(dim: 1)
+    let divergence = try (logTarget.exp() * (logTarget - (student / temperature).logSoftmax(dim: 1))).sum(dims: [1]).mean()
+    return try divergence * (temperature * temperature)
+  }
 }

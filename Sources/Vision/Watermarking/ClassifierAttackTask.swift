@@ -42,8 +42,30 @@ public struct ClassifierAttackTask: AttackTask {
       attackerLoss: { step in
         let (images, labels) = try sampler.trainingBatch(step: step).tensors()
         return try Loss.crossEntropy(model(images), labels)
-      })
+      },
+      distill: { steps in try distill(into: model, configuration: file.configuration, steps: steps) })
   }
+
+  /// The attacker's distillation: a fresh network (seeded, same configuration) trained on the marked
+  /// model's temperature-softened outputs over the attacker's augmented batches (labels unused),
+  /// SGD with Nesterov momentum and a cosine decay, then copied into `model`.
+  func distill(into model: any Layer, configuration: ClassifierConfiguration, steps: Int) throws {
+    let sampler = try self.sampler
+    let student = try configuration.makeModel(seed: seed &+ 0xD15)
+    model.setTraining(false)
+    let task = FineTuningTask(model: student, steps: steps, optimizer: Self.distillationOptimizer, cosineDecay: true) { step in
+      let (images, _) = try sampler.trainingBatch(step: step).tensors()
+      let target = try withNoGrad { try model(images) }
+      return try Loss.distillation(student(images), target, temperature: Self.distillationTemperature)
+    }
+    try Trainer.fineTune(task)
+    try model.load(stateDict: try student.stateDictRecords(), matching: .strict)
+  }
+
+  /// Hinton et al.'s usual temperature for CIFAR-sized class counts.
+  static let distillationTemperature = 4.0
+  /// A from-scratch CIFAR recipe: SGD 0.05, Nesterov momentum 0.9, weight decay 5e-4.
+  static let distillationOptimizer = OptimizerSettings.sgd(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4, nesterov: true)
 
   /// The attacker's batches: the training split, augmented, in a seeded order.
   var sampler: BatchSampler {
