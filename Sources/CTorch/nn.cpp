@@ -2,6 +2,7 @@
 #include "shim_internal.h"
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/functions/utils.h>
+#include <ATen/autocast_mode.h>
 
 using namespace ctorch;
 
@@ -87,9 +88,18 @@ lt_tensor lt_conv_transpose2d(lt_tensor x, lt_tensor w, lt_tensor b, const int64
   return tensor_call([&] {
     ConvGeometry g{ints(stride, 2).vec(), ints(padding, 2).vec(), ints(output_padding, 2).vec(),
                    ints(dilation, 2).vec(), groups};
-    const auto &input = T(x);
-    const auto &weight = T(w);
+    at::Tensor input = T(x);
+    at::Tensor weight = T(w);
     auto bias = optional(b);
+    // Under CPU bfloat16 autocast this route computes in bfloat16 like at::conv_transpose2d would
+    // (autocast does not see a call made past the dispatcher): cast copies cached for the region,
+    // differentiable back to the float32 originals.
+    if (at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16 &&
+        input.scalar_type() == at::kFloat) {
+      input = at::autocast::cached_cast(at::kBFloat16, input, c10::DeviceType::CPU);
+      weight = at::autocast::cached_cast(at::kBFloat16, weight, c10::DeviceType::CPU);
+      if (bias) bias = at::autocast::cached_cast(at::kBFloat16, *bias, c10::DeviceType::CPU);
+    }
     at::Tensor out;
     {
       at::AutoDispatchBelowADInplaceOrView guard;

@@ -29,6 +29,36 @@ final class AutocastTests: XCTestCase {
     XCTAssertEqual(gradient.dtype, .float32)
   }
 
+  /// Lichen's transposed convolution (the convolution-gradient route, which autocast does not see) takes
+  /// bfloat16 inside the region like at::conv_transpose2d, and its gradients reach the float32 weights,
+  /// bias and input close to the float32 ones.
+  func testTransposedConvolutionTakesBFloat16() throws {
+    let g = try Generator(seed: 2)
+    let x = try Tensor.randn([2, 4, 5, 5], generator: g).requiringGrad()
+    let w = try Tensor.randn([4, 3, 5, 5], generator: g).requiringGrad()
+    let b = try Tensor.randn([3], generator: g).requiringGrad()
+    func run(_ type: DType?) throws -> (y: Tensor, grads: [Tensor]) {
+      for t in [x, w, b] { try t.zeroGrad() }
+      let y = try withAutocast(type) {
+        try x.convTranspose2d(weight: w, bias: b, stride: 2, padding: 2, outputPadding: 1)
+      }
+      try (y.to(.float32) * y.to(.float32)).sum().backward()
+      return (y, try [x, w, b].map { try XCTUnwrap($0.grad).clone() })
+    }
+    let full = try run(nil), mixed = try run(.bfloat16)
+    XCTAssertEqual(full.y.dtype, .float32)
+    XCTAssertEqual(mixed.y.dtype, .bfloat16)
+    XCTAssertEqual(mixed.y.shape, [2, 3, 10, 10])
+    let scale = try full.y.abs().max().item()
+    let error = try (mixed.y.to(.float32) - full.y).abs().max().item()
+    XCTAssertGreaterThan(error, 0, "it did run in bfloat16")
+    XCTAssertLessThan(error, scale * 0.02)
+    for (name, (a, e)) in zip(["input", "weight", "bias"], zip(mixed.grads, full.grads)) {
+      XCTAssertEqual(a.dtype, .float32, name)
+      XCTAssertLessThan(try (a - e).abs().max().item(), try e.abs().max().item() * 0.03, name)
+    }
+  }
+
   func testStateIsRestoredAndBadTypesRefused() throws {
     struct Stop: Error {}
     XCTAssertThrowsError(try withAutocast(.bfloat16) { () throws -> Void in
