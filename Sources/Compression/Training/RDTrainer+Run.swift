@@ -1,0 +1,79 @@
+import Foundation
+import Torch
+
+extension RDTrainingConfig {
+  /// A run's configuration for `model` from a command line's values.
+  /// - Parameters:
+  ///   - roundsDecoderInputs, bfloat16Autocast: false leaves the field unset (off, as in checkpoints written before it
+  ///     existed).
+  ///   - learningRateMilestones: steps at which the learning rate is multiplied by `milestoneGamma`; empty: none (and
+  ///     no gamma recorded).
+  public init(
+    model: ModelConfiguration, lambda: Double, batchSize: Int, cropSize: Int, steps: Int, learningRate: Double,
+    validateEvery: Int, checkpointEvery: Int, seed: UInt64, roundsDecoderInputs: Bool, emaDecay: Double?,
+    bfloat16Autocast: Bool, learningRateMilestones: [Int], milestoneGamma: Double
+  ) {
+    self.init()
+    architecture = model.architecture
+    n = model.n
+    m = model.m
+    gdnVariant = model.gdnVariant
+    self.lambda = lambda
+    self.batchSize = batchSize
+    self.cropSize = cropSize
+    self.steps = steps
+    self.learningRate = learningRate
+    self.validateEvery = validateEvery
+    self.checkpointEvery = checkpointEvery
+    self.seed = seed
+    self.roundsDecoderInputs = roundsDecoderInputs ? true : nil
+    self.emaDecay = emaDecay
+    self.bfloat16Autocast = bfloat16Autocast ? true : nil
+    if !learningRateMilestones.isEmpty {
+      self.learningRateMilestones = learningRateMilestones
+      self.milestoneGamma = milestoneGamma
+    }
+  }
+}
+
+extension ModelStore {
+  /// Loads the weights of `nameOrPath` (a registry name or a model file of the same shape) into `model`, the start
+  /// of a fine-tuning run.
+  /// - Throws: what `load` throws (a missing or unreadable file), or the state-dict load's error when the weights
+  ///   do not match `model`'s.
+  /// - Returns: the run's lineage (`RDTrainer.lineage`): the starting model and the steps it was trained for, when
+  ///   its file says.
+  public static func startFineTuning(_ model: any CompressionModel, from nameOrPath: String) throws -> [String: String] {
+    let initial = try load(nameOrPath)
+    try model.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
+    var lineage = [MetadataKey.initialModel: nameOrPath]
+    lineage[MetadataKey.initialSteps] = initial.metadata[MetadataKey.steps]
+    return lineage
+  }
+}
+
+extension Trainer where Task == RDTask {
+  /// Saves the trained codec as OUT/model.safetensors: the averaged weights with `emaDecay`, quantiles fitted to the
+  /// density's tails and tables built for them, with `metadata`, the lineage, lambda and the steps recorded ("steps"
+  /// counts the starting model's steps plus this run's).
+  /// - Parameter log: the quantile fit and the file written.
+  /// - Returns: the model file.
+  @discardableResult
+  public func saveFinalModel(configuration: ModelConfiguration, metadata: [String: String],
+                             log: (String) -> Void) throws -> URL {
+    let modelURL = runDirectory.appendingPathComponent("model.safetensors")
+    var meta = metadata.merging(lineage) { given, _ in given }
+    meta[MetadataKey.lambda] = String(config.lambda)
+    meta[MetadataKey.steps] = String(step + (meta[MetadataKey.initialSteps].flatMap { Int($0) } ?? 0))
+    meta[MetadataKey.runSteps] = String(step)
+    if config.roundsDecoderInputs == true { meta[MetadataKey.roundDecoderInputs] = "true" }
+    if let decay = config.emaDecay { meta[MetadataKey.emaDecay] = String(decay) }
+    try withAveragedWeights {
+      log("\(try model.fitQuantiles())")
+      try model.update()
+      try ModelStore.save(model, config: configuration, metadata: meta, to: modelURL)
+    }
+    log("wrote \(modelURL.path)")
+    return modelURL
+  }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Torch
+import XCTest
+
+@testable import Compression
+
+/// A codec run from a command line's values: its configuration, a fine-tuning start and the saved model.
+final class RDRunTests: XCTestCase {
+  func config(steps: Int, milestones: [Int] = [], round: Bool = false) -> RDTrainingConfig {
+    RDTrainingConfig(
+      model: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .standard), lambda: 0.02,
+      batchSize: 2, cropSize: 64, steps: steps, learningRate: 1e-3, validateEvery: 100, checkpointEvery: 100, seed: 4,
+      roundsDecoderInputs: round, emaDecay: nil, bfloat16Autocast: false, learningRateMilestones: milestones,
+      milestoneGamma: 0.3)
+  }
+
+  func testConfigurationRecordsMilestonesAndSwitchesOnlyWhenAsked() {
+    let plain = config(steps: 10)
+    XCTAssertEqual(plain.n, 8)
+    XCTAssertEqual(plain.m, 12)
+    XCTAssertNil(plain.learningRateMilestones)
+    XCTAssertNil(plain.milestoneGamma)
+    XCTAssertNil(plain.roundsDecoderInputs)
+    XCTAssertNil(plain.bfloat16Autocast)
+    let annealed = config(steps: 10, milestones: [5], round: true)
+    XCTAssertEqual(annealed.learningRateMilestones, [5])
+    XCTAssertEqual(annealed.milestoneGamma, 0.3)
+    XCTAssertEqual(annealed.roundsDecoderInputs, true)
+  }
+
+  func testFineTunedRunCountsTheStartingModelsStepsInTheSavedFile() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-rdrun-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .standard)
+    let set = try CodecTests.tinyTrainingSet()
+    let first = try RDTrainer(config: config(steps: 2), model: try ScaleHyperprior(n: 8, m: 12), training: set,
+                              validation: set, runDirectory: dir.appendingPathComponent("a"))
+    try first.run(progress: { _ in })
+    var lines: [String] = []
+    let firstFile = try first.saveFinalModel(configuration: configuration, metadata: [:], log: { lines.append($0) })
+    XCTAssertEqual(lines.last, "wrote \(firstFile.path)")
+    let started = try ModelStore.load(firstFile.path)
+    XCTAssertEqual(started.metadata[MetadataKey.steps], "2")
+    XCTAssertEqual(started.metadata[MetadataKey.lambda], "0.02")
+
+    let student = try ScaleHyperprior(n: 8, m: 12)
+    let lineage = try ModelStore.startFineTuning(student, from: firstFile.path)
+    XCTAssertEqual(lineage, [MetadataKey.initialModel: firstFile.path, MetadataKey.initialSteps: "2"])
+    let second = try RDTrainer(config: config(steps: 3), model: student, training: set, validation: set,
+                               runDirectory: dir.appendingPathComponent("b"))
+    second.lineage = lineage
+    try second.run(progress: { _ in })
+    let saved = try ModelStore.load(try second.saveFinalModel(configuration: configuration, metadata: ["k": "v"],
+                                                              log: { _ in }).path)
+    XCTAssertEqual(saved.metadata[MetadataKey.steps], "5")
+    XCTAssertEqual(saved.metadata[MetadataKey.runSteps], "3")
+    XCTAssertEqual(saved.metadata[MetadataKey.initialModel], firstFile.path)
+    XCTAssertEqual(saved.metadata["k"], "v")
+  }
+}
