@@ -89,3 +89,8 @@ public struct CodecAttackTask {
     var value: [String: Double] = [:]
   }
 }
+
+extension CodecAttackTask: AttackTask {
+  /// A codec's attacked models are measured by their PSNR (bpp beside it in each row's metrics).
+  public var metric: TaskMetric { .psnr }
+}
