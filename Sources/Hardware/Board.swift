@@ -191,3 +191,21 @@ enum BoardField: Decodable {
     }
   }
 }
+
+extension BoardCatalog {
+  /// The catalog as `lichen fpga boards` prints it: one padded row per board (part, DSPs and their kind, BRAM36,
+  /// URAM, LUTs, flip-flops, clock, description), then each board's source.
+  public static func table(_ boards: [Board]) -> String {
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    var lines = [pad("name", 12) + pad("part", 22) + pad("DSP", 14) + pad("BRAM36", 8) + pad("URAM", 6) + pad("LUT", 9)
+      + pad("FF", 9) + pad("clock", 9) + "description"]
+    for b in boards {
+      lines.append(pad(b.name, 12) + pad(b.part, 22) + pad("\(b.dsp) \(b.dspKind.rawValue)", 14) + pad("\(b.bram36)", 8)
+        + pad("\(b.uram)", 6) + pad("\(b.lut)", 9) + pad("\(b.ff)", 9) + pad(String(format: "%.0f MHz", b.clockMHz), 9)
+        + b.description)
+    }
+    lines.append("sources:")
+    lines += boards.map { "  \($0.name): \($0.source)" }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import XCTest
+
+@testable import Compression
+@testable import Quantization
+
+/// `CodecChoice.evaluate` behind `lichen eval`, and the line each result prints as.
+final class CodecChoiceEvaluationTests: XCTestCase {
+  func testEvaluationCodesTheFirstImagesInOrder() throws {
+    let (file, _) = try QuantizationTests.integerFile("int8")
+    let choice = CodecChoice(integer: file, threads: 1)
+    let set = ImageSet(images: try (0..<3).map { try QuantizationTests.image(width: 64, height: 64, phase: $0) },
+                       names: ["a", "b", "c"])
+    var seen: [String] = []
+    let report = try choice.evaluate(set, dataset: "photos", limit: 2, threads: 1) { index, count, row in
+      seen.append("\(index)/\(count) \(row.name)")
+    }
+    XCTAssertEqual(seen, ["0/2 a", "1/2 b"])
+    XCTAssertEqual(report.images.map(\.name), ["a", "b"])
+    XCTAssertEqual(report.model, choice.source)
+    XCTAssertEqual(report.dataset, "photos")
+    XCTAssertNil(report.encoder)
+    XCTAssertNil(report.mean.estimatedBpp, "the integer engine has no likelihood estimate")
+    XCTAssertEqual(try choice.evaluate(set, dataset: "photos", limit: nil, threads: 1) { _, _, _ in }.images.count, 3)
+  }
+
+  func testSummaryLine() {
+    var row = ImageResult(name: "x", width: 4, height: 4, bytes: 10, bpp: 0.65, estimatedBpp: 0.64, psnr: 32.5,
+                          msSSIM: 0.98, encodeSeconds: 0.5, decodeSeconds: 0.25)
+    XCTAssertEqual(row.summary, "0.6500 bpp (est. 0.6400)  32.50 dB  MS-SSIM 0.9800  enc 0.50 s  dec 0.25 s")
+    row.estimatedBpp = nil
+    row.msSSIM = nil
+    XCTAssertEqual(row.summary, "0.6500 bpp  32.50 dB  MS-SSIM -  enc 0.50 s  dec 0.25 s")
+    row.estimatedBpp = .infinity
+    XCTAssertEqual(row.summary, "0.6500 bpp  32.50 dB  MS-SSIM -  enc 0.50 s  dec 0.25 s")
+  }
+}
