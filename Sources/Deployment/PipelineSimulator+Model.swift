@@ -12,7 +12,9 @@ extension PipelineSimulator {
   ///   image is not the plan's size; the PNG reader's errors.
   public static func simulate(plan: Plan, imagePath: String?, model: String?,
                               options: SimulationOptions) throws -> SimulationReport {
-    guard let imagePath else { return try simulate(plan: plan, model: nil, pixels: nil, imageName: nil, options: options) }
+    guard let imagePath else {
+      return try simulate(plan: plan, model: nil, pixels: nil, imageName: nil, options: options)
+    }
     let name = model ?? plan.model
     let loaded: HardwareModel
     do { loaded = try HardwareModel.load(name) } catch {
@@ -20,8 +22,9 @@ extension PipelineSimulator {
         + "Pass --model with an integer model of the same architecture.")
     }
     guard case .integer(let weights) = loaded.weights else {
-      throw HardwareError("\(name) is a float model; the simulator computes with the integer engine. Plan an integer model "
-        + "(lichen fpga plan --model hyperprior-q4-hybrid ...) or pass --model with an integer model file from `lichen quantize`.")
+      throw HardwareError("\(name) is a float model; the simulator computes with the integer engine. Plan an integer "
+        + "model (lichen fpga plan --model hyperprior-q4-hybrid ...) or pass --model with an integer model file from "
+        + "`lichen quantize`.")
     }
     try checkModel(weights, configuration: loaded.configuration, source: loaded.source, plan: plan)
     let pixels = try pixels(try PNGDecoder.read(fromFile: imagePath).image, plan: plan, name: imagePath)

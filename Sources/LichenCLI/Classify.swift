@@ -16,7 +16,7 @@ struct Classify: ParsableCommand {
 }
 
 /// `lichen classify train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.
-struct ClassifyTrain: ParsableCommand {
+struct ClassifyTrain: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "train", abstract: "Train a classifier (SGD/AdamW, schedules, checkpoint/resume, accuracy).")
 
@@ -27,10 +27,9 @@ struct ClassifyTrain: ParsableCommand {
   var initFrom: String?
 
   func run() throws {
-    try global.apply()
     let session = try options.makeSession(dataParallel: try distributed.connect())
     if let initFrom, !session.resumed { try loadInitialWeights(initFrom, into: session.trainer.model) }
-    try session.train(options: options, extraMetadata: initFrom.map { [MetadataKey.initialModel: $0] } ?? [:])
+    try options.train(session, extraMetadata: initFrom.map { [MetadataKey.initialModel: $0] } ?? [:])
   }
 }
 
@@ -88,74 +87,35 @@ struct ClassifierTrainingOptions: ParsableArguments {
 
   /// The data, configuration and trainer of a run (resumed when asked), on
   /// one rank of `dataParallel` when given.
-  func makeSession(dataParallel: DataParallel? = nil) throws -> ClassifierSession {
-    let directory = data.map { URL(fileURLWithPath: $0) } ?? dataset.defaultDirectory
-    var training = try dataset.load(directory: directory, split: .train)
-    if let limit { training = try training.prefix(limit) }
-    var config = ClassifierTrainingConfig(
-      model: ClassifierConfiguration(
-        architecture: model, width: width, classCount: training.classCount, inputChannels: training.channels,
-        depths: try depths.map { try parseList($0, "--depths") }),
-      normalization: dataset.normalization)
-    config.epochs = epochs
-    config.maximumSteps = maxSteps
-    config.batchSize = batchSize
-    config.optimizer = optimizer
-    config.learningRate = lr ?? (optimizer == .sgd ? 0.1 : 1e-3)
-    config.momentum = momentum
-    config.nesterov = nesterov
-    config.weightDecay = weightDecay ?? (optimizer == .sgd ? 5e-4 : 0.05)
-    config.schedule = schedule
-    config.stepSizeEpochs = stepSize
-    config.milestones = try parseList(milestones, "--milestones")
-    config.gamma = gamma
-    config.labelSmoothing = labelSmoothing
-    config.clipNorm = clipNorm
-    config.emaDecay = emaDecay
-    config.bfloat16Autocast = bf16 ? true : nil
-    config.augmentation = augment ? .standard : .none
-    config.seed = seed
-    config.checkpointEvery = checkpointEvery
-    let runURL = URL(fileURLWithPath: out)
-    let trainer = try ClassifierTrainer(config: config, training: training, runDirectory: runURL,
-                                        dataParallel: dataParallel)
-    let resumed = try trainer.openRunFolder(resume: resume, log: say)
-    return ClassifierSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
+  func makeSession(dataParallel: DataParallel? = nil) throws -> ClassifierRun {
+    try ClassifierRun.open(
+      dataset: dataset, directory: data.map { URL(fileURLWithPath: $0) }, limit: limit,
+      runDirectory: URL(fileURLWithPath: out), resume: resume, dataParallel: dataParallel, log: say
+    ) { training in
+      ClassifierTrainingConfig(
+        model: ClassifierConfiguration(
+          architecture: model, width: width, classCount: training.classCount, inputChannels: training.channels,
+          depths: try depths.map { try parseList($0, "--depths") }),
+        normalization: dataset.normalization, epochs: epochs, maximumSteps: maxSteps, batchSize: batchSize,
+        optimizer: optimizer, learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
+        schedule: schedule, stepSizeEpochs: stepSize, milestones: try parseList(milestones, "--milestones"),
+        gamma: gamma, labelSmoothing: labelSmoothing, clipNorm: clipNorm, emaDecay: emaDecay, bfloat16Autocast: bf16,
+        augmentation: augment ? .standard : .none, seed: seed, checkpointEvery: checkpointEvery)
+    }
   }
-}
 
-/// A prepared classifier run.
-struct ClassifierSession {
-  var directory: URL
-  var training: ClassificationDataset
-  var trainer: ClassifierTrainer
-  var runURL: URL
-  var resumed: Bool
-
-  /// Trains with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
+  /// Trains `run` with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
   /// Returns the test evaluation, or nil when interrupted or without a test split.
   @discardableResult
-  func train(options: ClassifierTrainingOptions, extraMetadata: [String: String] = [:]) throws -> ClassifierEvaluation? {
-    let say = primarySay(trainer.isPrimary)
-    let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
-    say("training \(options.model.rawValue) width \(options.width) on \(training.count) \(options.dataset.rawValue) images, "
-      + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
+  func train(_ run: ClassifierRun, extraMetadata: [String: String] = [:]) throws -> ClassifierEvaluation? {
     let interrupted = InterruptFlag.install()
-    guard let seconds = try trainer.trainToEnd(progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet }) else {
-      return nil
-    }
-    guard trainer.isPrimary else { return nil }
-    var test = try? options.dataset.load(directory: directory, split: .test)
-    if test == nil { say("no test split in \(directory.path); skipped evaluation") }
-    if let evalLimit = options.evalLimit { test = try test?.prefix(evalLimit) }
-    return try trainer.finishRun(
-      dataset: options.dataset.rawValue, classNames: training.classNames, seconds: seconds,
-      metadata: extraMetadata.merging([MetadataKey.seed: "\(options.seed)"]) { _, seed in seed }, test: test, log: say)
+    return try run.train(evaluationLimit: evalLimit, metadata: extraMetadata, progress: Lichen.progress, log: say,
+                         shouldStop: { interrupted.isSet })
   }
 }
 
 /// `lichen classify eval`: accuracy, per-class accuracy and confusion matrix of a model file.
-struct ClassifyEval: ParsableCommand {
+struct ClassifyEval: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a trained classifier.")
 
   @OptionGroup var global: GlobalOptions
@@ -169,7 +129,6 @@ struct ClassifyEval: ParsableCommand {
   @Option(help: "Write the evaluation (accuracy, per-class accuracy, confusion matrix) here.") var json: String?
 
   func run() throws {
-    try global.apply()
     guard let split = StandardDataset.Split(rawValue: split) else { throw ValidationError("--split must be train or test") }
     let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
     guard let kind = dataset ?? file.metadata[MetadataKey.dataset].flatMap(StandardDataset.init(rawValue:)) else {

@@ -4,7 +4,7 @@ import Torch
 import Vision
 
 /// `lichen classify export`: re-save a classifier file in float16 (to commit it) or float32.
-struct ClassifyExport: ParsableCommand {
+struct ClassifyExport: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "export", abstract: "Re-save a classifier file with its weights in float16 (half the size) or float32.")
 
@@ -14,7 +14,6 @@ struct ClassifyExport: ParsableCommand {
   @Option(help: "float16 | float32.") var precision = "float16"
 
   func run() throws {
-    try global.apply()
     let storage: DType
     switch precision {
     case "float16": storage = .float16

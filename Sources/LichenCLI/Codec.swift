@@ -6,7 +6,7 @@ import Quantization
 import Torch
 
 /// `lichen compress IN.png -o OUT.lic`.
-struct Compress: ParsableCommand {
+struct Compress: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(abstract: "Compress a PNG image to a .lic bitstream.")
 
   @OptionGroup var global: GlobalOptions
@@ -16,7 +16,6 @@ struct Compress: ParsableCommand {
   @Option(name: .shortAndLong, help: "Output .lic file (default: input with .lic).") var output: String?
 
   func run() throws {
-    try global.apply()
     let chosen = try refinementOptions.apply(to: modelOptions.codec(needsFloat: refinementOptions.isOn))
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
@@ -38,7 +37,7 @@ struct Compress: ParsableCommand {
 }
 
 /// `lichen decompress IN.lic -o OUT.png`.
-struct Decompress: ParsableCommand {
+struct Decompress: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(abstract: "Decompress a .lic bitstream to a PNG image.")
 
   @OptionGroup var global: GlobalOptions
@@ -50,7 +49,6 @@ struct Decompress: ParsableCommand {
   @Option(help: "Original PNG: also print PSNR and MS-SSIM of the result against it.") var reference: String?
 
   func run() throws {
-    try global.apply()
     let bytes = try FileIO.readAll(path: input)
     let header = try ImageCodec.peek(bytes)
     let chosen = try model.map {

@@ -5,7 +5,7 @@ import Foundation
 import Torch
 
 /// `lichen distill`: a student with the teacher's architecture and M but N channels.
-struct Distill: ParsableCommand {
+struct Distill: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     abstract: "Distil a narrower student (N channels) from a frozen teacher codec.")
 
@@ -29,18 +29,15 @@ struct Distill: ParsableCommand {
   var initFrom: String?
 
   func run() throws {
-    try global.apply()
     let dataParallel = try distributed.connect()
     let loadedTeacher = try ModelStore.load(teacher)
     let student = try StudentFactory.student(for: loadedTeacher, n: n, m: m, seed: training.seed)
     guard let teacherModel = loadedTeacher.model as? ScaleHyperprior else { throw DistillationError("unreachable") }
     var selection: ChannelSelection? = nil
-    var initialSteps: String?
+    var lineage: [String: String] = [:]
     if let initFrom {
       guard initialization == .scratch else { throw ValidationError("--init-from and --initialization select exclude each other") }
-      let initial = try ModelStore.load(initFrom)
-      try student.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
-      initialSteps = initial.metadata[MetadataKey.steps]
+      lineage = try ModelStore.startFineTuning(student, from: initFrom)
     } else if initialization == .select {
       selection = try ChannelSelection.initialize(student, from: teacherModel)
     }
@@ -56,8 +53,7 @@ struct Distill: ParsableCommand {
                                 objective: objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
       + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
-    if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
-    if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
+    trainer.lineage.merge(lineage) { _, new in new }
     let metadata = TeacherLink.metadata(for: loadedTeacher).merging([
       MetadataKey.distillation: "\(weights.description) init=\(initFrom ?? initialization.rawValue)",
     ]) { a, _ in a }

@@ -11,7 +11,7 @@ extension StudentInitialization: ExpressibleByArgument {}
 /// trained without distillation), all evaluated on one folder, in one table
 /// (`DistillationSweep`). Every run lives in its own folder under --out;
 /// finished runs are reused and interrupted ones resumed.
-struct DistillSweep: ParsableCommand {
+struct DistillSweep: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "distill-sweep",
     abstract: "Distil students at several N, train same-budget controls, evaluate all, write one table.")
@@ -26,7 +26,6 @@ struct DistillSweep: ParsableCommand {
   @Flag(help: "Skip the controls trained without distillation.") var skipControl = false
 
   func run() throws {
-    try global.apply()
     let ns = try widths.split(separator: ",").map { part -> Int in
       guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
         throw ValidationError("--N expects positive integers separated by commas, got '\(part)'")
@@ -54,9 +53,7 @@ struct DistillSweep: ParsableCommand {
                              alwaysResume: true)
     }
     guard let rows else { throw ExitCode.interrupted }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(rows).write(to: root.appendingPathComponent("sweep.json"), options: .atomic)
+    try prettyJSON(rows).write(to: root.appendingPathComponent("sweep.json"), options: .atomic)
     try Data(DistillationSweepRow.csv(rows).utf8).write(to: root.appendingPathComponent("sweep.csv"), options: .atomic)
     print(DistillationSweepRow.text(rows))
   }

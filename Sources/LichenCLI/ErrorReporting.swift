@@ -11,6 +11,7 @@ enum ErrorReporting {
   static func main(_ arguments: [String]? = nil) -> Never {
     do {
       var command = try Lichen.parseAsRoot(arguments)
+      try (command as? any GlobalOptionsCommand)?.global.apply()
       try command.run()
       Lichen.exit()
     } catch {

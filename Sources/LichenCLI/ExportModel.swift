@@ -5,7 +5,7 @@ import Torch
 
 /// `lichen export-model`: re-save a codec model file (e.g. as float16 for
 /// bundling) with extra metadata, rebuilding its CDF tables.
-struct ExportModel: ParsableCommand {
+struct ExportModel: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "export-model", abstract: "Re-save a codec model (float16 or float32) with metadata, e.g. for the registry.")
 
@@ -19,7 +19,6 @@ struct ExportModel: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func run() throws {
-    try global.apply()
     guard let p = ModelStore.Precision(rawValue: precision) else {
       throw ValidationError("--precision must be float32 or float16")
     }

@@ -6,7 +6,7 @@ import Hardware
 import Torch
 
 /// `lichen fpga dimension`: the widest student N that meets a frame rate on a board.
-struct FPGADimension: ParsableCommand {
+struct FPGADimension: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "dimension",
     abstract: "Plan the teacher at several student widths N on every board; report the widest N meeting --fps on --board.")
@@ -28,7 +28,6 @@ struct FPGADimension: ParsableCommand {
   @Option(help: "Write the result as JSON here.") var json: String?
 
   func run() throws {
-    try global.apply()
     let boards = try boardOptions.catalog()
     let target = try BoardCatalog.board(named: board, in: boards)
     let ns = try widths.split(separator: ",").map { item -> Int in
@@ -53,9 +52,7 @@ struct FPGADimension: ParsableCommand {
       bitsPriceTable: bitsPrice)
     print(Dimensioning.text(result), terminator: "")
     if let json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(result).write(to: URL(fileURLWithPath: json), options: .atomic)
+      try writeJSON(result, to: json)
       print("wrote \(json)")
     }
   }

@@ -4,7 +4,7 @@ import Deployment
 import Hardware
 
 /// `lichen fpga export-hls`: per-layer C headers of an integer model and the design JSON.
-struct FPGAExportHLS: ParsableCommand {
+struct FPGAExportHLS: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "export-hls",
     abstract: "Write per-layer C headers (weights, biases, multipliers, shifts, GDN tables) and design.json for an HLS flow.")
@@ -16,7 +16,6 @@ struct FPGAExportHLS: ParsableCommand {
   @Option(help: "Resolution of the layer graph written when no plan is given.") var resolution: String = "1280x720"
 
   func run() throws {
-    try global.apply()
     let loaded = try HardwareModel.load(model)
     guard case .integer(let integer) = loaded.weights else {
       throw ValidationError("\(model) is a float model; export-hls needs an integer model (lichen quantize --model \(model) ...)")

@@ -4,7 +4,7 @@ import Deployment
 import Hardware
 
 /// `lichen fpga plan`: the optimal per-stage parallelism of a model on a board.
-struct FPGAPlan: ParsableCommand {
+struct FPGAPlan: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "plan",
     abstract: "Plan a one-stage-per-layer pipeline: per-layer parallelism, bottleneck, fps, latency, utilization, MAC efficiency.")
@@ -25,7 +25,6 @@ struct FPGAPlan: ParsableCommand {
   @Option(help: "Write an SVG chart (cycles per stage, utilization) here.") var svg: String?
 
   func run() throws {
-    try global.apply()
     let boards = try boardOptions.catalog()
     let target = try BoardCatalog.board(named: board, in: boards)
     let graph = try HardwareModel.load(model).graph(scheme: scheme, resolution: try Resolution(parsing: resolution), part: part)

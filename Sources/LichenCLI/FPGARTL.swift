@@ -8,7 +8,7 @@ extension GDNUnitConfig.Variant: ExpressibleByArgument {}
 /// two-product MAC, checked bit for bit against the integer engine in Icarus
 /// Verilog and sized with Yosys (docs/fpga-rtl.md). `--unit costs` measures every unit the planner's cost
 /// model needs and writes them in its unit-cost format.
-struct FPGARTL: ParsableCommand {
+struct FPGARTL: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "rtl",
     abstract: "Generate Verilog for a PE array, the GDN unit or the packed MAC, compare it with the integer engine (Icarus Verilog), synthesize it (Yosys).",
@@ -46,7 +46,6 @@ struct FPGARTL: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func run() throws {
-    try global.apply()
     let command = (["lichen", "fpga", "rtl"] + CommandLine.arguments.dropFirst().drop { $0 == "fpga" || $0 == "rtl" })
       .joined(separator: " ")
     let directory = URL(fileURLWithPath: out)

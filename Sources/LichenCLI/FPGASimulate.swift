@@ -2,12 +2,11 @@ import ArgumentParser
 import Foundation
 import Deployment
 import Hardware
-import Imaging
 
 /// `lichen fpga simulate`: streams an image through a planned pipeline with
 /// the integer engine's arithmetic and times it row by row (docs/fpga.md,
 /// "Simulator").
-struct FPGASimulate: ParsableCommand {
+struct FPGASimulate: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",
     abstract: "Cycle-level pipeline simulation of a plan: bit-exactness vs the integer engine, cycles vs the planner, stalls, FIFO depths.")
@@ -23,28 +22,10 @@ struct FPGASimulate: ParsableCommand {
   @Option(help: "Write the report as JSON here.") var json: String?
 
   func run() throws {
-    try global.apply()
     let planned = try Plan.load(from: URL(fileURLWithPath: plan))
     let options = SimulationOptions(frames: frames, fifoRows: fifoRows, paced: paced, searchDepths: !noDepthSearch,
                                     threads: global.threads ?? 1)
-    let report: SimulationReport
-    if let image {
-      let name = model ?? planned.model
-      let loaded: HardwareModel
-      do { loaded = try HardwareModel.load(name) } catch {
-        throw HardwareError("cannot load the model \(name)\(model == nil ? " the plan was made from" : ""): \(error). "
-          + "Pass --model with an integer model of the same architecture.")
-      }
-      guard case .integer(let weights) = loaded.weights else {
-        throw HardwareError("\(name) is a float model; the simulator computes with the integer engine. Plan an integer model "
-          + "(lichen fpga plan --model hyperprior-q4-hybrid ...) or pass --model with an integer model file from `lichen quantize`.")
-      }
-      try PipelineSimulator.checkModel(weights, configuration: loaded.configuration, source: loaded.source, plan: planned)
-      let pixels = try PipelineSimulator.pixels(try PNGDecoder.read(fromFile: image).image, plan: planned, name: image)
-      report = try PipelineSimulator.simulate(plan: planned, model: weights, pixels: pixels, imageName: image, options: options)
-    } else {
-      report = try PipelineSimulator.simulate(plan: planned, model: nil, pixels: nil, imageName: nil, options: options)
-    }
+    let report = try PipelineSimulator.simulate(plan: planned, imagePath: image, model: model, options: options)
     print(report.text, terminator: "")
     if image == nil { print("note: no --image: timing only, values not simulated") }
     if let json {

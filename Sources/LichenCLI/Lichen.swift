@@ -22,6 +22,23 @@ struct Lichen: ParsableCommand {
   static func progress(_ line: String) { say(line) }
 }
 
+/// Pretty, key-sorted JSON of `value`.
+func prettyJSON(_ value: some Encodable) throws -> Data {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  return try encoder.encode(value)
+}
+
+/// `value` as pretty, key-sorted JSON, written atomically to `path`.
+func writeJSON(_ value: some Encodable, to path: String) throws {
+  try prettyJSON(value).write(to: URL(fileURLWithPath: path), options: .atomic)
+}
+
+/// A command that takes the global options; `ErrorReporting.main` applies them before `run()`.
+protocol GlobalOptionsCommand: ParsableCommand {
+  var global: GlobalOptions { get }
+}
+
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
   @Option(name: .long, help: "Threads for tensor ops (default: number of cores).")

@@ -6,7 +6,7 @@ import Quantization
 import Torch
 
 /// `lichen quantize --model M --scheme SPEC --calib DIR --out q.safetensors`.
-struct Quantize: ParsableCommand {
+struct Quantize: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     abstract: "Quantize a float hyperprior model into an integer-engine model (post-training, calibrated on real images).",
     discussion: """
@@ -39,7 +39,6 @@ struct Quantize: ParsableCommand {
   @Flag(help: "QAT: continue the run folder's checkpoint.") var resume = false
 
   func run() throws {
-    try global.apply()
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
     var pipeline = QuantizationPipeline(
       scheme: try QuantizationScheme(scheme), method: try CalibrationMethod(parsing: calibration),
@@ -63,10 +62,6 @@ struct Quantize: ParsableCommand {
     try file.save(to: URL(fileURLWithPath: out))
     print(QuantizationPipeline.table(layers))
     print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, pipeline.scheme.specification, file.weightsHash))
-    if let report {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(layers).write(to: URL(fileURLWithPath: report), options: .atomic)
-    }
+    if let report { try writeJSON(layers, to: report) }
   }
 }

@@ -7,7 +7,7 @@ extension RDMetric: ExpressibleByArgument {}
 /// `lichen rd-plot FILE.json... --out plot.svg`: RD curves of evaluation
 /// files (learned or classic codecs) and their Bjøntegaard deltas against an
 /// anchor, so a new model is summarised the way papers and peers report it.
-struct RDPlot: ParsableCommand {
+struct RDPlot: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "rd-plot",
     abstract: "Plot RD curves of eval JSON files and print BD-rate / BD-PSNR against an anchor series.",
@@ -29,7 +29,6 @@ struct RDPlot: ParsableCommand {
   @OptionGroup var global: GlobalOptions
 
   func run() throws {
-    try global.apply()
     let curves = try RDCurve.load(files: try RDCurve.files(expanding: files))
     guard !curves.isEmpty else { throw ValidationError("no evaluation files given") }
     let anchorName = anchor ?? (curves.contains { $0.series == "jpeg" } ? "jpeg" : curves[0].series)

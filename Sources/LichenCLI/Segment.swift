@@ -14,7 +14,7 @@ struct Segment: ParsableCommand {
 }
 
 /// `lichen segment train`: one run folder with checkpoint, log.csv, model.safetensors and eval.json.
-struct SegmentTrain: ParsableCommand {
+struct SegmentTrain: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "train", abstract: "Train DeepLabV3 on CamVid (SGD/AdamW, poly/cosine, checkpoint/resume, mIoU).")
 
@@ -23,37 +23,27 @@ struct SegmentTrain: ParsableCommand {
   @OptionGroup var distributed: DistributedOptions
 
   func run() throws {
-    try global.apply()
-    try options.makeSession(dataParallel: try distributed.connect()).train(options: options)
+    try options.train(options.makeSession(dataParallel: try distributed.connect()))
   }
 }
 
 /// `lichen segment embed`: train DeepLabV3 while inserting a watermark (every `--method`).
-struct SegmentEmbed: ParsableCommand {
+struct SegmentEmbed: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "embed",
     abstract: "Train DeepLabV3 on CamVid from scratch (or fine-tune one) while inserting a watermark (WaterMAS or a baseline).")
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var training: SegmentationTrainingOptions
-  @Option(help: "Payload as UTF-8 text.") var message: String?
-  @Option(help: "Payload as a string of 0/1.") var bits: String?
-  @Option(help: "watermas | substitution (no sharpening) | replicas (Tartaglione et al. 2020) | laplacian (Tondi et al. 2024).")
-  var method: WatermarkMethod = .watermas
-  @OptionGroup var insertion: WatermarkInsertionOptions
+  @OptionGroup var mark: EmbeddingOptions
   @Option(help: "Fine-tune this segmentation model file instead of training from scratch.") var initFrom: String?
 
   func run() throws {
-    try global.apply()
-    let payload = try payloadBits(message: message, bits: bits)
+    let payload = try mark.payload()
     let session = try training.makeSession()
-    try WatermarkInsertion.embedWhileTraining(
-      session.trainer, payload: payload, method: method, settings: try insertion.settings(),
-      seed: session.trainer.config.seed, resumed: session.resumed,
-      beforeMarking: { if let initFrom { try loadInitialWeights(initFrom, into: session.trainer.model) } },
-      log: primarySay(session.trainer.isPrimary)
-    ) { metadata in
-      let evaluation = try session.train(options: training, extraMetadata: metadata)
+    try mark.embed(payload, into: session.trainer, seed: session.trainer.config.seed, resumed: session.resumed,
+                   initFrom: initFrom) { metadata in
+      let evaluation = try training.train(session, extraMetadata: metadata)
       return (session.trainer.step == session.trainer.totalSteps,
               evaluation.map { String(format: "test mIoU %.2f%%", 100 * $0.meanIoU) })
     }
@@ -61,7 +51,7 @@ struct SegmentEmbed: ParsableCommand {
 }
 
 /// `lichen segment eval`: mIoU, per-class IoU, pixel accuracy of a model file on a CamVid split.
-struct SegmentEval: ParsableCommand {
+struct SegmentEval: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate a trained DeepLabV3 on CamVid.")
 
   @OptionGroup var global: GlobalOptions
@@ -73,7 +63,6 @@ struct SegmentEval: ParsableCommand {
   @Option(help: "Write the evaluation (mIoU, per-class IoU, pixel accuracy, confusion matrix) here.") var json: String?
 
   func run() throws {
-    try global.apply()
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     let file = try SegmentationFile.load(from: URL(fileURLWithPath: modelFile))
     var images = try CamVid.load(directory: URL(fileURLWithPath: data), split: split)

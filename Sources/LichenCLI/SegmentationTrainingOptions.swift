@@ -57,75 +57,36 @@ struct SegmentationTrainingOptions: ParsableArguments {
     return (parts[0], parts[1])
   }
 
-  func configuration(classCount: Int, inputChannels: Int) throws -> SegmentationTrainingConfig {
-    let model = SegmentationConfiguration(
-      backboneDepths: try parseList(depths, "--depths"), width: width, classCount: classCount,
-      inputChannels: inputChannels, outputStride: outputStride,
-      atrousRates: try atrousRates.map { try parseList($0, "--atrous-rates") }, headChannels: headChannels,
-      dropout: dropout)
-    let crop = try cropSize()
-    let augmentation = augment
-      ? try SegmentationAugmentation(minimumScale: minScale, maximumScale: maxScale, cropHeight: crop?.height,
-                                     cropWidth: crop?.width)
-      : .none
-    var config = SegmentationTrainingConfig(model: model, normalization: CamVid.normalization, augmentation: augmentation)
-    config.epochs = epochs
-    config.maximumSteps = maxSteps
-    config.batchSize = batchSize
-    config.optimizer = optimizer
-    config.learningRate = lr ?? (optimizer == .sgd ? 0.01 : 1e-3)
-    config.momentum = momentum
-    config.weightDecay = weightDecay ?? (optimizer == .sgd ? 1e-4 : 0.01)
-    config.schedule = schedule
-    config.clipNorm = clipNorm
-    config.emaDecay = emaDecay
-    config.bfloat16Autocast = bf16 ? true : nil
-    config.seed = seed
-    config.checkpointEvery = checkpointEvery
-    return config
-  }
-
   /// The data, configuration and trainer of a run (resumed when asked), on one rank of
   /// `dataParallel` when given.
-  func makeSession(dataParallel: DataParallel? = nil) throws -> SegmentationSession {
-    let directory = URL(fileURLWithPath: data)
-    var training = try CamVid.load(directory: directory, split: .train)
-    if let limit { training = try training.prefix(limit) }
-    let config = try configuration(classCount: training.classCount, inputChannels: training.channels)
-    let runURL = URL(fileURLWithPath: out)
-    let trainer = try SegmentationTrainer(config: config, training: training, runDirectory: runURL,
-                                          dataParallel: dataParallel)
-    let resumed = try trainer.openRunFolder(resume: resume, log: say)
-    return SegmentationSession(directory: directory, training: training, trainer: trainer, runURL: runURL, resumed: resumed)
+  func makeSession(dataParallel: DataParallel? = nil) throws -> SegmentationRun {
+    try SegmentationRun.open(
+      directory: URL(fileURLWithPath: data), limit: limit, runDirectory: URL(fileURLWithPath: out), resume: resume,
+      dataParallel: dataParallel, log: say
+    ) { training in
+      let crop = try cropSize()
+      return SegmentationTrainingConfig(
+        model: SegmentationConfiguration(
+          backboneDepths: try parseList(depths, "--depths"), width: width, classCount: training.classCount,
+          inputChannels: training.channels, outputStride: outputStride,
+          atrousRates: try atrousRates.map { try parseList($0, "--atrous-rates") }, headChannels: headChannels,
+          dropout: dropout),
+        augmentation: augment
+          ? try SegmentationAugmentation(minimumScale: minScale, maximumScale: maxScale, cropHeight: crop?.height,
+                                         cropWidth: crop?.width)
+          : .none,
+        epochs: epochs, maximumSteps: maxSteps, batchSize: batchSize, optimizer: optimizer, learningRate: lr,
+        momentum: momentum, weightDecay: weightDecay, schedule: schedule, clipNorm: clipNorm, emaDecay: emaDecay,
+        bfloat16Autocast: bf16, seed: seed, checkpointEvery: checkpointEvery)
+    }
   }
-}
 
-/// A prepared segmentation run.
-struct SegmentationSession {
-  var directory: URL
-  var training: SegmentationDataset
-  var trainer: SegmentationTrainer
-  var runURL: URL
-  var resumed: Bool
-
-  /// Trains with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
+  /// Trains `run` with progress lines and Ctrl-C checkpointing, saves the model and evaluates it.
   /// Returns the evaluation, or nil when interrupted.
   @discardableResult
-  func train(options: SegmentationTrainingOptions, extraMetadata: [String: String] = [:]) throws -> SegmentationEvaluation? {
-    let c = trainer.config.model
-    let say = primarySay(trainer.isPrimary)
-    let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
-    say("training deeplabv3 (resnet blocks \(c.backboneDepths), width \(c.width), output stride \(c.outputStride), "
-      + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, \(trainer.model.parameterCount) parameters, "
-      + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
+  func train(_ run: SegmentationRun, extraMetadata: [String: String] = [:]) throws -> SegmentationEvaluation? {
     let interrupted = InterruptFlag.install()
-    guard let seconds = try trainer.trainToEnd(progress: say, log: say, shouldStop: { interrupted.isSet }) else {
-      return nil
-    }
-    guard trainer.isPrimary else { return nil }
-    var evaluationSet = try CamVid.load(directory: directory, split: options.evalSplit)
-    if let evalLimit = options.evalLimit { evaluationSet = try evaluationSet.prefix(evalLimit) }
-    return try trainer.finishRun(classNames: training.classNames, seconds: seconds, metadata: extraMetadata,
-                                 evaluation: evaluationSet, splitName: options.evalSplit.rawValue, log: say)
+    return try run.train(evaluationSplit: evalSplit, evaluationLimit: evalLimit, metadata: extraMetadata,
+                         progress: say, log: say, shouldStop: { interrupted.isSet })
   }
 }

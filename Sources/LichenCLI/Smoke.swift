@@ -4,7 +4,7 @@ import Torch
 import Training
 
 /// `lichen smoke`: a quick end-to-end check of the tensor stack on this machine.
-struct Smoke: ParsableCommand {
+struct Smoke: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a tiny convolutional net for a few steps and report the loss (tensor stack check).")
 
@@ -17,7 +17,6 @@ struct Smoke: ParsableCommand {
   var seed: UInt64 = 0
 
   func run() throws {
-    try global.apply()
     let g = try Generator(seed: seed)
     let net = Sequential([
       try Conv2d(3, 8, kernelSize: 3, padding: 1, generator: g), Activation(.relu),

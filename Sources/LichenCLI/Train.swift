@@ -17,7 +17,7 @@ extension Architecture: ExpressibleByArgument {
 extension GDN.Variant: ExpressibleByArgument {}
 
 /// `lichen train`: rate-distortion training on a folder of photos.
-struct Train: ParsableCommand {
+struct Train: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a codec (RD loss, Adam + aux optimizer, checkpoint/resume, CSV log, SVG curves).")
 
@@ -33,17 +33,11 @@ struct Train: ParsableCommand {
   var initFrom: String?
 
   func run() throws {
-    try global.apply()
     let dataParallel = try distributed.connect()
     let configuration = ModelConfiguration(architecture: model, n: n, m: m, gdnVariant: gdn)
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
-    var initialSteps: String?
-    if let initFrom {
-      let initial = try ModelStore.load(initFrom)
-      try codec.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
-      initialSteps = initial.metadata[MetadataKey.steps]
-    }
+    let lineage = try initFrom.map { try ModelStore.startFineTuning(codec, from: $0) } ?? [:]
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 dataParallel: dataParallel)
@@ -51,8 +45,7 @@ struct Train: ParsableCommand {
       + "(\(validationSet.images.count) validation), \(codec.parameterCount) parameters") }
     // "steps" counts the whole history: the starting model's steps plus this run's
     // (the lineage travels in the checkpoint, so a resumed run keeps it).
-    if let initFrom { trainer.lineage[MetadataKey.initialModel] = initFrom }
-    if let initialSteps { trainer.lineage[MetadataKey.initialSteps] = initialSteps }
+    trainer.lineage.merge(lineage) { _, new in new }
     guard try watermark.train(trainer, resume: training.resume, metadata: [:], run: { metadata in
       try training.run(trainer, configuration: configuration, metadata: metadata)
     }) else { throw ExitCode.interrupted }

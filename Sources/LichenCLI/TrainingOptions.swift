@@ -41,27 +41,11 @@ struct TrainingOptions: ParsableArguments {
   }
 
   func config(for model: ModelConfiguration) -> RDTrainingConfig {
-    var config = RDTrainingConfig()
-    config.architecture = model.architecture
-    config.n = model.n
-    config.m = model.m
-    config.gdnVariant = model.gdnVariant
-    config.lambda = lambda
-    config.batchSize = batchSize
-    config.cropSize = crop
-    config.steps = steps
-    config.learningRate = learningRate
-    config.validateEvery = validateEvery
-    config.checkpointEvery = checkpointEvery
-    config.seed = seed
-    config.roundsDecoderInputs = roundDecoderInputs ? true : nil
-    config.emaDecay = emaDecay
-    config.bfloat16Autocast = bf16 ? true : nil
-    if let milestones = try? milestones(), !milestones.isEmpty {
-      config.learningRateMilestones = milestones
-      config.milestoneGamma = lrGamma
-    }
-    return config
+    RDTrainingConfig(
+      model: model, lambda: lambda, batchSize: batchSize, cropSize: crop, steps: steps, learningRate: learningRate,
+      validateEvery: validateEvery, checkpointEvery: checkpointEvery, seed: seed,
+      roundsDecoderInputs: roundDecoderInputs, emaDecay: emaDecay, bfloat16Autocast: bf16,
+      learningRateMilestones: (try? milestones()) ?? [], milestoneGamma: lrGamma)
   }
 
   func milestones() throws -> [Int] {
@@ -85,21 +69,9 @@ struct TrainingOptions: ParsableArguments {
   func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
            alwaysResume: Bool = false) throws -> Bool {
     guard try drive(trainer, resume: resume || alwaysResume) else { return false }
-    guard trainer.isPrimary else { return true }
-    let modelURL = trainer.runDirectory.appendingPathComponent("model.safetensors")
-    var meta = metadata.merging(trainer.lineage) { given, _ in given }
-    meta[MetadataKey.lambda] = String(lambda)
-    meta[MetadataKey.steps] = String(trainer.step + (meta[MetadataKey.initialSteps].flatMap { Int($0) } ?? 0))
-    meta[MetadataKey.runSteps] = String(trainer.step)
-    if trainer.config.roundsDecoderInputs == true { meta[MetadataKey.roundDecoderInputs] = "true" }
-    if let decay = trainer.config.emaDecay { meta[MetadataKey.emaDecay] = String(decay) }
-    // The saved model is the averaged one when --ema-decay is on (its tables are built for it).
-    try trainer.withAveragedWeights {
-      print(try trainer.model.fitQuantiles())
-      try trainer.model.update()
-      try ModelStore.save(trainer.model, config: configuration, metadata: meta, to: modelURL)
+    if trainer.isPrimary {
+      try trainer.saveFinalModel(configuration: configuration, metadata: metadata, log: { print($0) })
     }
-    print("wrote \(modelURL.path)")
     return true
   }
 }

@@ -23,14 +23,14 @@ struct Watermark: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func load() throws -> ([String: TensorRecord], WatermarkKey) {
-      try global.apply()
-      return (try DeployedWeights.stateDict(atPath: model), try WatermarkKey.read(from: URL(fileURLWithPath: key)))
+      (try DeployedWeights.stateDict(atPath: model), try WatermarkKey.read(from: URL(fileURLWithPath: key)))
     }
   }
 
-  struct Extract: ParsableCommand {
+  struct Extract: GlobalOptionsCommand {
     static let configuration = CommandConfiguration(abstract: "Print the payload a model carries under a key.")
     @OptionGroup var options: FileOptions
+    var global: GlobalOptions { options.global }
 
     func run() throws {
       let (entries, key) = try options.load()
@@ -41,10 +41,11 @@ struct Watermark: ParsableCommand {
     }
   }
 
-  struct Verify: ParsableCommand {
+  struct Verify: GlobalOptionsCommand {
     static let configuration = CommandConfiguration(
       abstract: "Check a model against a key and an expected payload; exit 1 when the mark is not detected.")
     @OptionGroup var options: FileOptions
+    var global: GlobalOptions { options.global }
     @Option(help: "Expected payload as UTF-8 text.") var message: String?
     @Option(help: "Expected payload as a string of 0/1.") var bits: String?
 

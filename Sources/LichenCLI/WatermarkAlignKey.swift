@@ -5,7 +5,7 @@ import Vision
 import Watermarking
 
 /// `lichen watermark align-key`: add the channel signatures of the owner's model to a key.
-struct WatermarkAlignKey: ParsableCommand {
+struct WatermarkAlignKey: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "align-key",
     abstract: "Add the sign signatures of the owner's model's channels to its key, so the detector finds the channels again after a function-preserving permutation and rescaling.")
@@ -16,7 +16,6 @@ struct WatermarkAlignKey: ParsableCommand {
   @Option(help: "Write the key with signatures here (default: replace --key).") var out: String?
 
   func run() throws {
-    try global.apply()
     let url = URL(fileURLWithPath: model)
     guard FileManager.default.fileExists(atPath: url.path) else { throw WatermarkError("\(model): model file not found") }
     let owner = try VisionAttackTask.model(from: url)

@@ -7,7 +7,7 @@ import Watermarking
 /// `lichen watermark attack`: every removal attack at several strengths on a
 /// marked classifier; one row per setting with task accuracy, BER and the
 /// detector's verdict (JSON and CSV). The sweep is `AttackSweep`.
-struct WatermarkAttack: ParsableCommand {
+struct WatermarkAttack: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "attack",
     abstract: "Sweep noise, pruning (per layer, global), quantization, fine-tuning, overwriting and key-interception (randomize, flip, zero, fine-tune) attacks on a marked classifier.")
@@ -18,20 +18,13 @@ struct WatermarkAttack: ParsableCommand {
   @Option(help: "Write the rows here as CSV.") var csv: String?
 
   func run() throws {
-    try global.apply()
     let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: sweep.key))
     let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
     let task = try makeAttackTask(options: sweep)
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
                                    onRow: { say($0.line) })
-    if let json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      try encoder.encode(rows).write(to: URL(fileURLWithPath: json), options: .atomic)
-    }
-    if let csv {
-      try Data(AttackSweep.csv(rows).utf8).write(to: URL(fileURLWithPath: csv), options: .atomic)
-    }
+    if let json { try writeJSON(rows, to: json) }
+    if let csv { try Data(AttackSweep.csv(rows).utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
   }
 }

@@ -6,7 +6,7 @@ import Watermarking
 /// `lichen watermark check-manifest`: re-measure every claim of a results manifest (models, keys,
 /// test metric clean and after each attack) and say which hold; `--record` writes the measured
 /// numbers into it instead.
-struct WatermarkCheckManifest: ParsableCommand {
+struct WatermarkCheckManifest: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "check-manifest",
     abstract: "Re-measure a verification manifest's claims (test metric, attacks, detection) on its committed models; exit 1 when one does not hold.")
@@ -18,7 +18,6 @@ struct WatermarkCheckManifest: ParsableCommand {
   @Flag(help: "Measure and write the claims into the manifest instead of checking them.") var record = false
 
   func run() throws {
-    try global.apply()
     let url = URL(fileURLWithPath: manifest)
     var document = try VerificationManifest.read(from: url)
     let folder = url.deletingLastPathComponent()

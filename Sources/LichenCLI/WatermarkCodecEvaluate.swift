@@ -10,7 +10,7 @@ import Watermarking
 /// PSNR on evaluation photos) in place of accuracy. Fine-tuning, overwriting
 /// and key-weight fine-tuning train on the attacker's own photos
 /// (`--attack-data`) with the RD loss.
-struct WatermarkCodecEvaluate: ParsableCommand {
+struct WatermarkCodecEvaluate: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate-codec",
     abstract: "Attack sweep on a marked codec model (bpp and PSNR of real bitstreams, BER): JSON, CSV and SVG plots.")
@@ -46,9 +46,7 @@ struct WatermarkCodecEvaluate: ParsableCommand {
   }
 
   func run() throws {
-    try global.apply()
-    let keyURL = URL(fileURLWithPath: key)
-    let watermarkKey = try WatermarkKey.read(from: keyURL)
+    let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: key))
     let expected = try payloadBits(message: message, bits: bits)
     let task = try CodecAttackTask(
       modelFile: URL(fileURLWithPath: modelFile), evaluation: URL(fileURLWithPath: data), evalLimit: evalLimit,
@@ -63,22 +61,18 @@ struct WatermarkCodecEvaluate: ParsableCommand {
       say("no --attack-data: skipping \(settings.filter(\.trainsTheModel).count) attacks that train the model")
       settings.removeAll(where: \.trainsTheModel)
     }
-    let subject = try task.load()
-    let (extraction, extractionFromFile) = try WatermarkEvaluation.timeExtraction(
-      model: subject.model, file: task.url, key: watermarkKey, expected: expected, repetitions: 3)
-    say("model \(modelFile) on \(task.evaluation.images.count) images of \(data); \(settings.count) settings")
-    let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: seed) { row in
+    let evaluation = try WatermarkEvaluation.measure(
+      task, modelFile: modelFile, key: watermarkKey, expected: expected, settings: settings, seed: seed, label: label,
+      timingRepetitions: 3, recordsMetric: false,
+      timed: { _, _ in
+        say("model \(modelFile) on \(task.evaluation.images.count) images of \(data); \(settings.count) settings")
+      }
+    ) { row in
       let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
       say(label + String(format: "%8.3g  bpp %.4f  PSNR %6.2f dB  BER %.4f  p %.3g  ", row.strength, row.metrics?["bpp"] ?? .nan,
                          row.metrics?["psnr"] ?? .nan, row.bitErrorRate, row.falsePositiveProbability)
         + (row.detected ? "detected" : "LOST"))
     }
-    let name = label ?? task.metadata[MetadataKey.watermarkMethod] ?? task.url.deletingPathExtension().lastPathComponent
-    let cost = try TrainingCost.readIfPresent(
-      from: task.url.deletingLastPathComponent().appendingPathComponent(TrainingCost.fileName))
-    let evaluation = WatermarkEvaluation(
-      label: name, modelFile: modelFile, watermark: task.metadata[MetadataKey.watermark], key: watermarkKey, extraction: extraction,
-      extractionFromFile: extractionFromFile, rows: rows, cost: cost)
     try evaluation.writeFiles(to: URL(fileURLWithPath: out), rowMetrics: [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")])
     say("wrote \(out)/evaluation.json, evaluation.csv and the plots")
   }

@@ -57,3 +57,22 @@ struct WatermarkInsertionOptions: ParsableArguments {
   }
 }
 
+/// The payload, method and insertion of a mark a training command inserts (`watermark embed`, `segment embed`).
+struct EmbeddingOptions: ParsableArguments {
+  @Option(help: "Payload as UTF-8 text.") var message: String?
+  @Option(help: "Payload as a string of 0/1.") var bits: String?
+  @Option(help: "watermas | substitution (no sharpening) | replicas (Tartaglione et al. 2020) | laplacian (Tondi et al. 2024).")
+  var method: WatermarkMethod = .watermas
+  @OptionGroup var insertion: WatermarkInsertionOptions
+
+  func payload() throws -> [Bool] { try payloadBits(message: message, bits: bits) }
+
+  /// Inserts `payload` while `train` trains (`WatermarkInsertion.embedWhileTraining`), fine-tuning from `initFrom`.
+  func embed(_ payload: [Bool], into trainer: some MarkableTraining, seed: UInt64, resumed: Bool, initFrom: String?,
+             train: (_ metadata: [String: String]) throws -> (finished: Bool, summary: String?)) throws {
+    try WatermarkInsertion.embedWhileTraining(
+      trainer, payload: payload, method: method, settings: try insertion.settings(), seed: seed, resumed: resumed,
+      beforeMarking: { if let initFrom { try loadInitialWeights(initFrom, into: trainer.markedModel) } },
+      log: primarySay(trainer.isPrimary), train: train)
+  }
+}

@@ -4,7 +4,7 @@ import Foundation
 import Watermarking
 
 /// `lichen watermark security`: the security table of a study's runs (scripts/watermark-security.sh).
-struct WatermarkSecurity: ParsableCommand {
+struct WatermarkSecurity: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "security",
     abstract: "Tabulate marked runs against their unmarked controls: accuracy cost, key-interception cost, key secrecy; mean +- std over seeds.")
@@ -22,7 +22,6 @@ struct WatermarkSecurity: ParsableCommand {
   var svg: String?
 
   func run() throws {
-    try global.apply()
     let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
     for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
     guard !folder.runs.isEmpty else { throw WatermarkError("\(runs) holds no finished marked run") }

@@ -12,7 +12,7 @@ import Watermarking
 /// accuracy, BER and the measured training cost. Every finished run is
 /// written to tradeoff.json at once, so an interrupted sweep keeps what it
 /// measured and `--resume` continues with the rest (and any run's checkpoint).
-struct WatermarkTradeoff: ParsableCommand {
+struct WatermarkTradeoff: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "tradeoff",
     abstract: "Payload / imperceptibility / robustness / cost trade-off: one training per method and payload size beside an unmarked reference (JSON, CSV, SVG; resumable).")
@@ -73,7 +73,6 @@ struct WatermarkTradeoff: ParsableCommand {
   }
 
   func run() throws {
-    try global.apply()
     let plan = PayloadTradeoff.SweepPlan(
       settings: try settings(), methods: try methodList(), payloads: try parseList(payloads, "--payloads"),
       payloadSeed: payloadSeed, attacks: try attackSettings(), attackSeed: attackSeed, timingRepetitions: timingRepetitions)
@@ -96,34 +95,10 @@ struct WatermarkTradeoff: ParsableCommand {
   func train(_ name: String, mark: (method: WatermarkMethod, payload: [Bool])?) throws -> PayloadTradeoff.TrainedRun? {
     var options = training
     options.out = URL(fileURLWithPath: training.out).appendingPathComponent(name).path
-    let session = try options.makeSession()
-    let step: WatermarkInsertion
-    var key: WatermarkKey?
-    var metadata: [String: String] = [:]
-    if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
-      let settings = try insertion.settings()
-      let k = try WatermarkInsertion.key(for: payload, method: method, settings: settings, training: session.trainer,
-                                         resumed: session.resumed)
-      step = try WatermarkInsertion(method: method, settings: settings, key: k, training: session.trainer,
-                                    seed: session.trainer.config.seed)
-      metadata = [MetadataKey.watermark: "\(step.description) \(settings.strength) code=\(k.code)",
-                  MetadataKey.watermarkMethod: method.rawValue]
-      key = k
-      say("\(name): method \(step.description), \(payload.count) payload bits in \(k.positions.count) weights")
-    } else {
-      // Refuse a payload the model cannot hold now rather than after the reference's training.
-      if let largest = try parseList(payloads, "--payloads").max() {
-        _ = try KeyGenerator.generate(for: session.trainer.model, payloadBits: largest, code: insertion.payloadCode(),
-                                      seed: insertion.keySeed, alpha: insertion.alpha)
-      }
-      step = WatermarkInsertion(unmarked: session.trainer)
-      say("\(name): reference without a mark")
-    }
-    let evaluation = try session.train(options: options, extraMetadata: metadata)
-    let cost = try step.recordCost(runDirectory: session.runURL, resumed: session.resumed)
-    say("\(name) cost: " + cost.summary)
-    guard session.trainer.step >= session.trainer.totalSteps else { return nil }
-    return PayloadTradeoff.TrainedRun(modelURL: session.runURL.appendingPathComponent("model.safetensors"), accuracy: evaluation?.accuracy,
-               cost: cost, key: key)
+    let interrupted = InterruptFlag.install()
+    return try PayloadTradeoff.train(
+      try options.makeSession(), name: name, mark: mark, settings: try insertion.settings(),
+      largestPayload: mark == nil ? try parseList(payloads, "--payloads").max() : nil,
+      evaluationLimit: training.evalLimit, progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet })
   }
 }

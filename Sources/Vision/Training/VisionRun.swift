@@ -93,8 +93,8 @@ public struct ClassifierRun {
     let directory = directory ?? dataset.defaultDirectory
     var training = try dataset.load(directory: directory, split: .train)
     if let limit { training = try training.prefix(limit) }
-    let trainer = try ClassifierTrainer(config: try configuration(training), training: training, runDirectory: runDirectory,
-                                        dataParallel: dataParallel)
+    let trainer = try ClassifierTrainer(config: try configuration(training), training: training,
+                                        runDirectory: runDirectory, dataParallel: dataParallel)
     let resumed = try trainer.openRunFolder(resume: resume, log: log)
     return ClassifierRun(dataset: dataset, directory: directory, training: training, trainer: trainer, resumed: resumed)
   }
@@ -114,7 +114,8 @@ public struct ClassifierRun {
     let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
     if trainer.isPrimary {
       log("training \(c.architecture.rawValue) width \(c.width) on \(training.count) \(dataset.rawValue) images, "
-        + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
+        + "\(trainer.model.parameterCount) parameters, \(trainer.totalSteps) steps "
+        + "(\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     }
     guard let seconds = try trainer.trainToEnd(progress: progress, log: log, shouldStop: shouldStop),
           trainer.isPrimary else { return nil }
@@ -173,7 +174,8 @@ public struct SegmentationRun {
     let distributed = trainer.dataParallel.map { " on \($0.worldSize) ranks of \(trainer.config.batchSize)" } ?? ""
     if trainer.isPrimary {
       log("training deeplabv3 (resnet blocks \(c.backboneDepths), width \(c.width), output stride \(c.outputStride), "
-        + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, \(trainer.model.parameterCount) parameters, "
+        + "rates \(c.resolvedAtrousRates)) on \(training.count) CamVid images, "
+        + "\(trainer.model.parameterCount) parameters, "
         + "\(trainer.totalSteps) steps (\(trainer.stepsPerEpoch)/epoch)\(distributed)")
     }
     guard let seconds = try trainer.trainToEnd(progress: progress, log: log, shouldStop: shouldStop),

@@ -26,7 +26,8 @@ extension PayloadTradeoff {
     if let (method, payload) = mark.map({ ($0.method, $0.payload) }) {
       let k = try WatermarkInsertion.key(for: payload, method: method, settings: settings, training: trainer,
                                          resumed: run.resumed)
-      step = try WatermarkInsertion(method: method, settings: settings, key: k, training: trainer, seed: trainer.config.seed)
+      step = try WatermarkInsertion(method: method, settings: settings, key: k, training: trainer,
+                                    seed: trainer.config.seed)
       metadata = [MetadataKey.watermark: "\(step.description) \(settings.strength) code=\(k.code)",
                   MetadataKey.watermarkMethod: method.rawValue]
       key = k
