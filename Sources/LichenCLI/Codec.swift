@@ -62,14 +62,7 @@ struct Decompress: GlobalOptionsCommand {
     print(String(format: "%@ -> %@ (%dx%d), decode %.3f s (model %@)", input, out, image.width, image.height, seconds,
                  chosen.source))
     if let reference {
-      let original = try PNGDecoder.read(fromFile: reference).image
-      guard original.width == image.width, original.height == image.height else {
-        throw CodecError.invalidInput("reference is \(original.width)x\(original.height), decoded image is \(image.width)x\(image.height)")
-      }
-      let bpp = Double(bytes.count * 8) / Double(image.width * image.height)
-      let ssim = min(image.width, image.height) > 160 ? String(format: "%.4f", try ImageMetrics.msSSIM(original, image)) : "-"
-      print(String(format: "%.4f bpp, PSNR %.2f dB, MS-SSIM %@ against %@", bpp, try ImageMetrics.psnr(original, image),
-                   ssim, reference))
+      print(try Evaluator.comparison(decoded: image, codedBytes: bytes.count, referencePath: reference))
     }
   }
 }

@@ -28,17 +28,8 @@ struct ExportModel: GlobalOptionsCommand {
       guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--meta expects key=value, got '\(entry)'") }
       metadata[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
     }
-    if !keepQuantiles { print(try loaded.model.fitQuantiles()) }
-    // Round the parameters to the stored precision first, so the tables are built from the weights that ship.
-    if p == .float16 {
-      try withNoGrad {
-        for (_, t) in loaded.model.namedParameters() { try t.copy_(t.to(.float16).to(t.dtype)) }
-      }
-    }
-    try loaded.model.update()
-    try ModelStore.save(loaded.model, config: loaded.configuration, metadata: metadata, precision: p,
-                        to: URL(fileURLWithPath: output))
-    let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+    let size = try ModelStore.export(loaded, metadata: metadata, precision: p, keepQuantiles: keepQuantiles,
+                                     to: URL(fileURLWithPath: output), log: { print($0) })
     print(String(format: "wrote %@ (%.1f MB, %@)", output, Double(size) / 1e6, precision))
   }
 }

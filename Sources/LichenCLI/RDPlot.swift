@@ -37,14 +37,7 @@ struct RDPlot: GlobalOptionsCommand {
         "no series named \(anchorName); series: \(curves.map(\.series).joined(separator: ", "))")
     }
 
-    let plot = SVGPlot(
-      title: title ?? "Rate-distortion (\(metric == .psnr ? "RGB PSNR" : "MS-SSIM"))", xLabel: "bits per pixel",
-      yLabel: metric.label,
-      series: try curves.map { curve in
-        SVGPlot.Series(name: curve.series, points: try curve.rdPoints(metric).map { ($0.rate, $0.quality) },
-                       emphasized: !RDCurve.isPeer(curve.series))
-      }, xFromZero: true)
-    try plot.write(to: URL(fileURLWithPath: out))
+    try RDCurve.plot(curves, metric: metric, title: title).write(to: URL(fileURLWithPath: out))
     print("wrote \(out): \(curves.count) series, \(curves.map(\.points.count).reduce(0, +)) points")
 
     let rows = try BjontegaardRow.table(curves, anchor: anchorName, metric: metric)

@@ -52,15 +52,10 @@ struct WatermarkCodecEvaluate: GlobalOptionsCommand {
       modelFile: URL(fileURLWithPath: modelFile), evaluation: URL(fileURLWithPath: data), evalLimit: evalLimit,
       attackData: attackData.map { URL(fileURLWithPath: $0) }, crop: crop, batchSize: batchSize, learningRate: attackLr,
       lambda: lambda, seed: seed)
-    var settings = try attacks.map {
-      [AttackSetting(.none, 0)] + (try AttackSetting.list(parsing: $0, keyFineTuneLearningRate: keyFineTuneLr))
-    } ?? AttackSweep.standardSettings(
-      fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
+    let (settings, skipped) = try task.settings(
+      attacks: attacks, fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
       keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
-    if task.attackSet == nil, settings.contains(where: \.trainsTheModel) {
-      say("no --attack-data: skipping \(settings.filter(\.trainsTheModel).count) attacks that train the model")
-      settings.removeAll(where: \.trainsTheModel)
-    }
+    if skipped > 0 { say("no --attack-data: skipping \(skipped) attacks that train the model") }
     let evaluation = try WatermarkEvaluation.measure(
       task, modelFile: modelFile, key: watermarkKey, expected: expected, settings: settings, seed: seed, label: label,
       timingRepetitions: 3, recordsMetric: false,

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 
 /// Which quality axis an RD curve is read on.
 public enum RDMetric: String, Sendable, CaseIterable, Codable {
@@ -196,5 +197,20 @@ public struct BjontegaardRow: Sendable {
           rateOverlap: Bjontegaard.overlap(of: points, against: anchorPoints, alongQuality: false)))
     }
     return rows
+  }
+}
+
+extension RDCurve {
+  /// The RD plot of `curves` on `metric` (bits per pixel from zero; peers' series drawn plain, ours emphasized).
+  /// - Parameter title: nil: "Rate-distortion (RGB PSNR)" or "Rate-distortion (MS-SSIM)".
+  /// - Throws: `RDCurveError` when a curve lacks the metric.
+  public static func plot(_ curves: [RDCurve], metric: RDMetric, title: String?) throws -> SVGPlot {
+    SVGPlot(
+      title: title ?? "Rate-distortion (\(metric == .psnr ? "RGB PSNR" : "MS-SSIM"))", xLabel: "bits per pixel",
+      yLabel: metric.label,
+      series: try curves.map { curve in
+        SVGPlot.Series(name: curve.series, points: try curve.rdPoints(metric).map { ($0.rate, $0.quality) },
+                       emphasized: !isPeer(curve.series))
+      }, xFromZero: true)
   }
 }

@@ -94,3 +94,24 @@ extension CodecAttackTask: AttackTask {
   /// A codec's attacked models are measured by their PSNR (bpp beside it in each row's metrics).
   public var metric: TaskMetric { .psnr }
 }
+
+extension CodecAttackTask {
+  /// The settings `lichen watermark evaluate-codec` sweeps: the clean row and `attacks` when given, else the standard
+  /// sweep; without attack photos the attacks that train the model are left out.
+  /// - Parameters:
+  ///   - attacks: comma-separated FAMILY:STRENGTH (`AttackSetting.list`); nil: the standard sweep.
+  ///   - fineTuneSteps, keyFineTuneSteps: the standard sweep's fine-tuning lengths.
+  /// - Throws: `WatermarkError` for an attack list that does not parse.
+  /// - Returns: the settings and how many were left out.
+  public func settings(attacks: String?, fineTuneSteps: [Int], keyFineTuneSteps: [Int],
+                       keyFineTuneLearningRate: Double) throws -> (settings: [AttackSetting], skipped: Int) {
+    var settings = try attacks.map {
+      [AttackSetting(.none, 0)] + (try AttackSetting.list(parsing: $0, keyFineTuneLearningRate: keyFineTuneLearningRate))
+    } ?? AttackSweep.standardSettings(fineTuneSteps: fineTuneSteps, keyFineTuneSteps: keyFineTuneSteps,
+                                      keyFineTuneLearningRate: keyFineTuneLearningRate)
+    guard attackSet == nil else { return (settings, 0) }
+    let skipped = settings.filter(\.trainsTheModel).count
+    settings.removeAll(where: \.trainsTheModel)
+    return (settings, skipped)
+  }
+}
