@@ -32,33 +32,22 @@ struct Distill: GlobalOptionsCommand {
     let dataParallel = try distributed.connect()
     let loadedTeacher = try ModelStore.load(teacher)
     let student = try StudentFactory.student(for: loadedTeacher, n: n, m: m, seed: training.seed)
-    guard let teacherModel = loadedTeacher.model as? ScaleHyperprior else { throw DistillationError("unreachable") }
-    var selection: ChannelSelection? = nil
-    var lineage: [String: String] = [:]
-    if let initFrom {
-      guard initialization == .scratch else { throw ValidationError("--init-from and --initialization select exclude each other") }
-      lineage = try ModelStore.startFineTuning(student, from: initFrom)
-    } else if initialization == .select {
-      selection = try ChannelSelection.initialize(student, from: teacherModel)
+    if initFrom != nil, initialization != .scratch {
+      throw ValidationError("--init-from and --initialization select exclude each other")
     }
     let weights = DistillationObjective.Weights(latent: latentWeight, reconstruction: reconstructionWeight,
                                                 rateDistortion: rdWeight, hyperLatent: hyperLatentWeight)
-    let objective = try DistillationObjective(teacher: teacherModel, studentN: n, weights: weights,
-                                              lambda: training.lambda, zChannels: selection?.zChannels)
-    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: n, m: student.m,
-                                           gdnVariant: student.gdnVariant)
+    let setup = try DistillationSetup(teacher: loadedTeacher, student: student, initialization: initialization,
+                                      initFrom: initFrom, weights: weights, lambda: training.lambda)
     let (trainingSet, validationSet) = try training.imageSets()
-    let trainer = try RDTrainer(config: training.config(for: configuration), model: student, training: trainingSet,
+    let trainer = try RDTrainer(config: training.config(for: setup.configuration), model: student, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
-                                objective: objective, dataParallel: dataParallel)
-    if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(teacherModel.n)), "
+                                objective: setup.objective, dataParallel: dataParallel)
+    if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(setup.teacher.n)), "
       + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
-    trainer.lineage.merge(lineage) { _, new in new }
-    let metadata = TeacherLink.metadata(for: loadedTeacher).merging([
-      MetadataKey.distillation: "\(weights.description) init=\(initFrom ?? initialization.rawValue)",
-    ]) { a, _ in a }
-    guard try watermark.train(trainer, resume: training.resume, metadata: metadata, run: { metadata in
-      try training.run(trainer, configuration: configuration, metadata: metadata)
+    trainer.lineage.merge(setup.lineage) { _, new in new }
+    guard try watermark.train(trainer, resume: training.resume, metadata: setup.metadata, run: { metadata in
+      try training.run(trainer, configuration: setup.configuration, metadata: metadata)
     }) else { throw ExitCode.interrupted }
   }
 }
