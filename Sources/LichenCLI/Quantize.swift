@@ -47,13 +47,10 @@ struct Quantize: GlobalOptionsCommand {
     pipeline.options.tableIndexBits = lutIndexBits
     pipeline.options.tableFractionBits = lutFractionBits
     if qatSteps > 0 {
-      var fineTuning = QuantizationPipeline.FineTuning(
+      pipeline.fineTuning = QuantizationPipeline.FineTuning(
         steps: qatSteps, data: data.map { URL(fileURLWithPath: $0) },
-        runFolder: URL(fileURLWithPath: qatRun ?? (out as NSString).deletingPathExtension + "-qat"), lambda: lambda)
-      fineTuning.learningRate = learningRate
-      fineTuning.batchSize = batchSize
-      fineTuning.crop = crop
-      pipeline.fineTuning = fineTuning
+        runFolder: URL(fileURLWithPath: qatRun ?? (out as NSString).deletingPathExtension + "-qat"), lambda: lambda,
+        learningRate: learningRate, batchSize: batchSize, crop: crop)
     }
     let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
     guard let (file, layers) = try pipeline.run(loaded, source: out, log: { print($0) }, train: { trainer in

@@ -37,7 +37,7 @@ struct Watermark: ParsableCommand {
       let result = try Extractor.extract(fromStateDict: entries, key: key)
       print("payload bits: \(result.payload.map { $0 ? "1" : "0" }.joined())")
       print("as text: \(Payload.text(from: result.payload))")
-      print(codeSummary(key.code, result))
+      print(result.codeSummary(key.code))
     }
   }
 
@@ -53,10 +53,8 @@ struct Watermark: ParsableCommand {
       let (entries, key) = try options.load()
       let expected = try payloadBits(message: message, bits: bits)
       let result = try Extractor.extract(fromStateDict: entries, key: key, expected: expected, threshold: options.threshold)
-      print(String(format: "BER %.4f (%d/%d coded bits match), false-positive probability %.3g: %@",
-                   result.bitErrorRate ?? 1, result.matches ?? 0, result.total, result.falsePositiveProbability ?? 1,
-                   result.detected == true ? "WATERMARK DETECTED" : "not detected"))
-      print(codeSummary(key.code, result) + String(format: ", payload BER after decoding %.4f", result.payloadBitErrorRate ?? 1))
+      print(result.verdict)
+      print(result.codeSummary(key.code) + String(format: ", payload BER after decoding %.4f", result.payloadBitErrorRate ?? 1))
       if result.detected != true { throw ExitCode(1) }
     }
   }
@@ -70,9 +68,4 @@ func payloadBits(message: String?, bits: String?) throws -> [Bool] {
   case (.some, .some): throw ValidationError("give the payload with --message or --bits, not both")
   case (nil, nil): throw ValidationError("give the payload with --message TEXT or --bits 0101...")
   }
-}
-
-/// One line on what the error-correcting code did.
-func codeSummary(_ code: PayloadCode, _ result: ExtractionResult) -> String {
-  "code \(code): \(result.correctedBits ?? 0) coded bits corrected, \(result.failedBlocks ?? 0) blocks uncorrectable"
 }

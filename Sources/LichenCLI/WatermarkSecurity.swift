@@ -25,11 +25,8 @@ struct WatermarkSecurity: GlobalOptionsCommand {
     let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
     for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
     guard !folder.runs.isEmpty else { throw WatermarkError("\(runs) holds no finished marked run") }
-    var criteria = SecurityStudy.Criteria()
-    criteria.maximumCost = maximumCost
-    criteria.minimumRemovalCost = minimumRemovalCost
-    criteria.maximumKeyFound = maximumKeyFound
-    let tables = SecurityStudy.Tables(folder, criteria: criteria)
+    let tables = SecurityStudy.Tables(folder, criteria: SecurityStudy.Criteria(
+      maximumCost: maximumCost, minimumRemovalCost: minimumRemovalCost, maximumKeyFound: maximumKeyFound))
     print(tables.markdown, terminator: "")
     if let markdown { try Data(tables.markdown.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic) }
     if let csv { try Data(tables.csv.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }

@@ -19,7 +19,11 @@ public struct QuantizationPipeline {
     public var batchSize = 8
     public var crop = 128
 
-    public init(steps: Int, data: URL?, runFolder: URL, lambda: Double?) {
+    public init(steps: Int, data: URL?, runFolder: URL, lambda: Double?, learningRate: Double = 1e-5, batchSize: Int = 8,
+                crop: Int = 128) {
+      self.learningRate = learningRate
+      self.batchSize = batchSize
+      self.crop = crop
       self.steps = steps
       self.data = data
       self.runFolder = runFolder

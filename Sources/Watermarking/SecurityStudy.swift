@@ -99,6 +99,12 @@ public enum SecurityStudy {
     public var maximumKeyFound = 0.05
 
     public init() {}
+
+    public init(maximumCost: Double, minimumRemovalCost: Double, maximumKeyFound: Double) {
+      self.maximumCost = maximumCost
+      self.minimumRemovalCost = minimumRemovalCost
+      self.maximumKeyFound = maximumKeyFound
+    }
   }
 
   /// One setting pooled over its seeds.
