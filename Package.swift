@@ -95,6 +95,7 @@ let package = Package(
     // Helpers the test targets share (JSON mutations for the fuzz tests); not a product.
     .target(name: "LichenTestSupport", dependencies: ["Torch"]),
     .testTarget(name: "TorchTests", dependencies: ["Torch"], exclude: ["Fixtures"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training"]),
     .testTarget(name: "SerializationTests", dependencies: ["LichenSerialization", "Torch", "LichenRandom"]),
     .testTarget(name: "EntropyCodingTests", dependencies: ["EntropyCoding", "LichenRandom"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "LichenRandom"], exclude: ["Fixtures"]),

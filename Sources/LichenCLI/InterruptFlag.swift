@@ -1,45 +1,13 @@
 import ArgumentParser
-import Dispatch
 import Foundation
+import Training
 
-/// Set when the user presses Ctrl-C (SIGINT) or the process gets SIGTERM, so
-/// long work can checkpoint and stop cleanly instead of dying mid-write.
-///
-/// One flag per process: the signal sources are created once (a second set
-/// of sources for the same signal silently takes delivery away from the
-/// first on Linux), and every caller of `install()` shares the flag, so a
-/// sweep that runs several trainings stops after the current step of the
-/// current one.
-final class InterruptFlag: @unchecked Sendable {
-  private let lock = NSLock()
-  private var flag = false
-  private var sources: [DispatchSourceSignal] = []
-
-  var isSet: Bool {
-    lock.lock()
-    defer { lock.unlock() }
-    return flag
+/// The process's stop flag (`StopSignal`): Ctrl-C or SIGTERM lets long work checkpoint and stop after the current
+/// step, and says so on standard error.
+enum InterruptFlag {
+  static func install() -> StopSignal {
+    StopSignal.install { FileHandle.standardError.write(Data("\nstopping after this step (checkpointing)...\n".utf8)) }
   }
-
-  private static let shared: InterruptFlag = {
-    let result = InterruptFlag()
-    for sig in [SIGINT, SIGTERM] {
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler {
-        result.lock.lock()
-        result.flag = true
-        result.lock.unlock()
-        FileHandle.standardError.write(Data("\nstopping after this step (checkpointing)...\n".utf8))
-      }
-      source.resume()
-      result.sources.append(source)
-    }
-    return result
-  }()
-
-  /// The process's flag (installed on first use).
-  static func install() -> InterruptFlag { shared }
 }
 
 extension ExitCode {
