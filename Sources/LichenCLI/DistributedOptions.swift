@@ -24,17 +24,10 @@ struct DistributedOptions: ParsableArguments {
   /// The job's configuration, or nil for a single process.
   func configuration() throws -> DistributedConfiguration? {
     let fromEnvironment = try DistributedConfiguration.fromEnvironment(timeout: distTimeout, interface: distInterface)
-    let size = worldSize ?? fromEnvironment?.worldSize ?? 1
-    if size == 1, rank ?? 0 == 0 { return nil }
-    guard let rank = rank ?? fromEnvironment?.rank else {
-      throw ValidationError("--world-size \(size) needs --rank (or \(DistributedConfiguration.rankVariable))")
-    }
-    guard let master = master ?? fromEnvironment?.master else {
-      throw ValidationError("--world-size \(size) needs --master HOST:PORT (or \(DistributedConfiguration.masterVariable))")
-    }
     do {
-      return try DistributedConfiguration(
-        worldSize: size, rank: rank, master: master, timeout: distTimeout, interface: distInterface)
+      return try DistributedConfiguration.resolve(
+        worldSize: worldSize, rank: rank, master: master, environment: fromEnvironment, timeout: distTimeout,
+        interface: distInterface)
     } catch let error as TorchError {
       throw ValidationError(error.message)
     }

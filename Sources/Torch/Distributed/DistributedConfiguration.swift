@@ -80,7 +80,8 @@ public struct DistributedConfiguration: Sendable, Equatable {
       throw TorchError(
         .distributed, "\(worldSizeVariable) is set, so \(rankVariable) (an integer) and \(masterVariable) must be too")
     }
-    return try DistributedConfiguration(worldSize: size, rank: rank, master: master, timeout: timeout, interface: interface)
+    return try DistributedConfiguration(worldSize: size, rank: rank, master: master, timeout: timeout,
+                                        interface: interface)
   }
 }
 
@@ -101,4 +102,26 @@ public struct DataShard: Sendable, Equatable, Codable {
 
   /// The slots this shard takes of a global batch of `count * perShard` items.
   public func slots(perShard: Int) -> Range<Int> { (index * perShard)..<((index + 1) * perShard) }
+}
+
+extension DistributedConfiguration {
+  /// The job a command line describes: each value given, else the environment's configuration (`fromEnvironment`).
+  /// - Parameters:
+  ///   - worldSize, rank, master: `--world-size`, `--rank`, `--master`; nil: from `environment`.
+  ///   - environment: what the `LICHEN_*` variables describe, if anything.
+  /// - Throws: `TorchError` when a job of several ranks lacks its rank or master, or a value is invalid.
+  /// - Returns: the configuration, or nil for a single process (world size 1, rank 0).
+  public static func resolve(worldSize: Int?, rank: Int?, master: String?, environment: DistributedConfiguration?,
+                             timeout: Double, interface: String?) throws -> DistributedConfiguration? {
+    let size = worldSize ?? environment?.worldSize ?? 1
+    if size == 1, rank ?? 0 == 0 { return nil }
+    guard let rank = rank ?? environment?.rank else {
+      throw TorchError(.distributed, "--world-size \(size) needs --rank (or \(rankVariable))")
+    }
+    guard let master = master ?? environment?.master else {
+      throw TorchError(.distributed, "--world-size \(size) needs --master HOST:PORT (or \(masterVariable))")
+    }
+    return try DistributedConfiguration(worldSize: size, rank: rank, master: master, timeout: timeout,
+                                        interface: interface)
+  }
 }
