@@ -32,4 +32,13 @@ extension StudentRD {
     }
     return result
   }
+
+  /// Warnings for registry students of `teacher` that were distilled from another teacher's weights
+  /// (`TeacherLink.warning(forRegistryEntry:)`): their RD is not this teacher's student's.
+  public static func registryWarnings(teacher: String, widths: [Int]) -> [String] {
+    widths.compactMap { n in
+      TeacherLink.warning(forRegistryEntry: registryStudent(of: teacher, n: n))
+        .map { "\($0); its RD column is not this teacher's student" }
+    }
+  }
 }

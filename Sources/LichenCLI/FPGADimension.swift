@@ -38,12 +38,8 @@ struct FPGADimension: GlobalOptionsCommand {
     let lambda = model.metadata[MetadataKey.lambda].flatMap(Double.init)
     let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
       ?? StudentRD.registry(teacher: model.source, widths: ns, scheme: model.studentScheme(scheme))
-    if rd == nil {
-      for n in ns {
-        if let warning = TeacherLink.warning(forRegistryEntry: StudentRD.registryStudent(of: model.source, n: n)) {
-          FileHandle.standardError.write(Data("warning: \(warning); its RD column is not this teacher's student\n".utf8))
-        }
-      }
+    for warning in rd == nil ? StudentRD.registryWarnings(teacher: model.source, widths: ns) : [] {
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
     let (result, _) = try Dimensioning.run(
       teacher: model, widths: ns, board: target, boards: boards, resolution: try Resolution(parsing: resolution), part: part,
@@ -51,9 +47,6 @@ struct FPGADimension: GlobalOptionsCommand {
       options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization), rd: studentRD,
       bitsPriceTable: bitsPrice)
     print(Dimensioning.text(result), terminator: "")
-    if let json {
-      try writeJSON(result, to: json)
-      print("wrote \(json)")
-    }
+    try writeFile(json) { try prettyJSON(result).write(to: $0, options: .atomic) }
   }
 }

@@ -20,14 +20,8 @@ struct FPGAExportHLS: GlobalOptionsCommand {
     guard case .integer(let integer) = loaded.weights else {
       throw ValidationError("\(model) is a float model; export-hls needs an integer model (lichen quantize --model \(model) ...)")
     }
-    let design: HLSExport.Design
-    if let plan {
-      design = .plan(try Plan.load(from: URL(fileURLWithPath: plan)))
-    } else {
-      design = .graph(try LayerGraph.build(integer: integer, configuration: loaded.configuration, source: loaded.source,
-                                           scheme: loaded.recordedScheme, resolution: try Resolution(parsing: resolution), part: .full))
-    }
-    let files = try HLSExport.write(integer, name: loaded.source, design: design, to: URL(fileURLWithPath: out))
+    let files = try HLSExport.write(integer, of: loaded, planFile: plan.map { URL(fileURLWithPath: $0) },
+                                    resolution: resolution, to: URL(fileURLWithPath: out))
     print("wrote \(files.count) files to \(out): \(files.joined(separator: " "))")
   }
 }
