@@ -146,10 +146,7 @@ struct ClassifyEval: GlobalOptionsCommand {
     say("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
       + "\(kind.rawValue) \(split.rawValue) images in \(formatDuration(Date().timeIntervalSince(start)))")
     say(evaluation.text)
-    if let json {
-      try evaluation.write(to: URL(fileURLWithPath: json))
-      say("wrote \(json)")
-    }
+    try writeFile(json, log: say) { try evaluation.write(to: $0) }
   }
 }
 

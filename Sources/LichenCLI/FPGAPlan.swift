@@ -41,14 +41,8 @@ struct FPGAPlan: GlobalOptionsCommand {
                                 options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRows: rows,
                                                         weightMemory: weights))
     print(PlanReport.text(plan), terminator: "")
-    if let json {
-      try plan.write(to: URL(fileURLWithPath: json))
-      print("wrote \(json)")
-    }
-    if let svg {
-      try PlanReport.writeSVG(plan, to: URL(fileURLWithPath: svg))
-      print("wrote \(svg)")
-    }
+    try writeFile(json) { try plan.write(to: $0) }
+    try writeFile(svg) { try PlanReport.writeSVG(plan, to: $0) }
   }
 }
 

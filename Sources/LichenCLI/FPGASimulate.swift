@@ -28,10 +28,7 @@ struct FPGASimulate: GlobalOptionsCommand {
     let report = try PipelineSimulator.simulate(plan: planned, imagePath: image, model: model, options: options)
     print(report.text, terminator: "")
     if image == nil { print("note: no --image: timing only, values not simulated") }
-    if let json {
-      try report.jsonData().write(to: URL(fileURLWithPath: json), options: .atomic)
-      print("wrote \(json)")
-    }
+    try writeFile(json) { try report.jsonData().write(to: $0, options: .atomic) }
     if report.bitIdentical == false { throw ExitCode(1) }
   }
 }

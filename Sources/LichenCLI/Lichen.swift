@@ -34,6 +34,13 @@ func writeJSON(_ value: some Encodable, to path: String) throws {
   try prettyJSON(value).write(to: URL(fileURLWithPath: path), options: .atomic)
 }
 
+/// When `path` is given: `write` writes it, then "wrote PATH" goes to `log`.
+func writeFile(_ path: String?, log: (String) -> Void = { print($0) }, _ write: (URL) throws -> Void) throws {
+  guard let path else { return }
+  try write(URL(fileURLWithPath: path))
+  log("wrote \(path)")
+}
+
 /// A command that takes the global options; `ErrorReporting.main` applies them before `run()`.
 protocol GlobalOptionsCommand: ParsableCommand {
   var global: GlobalOptions { get }

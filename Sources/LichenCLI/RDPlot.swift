@@ -42,9 +42,6 @@ struct RDPlot: GlobalOptionsCommand {
 
     let rows = try BjontegaardRow.table(curves, anchor: anchorName, metric: metric)
     print(BjontegaardRow.text(rows, anchor: anchorName, metric: metric))
-    if let table {
-      try Data(BjontegaardRow.csv(rows).utf8).write(to: URL(fileURLWithPath: table), options: .atomic)
-      print("wrote \(table)")
-    }
+    try writeFile(table) { try Data(BjontegaardRow.csv(rows).utf8).write(to: $0, options: .atomic) }
   }
 }

@@ -76,9 +76,6 @@ struct SegmentEval: GlobalOptionsCommand {
     say("deeplabv3 width \(file.configuration.width) on \(images.count) CamVid \(split.rawValue) images in "
       + formatDuration(Date().timeIntervalSince(start)))
     say(evaluation.text)
-    if let json {
-      try evaluation.write(to: URL(fileURLWithPath: json))
-      say("wrote \(json)")
-    }
+    try writeFile(json, log: say) { try evaluation.write(to: $0) }
   }
 }

@@ -40,20 +40,9 @@ struct WatermarkInsertionOptions: ParsableArguments {
 
   /// The library's settings for these options.
   func settings() throws -> InsertionSettings {
-    var s = InsertionSettings()
-    s.code = try payloadCode()
-    s.keySeed = keySeed
-    s.alpha = alpha
-    s.absoluteMagnitude = absoluteMagnitude
-    s.magnitudes = magnitudes
-    s.rho = rho
-    s.sharpness = sharpness
-    s.sharpnessTarget = sharpnessTarget
-    s.replicas = replicas
-    s.replicaNoise = replicaNoise
-    s.replicaStep = replicaStep
-    s.coupling = coupling
-    return s
+    InsertionSettings(code: try payloadCode(), keySeed: keySeed, alpha: alpha, absoluteMagnitude: absoluteMagnitude,
+                      magnitudes: magnitudes, rho: rho, sharpness: sharpness, sharpnessTarget: sharpnessTarget,
+                      replicas: replicas, replicaNoise: replicaNoise, replicaStep: replicaStep, coupling: coupling)
   }
 }
 

@@ -23,9 +23,6 @@ struct WatermarkSecrecy: GlobalOptionsCommand {
     let candidates = rows.first?.candidates ?? 0
     print("\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")
     print(KeySecrecy.table(rows))
-    if let json {
-      try writeJSON(rows, to: json)
-      print("wrote \(json)")
-    }
+    try writeFile(json) { try prettyJSON(rows).write(to: $0, options: .atomic) }
   }
 }

@@ -38,6 +38,23 @@ public struct InsertionSettings: Sendable, Equatable {
 
   public init() {}
 
+  public init(code: PayloadCode, keySeed: UInt64, alpha: Double, absoluteMagnitude: Double?,
+              magnitudes: KeyGenerator.MagnitudeSpread, rho: Double, sharpness: Double, sharpnessTarget: Double?,
+              replicas: Int, replicaNoise: Double, replicaStep: Double, coupling: Double) {
+    self.code = code
+    self.keySeed = keySeed
+    self.alpha = alpha
+    self.absoluteMagnitude = absoluteMagnitude
+    self.magnitudes = magnitudes
+    self.rho = rho
+    self.sharpness = sharpness
+    self.sharpnessTarget = sharpnessTarget
+    self.replicas = replicas
+    self.replicaNoise = replicaNoise
+    self.replicaStep = replicaStep
+    self.coupling = coupling
+  }
+
   /// The values that define a mark, for a sweep's settings record.
   public var record: [String: String] {
     ["code": code.description, "key-seed": "\(keySeed)", "alpha": "\(alpha)",
