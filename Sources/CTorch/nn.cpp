@@ -94,8 +94,8 @@ lt_tensor lt_conv_transpose2d(lt_tensor x, lt_tensor w, lt_tensor b, const int64
     // Under CPU bfloat16 autocast this route computes in bfloat16 like at::conv_transpose2d would
     // (autocast does not see a call made past the dispatcher): cast copies cached for the region,
     // differentiable back to the float32 originals.
-    if (at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16 &&
-        input.scalar_type() == at::kFloat) {
+    // cached_cast leaves double and already-cast tensors as they are.
+    if (at::autocast::is_cpu_enabled() && at::autocast::get_autocast_cpu_dtype() == at::kBFloat16) {
       input = at::autocast::cached_cast(at::kBFloat16, input, c10::DeviceType::CPU);
       weight = at::autocast::cached_cast(at::kBFloat16, weight, c10::DeviceType::CPU);
       if (bias) bias = at::autocast::cached_cast(at::kBFloat16, *bias, c10::DeviceType::CPU);

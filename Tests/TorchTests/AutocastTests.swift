@@ -46,6 +46,12 @@ final class AutocastTests: XCTestCase {
       return (y, try [x, w, b].map { try XCTUnwrap($0.grad).clone() })
     }
     let full = try run(nil), mixed = try run(.bfloat16)
+    // A second transposed convolution takes the first one's bfloat16 output (the chain of g_s).
+    let chained = try withAutocast(.bfloat16) {
+      try x.convTranspose2d(weight: w, bias: b, stride: 1, padding: 2).relu()
+        .convTranspose2d(weight: try Tensor.randn([3, 2, 3, 3], generator: g), bias: nil, stride: 1, padding: 1)
+    }
+    XCTAssertEqual(chained.dtype, .bfloat16)
     XCTAssertEqual(full.y.dtype, .float32)
     XCTAssertEqual(mixed.y.dtype, .bfloat16)
     XCTAssertEqual(mixed.y.shape, [2, 3, 10, 10])
