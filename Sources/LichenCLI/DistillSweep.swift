@@ -2,7 +2,6 @@ import ArgumentParser
 import Compression
 import Distillation
 import Foundation
-import Imaging
 import Torch
 
 extension StudentInitialization: ExpressibleByArgument {}

@@ -16,16 +16,9 @@ struct WatermarkAlignKey: GlobalOptionsCommand {
   @Option(help: "Write the key with signatures here (default: replace --key).") var out: String?
 
   func run() throws {
-    let url = URL(fileURLWithPath: model)
-    guard FileManager.default.fileExists(atPath: url.path) else { throw WatermarkError("\(model): model file not found") }
-    let owner = try VisionAttackTask.model(from: url)
-    var watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: key))
-    try watermarkKey.check(owner)  // the key belongs to this architecture
-    let signatures = try ChannelPermutation.signatures(of: owner, seed: watermarkKey.seed)
-    guard !signatures.isEmpty else { throw WatermarkError("\(model) has no permutable channel groups (residual basic blocks)") }
-    watermarkKey.alignment = signatures
+    let aligned = try WatermarkKey.aligned(keyPath: key, modelPath: model)
     let destination = out ?? key
-    try watermarkKey.write(to: URL(fileURLWithPath: destination))
-    say("wrote \(destination): signatures of \(signatures.count) channel groups")
+    try aligned.write(to: URL(fileURLWithPath: destination))
+    say("wrote \(destination): signatures of \(aligned.alignment?.count ?? 0) channel groups")
   }
 }

@@ -20,20 +20,13 @@ struct WatermarkCheckManifest: GlobalOptionsCommand {
   func run() throws {
     let url = URL(fileURLWithPath: manifest)
     var document = try VerificationManifest.read(from: url)
-    let folder = url.deletingLastPathComponent()
-    var failures = 0
-    for (index, entry) in document.entries.enumerated() {
-      let (metric, measured, rows) = try document.measure(entry, folder: folder, data: data.map { URL(fileURLWithPath: $0) })
-      if record {
-        document.entries[index] = entry.recording(measured: measured, rows: rows)
+    let failures = try document.verify(
+      folder: url.deletingLastPathComponent(), data: data.map { URL(fileURLWithPath: $0) }, tolerance: tolerance,
+      record: record, onRecorded: { entry, metric, measured in
         say(String(format: "%@: %@ %.4f", entry.name, metric.rawValue, measured))
-        continue
-      }
-      for check in VerificationManifest.compare(entry, measuredMetric: measured, rows: rows, tolerance: tolerance) {
-        if !check.holds { failures += 1 }
+      }, onCheck: { check in
         say("\(check.holds ? "holds" : "DIFFERS")  \(check.entry): \(check.what): claimed \(check.claimed), measured \(check.measured)")
-      }
-    }
+      })
     if record {
       try document.write(to: url)
       say("wrote the measured claims into \(manifest)")

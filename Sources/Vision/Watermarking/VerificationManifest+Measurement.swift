@@ -35,3 +35,31 @@ extension VerificationManifest.Entry {
     return updated
   }
 }
+
+extension VerificationManifest {
+  /// Measures every entry again (`measure`, model files next to the manifest in `folder`): with `record` the
+  /// measurements become the entries' claims (`Entry.recording`), otherwise each claim is compared with its
+  /// measurement (`compare`).
+  /// - Parameters:
+  ///   - data: the dataset folder (default: the dataset's usual place).
+  ///   - onRecorded: each entry recorded, with its task metric and the value measured.
+  ///   - onCheck: each claim compared.
+  /// - Returns: the number of claims that do not hold (0 when recording).
+  public mutating func verify(folder: URL, data: URL?, tolerance: Double, record: Bool,
+                              onRecorded: (Entry, TaskMetric, Double) -> Void, onCheck: (Check) -> Void) throws -> Int {
+    var failures = 0
+    for (index, entry) in entries.enumerated() {
+      let (metric, measured, rows) = try measure(entry, folder: folder, data: data)
+      if record {
+        entries[index] = entry.recording(measured: measured, rows: rows)
+        onRecorded(entry, metric, measured)
+        continue
+      }
+      for check in Self.compare(entry, measuredMetric: measured, rows: rows, tolerance: tolerance) {
+        if !check.holds { failures += 1 }
+        onCheck(check)
+      }
+    }
+    return failures
+  }
+}
