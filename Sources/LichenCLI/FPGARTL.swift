@@ -68,12 +68,8 @@ struct FPGARTL: GlobalOptionsCommand {
     }
     let pe = try PEArrayConfig(inputLanes: pi, outputLanes: po, activationBits: activationBits ?? 8, weightBits: weightBits,
                                accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, outputBits: outputBits)
-    let variants: [GDNUnitConfig.Variant]
-    if variant == "all" { variants = GDNUnitConfig.Variant.allCases } else {
-      guard let v = GDNUnitConfig.Variant(rawValue: variant) else {
-        throw ValidationError("--variant must be standard, inverse, simplified, inverse-simplified or all, got \(variant)")
-      }
-      variants = [v]
+    guard let variants = GDNUnitConfig.Variant.named(variant) else {
+      throw ValidationError("--variant must be standard, inverse, simplified, inverse-simplified or all, got \(variant)")
     }
     let gdn = try variants.map {
       try GDNUnitConfig(variant: $0, indexBits: indexBits, fractionBits: fractionBits, activationBits: activationBits ?? 16,
@@ -88,11 +84,7 @@ struct FPGARTL: GlobalOptionsCommand {
   func runUnit(_ options: RTLRunOptions) throws {
     let report = try RTLReport.run(options, log: { print($0) })
     if let json { try write(RTLReport.json(report), to: json) }
-    for r in report.verification {
-      for m in r.firstMismatches.prefix(5) {
-        print("  mismatch: vector \(m.vector) lane \(m.lane): expected \(m.expected), got \(m.got.map(String.init) ?? "x"); \(m.inputs)")
-      }
-    }
+    report.mismatchLines().forEach { print($0) }
     guard report.passed else { throw ExitCode(1) }
     if vectors > 0 { print("bit-exact with the integer engine") }
   }

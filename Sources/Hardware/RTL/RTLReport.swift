@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 
 /// What `lichen fpga rtl` does, as a library call (the CLI only parses
 /// options): writes the unit's Verilog, compares it with the integer engine
@@ -144,8 +145,25 @@ public struct RTLReport: Codable, Sendable {
 
   /// Pretty, key-sorted JSON (the measured files in docs/results/fpga).
   public static func json<T: Encodable>(_ value: T) throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return try encoder.encode(value)
+    try PrettyJSON.encode(value)
+  }
+}
+
+extension RTLReport {
+  /// "  mismatch: vector V lane L: expected E, got G; INPUTS" for the first `limit` mismatches of each verified unit.
+  public func mismatchLines(limit: Int = 5) -> [String] {
+    verification.flatMap { result in
+      result.firstMismatches.prefix(limit).map { m in
+        "  mismatch: vector \(m.vector) lane \(m.lane): expected \(m.expected), "
+          + "got \(m.got.map(String.init) ?? "x"); \(m.inputs)"
+      }
+    }
+  }
+}
+
+extension GDNUnitConfig.Variant {
+  /// The variants a command line names: one by its name, or every one for "all"; nil for any other name.
+  public static func named(_ name: String) -> [Self]? {
+    name == "all" ? allCases : Self(rawValue: name).map { [$0] }
   }
 }
