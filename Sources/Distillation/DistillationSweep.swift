@@ -111,12 +111,10 @@ public struct DistillationSweep {
   /// each variant into one curve.
   func evaluate(_ loaded: LoadedModel, named name: String, into folder: URL) throws -> EvaluationReport {
     let url = folder.appendingPathComponent("eval.json")
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     if let data = try? Data(contentsOf: url), var report = try? JSONDecoder().decode(EvaluationReport.self, from: data) {
       if report.model != name {
         report.model = name
-        try encoder.encode(report).write(to: url, options: .atomic)
+        try PrettyJSON.write(report, to: url)
       }
       return report
     }
@@ -126,7 +124,7 @@ public struct DistillationSweep {
     }
     let report = EvaluationReport.summarize(model: name, dataset: evaluationName, threads: Torch.threads, images: results)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try encoder.encode(report).write(to: url, options: .atomic)
+    try PrettyJSON.write(report, to: url)
     return report
   }
 

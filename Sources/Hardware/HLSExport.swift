@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 import IntegerEngine
 
 /// Exports an integer model for an HLS flow: one C header per layer
@@ -156,12 +157,10 @@ public enum HLSExport {
       try Data(text.utf8).write(to: folder.appendingPathComponent(file), options: .atomic)
       written.append(file)
     }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let data: Data
     switch design {
-    case .plan(let plan): data = try encoder.encode(plan)
-    case .graph(let graph): data = try encoder.encode(graph)
+    case .plan(let plan): data = try PrettyJSON.encode(plan)
+    case .graph(let graph): data = try PrettyJSON.encode(graph)
     }
     try data.write(to: folder.appendingPathComponent("design.json"), options: .atomic)
     written.append("design.json")

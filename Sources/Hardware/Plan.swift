@@ -263,9 +263,7 @@ public struct Plan: Codable, Sendable, Equatable {
 
   /// Pretty, sorted JSON.
   public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return try encoder.encode(self)
+    try PrettyJSON.encode(self)
   }
 
   /// Writes atomically (temporary file, then rename).

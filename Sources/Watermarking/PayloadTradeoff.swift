@@ -208,9 +208,7 @@ public struct PayloadTradeoff: Codable, Sendable, Equatable {
   }
 
   public func write(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try PrettyJSON.write(self, to: url)
   }
 
   public static func read(from url: URL) throws -> PayloadTradeoff {

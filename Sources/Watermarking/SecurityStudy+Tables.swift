@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 import Reporting
 
 extension SecurityStudy {
@@ -33,9 +34,7 @@ extension SecurityStudy {
         var cells: [Cell]
         var runs: [Run]
       }
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-      return try encoder.encode(Report(criteria: criteria, controls: Dictionary(uniqueKeysWithValues: controls.map { ("\($0.key)", $0.value) }),
+      return try PrettyJSON.encode(Report(criteria: criteria, controls: Dictionary(uniqueKeysWithValues: controls.map { ("\($0.key)", $0.value) }),
                                        cells: cells, runs: runs))
     }
 

@@ -83,9 +83,7 @@ public struct TrainingCost: Codable, Sendable, Equatable {
   public static let fileName = "cost.json"
 
   public func write(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try PrettyJSON.write(self, to: url)
   }
 
   /// The cost stored at `url`; nil when there is no such file.

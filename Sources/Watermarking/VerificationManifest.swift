@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 
 /// What a results folder claims about its marked models and controls, so that anyone can check
 /// the numbers (`lichen watermark check-manifest`): each entry names a model file, its key and
@@ -59,9 +60,7 @@ public struct VerificationManifest: Codable, Sendable, Equatable {
   }
 
   public func write(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try PrettyJSON.write(self, to: url)
   }
 
   /// One claim against what was measured now.

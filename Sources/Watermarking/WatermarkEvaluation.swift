@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 
 /// Wall time of a repeated operation (seconds).
 public struct TimingSummary: Codable, Sendable, Equatable {
@@ -115,9 +116,7 @@ public struct WatermarkEvaluation: Codable, Sendable, Equatable {
   }
 
   public func write(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try PrettyJSON.write(self, to: url)
   }
 
   public static func read(from url: URL) throws -> WatermarkEvaluation {

@@ -55,9 +55,7 @@ public struct WatermarkKey: Codable, Sendable, Equatable {
   public var capacity: Int { positions.count }
 
   public func write(to url: URL) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(self).write(to: url, options: .atomic)
+    try PrettyJSON.write(self, to: url)
   }
 
   public static func read(from url: URL) throws -> WatermarkKey {

@@ -1,4 +1,5 @@
 import Foundation
+import LichenSerialization
 
 /// What `lichen fpga simulate` reports: bit-exactness against the integer
 /// engine, simulated vs planned cycles per frame and latency, per-stage busy
@@ -69,9 +70,7 @@ public struct SimulationReport: Codable, Sendable, Equatable {
   public var timingSeconds: Double
 
   public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return try encoder.encode(self)
+    try PrettyJSON.encode(self)
   }
 
   public var text: String {

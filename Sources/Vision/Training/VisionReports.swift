@@ -30,7 +30,7 @@ extension ClassifierEvaluation {
   }
 
   /// Pretty, sorted JSON, written atomically.
-  public func write(to url: URL) throws { try writePrettyJSON(self, to: url) }
+  public func write(to url: URL) throws { try PrettyJSON.write(self, to: url) }
 }
 
 extension SegmentationEvaluation {
@@ -46,14 +46,9 @@ extension SegmentationEvaluation {
   }
 
   /// Pretty, sorted JSON, written atomically.
-  public func write(to url: URL) throws { try writePrettyJSON(self, to: url) }
+  public func write(to url: URL) throws { try PrettyJSON.write(self, to: url) }
 }
 
-func writePrettyJSON<Value: Encodable>(_ value: Value, to url: URL) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  try encoder.encode(value).write(to: url, options: .atomic)
-}
 
 /// The end of a vision run folder: OUT/model.safetensors with the dataset and the seconds trained recorded,
 /// then the evaluation of the saved model in OUT/eval.json. Logs each file.
@@ -70,7 +65,7 @@ enum VisionRunEnd {
     log("wrote \(modelURL.path) (\(formatDuration(seconds)) of training in this run)")
     guard let (evaluation, text) = try evaluate() else { return nil }
     let evalURL = runDirectory.appendingPathComponent("eval.json")
-    try writePrettyJSON(evaluation, to: evalURL)
+    try PrettyJSON.write(evaluation, to: evalURL)
     log(text)
     log("wrote \(evalURL.path)")
     return evaluation
