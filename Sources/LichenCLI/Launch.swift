@@ -35,13 +35,10 @@ struct Launch: ParsableCommand {
     var arguments = command.first == "--" ? Array(command.dropFirst()) : command
     guard let program = arguments.first else { throw ValidationError("give the command to run after --") }
     arguments.removeFirst()
-    let executable = program == "lichen" ? (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
-      : URL(fileURLWithPath: program)
-    let port = masterPort == 0 ? try freeLoopbackPort() : masterPort
-    let master = masterAddress.contains(":") ? "[\(masterAddress)]:\(port)" : "\(masterAddress):\(port)"
+    let ranks = try ProcessRanks(program: program, arguments: arguments, worldSize: nproc, masterAddress: masterAddress,
+                                 masterPort: masterPort, grace: grace)
     let launchLog: (String) -> Void = { FileHandle.standardError.write(Data("launch: \($0)\n".utf8)) }
-    launchLog("\(nproc) ranks of \(executable.lastPathComponent) meeting at \(master)")
-    let ranks = ProcessRanks(executable: executable, arguments: arguments, worldSize: nproc, master: master, grace: grace)
+    launchLog("\(nproc) ranks of \(ranks.executable.lastPathComponent) meeting at \(ranks.master)")
     switch try ranks.run(log: launchLog) {
     case .finished: return
     case .interrupted: throw ExitCode.interrupted

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import Torch
@@ -33,5 +34,17 @@ final class DistributedResolveTests: XCTestCase {
       XCTAssertEqual(($0 as? TorchError)?.message, "--world-size 2 needs --master HOST:PORT (or LICHEN_MASTER)")
     }
     XCTAssertThrowsError(try resolve(2, 5, "h:1"))
+  }
+
+  func testLaunchedRanksMeetAtTheMasterAddress() throws {
+    let here = try ProcessRanks(program: "lichen", arguments: ["train"], worldSize: 2, masterAddress: "::1",
+                                masterPort: 29500, grace: 1)
+    XCTAssertEqual(here.master, "[::1]:29500")
+    XCTAssertEqual(here.executable, Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+    let other = try ProcessRanks(program: "/bin/true", arguments: [], worldSize: 1, masterAddress: "127.0.0.1",
+                                 masterPort: 0, grace: 1)
+    XCTAssertEqual(other.executable.path, "/bin/true")
+    XCTAssertTrue(other.master.hasPrefix("127.0.0.1:"))
+    XCTAssertGreaterThan(Int(other.master.split(separator: ":").last ?? "") ?? 0, 0)
   }
 }

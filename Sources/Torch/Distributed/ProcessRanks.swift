@@ -98,3 +98,19 @@ public struct ProcessRanks {
     }
   }
 }
+
+extension ProcessRanks {
+  /// The ranks of `program` meeting at `address`:`port` (IPv6 addresses bracketed).
+  /// - Parameters:
+  ///   - program: "lichen" for this executable, else the path of the program to start.
+  ///   - port: the rendezvous store's port; 0: a free loopback port.
+  /// - Throws: `TorchError` when no free port can be found.
+  public init(program: String, arguments: [String], worldSize: Int, masterAddress address: String, masterPort port: Int,
+              grace: Double) throws {
+    let executable = program == "lichen" ? (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+      : URL(fileURLWithPath: program)
+    let port = port == 0 ? try freeLoopbackPort() : port
+    self.init(executable: executable, arguments: arguments, worldSize: worldSize,
+              master: address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)", grace: grace)
+  }
+}
