@@ -52,7 +52,7 @@ struct DistillSweep: GlobalOptionsCommand {
                              alwaysResume: true)
     }
     guard let rows else { throw ExitCode.interrupted }
-    try prettyJSON(rows).write(to: root.appendingPathComponent("sweep.json"), options: .atomic)
+    try PrettyJSON.write(rows, to: root.appendingPathComponent("sweep.json"))
     try Data(DistillationSweepRow.csv(rows).utf8).write(to: root.appendingPathComponent("sweep.csv"), options: .atomic)
     print(DistillationSweepRow.text(rows))
   }

@@ -23,7 +23,7 @@ struct Eval: GlobalOptionsCommand {
       try ImageSet.load(directory: URL(fileURLWithPath: data)), dataset: data, limit: limit, threads: Torch.threads
     ) { index, count, row in say("[\(index + 1)/\(count)] \(row.name)  " + row.summary) }
     print("mean: " + report.mean.summary)
-    if let json { try writeJSON(report, to: json) }
+    if let json { try PrettyJSON.write(report, to: URL(fileURLWithPath: json)) }
   }
 }
 

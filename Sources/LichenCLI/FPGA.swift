@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hardware
+import LichenSerialization
 
 /// `lichen fpga ...`: board catalog, pipeline planner, auto-dimensioning and
 /// HLS export (docs/fpga.md).
@@ -32,7 +33,7 @@ struct FPGABoards: GlobalOptionsCommand {
   func run() throws {
     let boards = try boardOptions.catalog()
     if json {
-      print(String(decoding: try prettyJSON(boards), as: UTF8.self))
+      print(String(decoding: try PrettyJSON.encode(boards), as: UTF8.self))
       return
     }
     print(BoardCatalog.table(boards))

@@ -47,6 +47,6 @@ struct FPGADimension: GlobalOptionsCommand {
       options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization), rd: studentRD,
       bitsPriceTable: bitsPrice)
     print(Dimensioning.text(result), terminator: "")
-    try writeFile(json) { try prettyJSON(result).write(to: $0, options: .atomic) }
+    try writeFile(json) { try PrettyJSON.write(result, to: $0) }
   }
 }

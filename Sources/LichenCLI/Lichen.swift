@@ -22,18 +22,6 @@ struct Lichen: ParsableCommand {
   static func progress(_ line: String) { say(line) }
 }
 
-/// Pretty, key-sorted JSON of `value`.
-func prettyJSON(_ value: some Encodable) throws -> Data {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-  return try encoder.encode(value)
-}
-
-/// `value` as pretty, key-sorted JSON, written atomically to `path`.
-func writeJSON(_ value: some Encodable, to path: String) throws {
-  try prettyJSON(value).write(to: URL(fileURLWithPath: path), options: .atomic)
-}
-
 /// When `path` is given: `write` writes it, then "wrote PATH" goes to `log`.
 func writeFile(_ path: String?, log: (String) -> Void = { print($0) }, _ write: (URL) throws -> Void) throws {
   guard let path else { return }

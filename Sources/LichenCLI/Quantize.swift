@@ -59,6 +59,6 @@ struct Quantize: GlobalOptionsCommand {
     try file.save(to: URL(fileURLWithPath: out))
     print(QuantizationPipeline.table(layers))
     print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, pipeline.scheme.specification, file.weightsHash))
-    if let report { try writeJSON(layers, to: report) }
+    if let report { try PrettyJSON.write(layers, to: URL(fileURLWithPath: report)) }
   }
 }

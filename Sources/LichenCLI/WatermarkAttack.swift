@@ -24,7 +24,7 @@ struct WatermarkAttack: GlobalOptionsCommand {
     let settings = try sweep.settings()
     let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
                                    onRow: { say($0.line) })
-    if let json { try writeJSON(rows, to: json) }
+    if let json { try PrettyJSON.write(rows, to: URL(fileURLWithPath: json)) }
     if let csv { try Data(AttackSweep.csv(rows).utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
   }
 }

@@ -23,6 +23,6 @@ struct WatermarkSecrecy: GlobalOptionsCommand {
     let candidates = rows.first?.candidates ?? 0
     print("\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")
     print(KeySecrecy.table(rows))
-    try writeFile(json) { try prettyJSON(rows).write(to: $0, options: .atomic) }
+    try writeFile(json) { try PrettyJSON.write(rows, to: $0) }
   }
 }
