@@ -22,11 +22,7 @@ struct Compress: GlobalOptionsCommand {
     let start = Date()
     let (bytes, refinement) = try chosen.float.map { try $0.compressReporting(read.image) }
       ?? (try chosen.compressor.compress(read.image), nil)
-    if let report = refinement {
-      print(String(format: "refined latents: loss %.5f -> %.5f (step %d), estimated %.4f -> %.4f bpp, %.2f -> %.2f dB",
-                   report.initial.loss, report.refined.loss, report.bestStep, report.initial.bpp, report.refined.bpp,
-                   report.initial.psnr, report.refined.psnr))
-    }
+    if let report = refinement { print(report.summary) }
     let seconds = Date().timeIntervalSince(start)
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"
     try FileIO.writeAtomically(bytes, to: out)

@@ -14,8 +14,6 @@ struct ModelOptions: ParsableArguments {
   var model: String?
   @Option(help: ArgumentHelp(Engine.help)) var engine: Engine = .auto
 
-  func load() throws -> LoadedModel { try ModelStore.load(model ?? ModelRegistry.defaultName) }
-
   /// The codec `--model` and `--engine` name.
   /// - Parameter needsFloat: the caller needs the float model (latent refinement); `auto` then means float.
   func codec(needsFloat: Bool = false) throws -> CodecChoice {

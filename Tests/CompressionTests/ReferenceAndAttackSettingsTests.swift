@@ -59,3 +59,13 @@ final class ReferenceAndAttackSettingsTests: XCTestCase {
     XCTAssertEqual(listed.skipped, 0)
   }
 }
+
+/// The line `lichen compress --refine-steps` prints.
+final class RefinementSummaryTests: XCTestCase {
+  func testSummary() {
+    let report = LatentRefinement.Report(
+      initial: .init(loss: 0.52, bpp: 0.65125, mse: 0.001), refined: .init(loss: 0.51, bpp: 0.64, mse: 0.0005), bestStep: 42)
+    XCTAssertEqual(report.summary, "refined latents: loss 0.52000 -> 0.51000 (step 42), estimated 0.6512 -> 0.6400 bpp, "
+      + "30.00 -> 33.01 dB")
+  }
+}

@@ -151,3 +151,12 @@ extension Module {
     return try result.get()
   }
 }
+
+extension LatentRefinement.Report {
+  /// One line on what refinement did to an image: "refined latents: loss 0.52000 -> 0.51000 (step 42), estimated
+  /// 0.6512 -> 0.6400 bpp, 32.10 -> 32.20 dB".
+  public var summary: String {
+    String(format: "refined latents: loss %.5f -> %.5f (step %d), estimated %.4f -> %.4f bpp, %.2f -> %.2f dB",
+           initial.loss, refined.loss, bestStep, initial.bpp, refined.bpp, initial.psnr, refined.psnr)
+  }
+}
