@@ -76,7 +76,7 @@ let package = Package(
       dependencies: ["IntegerCodec", "IntegerEngine", "CodecFormat", "EntropyCoding", "Imaging", "LichenSerialization", "LichenRandom", "Reporting"],
       resources: [.copy("Resources")]
     ),
-    .target(name: "Deployment", dependencies: ["Hardware", "Quantization", "Compression"]),
+    .target(name: "Deployment", dependencies: ["Hardware", "Quantization", "Compression", "Imaging"]),
     .executableTarget(
       name: "LichenCLI",
       dependencies: [
