@@ -20,10 +20,13 @@ for metric in psnr ms-ssim; do
   .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/classic --anchor webp --metric "$metric" \
     --out "$(mktemp -d)/rd-vs-webp.svg" --table "docs/results/rd-kodak-bd-$metric-vs-webp.csv"
 done
-# BD-rate against every classic codec, plain and refined encoder (docs/codec.md).
+# BD-rate against every classic codec, plain and (when scripts/eval-refined.sh has run on these
+# models) refined encoder (docs/codec.md).
 mkdir -p docs/results/bd-vs-classic
+refined=(docs/results/refined/hyperprior-q?-refined.json)
+[ -f "${refined[0]}" ] || refined=()
 for anchor in jpeg webp jxl jpeg2000 hevc avif; do
-  .build/release/lichen rd-plot docs/results/hyperprior-q?.json docs/results/refined/hyperprior-q?-refined.json \
+  .build/release/lichen rd-plot docs/results/hyperprior-q?.json "${refined[@]}" \
     docs/results/classic --anchor "$anchor" --out "$(mktemp -d)/rd.svg" \
     --table "docs/results/bd-vs-classic/bd-psnr-vs-$anchor.csv" > /dev/null
 done
