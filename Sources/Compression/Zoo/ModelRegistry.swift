@@ -50,21 +50,21 @@ public enum ModelRegistry {
           description: "ScaleHyperprior N=128 M=192"),
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
           description: "ScaleHyperprior N=128 M=192"),
-    // Distilled students (scripts/distill-students.sh; docs/distillation.md).
+    // Distilled students (N=64: scripts/finetune-students.sh, N=32: scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
-          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q2"),
+          description: "student N=64 distilled from hyperprior-q2 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-06)"),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q2"),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
-          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
+          description: "student N=64 distilled from hyperprior-q3 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-06)"),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
-          description: "student N=64 distilled (9,197 steps, 2026-12-06) from the bundled hyperprior-q4 (30,921 steps)"),
+          description: "student N=64 distilled from hyperprior-q4 (44,421 steps): 9,197 steps from its 30,921-step predecessor, then 1,000 (2026-12-06)"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
-          description: "student N=64 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
+          description: "student N=64 distilled from hyperprior-q5 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-06)"),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
           description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
   ]
@@ -82,7 +82,7 @@ public enum ModelRegistry {
     // What the full-HD FPGA plans run (docs/fpga.md): every product 8x8. Listed after the hybrid versions,
     // which stay what `--engine auto` runs.
     Entry(name: "hyperprior-q4-n64-int8-s16", file: "hyperprior-q4-n64-int8-s16.safetensors", lambda: 0.0130,
-          description: "hyperprior-q4-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5)",
+          description: "the 9,197-step hyperprior-q4-n64 (teacher: the 30,921-step hyperprior-q4) in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5)",
           isInteger: true, quantizedFrom: "hyperprior-q4-n64"),
   ]
 
