@@ -25,18 +25,28 @@ public final class StopSignal: @unchecked Sendable {
     for sig in [SIGINT, SIGTERM] {
       signal(sig, SIG_IGN)
       let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler {
-        result.lock.lock()
-        result.flag = true
-        let notice = result.notice
-        result.lock.unlock()
-        notice?()
-      }
+      source.setEventHandler { result.deliver() }
       source.resume()
       result.sources.append(source)
     }
     return result
   }()
+
+  /// What a signal does: sets the flag, then runs the latest notice.
+  func deliver() {
+    lock.lock()
+    flag = true
+    let notice = self.notice
+    lock.unlock()
+    notice?()
+  }
+
+  /// Clears the flag (tests share one process with every other test).
+  func reset() {
+    lock.lock()
+    flag = false
+    lock.unlock()
+  }
 
   /// The process's flag, its signal handlers installed on first use.
   /// - Parameter notice: runs on a background queue each time a signal arrives (the latest one given), e.g. to
