@@ -77,7 +77,7 @@ public enum FinePruning {
     let named = Dictionary(model.stateDict().map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
     var pruned: [String: [Int]] = [:]
     try withNoGrad {
-      for group in try prunableGroups(of: model) {
+      for group in try prunableGroups(shapes: named.mapValues(\.shape)) {
         guard let first = named[group.first], let second = named[group.second],
           let gamma = named[group.prefix + ".bn1.weight"], let beta = named[group.prefix + ".bn1.bias"]
         else { throw WatermarkError("fine-pruning: \(group.prefix) lacks conv1, conv2 or bn1's scale and shift") }
@@ -103,8 +103,11 @@ public enum FinePruning {
 
   /// The groups fine-pruning acts on; a model without any is refused by name.
   static func prunableGroups(of model: any Module) throws -> [ChannelPermutation.Group] {
-    let groups = ChannelPermutation.groups(shapes: Dictionary(
-      model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a }))
+    try prunableGroups(shapes: Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a }))
+  }
+
+  static func prunableGroups(shapes: [String: [Int]]) throws -> [ChannelPermutation.Group] {
+    let groups = ChannelPermutation.groups(shapes: shapes)
     guard !groups.isEmpty else {
       throw WatermarkError("fine-pruning needs residual blocks with conv1 / bn1 / conv2 (ResNet-style); this model has none")
     }
