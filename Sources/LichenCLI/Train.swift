@@ -31,13 +31,25 @@ struct Train: GlobalOptionsCommand {
   @Option(help: "GDN variant: standard | simplified.") var gdn: GDN.Variant = .standard
   @Option(help: "Start from this model's weights (a registry name or .safetensors/.pth path) instead of random.")
   var initFrom: String?
+  @Flag(help: "With --init-from: take only the weights this model shares with that one by name and shape (a mean-scale hyperprior from a scale hyperprior: all but h_s), the rest starting fresh.")
+  var transfer = false
 
   func run() throws {
     let dataParallel = try distributed.connect()
     let configuration = ModelConfiguration(architecture: model, n: n, m: m, gdnVariant: gdn)
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
-    let lineage = try initFrom.map { try ModelStore.startFineTuning(codec, from: $0) } ?? [:]
+    guard !transfer || initFrom != nil else { throw ValidationError("--transfer needs --init-from") }
+    var lineage: [String: String] = [:]
+    if let initFrom {
+      if transfer {
+        let start = try ModelStore.startTransfer(codec, from: initFrom)
+        lineage = start.lineage
+        print("transferred from \(initFrom); starting fresh: \(Self.summarize(start.untransferred))")
+      } else {
+        lineage = try ModelStore.startFineTuning(codec, from: initFrom)
+      }
+    }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 dataParallel: dataParallel)
@@ -49,5 +61,18 @@ struct Train: GlobalOptionsCommand {
     guard try watermark.train(trainer, resume: training.resume, metadata: [:], run: { metadata in
       try training.run(trainer, configuration: configuration, metadata: metadata)
     }) else { throw ExitCode.interrupted }
+  }
+}
+
+extension Train {
+  /// "h_s.0.weight, h_s.0.bias, ..." grouped by module: "h_s (6 tensors)".
+  static func summarize(_ names: [String]) -> String {
+    guard !names.isEmpty else { return "nothing" }
+    var counts: [(String, Int)] = []
+    for name in names {
+      let module = name.split(separator: ".").first.map(String.init) ?? name
+      if let last = counts.last, last.0 == module { counts[counts.count - 1].1 += 1 } else { counts.append((module, 1)) }
+    }
+    return counts.map { "\($0.0) (\($0.1) tensor\($0.1 == 1 ? "" : "s"))" }.joined(separator: ", ")
   }
 }

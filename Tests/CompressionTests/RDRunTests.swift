@@ -57,4 +57,27 @@ final class RDRunTests: XCTestCase {
     XCTAssertEqual(saved.metadata[MetadataKey.initialModel], firstFile.path)
     XCTAssertEqual(saved.metadata["k"], "v")
   }
+
+  func testTransferStartsAMeanScaleModelFromAScaleHyperpriorsSharedWeights() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-transfer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = try ScaleHyperprior(n: 8, m: 12, seed: 3)
+    try source.update()
+    let file = dir.appendingPathComponent("scale.safetensors")
+    try ModelStore.save(source, config: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .standard),
+                        metadata: [MetadataKey.steps: "7"], to: file)
+    let target = try MeanScaleHyperprior(n: 8, m: 12, seed: 9)
+    let freshHyperSynthesis = try target.hyperSynthesis.namedParameters().map { try $0.tensor.floats() }
+    XCTAssertThrowsError(try ModelStore.startFineTuning(try MeanScaleHyperprior(n: 8, m: 12), from: file.path))
+    let start = try ModelStore.startTransfer(target, from: file.path)
+    XCTAssertEqual(start.lineage, [MetadataKey.initialModel: file.path, MetadataKey.initialSteps: "7"])
+    XCTAssertFalse(start.untransferred.isEmpty)
+    XCTAssertTrue(start.untransferred.allSatisfy { $0.hasPrefix("h_s.") }, "\(start.untransferred)")
+    let sourceWeights = Dictionary(uniqueKeysWithValues: source.namedParameters().map { ($0.name, $0.tensor) })
+    for (name, tensor) in target.namedParameters() where !name.hasPrefix("h_s.") {
+      XCTAssertEqual(try tensor.floats(), try XCTUnwrap(sourceWeights[name]).floats(), name)
+    }
+    XCTAssertEqual(try target.hyperSynthesis.namedParameters().map { try $0.tensor.floats() }, freshHyperSynthesis)
+  }
 }

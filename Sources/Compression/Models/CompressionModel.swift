@@ -1,3 +1,4 @@
+import Foundation
 import Torch
 
 /// What a training forward pass returns: the reconstruction and the
@@ -110,19 +111,3 @@ extension CompressionModel {
     namedParameters().filter { !$0.name.hasPrefix("entropy_bottleneck") }.reduce(0) { $0 + $1.tensor.elementCount }
   }
 }
-
-import Foundation
-
-/// A model with a hyperprior: g_a, h_a, h_s, g_s, the entropy bottleneck on z and the Gaussian
-/// conditional on y (`ScaleHyperprior`, `MeanScaleHyperprior`).
-public protocol HyperpriorModel: CompressionModel {
-  var analysis: Sequential { get }
-  var synthesis: Sequential { get }
-  var hyperAnalysis: Sequential { get }
-  var hyperSynthesis: Sequential { get }
-  var entropyBottleneck: EntropyBottleneck { get }
-  var gaussianConditional: GaussianConditional { get }
-}
-
-extension ScaleHyperprior: HyperpriorModel {}
-extension MeanScaleHyperprior: HyperpriorModel {}

@@ -46,6 +46,32 @@ extension ModelStore {
   public static func startFineTuning(_ model: any CompressionModel, from nameOrPath: String) throws -> [String: String] {
     let initial = try load(nameOrPath)
     try model.load(stateDict: try initial.model.stateDictRecords(), matching: .strict)
+    return lineage(of: initial, from: nameOrPath)
+  }
+
+  /// Starts `model` from the tensors of `nameOrPath` that it shares by name and shape, leaving the others at their
+  /// initial values: a mean-scale hyperprior from a scale hyperprior (g_a, g_s, h_a and the factorized prior carry
+  /// over; h_s, whose output doubles to scales and means, starts fresh).
+  /// - Returns: the run's lineage (as `startFineTuning`) and the names of `model`'s entries that were not
+  ///   transferred, sorted.
+  /// - Throws: what `load` throws, or `CodecError.invalidModel` when no tensor transfers (an unrelated model).
+  public static func startTransfer(_ model: any CompressionModel, from nameOrPath: String) throws
+    -> (lineage: [String: String], untransferred: [String]) {
+    let initial = try load(nameOrPath)
+    let own = Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }) { first, _ in first }
+    let resizable = model.namedResizableBuffers()
+    let shared = try initial.model.stateDictRecords().filter { name, record in
+      guard let shape = own[name] else { return false }
+      return shape == record.shape || resizable.contains(name)
+    }
+    guard shared.keys.contains(where: { !resizable.contains($0) }) else {
+      throw CodecError.invalidModel("\(nameOrPath) shares no weights with a \(model.architecture.rawValue) model")
+    }
+    let report = try model.load(stateDict: shared, matching: .lenient)
+    return (lineage(of: initial, from: nameOrPath), report.missing.sorted())
+  }
+
+  private static func lineage(of initial: LoadedModel, from nameOrPath: String) -> [String: String] {
     var lineage = [MetadataKey.initialModel: nameOrPath]
     lineage[MetadataKey.initialSteps] = initial.metadata[MetadataKey.steps]
     return lineage
