@@ -149,6 +149,9 @@ public enum HLSExport {
   /// Writes the headers and design.json into `folder` (created if needed), each file atomically. Returns the file names.
   @discardableResult
   public static func write(_ model: IntegerHyperprior, name: String, design: Design, to folder: URL) throws -> [String] {
+    guard !model.predictsMeans else {
+      throw HardwareError("\(name) is a mean-scale integer model: the HLS export covers the scale hyperprior (no mean path, no LeakyReLU)")
+    }
     do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
       throw HardwareError("cannot create \(folder.path): \(error.localizedDescription)")
     }

@@ -99,6 +99,9 @@ extension LayerGraph {
     integer model: IntegerHyperprior, configuration: ModelConfiguration, source: String, scheme: String?,
     resolution: Resolution, part: PipelinePart
   ) throws -> LayerGraph {
+    guard !model.predictsMeans else {
+      throw HardwareError("\(source) is a mean-scale integer model: the FPGA planner and simulator model the scale hyperprior (no mean path, no LeakyReLU stages)")
+    }
     let padded = resolution.padded(to: sizeMultiple)
     let yBound = model.analysis.layers.last.map { rangeOf($0) }.map { Swift.max(-Int64($0.lower), Int64($0.upper)) } ?? 255
     let inputs: [(String, IntegerTransform, Int, Int, Int)] = [

@@ -46,6 +46,8 @@ public struct IntegerModelFile: Sendable {
     var inverse: Bool = false
     var tableIndexBits: Int = 0
     var tableFractionBits: Int = 0
+    /// A fused LeakyReLU's slope (convolutions of the mean-scale hyperprior's h_a and h_s); absent for none.
+    var negativeSlope: FixedPointScale?
   }
 
   struct Structure: Codable {
@@ -55,6 +57,10 @@ public struct IntegerModelFile: Sendable {
     var zFractionBits: Int
     var zHatRange: ActivationRange
     var ySymbolRange: ActivationRange
+    /// The mean-scale hyperprior's mean prediction (all three present, or none for the scale hyperprior).
+    var meansToFine: FixedPointScale?
+    var yFractionBits: Int?
+    var yHatRange: ActivationRange?
   }
 
   static let transformNames = ["g_a", "h_a", "h_s", "g_s"]
@@ -85,7 +91,7 @@ public struct IntegerModelFile: Sendable {
           list.append(LayerRecord(
             name: name, kind: c.kind.rawValue, inChannels: c.inChannels, outChannels: c.outChannels, kernel: c.kernel,
             stride: c.stride, padding: c.padding, outputPadding: c.outputPadding, inputBound: c.inputBound,
-            lower: c.outputRange.lower, upper: c.outputRange.upper))
+            lower: c.outputRange.lower, upper: c.outputRange.upper, negativeSlope: c.negativeSlope))
         case .gdn(let g):
           tensors["\(name).gamma"] = try record(g.gamma, .int64, shape: [g.channels, g.channels])
           tensors["\(name).beta"] = try record(g.beta, .int64, shape: [g.channels])
@@ -109,8 +115,13 @@ public struct IntegerModelFile: Sendable {
     }
     tensors["entropy_bottleneck.medians"] = try record(m.zMedians, .int64, shape: [m.zMedians.count])
     tensors["gaussian_conditional.scale_thresholds"] = try record(m.scaleThresholds, .int64, shape: [m.scaleThresholds.count])
-    let structure = Structure(transforms: records, yToSymbols: m.yToSymbols, zToFine: m.zToFine,
+    var structure = Structure(transforms: records, yToSymbols: m.yToSymbols, zToFine: m.zToFine,
                               zFractionBits: m.zFractionBits, zHatRange: m.zHatRange, ySymbolRange: m.ySymbolRange)
+    if let meansToFine = m.meansToFine {
+      structure.meansToFine = meansToFine
+      structure.yFractionBits = m.yFractionBits
+      structure.yHatRange = m.yHatRange
+    }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return (tensors, String(decoding: try encoder.encode(structure), as: UTF8.self))
@@ -196,6 +207,15 @@ public struct IntegerModelFile: Sendable {
       let m = file.metadata[MetadataKey.m].flatMap(Int.init), (1...maxChannels).contains(m),
       let gdn = file.metadata[MetadataKey.gdn].flatMap(GDNVariant.init(rawValue:))
     else { throw QuantizationError("\(origin): integer model metadata lichen.N, lichen.M or lichen.gdn is missing or malformed") }
+    // Files written before the mean-scale hyperprior carry the scale hyperprior's name, or none.
+    let architecture = Architecture(rawValue: file.metadata[MetadataKey.architecture] ?? Architecture.scaleHyperprior.rawValue)
+    guard architecture == .scaleHyperprior || architecture == .meanScaleHyperprior else {
+      throw QuantizationError("\(origin): integer model metadata lichen.architecture is \(JSONDiagnostics.quoted(file.metadata[MetadataKey.architecture] ?? "")), not a hyperprior")
+    }
+    guard (architecture == .meanScaleHyperprior) == (structure.meansToFine != nil) else {
+      let problem = structure.meansToFine == nil ? "lacks the mean prediction it needs" : "has a mean prediction it cannot use"
+      throw QuantizationError("\(origin): a \(architecture?.rawValue ?? "") integer model \(problem) (lichen.integer meansToFine)")
+    }
     do { try validate(structure, m: m) } catch let error as QuantizationError {
       throw QuantizationError("\(origin): invalid integer model structure (lichen.integer): \(error.message)")
     }
@@ -225,7 +245,7 @@ public struct IntegerModelFile: Sendable {
             kind: r.kind == "convolution" ? .convolution : .transposed, inChannels: r.inChannels, outChannels: c,
             kernel: r.kernel, stride: r.stride, padding: r.padding, outputPadding: r.outputPadding,
             weights: w.map { Int16($0) }, bias: try ints("\(r.name).bias", count: c), requantization: scales,
-            outputRange: range, inputBound: r.inputBound))
+            outputRange: range, inputBound: r.inputBound, negativeSlope: r.negativeSlope))
         case "gdn", "simplified-gdn":
           return .gdn(try IntGDN(
             kind: r.kind == "gdn" ? .standard : .simplified, inverse: r.inverse, channels: c,
@@ -266,16 +286,26 @@ public struct IntegerModelFile: Sendable {
     }
     let model: IntegerHyperprior
     do {
-      model = try IntegerHyperprior(
+      if let meansToFine = structure.meansToFine, let yFractionBits = structure.yFractionBits,
+        let yHatRange = structure.yHatRange {
+        model = try IntegerHyperprior(
+          meanScale: try transform("g_a"), hyperAnalysis: try transform("h_a"), hyperSynthesis: try transform("h_s"),
+          synthesis: try transform("g_s"), yToFine: structure.yToSymbols, meansToFine: meansToFine,
+          yFractionBits: yFractionBits, yHatRange: yHatRange, zToFine: structure.zToFine,
+          zFractionBits: structure.zFractionBits, zMedians: medians, zHatRange: structure.zHatRange,
+          ySymbolRange: structure.ySymbolRange, scaleThresholds: thresholds, zTable: zTable, yTable: yTable)
+      } else {
+        model = try IntegerHyperprior(
         analysis: try transform("g_a"), hyperAnalysis: try transform("h_a"), hyperSynthesis: try transform("h_s"),
         synthesis: try transform("g_s"), yToSymbols: structure.yToSymbols, zToFine: structure.zToFine,
         zFractionBits: structure.zFractionBits, zMedians: medians,
         zHatRange: structure.zHatRange, ySymbolRange: structure.ySymbolRange, scaleThresholds: thresholds,
         zTable: zTable, yTable: yTable)
+      }
     } catch let error as IntegerEngineError {
       throw QuantizationError("\(origin): \(error)")
     }
-    let config = ModelConfiguration(architecture: .scaleHyperprior, n: n, m: m, gdnVariant: gdn)
+    let config = ModelConfiguration(architecture: architecture ?? .scaleHyperprior, n: n, m: m, gdnVariant: gdn)
     return try IntegerModelFile(model: model, configuration: config, metadata: file.metadata, source: origin)
   }
 
@@ -315,6 +345,11 @@ public struct IntegerModelFile: Sendable {
         }
         switch r.kind {
         case "convolution", "transposed":
+          if let slope = r.negativeSlope {
+            guard multiplierRange.contains(slope.multiplier), shiftRange.contains(slope.shift), slope.value < 1 else {
+              throw fail("\(field).negativeSlope", "\(slope.value) is not a LeakyReLU slope in [0, 1)")
+            }
+          }
           try check("\(field).kernel", r.kernel, 1...maxKernel)
           try check("\(field).stride", r.stride, 1...r.kernel)
           try check("\(field).padding", r.padding, 0...r.kernel)
@@ -335,9 +370,27 @@ public struct IntegerModelFile: Sendable {
       lastOutput[t] = channels
       if t == "h_a" { firstInput["h_s"] = channels }
     }
-    for (t, expected) in [("g_a", m), ("h_s", m), ("g_s", 3)] where lastOutput[t] != expected {
-      throw fail("transforms.\(t)[\((s.transforms[t]?.count ?? 1) - 1)].outChannels",
-                 "\(lastOutput[t] ?? 0), expected \(expected) (\(t == "g_s" ? "RGB" : "M = \(m)"))")
+    let means = s.meansToFine != nil
+    for (t, expected) in [("g_a", m), ("h_s", means ? 2 * m : m), ("g_s", 3)] where lastOutput[t] != expected {
+      let what = t == "g_s" ? "RGB" : t == "h_s" && means ? "scales and means, 2M = \(2 * m)" : "M = \(m)"
+      throw fail("transforms.\(t)[\((s.transforms[t]?.count ?? 1) - 1)].outChannels", "\(lastOutput[t] ?? 0), expected \(expected) (\(what))")
+    }
+    if means || s.yFractionBits != nil || s.yHatRange != nil {
+      guard let meansToFine = s.meansToFine, let yFractionBits = s.yFractionBits, let yHatRange = s.yHatRange else {
+        throw fail("meansToFine", "meansToFine, yFractionBits and yHatRange come together (mean prediction) or not at all")
+      }
+      try check("yFractionBits", yFractionBits, 0...14)
+      try check("yHatRange", yHatRange)
+      guard multiplierRange.contains(meansToFine.multiplier) else {
+        throw fail("meansToFine.multiplier", "\(meansToFine.multiplier) is outside 0..<2^31")
+      }
+      try check("meansToFine.shift", meansToFine.shift, shiftRange)
+      // Means and y (int16) in units of 2^-fy: the entropy steps subtract one from the other.
+      for (field, scale) in [("meansToFine", meansToFine), ("yToSymbols", s.yToSymbols)] {
+        for v: Int64 in [Int64(Int16.min), Int64(Int16.max)] where !(-fineBound...fineBound).contains(scale.apply(v)) {
+          throw fail(field, "maps \(v) beyond +-2^61")
+        }
+      }
     }
     try check("zFractionBits", s.zFractionBits, 0...14)
     try check("zHatRange", s.zHatRange)

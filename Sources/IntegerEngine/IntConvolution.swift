@@ -6,7 +6,8 @@ import CIntegerKernels
 /// headers read like the float model.
 ///
 /// Accumulation: sum of int16 products plus an Int64 bias, then
-/// `requantization[channel]` and the output range (a fused ReLU clamps at 0).
+/// `requantization[channel]` and the output range (a fused ReLU clamps at 0);
+/// a fused LeakyReLU (`negativeSlope`) then scales each negative output.
 /// A transposed convolution is computed as stride^2 ordinary convolutions, one
 /// per output phase, over the kernel taps that reach that phase: no zero
 /// insertion, no wasted multiplies, and every output written once.
@@ -29,6 +30,9 @@ public struct IntConvolution: Equatable, Sendable {
   public let bias: [Int64]
   public let requantization: [FixedPointScale]
   public let outputRange: ActivationRange
+  /// A fused LeakyReLU: negative outputs (after the range clamp) are multiplied by this constant below 1, in the
+  /// output's units; nil for none. The mean-scale hyperprior's h_a and h_s use it.
+  public let negativeSlope: FixedPointScale?
   /// Largest |input| the layer is built for; decides the accumulator width.
   public let inputBound: Int
   /// Int32 accumulation over all K is provably safe (sum |w| * inputBound < 2^31 for every channel).
@@ -108,7 +112,8 @@ public struct IntConvolution: Equatable, Sendable {
 
   public init(
     kind: Kind, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, outputPadding: Int = 0,
-    weights: [Int16], bias: [Int64], requantization: [FixedPointScale], outputRange: ActivationRange, inputBound: Int
+    weights: [Int16], bias: [Int64], requantization: [FixedPointScale], outputRange: ActivationRange, inputBound: Int,
+    negativeSlope: FixedPointScale? = nil
   ) throws {
     guard inChannels > 0, outChannels > 0, kernel > 0, stride > 0, padding >= 0, outputPadding >= 0,
       outputPadding < stride, inputBound > 0, inputBound <= 1 << 15
@@ -131,6 +136,12 @@ public struct IntConvolution: Equatable, Sendable {
     self.bias = bias
     self.requantization = requantization
     self.outputRange = outputRange
+    if let negativeSlope {
+      guard negativeSlope.multiplier >= 0, negativeSlope.value < 1 else {
+        throw IntegerEngineError("a LeakyReLU's negative slope must be in [0, 1), got \(negativeSlope.value)")
+      }
+    }
+    self.negativeSlope = negativeSlope
     self.inputBound = inputBound
     let k2 = kernel * kernel
     func weight(_ o: Int, _ i: Int, _ ky: Int, _ kx: Int) -> Int16 {
@@ -372,6 +383,11 @@ public struct IntConvolution: Equatable, Sendable {
           var tile = work.value.tiles[i].tile
           lichen_convolution_tile(path, &layer, &tile, scratch)
         }
+      }
+    }
+    if let negativeSlope {
+      for i in out.values.indices where out.values[i] < 0 {
+        out.values[i] = Int16(truncatingIfNeeded: negativeSlope.apply(Int64(out.values[i])))
       }
     }
     return out

@@ -8,13 +8,26 @@ import EntropyCoding
 ///     |y_q| -> h_a -> z_q --(zToFine)--> z * 2^f ; z symbols = round((z*2^f - median*2^f) / 2^f)
 ///     z_hat * 2^f = symbol * 2^f + median*2^f -> h_s -> scale_q -> index = #{thresholds < scale_q}
 ///     y symbols -> g_s -> pixels (the last layer requantizes to 0..255 directly)
+///
+/// The mean-scale hyperprior (`predictsMeans`) differs in three places: h_a reads y itself, h_s emits 2M
+/// channels (scales, then means), and y is held in units of 2^-yFractionBits (`yToSymbols` maps y_q there):
+///
+///     y symbol = round((y * 2^fy - mean * 2^fy) / 2^fy); y_hat * 2^fy = symbol * 2^fy + mean * 2^fy -> g_s
 public struct IntegerHyperprior: Equatable, Sendable {
   public var analysis: IntegerTransform
   public var hyperAnalysis: IntegerTransform
   public var hyperSynthesis: IntegerTransform
   public var synthesis: IntegerTransform
-  /// y_q -> integer symbols (round(y)).
+  /// y_q -> integer symbols (round(y)); with means, y_q -> y in units of 2^-yFractionBits.
   public var yToSymbols: FixedPointScale
+  /// h_a reads |y_q| (scale hyperprior) or y_q (mean-scale).
+  public var hyperAnalysisReadsMagnitude = true
+  /// Mean prediction: h_s's last M output channels -> means in units of 2^-yFractionBits; nil without.
+  public var meansToFine: FixedPointScale?
+  /// Fraction bits of y and of the means (0 without means).
+  public var yFractionBits = 0
+  /// Range of g_s's input: y_hat in units of 2^-yFractionBits (the clamped symbols without means).
+  public var yHatRange: ActivationRange
   /// z_q -> z in units of 2^-zFractionBits.
   public var zToFine: FixedPointScale
   public var zFractionBits: Int
@@ -54,7 +67,36 @@ public struct IntegerHyperprior: Equatable, Sendable {
     self.scaleThresholds = scaleThresholds
     self.zTable = zTable
     self.yTable = yTable
+    yHatRange = ySymbolRange
   }
+
+  /// The mean-scale hyperprior's integer model: as `init`, with h_a on y and means from h_s's last M channels.
+  /// - Parameters:
+  ///   - yToFine: y_q -> y in units of 2^-yFractionBits.
+  ///   - meansToFine: h_s's mean outputs -> means in the same units.
+  ///   - yHatRange: g_s's input range.
+  public init(
+    meanScale analysis: IntegerTransform, hyperAnalysis: IntegerTransform, hyperSynthesis: IntegerTransform,
+    synthesis: IntegerTransform, yToFine: FixedPointScale, meansToFine: FixedPointScale, yFractionBits: Int,
+    yHatRange: ActivationRange, zToFine: FixedPointScale, zFractionBits: Int, zMedians: [Int64],
+    zHatRange: ActivationRange, ySymbolRange: ActivationRange, scaleThresholds: [Int64], zTable: CDFTable, yTable: CDFTable
+  ) throws {
+    try self.init(
+      analysis: analysis, hyperAnalysis: hyperAnalysis, hyperSynthesis: hyperSynthesis, synthesis: synthesis,
+      yToSymbols: yToFine, zToFine: zToFine, zFractionBits: zFractionBits, zMedians: zMedians, zHatRange: zHatRange,
+      ySymbolRange: ySymbolRange, scaleThresholds: scaleThresholds, zTable: zTable, yTable: yTable)
+    guard (0...14).contains(yFractionBits) else { throw IntegerEngineError("y fraction bits \(yFractionBits) out of 0...14") }
+    guard let yChannels = analysis.layers.last?.outputChannels,
+      hyperSynthesis.layers.last?.outputChannels == 2 * yChannels
+    else { throw IntegerEngineError("a mean-scale h_s must emit twice g_a's channels (scales and means)") }
+    hyperAnalysisReadsMagnitude = false
+    self.meansToFine = meansToFine
+    self.yFractionBits = yFractionBits
+    self.yHatRange = yHatRange
+  }
+
+  /// True for the mean-scale hyperprior.
+  public var predictsMeans: Bool { meansToFine != nil }
 
   /// The two entropy-coded strings of one image and the z grid size.
   public struct Encoded: Equatable, Sendable {
@@ -94,19 +136,19 @@ public struct IntegerHyperprior: Equatable, Sendable {
     var y = IntTensor(zerosChannels: yChannels, height: height / 16, width: width / 16)
     try analysis.stream(channels: 3, height: height, width: width, bandRows: Self.bandPixelRows / 16, threads: threads,
                         source: pixelRows) { rows, band in try y.setRows(rows, from: band) }
-    let ySymbols = y.values.map { ySymbol($0) }
-    let z = try hyperAnalysis(y.magnitude(), threads: threads)
+    let z = try hyperAnalysis(hyperAnalysisReadsMagnitude ? y.magnitude() : y, threads: threads)
     let plane = z.planeSize
     var zSymbols = [Int32](repeating: 0, count: z.values.count)
     for c in 0..<z.channels {
       for q in 0..<plane { zSymbols[c * plane + q] = zSymbol(z.values[c * plane + q], channel: c) }
     }
     let zString = try zTable.encode(symbols: zSymbols, indexes: zIndexes(channels: z.channels, plane: plane))
-    let indexes = try scaleIndexes(zSymbols: zSymbols, zChannels: z.channels, zHeight: z.height, zWidth: z.width,
-                                   threads: threads)
-    guard indexes.count == ySymbols.count else {
-      throw IntegerEngineError("h_s produced \(indexes.count) scales for \(ySymbols.count) latents")
+    let (indexes, means) = try entropyParameters(zSymbols: zSymbols, zChannels: z.channels, zHeight: z.height,
+                                                 zWidth: z.width, threads: threads)
+    guard indexes.count == y.values.count else {
+      throw IntegerEngineError("h_s produced \(indexes.count) scales for \(y.values.count) latents")
     }
+    let ySymbols = means.map { means in zip(y.values, means).map { ySymbol($0, mean: $1) } } ?? y.values.map { ySymbol($0) }
     let yString = try yTable.encode(symbols: ySymbols, indexes: indexes)
     return Encoded(yString: yString, zString: zString, zHeight: z.height, zWidth: z.width)
   }
@@ -128,14 +170,15 @@ public struct IntegerHyperprior: Equatable, Sendable {
     }
     let plane = encoded.zHeight * encoded.zWidth
     let zSymbols = try zTable.decode(encoded.zString, indexes: zIndexes(channels: zChannels, plane: plane))
-    let indexes = try scaleIndexes(zSymbols: zSymbols, zChannels: zChannels, zHeight: encoded.zHeight,
-                                   zWidth: encoded.zWidth, threads: threads)
+    let (indexes, means) = try entropyParameters(zSymbols: zSymbols, zChannels: zChannels, zHeight: encoded.zHeight,
+                                                 zWidth: encoded.zWidth, threads: threads)
     let ySymbols = try yTable.decode(encoded.yString, indexes: indexes)
     let yChannels = indexes.count / (plane * 16)
-    let yHat = try IntTensor(channels: yChannels, height: encoded.zHeight * 4, width: encoded.zWidth * 4,
-                             values: ySymbols.map { ySymbolRange.clamp(Int64($0)) })
-    try synthesis.stream(channels: yHat.channels, height: yHat.height, width: yHat.width, bandRows: Self.bandPixelRows,
-                         threads: threads, source: { try yHat.rows($0) }, sink: pixelRows)
+    let values = means.map { means in zip(ySymbols, means).map { self.yHat(symbol: $0, mean: $1) } }
+      ?? ySymbols.map { ySymbolRange.clamp(Int64($0)) }
+    let latent = try IntTensor(channels: yChannels, height: encoded.zHeight * 4, width: encoded.zWidth * 4, values: values)
+    try synthesis.stream(channels: latent.channels, height: latent.height, width: latent.width, bandRows: Self.bandPixelRows,
+                         threads: threads, source: { try latent.rows($0) }, sink: pixelRows)
   }
 
   /// The entropy-bottleneck table index of every z element (its channel).
@@ -145,6 +188,13 @@ public struct IntegerHyperprior: Equatable, Sendable {
 
   /// The Gaussian CDF index of every y element, from decoded z symbols only.
   public func scaleIndexes(zSymbols: [Int32], zChannels: Int, zHeight: Int, zWidth: Int, threads: Int) throws -> [Int32] {
+    try entropyParameters(zSymbols: zSymbols, zChannels: zChannels, zHeight: zHeight, zWidth: zWidth, threads: threads).indexes
+  }
+
+  /// The Gaussian CDF index of every y element and, with mean prediction, its mean in units of 2^-yFractionBits,
+  /// from decoded z symbols only: what encoder and decoder must agree on exactly.
+  public func entropyParameters(zSymbols: [Int32], zChannels: Int, zHeight: Int, zWidth: Int, threads: Int) throws
+    -> (indexes: [Int32], means: [Int64]?) {
     let plane = zHeight * zWidth
     guard zSymbols.count == zChannels * plane else { throw IntegerEngineError("z has \(zSymbols.count) symbols, expected \(zChannels * plane)") }
     var hsInput = [Int16](repeating: 0, count: zSymbols.count)
@@ -153,13 +203,26 @@ public struct IntegerHyperprior: Equatable, Sendable {
     }
     let scales = try hyperSynthesis(IntTensor(channels: zChannels, height: zHeight, width: zWidth, values: hsInput),
                                     threads: threads)
-    return scales.values.map { scaleIndex($0) }
+    guard let meansToFine else { return (scales.values.map { scaleIndex($0) }, nil) }
+    let half = scales.values.count / 2
+    return (scales.values[..<half].map { scaleIndex($0) }, scales.values[half...].map { meansToFine.apply(Int64($0)) })
   }
 
   // The pointwise steps between the transforms, one element at a time (shared with the FPGA simulator).
 
   /// y_q -> the entropy-coded y symbol.
   @inline(__always) public func ySymbol(_ y: Int16) -> Int32 { Int32(ySymbolRange.clamp(yToSymbols.apply(Int64(y)))) }
+
+  /// y_q and its mean (units of 2^-yFractionBits) -> the entropy-coded y symbol, round(y - mean).
+  @inline(__always) public func ySymbol(_ y: Int16, mean: Int64) -> Int32 {
+    let difference = yToSymbols.apply(Int64(y)) - mean
+    return Int32(ySymbolRange.clamp(FixedPointScale(multiplier: 1, shift: yFractionBits).apply(difference)))
+  }
+
+  /// A decoded y symbol and its mean -> g_s's input, y_hat in units of 2^-yFractionBits.
+  @inline(__always) public func yHat(symbol: Int32, mean: Int64) -> Int16 {
+    yHatRange.clamp((Int64(ySymbolRange.clamp(Int64(symbol))) << Int64(yFractionBits)) + mean)
+  }
 
   /// z_q of channel `c` -> the entropy-coded z symbol.
   @inline(__always) public func zSymbol(_ z: Int16, channel c: Int) -> Int32 {

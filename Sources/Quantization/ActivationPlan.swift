@@ -16,6 +16,10 @@ struct ActivationPlan {
   let points: [String: Point]
   /// z_hat is held in units of 2^-zFractionBits: as fine as the z bits allow.
   let zFractionBits: Int
+  /// Mean-scale hyperprior: the means' grid (h_s's last layer, its last M channels) and the fraction bits of y,
+  /// the means and g_s's input (as fine as y's bits allow); nil and 0 for the scale hyperprior.
+  let means: Point?
+  let yFractionBits: Int
 
   init(stages: HyperpriorStages, bits: [String: QuantizationScheme.Bits], statistics: CalibrationStatistics,
        method: CalibrationMethod) throws {
@@ -45,7 +49,23 @@ struct ActivationPlan {
       throw QuantizationError("model has no hyper-analysis")
     }
     let zHatMax = Double(try statistics.point("z_hat").maxAbs)
-    zFractionBits = Swift.max(0, Swift.min(14, zBits - 1 - Int(Foundation.log2(zHatMax + 1).rounded(.up))))
+    zFractionBits = Self.fractionBits(bits: zBits, largest: zHatMax)
+    guard stages.model.predictsMeans else {
+      means = nil
+      yFractionBits = 0
+      return
+    }
+    guard let meansLayer = stages.hyperSynthesis.last?.descriptor.name, let meansBits = bits[meansLayer]?.activations,
+      let yName = latentLayer, let yBits = bits[yName]?.activations, let y = points[yName]
+    else { throw QuantizationError("model has no hyper-synthesis") }
+    let clip = try statistics.point(HyperpriorStages.meansPoint).clip(method: method, bits: meansBits)
+    means = Point(clip: clip, scale: clip / Double((1 << (meansBits - 1)) - 1), range: .signed(bits: meansBits))
+    yFractionBits = Self.fractionBits(bits: yBits, largest: Swift.max(y.clip, clip))
+  }
+
+  /// The most fraction bits that keep values up to `largest` within a signed `bits`-bit integer (0...14).
+  static func fractionBits(bits: Int, largest: Double) -> Int {
+    Swift.max(0, Swift.min(14, bits - 1 - Int(Foundation.log2(largest + 1).rounded(.up))))
   }
 
   /// The latent y is rounded twice: to its activation grid, then to the integer symbol. On a grid of step

@@ -85,9 +85,11 @@ public struct ActivationStatistics: Sendable {
   }
 }
 
-/// Activation statistics of every quantization point of a ScaleHyperprior:
+/// Activation statistics of every quantization point of a hyperprior:
 /// each stage's output (after its ReLU), plus "z_hat" (the dequantized
-/// hyper-latent).
+/// hyper-latent); for the mean-scale hyperprior, h_s's last stage is observed
+/// as its scales (under the stage's name) and "means" separately, since they
+/// get separate grids.
 public struct CalibrationStatistics: Sendable {
   public var points: [String: ActivationStatistics] = [:]
   public var imageCount = 0
@@ -96,7 +98,7 @@ public struct CalibrationStatistics: Sendable {
   /// multi-threaded convolution sums in another order, moves a maximum in its last bits and with it
   /// a requantizer's multiplier, so the same command would write a different integer model.
   public static func collect(
-    model: ScaleHyperprior, images: [RGBImage], samplesPerImage: Int = 16_384,
+    model: any HyperpriorModel, images: [RGBImage], samplesPerImage: Int = 16_384,
     progress: (Int) -> Void = { _ in }
   ) throws -> CalibrationStatistics {
     guard !images.isEmpty else { throw QuantizationError("no calibration images") }
@@ -109,12 +111,23 @@ public struct CalibrationStatistics: Sendable {
       for (i, image) in images.enumerated() {
         let (padded, _) = try image.padded(toMultipleOf: 64, mode: .replicate)
         let y = try HyperpriorStages.run(stages.analysis, padded.tensor(), observe: observe)
-        let z = try HyperpriorStages.run(stages.hyperAnalysis, y.abs(), observe: observe)
+        let z = try HyperpriorStages.run(stages.hyperAnalysis, model.hyperAnalysisReadsMagnitude ? y.abs() : y,
+                                         observe: observe)
         let medians = try model.entropyBottleneck.medians().reshape([1, z.shape[1], 1, 1])
         let zHat = try (z - medians).round() + medians
         try observe("z_hat", zHat)
-        _ = try HyperpriorStages.run(stages.hyperSynthesis, zHat, observe: observe)
-        _ = try HyperpriorStages.run(stages.synthesis, y.round(), observe: observe)
+        let last = stages.hyperSynthesis.last?.descriptor.name
+        var means: Tensor?
+        _ = try HyperpriorStages.run(stages.hyperSynthesis, zHat) { name, output in
+          guard model.predictsMeans, name == last else { return try observe(name, output) }
+          let m = output.shape[1] / 2
+          try observe(name, output.narrow(1, start: 0, length: m))
+          let predicted = try output.narrow(1, start: m, length: m)
+          try observe(HyperpriorStages.meansPoint, predicted)
+          means = predicted
+        }
+        let yHat = try means.map { try (y - $0).round() + $0 } ?? y.round()
+        _ = try HyperpriorStages.run(stages.synthesis, yHat, observe: observe)
         stats.imageCount += 1
         progress(i + 1)
       }

@@ -1,23 +1,32 @@
 import Compression
 import Torch
 
-/// The float ScaleHyperprior as a list of quantizable stages per transform,
-/// with ReLUs fused into the layer before them (their outputs are the
-/// quantization points). Names are the state-dict prefixes (`g_a.0`, `h_s.4`).
+/// A float hyperprior (scale or mean-scale) as a list of quantizable stages per
+/// transform, with ReLUs and LeakyReLUs fused into the layer before them (their
+/// outputs are the quantization points). Names are the state-dict prefixes
+/// (`g_a.0`, `h_s.4`).
 struct HyperpriorStages {
   struct Stage {
     var descriptor: LayerDescriptor
     var layer: any Layer
     var reluAfter: Bool
+    /// A LeakyReLU (slope 0.01) follows: the integer layer scales its negative outputs.
+    var leakyReLUAfter = false
   }
 
-  let model: ScaleHyperprior
+  /// The quantization point of the mean-scale hyperprior's means (h_s's last M output channels).
+  static let meansPoint = "means"
+
+  /// The slope of the mean-scale hyperprior's LeakyReLUs (PyTorch's default).
+  static let leakyReLUSlope = 0.01
+
+  let model: any HyperpriorModel
   let analysis: [Stage]
   let hyperAnalysis: [Stage]
   let hyperSynthesis: [Stage]
   let synthesis: [Stage]
 
-  init(_ model: ScaleHyperprior) throws {
+  init(_ model: any HyperpriorModel) throws {
     self.model = model
     analysis = try Self.stages(model.analysis, transform: "g_a")
     hyperAnalysis = try Self.stages(model.hyperAnalysis, transform: "h_a")
@@ -33,10 +42,12 @@ struct HyperpriorStages {
     for (i, layer) in sequence.layers.enumerated() {
       let name = "\(transform).\(i)"
       if let a = layer as? Activation {
-        guard a.kind == .relu, !result.isEmpty, !result[result.count - 1].reluAfter else {
-          throw QuantizationError("\(name): only a ReLU after a convolution can be quantized")
+        guard a.kind == .relu || a.kind == .leakyReLU, let last = result.last, !last.reluAfter, !last.leakyReLUAfter,
+          last.descriptor.kind != .gdn
+        else {
+          throw QuantizationError("\(name): only a ReLU or LeakyReLU after a convolution can be quantized")
         }
-        result[result.count - 1].reluAfter = true
+        if a.kind == .relu { result[result.count - 1].reluAfter = true } else { result[result.count - 1].leakyReLUAfter = true }
         continue
       }
       let kind: LayerDescriptor.Kind
@@ -58,6 +69,7 @@ struct HyperpriorStages {
     for stage in stages {
       h = try stage.layer(h)
       if stage.reluAfter { h = try h.relu() }
+      if stage.leakyReLUAfter { h = try h.leakyReLU(slope: leakyReLUSlope) }
       try observe(stage.descriptor.name, h)
     }
     return h

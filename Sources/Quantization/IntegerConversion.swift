@@ -14,11 +14,13 @@ public struct QuantizedLayerReport: Codable, Sendable {
   public var outputScale: Double
   public var clip: Double
   public var relu: Bool
+  /// A fused LeakyReLU (the mean-scale hyperprior's h_a and h_s); absent for none.
+  public var leakyReLU: Bool?
   public var accumulatorBits: Int
 }
 
-/// Float ScaleHyperprior -> IntegerHyperprior, by a scheme and calibration
-/// statistics (docs/quantization.md has the arithmetic).
+/// Float hyperprior (scale or mean-scale) -> IntegerHyperprior, by a scheme and
+/// calibration statistics (docs/quantization.md has the arithmetic).
 ///
 /// - weights: symmetric per output channel, scale max|w| / (2^(b-1) - 1);
 /// - biases: Int64 at the accumulator scale s_in * s_w;
@@ -36,12 +38,12 @@ public enum IntegerConverter {
   }
 
   /// The quantizable layers of a model (what a scheme must cover).
-  public static func layers(of model: ScaleHyperprior) throws -> [LayerDescriptor] {
+  public static func layers(of model: any HyperpriorModel) throws -> [LayerDescriptor] {
     try HyperpriorStages(model).descriptors
   }
 
   public static func convert(
-    _ model: ScaleHyperprior, scheme: QuantizationScheme, statistics: CalibrationStatistics, options: Options = Options()
+    _ model: any HyperpriorModel, scheme: QuantizationScheme, statistics: CalibrationStatistics, options: Options = Options()
   ) throws -> (model: IntegerHyperprior, layers: [QuantizedLayerReport]) {
     let stages = try HyperpriorStages(model)
     let bits = try scheme.resolve(layers: stages.descriptors)
@@ -64,17 +66,24 @@ public enum IntegerConverter {
         let range = point.range
         let layer: IntegerLayer
         var accumulator = 64
+        let slope = stage.leakyReLUAfter ? try FixedPointScale(approximating: HyperpriorStages.leakyReLUSlope) : nil
+        // The mean-scale h_s's last layer: scales and means on their own grids.
+        let channelScales = plan.means.flatMap { means in
+          stage.descriptor.name == stages.hyperSynthesis.last?.descriptor.name ? (outScale, means.scale) : nil
+        }
         switch stage.layer {
         case let conv as Conv2d:
           let c = try convolution(kind: .convolution, weight: conv.weight, bias: conv.bias, stride: conv.stride,
                                   padding: conv.padding, outputPadding: 0, weightBits: b.weights, inputScale: s,
-                                  inputBound: bound, outputScale: outScale, range: range)
+                                  inputBound: bound, outputScale: outScale, range: range, negativeSlope: slope,
+                                  secondHalfOutputScale: channelScales?.1)
           accumulator = c.accumulatesIn32Bits ? 32 : 64
           layer = .convolution(c)
         case let conv as ConvTranspose2d:
           let c = try convolution(kind: .transposed, weight: conv.weight, bias: conv.bias, stride: conv.stride,
                                   padding: conv.padding, outputPadding: conv.outputPadding, weightBits: b.weights,
-                                  inputScale: s, inputBound: bound, outputScale: outScale, range: range)
+                                  inputScale: s, inputBound: bound, outputScale: outScale, range: range,
+                                  negativeSlope: slope)
           accumulator = c.accumulatesIn32Bits ? 32 : 64
           layer = .convolution(c)
         case let gdn as GDN:
@@ -85,7 +94,8 @@ public enum IntegerConverter {
         }
         reports.append(QuantizedLayerReport(
           name: name, kind: stage.descriptor.kind, weightBits: b.weights, activationBits: last ? 8 : b.activations,
-          inputScale: s, outputScale: outScale, clip: clip, relu: stage.reluAfter, accumulatorBits: accumulator))
+          inputScale: s, outputScale: outScale, clip: clip, relu: stage.reluAfter,
+          leakyReLU: stage.leakyReLUAfter ? true : nil, accumulatorBits: accumulator))
         layers.append(layer)
         s = outScale
         bound = Int(range.upper)
@@ -98,10 +108,13 @@ public enum IntegerConverter {
     guard let yName = stages.analysis.last?.descriptor.name, let yBits = bits[yName]?.activations,
       let zName = stages.hyperAnalysis.last?.descriptor.name, let zBits = bits[zName]?.activations
     else { throw QuantizationError("model has empty transforms") }
-    let yToSymbols = try FixedPointScale(approximating: yScale)
+    let fy = plan.yFractionBits
+    let yToSymbols = try FixedPointScale(approximating: yScale * Double(1 << fy))
     guard yClip.isFinite else { throw QuantizationError("the calibrated range of y is not finite (\(yClip))") }
-    let ySymbolBound = Int32(Swift.min(32_767, Swift.max(0, yClip.rounded(.up)) + 1))
-    // h_a on |y| at y's scale.
+    // Symbols are round(y), or round(y - mean), which may reach twice y's range.
+    let symbolReach = (plan.means == nil ? 1 : 2) * Swift.max(0, yClip.rounded(.up))
+    let ySymbolBound = Int32(Swift.min(32_767, symbolReach + 1))
+    // h_a on |y| (on y with means) at y's scale.
     let (hyperAnalysis, zScale, _) = try transform(stages.hyperAnalysis, inputScale: yScale, inputBound: Int(qmax(yBits)))
     // z_hat in units of 2^-f, f as large as the z bits allow.
     let f = plan.zFractionBits
@@ -111,11 +124,23 @@ public enum IntegerConverter {
     }
     let (hyperSynthesis, scalesScale, _) = try transform(stages.hyperSynthesis, inputScale: 1 / fine,
                                                          inputBound: Int(qmax(zBits)))
-    let (synthesis, _, _) = try transform(stages.synthesis, inputScale: 1, inputBound: Int(ySymbolBound),
-                                          pixelOutput: true)
+    // g_s reads the symbols, or y_hat in units of 2^-fy with means.
+    let yHatRange = plan.means == nil ? ActivationRange(lower: -ySymbolBound, upper: ySymbolBound) : .signed(bits: yBits)
+    let (synthesis, _, _) = try transform(stages.synthesis, inputScale: 1 / Double(1 << fy),
+                                          inputBound: Int(yHatRange.upper), pixelOutput: true)
     let scaleTable = try model.gaussianConditional.scaleTable.floats()
     guard scaleTable.count >= 2 else { throw CodecError.notUpdated }
     let thresholds = try scaleTable.dropLast().map { try Self.integer((Double($0) / scalesScale).rounded(.down), "scale threshold") }
+    if let means = plan.means {
+      let integer = try IntegerHyperprior(
+        meanScale: analysis, hyperAnalysis: hyperAnalysis, hyperSynthesis: hyperSynthesis, synthesis: synthesis,
+        yToFine: yToSymbols, meansToFine: try FixedPointScale(approximating: means.scale * Double(1 << fy)),
+        yFractionBits: fy, yHatRange: yHatRange, zToFine: try FixedPointScale(approximating: zScale * fine),
+        zFractionBits: f, zMedians: medians, zHatRange: .signed(bits: zBits),
+        ySymbolRange: ActivationRange(lower: -ySymbolBound, upper: ySymbolBound), scaleThresholds: thresholds,
+        zTable: try model.entropyBottleneck.tables.table(), yTable: try model.gaussianConditional.tables.table())
+      return (integer, reports)
+    }
     let integer = try IntegerHyperprior(
       analysis: analysis, hyperAnalysis: hyperAnalysis, hyperSynthesis: hyperSynthesis, synthesis: synthesis,
       yToSymbols: yToSymbols, zToFine: try FixedPointScale(approximating: zScale * fine), zFractionBits: f,
@@ -128,7 +153,8 @@ public enum IntegerConverter {
   /// Per-output-channel symmetric weights; PyTorch layouts ([out, in, k, k] / transposed [in, out, k, k]).
   static func convolution(
     kind: IntConvolution.Kind, weight: Tensor, bias: Tensor?, stride: Int, padding: Int, outputPadding: Int,
-    weightBits: Int, inputScale: Double, inputBound: Int, outputScale: Double, range: ActivationRange
+    weightBits: Int, inputScale: Double, inputBound: Int, outputScale: Double, range: ActivationRange,
+    negativeSlope: FixedPointScale? = nil, secondHalfOutputScale: Double? = nil
   ) throws -> IntConvolution {
     let shape = weight.shape
     guard shape.count == 4, shape[2] == shape[3] else { throw QuantizationError("unsupported weight shape \(shape)") }
@@ -154,11 +180,13 @@ public enum IntegerConverter {
     let biases = try (0..<outC).map { o in
       try Self.integer((Double(b[o]) / (inputScale * scales[o])).rounded(), "bias of output channel \(o)")
     }
-    let requant = try (0..<outC).map { try FixedPointScale(approximating: inputScale * scales[$0] / outputScale) }
+    // Output channel o's grid: `outputScale`, or `secondHalfOutputScale` for the second half of the channels.
+    let outputScales = (0..<outC).map { o in o >= outC / 2 ? secondHalfOutputScale ?? outputScale : outputScale }
+    let requant = try (0..<outC).map { try FixedPointScale(approximating: inputScale * scales[$0] / outputScales[$0]) }
     return try IntConvolution(
       kind: kind, inChannels: inC, outChannels: outC, kernel: k, stride: stride, padding: padding,
       outputPadding: outputPadding, weights: q, bias: biases, requantization: requant, outputRange: range,
-      inputBound: inputBound)
+      inputBound: inputBound, negativeSlope: negativeSlope)
   }
 
   /// The largest integer beta, leaving the pool's Int64 room for the gamma

@@ -17,7 +17,7 @@ extension IntegerModelFile {
   ///   - source: What to call the file (its path).
   /// - Returns: The file, and the per-layer table (bits, clips, accumulators).
   public static func quantized(
-    _ loaded: LoadedModel, hyperprior: ScaleHyperprior, scheme: QuantizationScheme, statistics: CalibrationStatistics,
+    _ loaded: LoadedModel, hyperprior: any HyperpriorModel, scheme: QuantizationScheme, statistics: CalibrationStatistics,
     calibrationImages: Int, options: IntegerConverter.Options, qatSteps: Int, source: String
   ) throws -> (file: IntegerModelFile, layers: [QuantizedLayerReport]) {
     let (integer, layers) = try IntegerConverter.convert(hyperprior, scheme: scheme, statistics: statistics, options: options)

@@ -2,7 +2,7 @@ import Compression
 import Foundation
 import LichenSerialization
 
-/// Float scale hyperprior -> integer-engine model, as `lichen quantize` runs it: calibration of the activation
+/// Float hyperprior (scale or mean-scale) -> integer-engine model, as `lichen quantize` runs it: calibration of the activation
 /// ranges on real images, optional quantization-aware fine-tuning (fake quantization in the loss, on the one
 /// trainer), then conversion and the per-layer table.
 public struct QuantizationPipeline {
@@ -57,14 +57,18 @@ public struct QuantizationPipeline {
   public func run(_ loaded: LoadedModel, source: String, log: (String) -> Void,
                   train: (RDTrainer) throws -> Bool) throws -> (file: IntegerModelFile, layers: [QuantizedLayerReport])? {
     guard calibrationCount > 0 else { throw QuantizationError("the calibration needs at least one image") }
-    guard let hyperprior = loaded.model as? ScaleHyperprior else {
-      throw QuantizationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale hyperprior")
+    guard let hyperprior = loaded.model as? any HyperpriorModel else {
+      throw QuantizationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue); the integer engine implements the scale and mean-scale hyperpriors")
+    }
+    let scaleHyperprior = hyperprior as? ScaleHyperprior
+    if scaleHyperprior == nil, equalization > 0 || (fineTuning?.steps ?? 0) > 0 {
+      throw QuantizationError("\(loaded.source) is a \(loaded.configuration.architecture.rawValue): channel equalization and quantization-aware fine-tuning are implemented for the scale hyperprior only")
     }
     hyperprior.setTraining(false)
     _ = try scheme.resolve(layers: IntegerConverter.layers(of: hyperprior))  // fail before calibrating
     let images = try ImageSet.load(directory: calibrationFolder, limit: calibrationCount)
-    if equalization > 0 {
-      for change in try ChannelEqualization.apply(to: hyperprior, images: images.images, strength: equalization) {
+    if equalization > 0, let scaleHyperprior {
+      for change in try ChannelEqualization.apply(to: scaleHyperprior, images: images.images, strength: equalization) {
         log(String(format: "  equalized %@: channel range spread %.1f -> %.1f in, %.1f -> %.1f out", change.gdn,
                    change.inputSpreadBefore, change.inputSpreadAfter, change.outputSpreadBefore, change.outputSpreadAfter))
       }
@@ -74,7 +78,7 @@ public struct QuantizationPipeline {
     let statistics = try CalibrationStatistics.collect(model: hyperprior, images: images.images) { done in
       log("  calibration image \(done)/\(images.images.count)  \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     }
-    if let fineTuning, fineTuning.steps > 0 {
+    if let fineTuning, fineTuning.steps > 0, let scaleHyperprior {
       guard let lambda = fineTuning.lambda ?? loaded.metadata[MetadataKey.lambda].flatMap(Double.init) else {
         throw QuantizationError("\(loaded.source) records no lambda; give one for quantization-aware training")
       }
@@ -94,9 +98,9 @@ public struct QuantizationPipeline {
       config.learningRate = fineTuning.learningRate
       config.validateEvery = Swift.max(50, fineTuning.steps / 4)
       config.checkpointEvery = 50
-      let objective = try FakeQuantizedRDLoss(model: hyperprior, scheme: scheme, statistics: statistics, method: options.method,
+      let objective = try FakeQuantizedRDLoss(model: scaleHyperprior, scheme: scheme, statistics: statistics, method: options.method,
                                               lambda: lambda)
-      let trainer = try RDTrainer(config: config, model: hyperprior, training: trainingSet, validation: validationSet,
+      let trainer = try RDTrainer(config: config, model: scaleHyperprior, training: trainingSet, validation: validationSet,
                                   runDirectory: fineTuning.runFolder, objective: objective)
       log("quantization-aware fine-tuning: \(fineTuning.steps) steps, lambda \(lambda), lr \(fineTuning.learningRate), run folder \(fineTuning.runFolder.path)")
       guard try train(trainer) else { return nil }

@@ -66,6 +66,35 @@ final class ConvolutionTests: XCTestCase {
     }
   }
 
+  /// A fused LeakyReLU scales only the negative outputs (after the range clamp), in both kinds and on row bands.
+  func testNegativeSlopeScalesOnlyNegativeOutputs() throws {
+    var rng = LCG(state: 7)
+    let slope = try FixedPointScale(approximating: 0.01)
+    for kind in [IntConvolution.Kind.convolution, .transposed] {
+      let plain = try layer(kind, inC: 4, outC: 5, kernel: 5, stride: 2, weightBound: 127, inputBound: 255, rng: &rng)
+      let leaky = try IntConvolution(
+        kind: plain.kind, inChannels: 4, outChannels: 5, kernel: 5, stride: 2, padding: plain.padding,
+        outputPadding: plain.outputPadding, weights: plain.weights, bias: plain.bias, requantization: plain.requantization,
+        outputRange: plain.outputRange, inputBound: 255, negativeSlope: slope)
+      let x = try Self.tensor(4, 8, 6, bound: 255, rng: &rng)
+      let expected = Self.reference(plain, x).map { $0 < 0 ? Int16(slope.apply(Int64($0))) : $0 }
+      XCTAssertTrue(expected.contains { $0 < 0 } && expected.contains { $0 > 0 })
+      XCTAssertEqual(try leaky(x).values, expected, "\(kind)")
+      let (oh, ow) = leaky.outputSize(height: 8, width: 6)
+      let band = try leaky.outputRows(1..<oh, inputHeight: 8, window: x, windowStart: 0)
+      var expectedBand: [Int16] = []
+      for o in 0..<5 {
+        let first = (o * oh + 1) * ow, end = (o + 1) * oh * ow
+        expectedBand += expected[first..<end]
+      }
+      XCTAssertEqual(band.values, expectedBand, "\(kind) rows 1..<\(oh)")
+    }
+    XCTAssertThrowsError(try IntConvolution(
+      kind: .convolution, inChannels: 1, outChannels: 1, kernel: 1, stride: 1, padding: 0, weights: [1], bias: [0],
+      requantization: [try FixedPointScale(approximating: 1)], outputRange: .signed(bits: 8), inputBound: 127,
+      negativeSlope: try FixedPointScale(approximating: 1.5)))
+  }
+
   func testTransposedConvolutionMatchesReferenceLoops() throws {
     var rng = LCG(state: 2)
     for (stride, kernel) in [(2, 5), (2, 3), (1, 3)] {

@@ -20,7 +20,7 @@ final class IntegerModelFuzzTests: XCTestCase {
   private let scale = max(1, Int(ProcessInfo.processInfo.environment["LICHEN_FUZZ_SCALE"] ?? "") ?? 1)
 
   /// The tensors and metadata `IntegerModelFile.save` writes for the tiny int8 model, and its structure as a tree.
-  private static func contents(_ file: IntegerModelFile) throws -> (SafeTensorsFile, FuzzJSON) {
+  static func contents(_ file: IntegerModelFile) throws -> (SafeTensorsFile, FuzzJSON) {
     let (tensors, structure) = try IntegerModelFile.encode(file.model)
     let metadata = [
       "lichen.format": IntegerModelFile.format, "lichen.architecture": file.configuration.architecture.rawValue,
@@ -41,19 +41,27 @@ final class IntegerModelFuzzTests: XCTestCase {
   }
 
   func testFuzzIntegerModelStructure() throws {
-    let (file, _) = try QuantizationTests.integerFile("int8")
+    try fuzz(try QuantizationTests.integerFile("int8").0, iterations: 1000 * scale, seed: 0x494E_5445_47 &+ UInt64(scale))
+  }
+
+  /// The mean-scale structure, with its mean path (meansToFine, yFractionBits, yHatRange) and LeakyReLU slopes.
+  func testFuzzMeanScaleIntegerModelStructure() throws {
+    let file = try MeanScaleIntegerTests.integerFile("int8", for: try MeanScaleIntegerTests.model())
+    try fuzz(file, iterations: 300 * scale, seed: 0x4D45_414E &+ UInt64(scale))
+  }
+
+  func fuzz(_ file: IntegerModelFile, iterations: Int, seed: UInt64) throws {
     let (contents, document) = try Self.contents(file)
     XCTAssertEqual(try IntegerModelFile.load(contents, origin: "tiny").model, file.model)
     let pixels = try Self.pixels()
     let reference = try file.model.decompress(try file.model.compress(pixels: pixels))
-    let extra: [FuzzJSON] = ["convolution", "transposed", "gdn", "simplified-gdn", "g_a.0", "h_s.1"].map { .string($0) }
+    let extra: [FuzzJSON] = ["convolution", "transposed", "gdn", "simplified-gdn", "g_a.0", "h_s.1", "meansToFine"].map { .string($0) }
       + ["12", "8", "15", "16", "32767", "32768", "-32768", "-32769", "2147483647", "-2147483648", "2147483648", "14", "120",
          "121", "-33"].map { .number($0) }
-    var g = SplitMix64(seed: 0x494E_5445_47 &+ UInt64(scale))
+    var g = SplitMix64(seed: seed)
     var accepted = 0, coded = 0
     let clock = ContinuousClock()
     let start = clock.now
-    let iterations = 1000 * scale
     for iteration in 0..<iterations {
       let label = "structure mutation #\(iteration)"
       var mutated = contents
