@@ -81,7 +81,7 @@ let package = Package(
       name: "LichenCLI",
       dependencies: [
         "Torch", "Training", "Compression", "Imaging", "Distillation", "Watermarking", "Vision", "Quantization", "IntegerEngine",
-        "Hardware", "Deployment",
+        "Hardware", "Deployment", "Reporting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -110,7 +110,7 @@ let package = Package(
     .testTarget(name: "WatermarkingIntegrationTests", dependencies: ["Watermarking", "Vision"]),
     .testTarget(name: "VisionTests", dependencies: ["Vision", "CZlib"]),
     // Runs the built `lichen` binary: help of every subcommand, messages and exit codes, a round trip.
-    .testTarget(name: "LichenCLITests", dependencies: ["LichenCLI"]),
+    .testTarget(name: "LichenCLITests", dependencies: ["LichenCLI", "Reporting"]),
   ],
   cxxLanguageStandard: .cxx17
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reporting
 import XCTest
 
 @testable import LichenCLI
@@ -180,6 +181,6 @@ final class CLITests: XCTestCase {
                                    NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(ENOENT))])
     XCTAssertEqual(ErrorReporting.message(for: error), "/x/y.lic: No such file or directory")
     XCTAssertNil(ErrorReporting.message(for: ValidationError("usage")))
-    XCTAssertEqual(ErrorReporting.oneLine("a\n  b\n"), "a b")
+    XCTAssertEqual(ErrorMessage.oneLine("a\n  b\n"), "a b")
   }
 }
