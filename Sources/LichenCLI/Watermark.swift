@@ -35,9 +35,7 @@ struct Watermark: ParsableCommand {
     func run() throws {
       let (entries, key) = try options.load()
       let result = try Extractor.extract(fromStateDict: entries, key: key)
-      print("payload bits: \(result.payload.map { $0 ? "1" : "0" }.joined())")
-      print("as text: \(Payload.text(from: result.payload))")
-      print(result.codeSummary(key.code))
+      print(result.payloadReport(key.code))
     }
   }
 
@@ -53,8 +51,7 @@ struct Watermark: ParsableCommand {
       let (entries, key) = try options.load()
       let expected = try payloadBits(message: message, bits: bits)
       let result = try Extractor.extract(fromStateDict: entries, key: key, expected: expected, threshold: options.threshold)
-      print(result.verdict)
-      print(result.codeSummary(key.code) + String(format: ", payload BER after decoding %.4f", result.payloadBitErrorRate ?? 1))
+      print(result.verificationReport(key.code))
       if result.detected != true { throw ExitCode(1) }
     }
   }

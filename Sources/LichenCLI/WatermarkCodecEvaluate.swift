@@ -62,12 +62,7 @@ struct WatermarkCodecEvaluate: GlobalOptionsCommand {
       timed: { _, _ in
         say("model \(modelFile) on \(task.evaluation.images.count) images of \(data); \(settings.count) settings")
       }
-    ) { row in
-      let label = row.attack.padding(toLength: 48, withPad: " ", startingAt: 0)
-      say(label + String(format: "%8.3g  bpp %.4f  PSNR %6.2f dB  BER %.4f  p %.3g  ", row.strength, row.metrics?["bpp"] ?? .nan,
-                         row.metrics?["psnr"] ?? .nan, row.bitErrorRate, row.falsePositiveProbability)
-        + (row.detected ? "detected" : "LOST"))
-    }
+    ) { say($0.codecLine) }
     try evaluation.writeFiles(to: URL(fileURLWithPath: out), rowMetrics: [("psnr", "PSNR (dB)"), ("bpp", "bits per pixel")])
     say("wrote \(out)/evaluation.json, evaluation.csv and the plots")
   }

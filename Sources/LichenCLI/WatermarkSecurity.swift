@@ -28,9 +28,7 @@ struct WatermarkSecurity: GlobalOptionsCommand {
     let tables = SecurityStudy.Tables(folder, criteria: SecurityStudy.Criteria(
       maximumCost: maximumCost, minimumRemovalCost: minimumRemovalCost, maximumKeyFound: maximumKeyFound))
     print(tables.markdown, terminator: "")
-    if let markdown { try Data(tables.markdown.utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic) }
-    if let csv { try Data(tables.csv.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
-    if let svg { try tables.curves.write(to: URL(fileURLWithPath: svg)) }
-    if let json { try tables.json().write(to: URL(fileURLWithPath: json), options: .atomic) }
+    let url = { (path: String?) in path.map { URL(fileURLWithPath: $0) } }
+    try tables.write(markdown: url(markdown), csv: url(csv), svg: url(svg), json: url(json))
   }
 }

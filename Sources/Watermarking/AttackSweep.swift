@@ -417,6 +417,14 @@ extension AttackSweepRow {
     return label + String(format: "%8.3g  %@ %@  BER %.4f  p %.3g  ", strength, taskMetric.rawValue, value, bitErrorRate,
                           falsePositiveProbability) + (detected ? "detected" : "LOST")
   }
+
+  /// `line` for a codec sweep: the attack, its strength, bits per pixel and PSNR of the real bitstreams (the row's
+  /// "bpp" and "psnr" metrics; nan when absent), BER, false-positive probability and whether the mark is detected.
+  public var codecLine: String {
+    let label = attack.padding(toLength: 48, withPad: " ", startingAt: 0)
+    return label + String(format: "%8.3g  bpp %.4f  PSNR %6.2f dB  BER %.4f  p %.3g  ", strength, metrics?["bpp"] ?? .nan,
+                          metrics?["psnr"] ?? .nan, bitErrorRate, falsePositiveProbability) + (detected ? "detected" : "LOST")
+  }
 }
 
 extension AttackSetting {

@@ -26,6 +26,17 @@ extension SecurityStudy {
       self.attacks = attacks
     }
 
+    /// Writes each rendering that is given a place (atomically, except the SVG); nil skips it.
+    /// - Parameters:
+    ///   - markdown: `markdown`; csv: `csv`; svg: `curves`; json: `json()`.
+    /// - Throws: the file system's error when a file cannot be written.
+    public func write(markdown: URL?, csv: URL?, svg: URL?, json: URL?) throws {
+      if let markdown { try Data(self.markdown.utf8).write(to: markdown, options: .atomic) }
+      if let csv { try Data(self.csv.utf8).write(to: csv, options: .atomic) }
+      if let svg { try curves.write(to: svg) }
+      if let json { try self.json().write(to: json, options: .atomic) }
+    }
+
     /// Criteria, controls (by seed), cells and runs as pretty, sorted JSON.
     public func json() throws -> Data {
       struct Report: Encodable {
