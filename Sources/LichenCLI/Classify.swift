@@ -85,12 +85,12 @@ struct ClassifierTrainingOptions: ParsableArguments {
     if let depths { _ = try parseList(depths, "--depths") }
   }
 
-  /// The data, configuration and trainer of a run (resumed when asked), on
+  /// The data, configuration and trainer of a run (resumed when asked) in `runDirectory` (default: --out), on
   /// one rank of `dataParallel` when given.
-  func makeSession(dataParallel: DataParallel? = nil) throws -> ClassifierRun {
+  func makeSession(dataParallel: DataParallel? = nil, runDirectory: URL? = nil) throws -> ClassifierRun {
     try ClassifierRun.open(
       dataset: dataset, directory: data.map { URL(fileURLWithPath: $0) }, limit: limit,
-      runDirectory: URL(fileURLWithPath: out), resume: resume, dataParallel: dataParallel, log: say
+      runDirectory: runDirectory ?? URL(fileURLWithPath: out), resume: resume, dataParallel: dataParallel, log: say
     ) { training in
       ClassifierTrainingConfig(
         model: ClassifierConfiguration(
@@ -131,20 +131,15 @@ struct ClassifyEval: GlobalOptionsCommand {
   func run() throws {
     guard let split = StandardDataset.Split(rawValue: split) else { throw ValidationError("--split must be train or test") }
     let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
-    guard let kind = dataset ?? file.metadata[MetadataKey.dataset].flatMap(StandardDataset.init(rawValue:)) else {
+    guard let kind = dataset ?? file.dataset else {
       throw ValidationError("the model file does not say its dataset; pass --dataset")
     }
-    let directory = data.map { URL(fileURLWithPath: $0) } ?? kind.defaultDirectory
-    var images = try kind.load(directory: directory, split: split)
-    if let limit { images = try images.prefix(limit) }
-    guard images.channels == file.configuration.inputChannels, images.classCount == file.configuration.classCount else {
+    let images = try kind.load(directory: data.map { URL(fileURLWithPath: $0) }, split: split, limit: limit)
+    guard file.accepts(images) else {
       throw ValidationError("\(kind.rawValue) does not match the model's input channels or classes")
     }
-    let start = Date()
-    let evaluation = try ClassifierEvaluation.evaluate(
-      file.model, on: images, normalization: file.normalization, batchSize: batchSize)
-    say("\(file.configuration.architecture.rawValue) width \(file.configuration.width) on \(images.count) "
-      + "\(kind.rawValue) \(split.rawValue) images in \(formatDuration(Date().timeIntervalSince(start)))")
+    let (evaluation, summary) = try file.evaluate(on: images, dataset: kind, split: split, batchSize: batchSize)
+    say(summary)
     say(evaluation.text)
     try writeFile(json, log: say) { try evaluation.write(to: $0) }
   }

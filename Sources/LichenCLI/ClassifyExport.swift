@@ -20,11 +20,8 @@ struct ClassifyExport: GlobalOptionsCommand {
     case "float32": storage = .float32
     default: throw ValidationError("--precision must be float16 or float32")
     }
-    let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
-    try ClassifierFile.save(file.model, configuration: file.configuration, normalization: file.normalization,
-                            classNames: file.classNames, extraMetadata: file.metadata, storage: storage,
-                            to: URL(fileURLWithPath: out))
-    let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+    let size = try ClassifierFile.export(from: URL(fileURLWithPath: modelFile), storage: storage,
+                                         to: URL(fileURLWithPath: out))
     say(String(format: "wrote %@ (%.1f MB, %@)", out, Double(size) / 1e6, precision))
   }
 }

@@ -65,16 +65,12 @@ struct SegmentEval: GlobalOptionsCommand {
   func run() throws {
     guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
     let file = try SegmentationFile.load(from: URL(fileURLWithPath: modelFile))
-    var images = try CamVid.load(directory: URL(fileURLWithPath: data), split: split)
-    if let limit { images = try images.prefix(limit) }
-    guard images.channels == file.configuration.inputChannels, images.classCount == file.configuration.classCount else {
+    let images = try CamVid.load(directory: URL(fileURLWithPath: data), split: split, limit: limit)
+    guard file.accepts(images) else {
       throw ValidationError("CamVid does not match the model's input channels or classes")
     }
-    let start = Date()
-    let evaluation = try SegmentationEvaluation.evaluate(
-      file.model, on: images, normalization: file.normalization, batchSize: batchSize)
-    say("deeplabv3 width \(file.configuration.width) on \(images.count) CamVid \(split.rawValue) images in "
-      + formatDuration(Date().timeIntervalSince(start)))
+    let (evaluation, summary) = try file.evaluate(on: images, split: split, batchSize: batchSize)
+    say(summary)
     say(evaluation.text)
     try writeFile(json, log: say) { try evaluation.write(to: $0) }
   }

@@ -77,28 +77,15 @@ struct WatermarkTradeoff: GlobalOptionsCommand {
       settings: try settings(), methods: try methodList(), payloads: try parseList(payloads, "--payloads"),
       payloadSeed: payloadSeed, attacks: try attackSettings(), attackSeed: attackSeed, timingRepetitions: timingRepetitions)
     let interrupted = InterruptFlag.install()
-    guard let report = try PayloadTradeoff.sweep(
-      plan, root: URL(fileURLWithPath: training.out), resume: training.resume, log: say, shouldStop: { interrupted.isSet },
-      train: train, attackTask: { url in
-        try ClassifierAttackTask(modelFile: url, data: training.data.map { URL(fileURLWithPath: $0) },
-                                 evalLimit: training.evalLimit, seed: attackSeed)
-      })
+    guard let report = try PayloadTradeoff.sweepClassifiers(
+      plan, root: URL(fileURLWithPath: training.out), resume: training.resume, settings: try insertion.settings(),
+      data: training.data.map { URL(fileURLWithPath: $0) }, evaluationLimit: training.evalLimit,
+      open: { try training.makeSession(runDirectory: $0) }, progress: Lichen.progress, log: say,
+      shouldStop: { interrupted.isSet })
     else {
       return say("stopped; what was measured is in \(training.out)/tradeoff.json, continue with --resume")
     }
     report.summary.forEach(say)
     say("wrote \(training.out)/tradeoff.json, tradeoff.csv and plots")
-  }
-
-  /// Trains one run in `root/name` with the shared budget: unmarked when `mark` is nil. With --resume
-  /// the run's checkpoint, if any, is continued. nil when interrupted.
-  func train(_ name: String, mark: (method: WatermarkMethod, payload: [Bool])?) throws -> PayloadTradeoff.TrainedRun? {
-    var options = training
-    options.out = URL(fileURLWithPath: training.out).appendingPathComponent(name).path
-    let interrupted = InterruptFlag.install()
-    return try PayloadTradeoff.train(
-      try options.makeSession(), name: name, mark: mark, settings: try insertion.settings(),
-      largestPayload: mark == nil ? try parseList(payloads, "--payloads").max() : nil,
-      evaluationLimit: training.evalLimit, progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet })
   }
 }

@@ -3,6 +3,32 @@ import Torch
 import Watermarking
 
 extension PayloadTradeoff {
+  /// `sweep(_:root:resume:log:shouldStop:train:attackTask:)` on classifiers: every run (the reference and each
+  /// method and payload size) trains in its own folder under `root` with the shared budget (`train(_:name:...)`),
+  /// and every marked model is attacked on the test split of `data` (`ClassifierAttackTask`).
+  /// - Parameters:
+  ///   - settings: how marks are made and inserted.
+  ///   - data: the dataset's folder; nil: its usual place.
+  ///   - evaluationLimit: evaluate and attack on only the first test images.
+  ///   - open: the run in the folder it is given (resumed when the sweep resumes and it holds a checkpoint).
+  ///   - progress: one line per step; `log`: summaries.
+  ///   - shouldStop: polled between steps; the trainer checkpoints and the sweep returns when it says so.
+  /// - Throws: what `sweep` and `train` throw.
+  /// - Returns: the sweep's report, or nil when it stopped before its end (what was measured is in `root`).
+  public static func sweepClassifiers(
+    _ plan: SweepPlan, root: URL, resume: Bool, settings: InsertionSettings, data: URL?, evaluationLimit: Int?,
+    open: (_ runDirectory: URL) throws -> ClassifierRun, progress: (String) -> Void, log: (String) -> Void,
+    shouldStop: () -> Bool
+  ) throws -> PayloadTradeoff? {
+    try sweep(plan, root: root, resume: resume, log: log, shouldStop: shouldStop, train: { name, mark in
+      try train(try open(root.appendingPathComponent(name)), name: name, mark: mark, settings: settings,
+                largestPayload: mark == nil ? plan.payloads.max() : nil, evaluationLimit: evaluationLimit,
+                progress: progress, log: log, shouldStop: shouldStop)
+    }, attackTask: { url in
+      try ClassifierAttackTask(modelFile: url, data: data, evalLimit: evaluationLimit, seed: plan.attackSeed)
+    })
+  }
+
   /// Trains one classifier run of a payload sweep in `run`'s folder: the unmarked reference when `mark` is nil,
   /// else a model carrying `mark.payload` inserted with `mark.method`; then records the measured cost.
   /// - Parameters:
