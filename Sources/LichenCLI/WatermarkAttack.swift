@@ -18,11 +18,8 @@ struct WatermarkAttack: GlobalOptionsCommand {
   @Option(help: "Write the rows here as CSV.") var csv: String?
 
   func run() throws {
-    let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: sweep.key))
-    let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
-    let task = try makeAttackTask(options: sweep)
-    let settings = try sweep.settings()
-    let rows = try AttackSweep.run(settings, load: task.load, key: watermarkKey, expected: expected, seed: sweep.seed,
+    let (task, key, expected) = try sweep.load()
+    let rows = try AttackSweep.run(try sweep.settings(), load: task.load, key: key, expected: expected, seed: sweep.seed,
                                    onRow: { say($0.line) })
     if let json { try PrettyJSON.write(rows, to: URL(fileURLWithPath: json)) }
     if let csv { try Data(AttackSweep.csv(rows).utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }

@@ -25,9 +25,7 @@ struct WatermarkEvaluate: GlobalOptionsCommand {
   }
 
   func run() throws {
-    let key = try WatermarkKey.read(from: URL(fileURLWithPath: sweep.key))
-    let expected = try payloadBits(message: sweep.message, bits: sweep.bits)
-    let task = try makeAttackTask(options: sweep)
+    let (task, key, expected) = try sweep.load()
     let evaluation = try WatermarkEvaluation.measure(
       task, modelFile: sweep.modelFile, key: key, expected: expected, settings: try sweep.settings(), seed: sweep.seed,
       label: label, timingRepetitions: timingRepetitions, recordsMetric: true,

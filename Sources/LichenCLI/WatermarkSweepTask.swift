@@ -36,14 +36,16 @@ struct AttackSweepOptions: ParsableArguments {
       fineTuneSteps: try parseList(fineTuneSteps, "--fine-tune-steps"),
       keyFineTuneSteps: try parseList(keyFineTuneSteps, "--key-fine-tune-steps"), keyFineTuneLearningRate: keyFineTuneLr)
   }
-}
 
-/// The task of a marked model file, told by its metadata: a segmentation
-/// model (`segment embed`) or a classifier (`watermark embed`).
-func makeAttackTask(options: AttackSweepOptions) throws -> any AttackTask {
-  let url = URL(fileURLWithPath: options.modelFile)
-  guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(url.path): model file not found") }
-  return try VisionAttackTask.forModelFile(url, data: options.data.map { URL(fileURLWithPath: $0) },
-                                           evalLimit: options.evalLimit, seed: options.seed)
+  /// The marked model's task (told by its metadata: a segmentation model from `segment embed` or a
+  /// classifier from `watermark embed`), its key and the expected payload.
+  func load() throws -> (task: any AttackTask, key: WatermarkKey, expected: [Bool]) {
+    let watermarkKey = try WatermarkKey.read(from: URL(fileURLWithPath: key))
+    let expected = try payloadBits(message: message, bits: bits)
+    let url = URL(fileURLWithPath: modelFile)
+    guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(url.path): model file not found") }
+    let task = try VisionAttackTask.forModelFile(url, data: data.map { URL(fileURLWithPath: $0) }, evalLimit: evalLimit,
+                                                 seed: seed)
+    return (task, watermarkKey, expected)
+  }
 }
-
