@@ -1,3 +1,4 @@
+import Foundation
 import Compression
 import Hardware
 import Torch
@@ -31,6 +32,22 @@ extension StudentRD {
                                 source: "registry \(entry.name)")
     }
     return result
+  }
+
+  /// The RD columns of a dimensioning table for `teacher`'s students: a distill-sweep result (`sweep(file:lambda:)`
+  /// at the teacher's recorded lambda) when `sweepFile` is given, else the registry's students quantized with the
+  /// scheme the table plans (`registry(teacher:widths:scheme:)`).
+  /// - Parameter scheme: the scheme asked for; nil: the teacher's recorded scheme, else the default.
+  /// - Returns: the students' RD and, for registry students only, `registryWarnings(teacher:widths:)`.
+  /// - Throws: `HardwareError` for a sweep file that cannot be read or does not parse.
+  public static func forDimensioning(
+    sweepFile: URL?, teacher: HardwareModel, widths: [Int], scheme: String?
+  ) throws -> (rd: StudentRD, warnings: [String]) {
+    guard let sweepFile else {
+      return (registry(teacher: teacher.source, widths: widths, scheme: teacher.studentScheme(scheme)),
+              registryWarnings(teacher: teacher.source, widths: widths))
+    }
+    return (try sweep(file: sweepFile, lambda: teacher.metadata[MetadataKey.lambda].flatMap(Double.init)), [])
   }
 
   /// Warnings for registry students of `teacher` that were distilled from another teacher's weights

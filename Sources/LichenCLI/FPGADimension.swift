@@ -35,12 +35,9 @@ struct FPGADimension: GlobalOptionsCommand {
       return n
     }
     let model = try HardwareModel.load(teacher)
-    let lambda = model.metadata[MetadataKey.lambda].flatMap(Double.init)
-    let studentRD = try rd.map { try StudentRD.sweep(file: URL(fileURLWithPath: $0), lambda: lambda) }
-      ?? StudentRD.registry(teacher: model.source, widths: ns, scheme: model.studentScheme(scheme))
-    for warning in rd == nil ? StudentRD.registryWarnings(teacher: model.source, widths: ns) : [] {
-      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
-    }
+    let (studentRD, warnings) = try StudentRD.forDimensioning(
+      sweepFile: rd.map { URL(fileURLWithPath: $0) }, teacher: model, widths: ns, scheme: scheme)
+    warnings.forEach { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
     let (result, _) = try Dimensioning.run(
       teacher: model, widths: ns, board: target, boards: boards, resolution: try Resolution(parsing: resolution), part: part,
       fps: fps, scheme: scheme, unitCosts: try UnitCosts.bundled(),
