@@ -162,11 +162,14 @@ extension LayerGraph {
     return c.outputRange.lower == 0 && !(t == "g_s" && position == transform.layers.count - 1)
   }
 
-  /// State-dict names of an integer transform's layers ("h_a.0", "h_a.2", "h_a.4": a fused ReLU takes an index).
+  /// State-dict names of an integer transform's layers ("h_a.0", "h_a.2", "h_a.4": a fused ReLU or LeakyReLU takes
+  /// an index).
   public static func stateDictNames(_ t: String, _ transform: IntegerTransform) -> [String] {
     var index = 0
     return transform.layers.indices.map { position in
-      defer { index += fusedReLU(t, position: position, transform) ? 2 : 1 }
+      var activation = fusedReLU(t, position: position, transform)
+      if case .convolution(let c) = transform.layers[position], c.negativeSlope != nil { activation = true }
+      defer { index += activation ? 2 : 1 }
       return "\(t).\(index)"
     }
   }

@@ -23,6 +23,29 @@ final class HLSExportTests: XCTestCase {
     return (integer, ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12))
   }
 
+  /// A mean-scale integer model: its layers carry the float state dict's names (a fused LeakyReLU takes an index,
+  /// as a ReLU does), so exported weights line up with the float model's; the planner refuses it by name.
+  func testMeanScaleIntegerModelNamesAndPlannerRefusal() throws {
+    let model = try MeanScaleHyperprior(n: 8, m: 12, seed: 3)
+    try model.update()
+    model.setTraining(false)
+    var pixels = [Float](repeating: 0, count: 3 * 64 * 64)
+    for i in pixels.indices { pixels[i] = Float((i * 5 + i / 64) % 256) / 255 }
+    let stats = try CalibrationStatistics.collect(model: model, images: [try RGBImage(width: 64, height: 64, pixels: pixels)])
+    let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme("hybrid"), statistics: stats)
+    XCTAssertEqual(LayerGraph.stateDictNames("h_a", integer.hyperAnalysis), ["h_a.0", "h_a.2", "h_a.4"])
+    XCTAssertEqual(LayerGraph.stateDictNames("h_s", integer.hyperSynthesis), ["h_s.0", "h_s.2", "h_s.4"])
+    let floatNames = Set(model.namedParameters().map(\.name).filter { $0.hasSuffix(".weight") && !$0.contains("beta") })
+    for name in try ExportedWeights.stateDict(of: integer).keys where name.hasSuffix(".weight") {
+      XCTAssertTrue(floatNames.contains(name), name)
+    }
+    let configuration = ModelConfiguration(architecture: .meanScaleHyperprior, n: 8, m: 12)
+    XCTAssertThrowsError(try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: nil,
+                                              resolution: Resolution(width: 64, height: 64), part: .encoder)) { error in
+      XCTAssertTrue("\(error)".contains("mean-scale"), "\(error)")
+    }
+  }
+
   func testHeadersRoundTripAndGraphMatchesFloat() throws {
     let (model, configuration) = try Self.tinyIntegerModel()
     let headers = HLSExport.headers(model, name: "tiny")
