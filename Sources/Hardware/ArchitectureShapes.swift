@@ -9,7 +9,7 @@ import CodecFormat
 /// `Complexity` analysis.
 public enum ArchitectureShapes {
   public struct Layer: Equatable, Sendable {
-    public enum Kind: Sendable { case convolution, transposedConvolution, gdn, inverseGDN, activation }
+    public enum Kind: Sendable { case convolution, transposedConvolution, gdn, inverseGDN, activation, leakyActivation }
     public var name: String
     public var kind: Kind
     /// Channels, height, width.
@@ -21,14 +21,14 @@ public enum ArchitectureShapes {
   }
 
   /// One step of a transform.
-  enum Step {
+  enum Step: Equatable {
     case convolution(out: Int, kernel: Int, stride: Int)
     case transposed(out: Int, kernel: Int, stride: Int)
-    case gdn, inverseGDN, relu
+    case gdn, inverseGDN, relu, leakyReLU
   }
 
   /// The layers of `configuration` for a `width` x `height` input, transform by transform (g_a, h_a, h_s, g_s).
-  /// - Throws: `HardwareError` for an architecture the planner does not model (the mean-scale hyperprior).
+  /// - Throws: `HardwareError` for sizes that are not positive.
   public static func layers(of configuration: ModelConfiguration, width: Int, height: Int) throws -> [Layer] {
     let (n, m) = (configuration.n, configuration.m)
     guard n > 0, m > 0, width > 0, height > 0 else {
@@ -50,7 +50,11 @@ public enum ArchitectureShapes {
       _ = walk("h_s", [.transposed(out: n, kernel: 5, stride: 2), .relu, .transposed(out: n, kernel: 5, stride: 2), .relu,
                        .convolution(out: m, kernel: 3, stride: 1), .relu], input: z, into: &layers)
     case .meanScaleHyperprior:
-      throw HardwareError("the FPGA planner models the scale hyperprior and the factorized prior, not \(configuration.architecture.rawValue) (its h_s predicts means through LeakyReLU, which the integer engine does not run)")
+      // h_a reads y itself; h_s widens to M, 3M/2 and emits 2M channels (scales, then means).
+      let z = walk("h_a", [.convolution(out: n, kernel: 3, stride: 1), .leakyReLU, .convolution(out: n, kernel: 5, stride: 2),
+                           .leakyReLU, .convolution(out: n, kernel: 5, stride: 2)], input: y, into: &layers)
+      _ = walk("h_s", [.transposed(out: m, kernel: 5, stride: 2), .leakyReLU, .transposed(out: m * 3 / 2, kernel: 5, stride: 2),
+                       .leakyReLU, .convolution(out: 2 * m, kernel: 3, stride: 1)], input: z, into: &layers)
     }
     _ = walk("g_s", synthesis, input: y, into: &layers)
     return layers
@@ -75,9 +79,9 @@ public enum ArchitectureShapes {
       case .gdn, .inverseGDN:
         layer = Layer(name: "\(name).\(index)", kind: step.isInverseGDN ? .inverseGDN : .gdn, inputShape: shape,
                       outputShape: shape, kernel: 1, stride: 1, macs: c * c * h * w)
-      case .relu:
-        layer = Layer(name: "\(name).\(index)", kind: .activation, inputShape: shape, outputShape: shape, kernel: 1, stride: 1,
-                      macs: 0)
+      case .relu, .leakyReLU:
+        layer = Layer(name: "\(name).\(index)", kind: step == .relu ? .activation : .leakyActivation, inputShape: shape,
+                      outputShape: shape, kernel: 1, stride: 1, macs: 0)
       }
       layers.append(layer)
       shape = layer.outputShape

@@ -223,9 +223,11 @@ public struct CostModel: Sendable {
       // Outputs per cycle = (outH*outW*Cout) / cycles = lanes * outPixels / (k^2 * Cin * workPixels).
       let workPixels = stage.kind == .convolution ? stage.outputHeight * stage.outputWidth : stage.inputHeight * stage.inputWidth
       units = Self.ceilDiv(lanes * stage.outputHeight * stage.outputWidth, k * k * stage.inChannels * workPixels)
-      dsp += Double(units) * u.requantizer.dsp
-      lut += Double(units) * u.requantizer.lut
-      ff += Double(units) * u.requantizer.ff
+      // A fused LeakyReLU scales negative outputs by a constant after requantizing: priced as a second requantizer.
+      let requantizers = Double(units) * (stage.fusedLeakyReLU == true ? 2 : 1)
+      dsp += requantizers * u.requantizer.dsp
+      lut += requantizers * u.requantizer.lut
+      ff += requantizers * u.requantizer.ff
       bram += Double(units) * u.requantizer.bram36
     case .gdn, .igdn:
       let (a, b) = Self.laneOperands(stage)

@@ -29,9 +29,9 @@ extension LayerGraph {
       guard let dot = layer.name.firstIndex(of: ".") else { throw HardwareError("layer \(layer.name) has no transform prefix") }
       let t = String(layer.name[..<dot])
       if transforms[t] == nil { transforms[t] = []; order.append(t) }
-      if layer.kind == .activation {
+      if layer.kind == .activation || layer.kind == .leakyActivation {
         guard var last = transforms[t]?.popLast() else { throw HardwareError("\(layer.name): an activation with no layer before it") }
-        last.fusedReLU = true
+        if layer.kind == .activation { last.fusedReLU = true } else { last.fusedLeakyReLU = true }
         transforms[t]?.append(last)
         continue
       }
@@ -41,7 +41,7 @@ extension LayerGraph {
       case .transposedConvolution: kind = .transposed
       case .gdn: kind = .gdn
       case .inverseGDN: kind = .igdn
-      case .activation: continue
+      case .activation, .leakyActivation: continue
       }
       guard layer.inputShape.count == 3, layer.outputShape.count == 3 else { throw HardwareError("\(layer.name): unexpected shape") }
       let k = layer.kernel, s = layer.stride
@@ -82,11 +82,14 @@ extension LayerGraph {
     }
     let yBits = transforms["g_a"]?.last?.outputBits ?? 8
     let zBits = transforms["h_a"]?.last?.outputBits ?? 8
-    // h_a reads |y| (one bit less); g_s reads y symbols, taken at the latent's width (an upper bound).
-    chainInputBits(&transforms, firstInputs: ["g_a": 8, "h_a": Swift.max(1, yBits - 1), "h_s": zBits, "g_s": yBits])
+    let means = configuration.architecture == .meanScaleHyperprior
+    // h_a reads |y| (one bit less; y itself with means); g_s reads y symbols, taken at the latent's width (an upper
+    // bound), or y_hat = symbol + mean at the same width.
+    chainInputBits(&transforms, firstInputs: ["g_a": 8, "h_a": means ? yBits : Swift.max(1, yBits - 1), "h_s": zBits, "g_s": yBits])
     var index: HardwareStage? = nil
     if let hs = transforms["h_s"]?.last {
-      index = scaleIndexStage(after: hs, thresholds: defaultScaleThresholds, thresholdBits: hs.outputBits)
+      index = scaleIndexStage(after: hs, thresholds: defaultScaleThresholds, thresholdBits: hs.outputBits,
+                              scales: means ? configuration.m : hs.outChannels)
     }
     return LayerGraph(
       model: source, bitsSource: "scheme", scheme: scheme.specification, n: configuration.n, m: configuration.m,
@@ -99,16 +102,15 @@ extension LayerGraph {
     integer model: IntegerHyperprior, configuration: ModelConfiguration, source: String, scheme: String?,
     resolution: Resolution, part: PipelinePart
   ) throws -> LayerGraph {
-    guard !model.predictsMeans else {
-      throw HardwareError("\(source) is a mean-scale integer model: the FPGA planner and simulator model the scale hyperprior (no mean path, no LeakyReLU stages)")
-    }
     let padded = resolution.padded(to: sizeMultiple)
     let yBound = model.analysis.layers.last.map { rangeOf($0) }.map { Swift.max(-Int64($0.lower), Int64($0.upper)) } ?? 255
+    // h_a reads |y| (y itself with means); g_s reads the y symbols (y_hat = symbol + mean with means).
     let inputs: [(String, IntegerTransform, Int, Int, Int)] = [
       ("g_a", model.analysis, padded.height, padded.width, 8),
-      ("h_a", model.hyperAnalysis, padded.height / 16, padded.width / 16, unsignedBits(yBound)),
+      ("h_a", model.hyperAnalysis, padded.height / 16, padded.width / 16,
+       model.hyperAnalysisReadsMagnitude ? unsignedBits(yBound) : signedBits(yBound)),
       ("h_s", model.hyperSynthesis, padded.height / 64, padded.width / 64, rangeBits(model.zHatRange)),
-      ("g_s", model.synthesis, padded.height / 16, padded.width / 16, rangeBits(model.ySymbolRange)),
+      ("g_s", model.synthesis, padded.height / 16, padded.width / 16, rangeBits(model.yHatRange)),
     ]
     var transforms: [String: [HardwareStage]] = [:]
     for (t, transform, h0, w0, bits0) in inputs {
@@ -117,7 +119,7 @@ extension LayerGraph {
       let names = stateDictNames(t, transform)
       for (position, layer) in transform.layers.enumerated() {
         let cost = layer.macs(height: h, width: w)
-        let stage: HardwareStage
+        var stage: HardwareStage
         switch layer {
         case .convolution(let c):
           let relu = fusedReLU(t, position: position, transform)
@@ -128,6 +130,7 @@ extension LayerGraph {
             outputPadding: c.outputPadding, inputHeight: h, inputWidth: w, outputHeight: cost.height, outputWidth: cost.width,
             weightBits: signedBits(maxWeight), inputBits: inBits, outputBits: rangeBits(c.outputRange), fusedReLU: relu,
             macs: cost.macs)
+          if c.negativeSlope != nil { stage.fusedLeakyReLU = true }
         case .gdn(let g):
           stage = HardwareStage(
             name: names[position], transform: t, kind: g.inverse ? .igdn : .gdn, inChannels: g.channels,
@@ -145,7 +148,8 @@ extension LayerGraph {
     var indexStage: HardwareStage? = nil
     if let hs = transforms["h_s"]?.last {
       indexStage = scaleIndexStage(after: hs, thresholds: model.scaleThresholds.count,
-                                   thresholdBits: signedBits(model.scaleThresholds.map { Swift.abs($0) }.max() ?? 0))
+                                   thresholdBits: signedBits(model.scaleThresholds.map { Swift.abs($0) }.max() ?? 0),
+                                   scales: model.predictsMeans ? hs.outChannels / 2 : hs.outChannels)
     }
     return LayerGraph(
       model: source, bitsSource: "integer", scheme: scheme, n: configuration.n, m: configuration.m,
@@ -188,9 +192,10 @@ extension LayerGraph {
     }
   }
 
-  static func scaleIndexStage(after hs: HardwareStage, thresholds: Int, thresholdBits: Int) -> HardwareStage {
+  /// The scale-index stage reading h_s's output; `scales` of its channels are scales (all but the means).
+  static func scaleIndexStage(after hs: HardwareStage, thresholds: Int, thresholdBits: Int, scales: Int) -> HardwareStage {
     HardwareStage(
-      name: "scale_index", transform: "entropy", kind: .scaleIndex, inChannels: hs.outChannels, outChannels: hs.outChannels,
+      name: "scale_index", transform: "entropy", kind: .scaleIndex, inChannels: hs.outChannels, outChannels: scales,
       kernel: 1, stride: 1, padding: 0, outputPadding: 0, inputHeight: hs.outputHeight, inputWidth: hs.outputWidth,
       outputHeight: hs.outputHeight, outputWidth: hs.outputWidth, weightBits: thresholdBits, inputBits: hs.outputBits,
       outputBits: scaleIndexBits, fusedReLU: false, macs: 0, tableEntries: thresholds)

@@ -49,7 +49,9 @@ public struct HardwareStage: Codable, Sendable, Equatable {
     case convolution, transposed, gdn
     /// Inverse GDN (g_s).
     case igdn
-    /// Gaussian scale index: compare each h_s output against the scale thresholds.
+    /// Gaussian scale index: compare each h_s scale output against the scale thresholds (the mean-scale
+  /// hyperprior's means, h_s's last M channels, pass through: to the CPU's entropy coder in the encoder, to the
+  /// adder before g_s in the decoder).
     case scaleIndex
   }
 
@@ -75,6 +77,9 @@ public struct HardwareStage: Codable, Sendable, Equatable {
   /// Bits of the output activations.
   public var outputBits: Int
   public var fusedReLU: Bool
+  /// A LeakyReLU after the requantizer (the mean-scale hyperprior's h_a and h_s): negative outputs are scaled by a
+  /// constant, one more multiplier per output unit. Absent (nil) for none, as in plans written before it existed.
+  public var fusedLeakyReLU: Bool?
   /// Multiply-accumulates per frame (0 for the scale index, which compares).
   public var macs: Int
   /// GDN: the simplified form (|x| instead of x^2, no square root).
@@ -127,7 +132,7 @@ public struct HardwareStage: Codable, Sendable, Equatable {
     case .transposed: return "deconv \(inChannels)->\(outChannels) k\(kernel)/\(stride)"
     case .gdn: return "\(simplifiedGDN ? "sGDN" : "GDN") \(inChannels)"
     case .igdn: return "\(simplifiedGDN ? "sIGDN" : "IGDN") \(inChannels)"
-    case .scaleIndex: return "scale index \(inChannels)"
+    case .scaleIndex: return inChannels == outChannels ? "scale index \(inChannels)" : "scale index \(outChannels) + means \(inChannels - outChannels)"
     }
   }
 }

@@ -233,9 +233,15 @@ public struct Plan: Codable, Sendable, Equatable {
       guard s.outputPadding < s.stride else { throw fail("\(field).outputPadding", "\(s.outputPadding) is not below the stride \(s.stride)") }
       expected = ((s.inputHeight - 1) * s.stride - 2 * s.padding + s.kernel + s.outputPadding,
                   (s.inputWidth - 1) * s.stride - 2 * s.padding + s.kernel + s.outputPadding)
-    case .gdn, .igdn, .scaleIndex:
+    case .gdn, .igdn:
       guard s.inChannels == s.outChannels else {
         throw fail("\(field).outChannels", "\(s.outChannels) differs from inChannels \(s.inChannels) in a pointwise stage")
+      }
+      expected = (s.inputHeight, s.inputWidth)
+    case .scaleIndex:
+      // All of h_s's channels are scales, or the first half (the second: means that pass through).
+      guard s.inChannels == s.outChannels || s.inChannels == 2 * s.outChannels else {
+        throw fail("\(field).outChannels", "\(s.outChannels) scale indexes from \(s.inChannels) h_s channels (expected all or half of them)")
       }
       expected = (s.inputHeight, s.inputWidth)
     }

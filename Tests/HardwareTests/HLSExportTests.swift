@@ -23,9 +23,7 @@ final class HLSExportTests: XCTestCase {
     return (integer, ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12))
   }
 
-  /// A mean-scale integer model: its layers carry the float state dict's names (a fused LeakyReLU takes an index,
-  /// as a ReLU does), so exported weights line up with the float model's; the planner refuses it by name.
-  func testMeanScaleIntegerModelNamesAndPlannerRefusal() throws {
+  static func tinyMeanScaleIntegerModel() throws -> (IntegerHyperprior, ModelConfiguration, MeanScaleHyperprior) {
     let model = try MeanScaleHyperprior(n: 8, m: 12, seed: 3)
     try model.update()
     model.setTraining(false)
@@ -33,15 +31,42 @@ final class HLSExportTests: XCTestCase {
     for i in pixels.indices { pixels[i] = Float((i * 5 + i / 64) % 256) / 255 }
     let stats = try CalibrationStatistics.collect(model: model, images: [try RGBImage(width: 64, height: 64, pixels: pixels)])
     let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme("hybrid"), statistics: stats)
+    return (integer, ModelConfiguration(architecture: .meanScaleHyperprior, n: 8, m: 12), model)
+  }
+
+  /// A mean-scale integer model: its layers carry the float state dict's names (a fused LeakyReLU takes an index,
+  /// as a ReLU does), so exported weights line up with the float model's; its graph has the float configuration's
+  /// shapes, LeakyReLUs and a scale index over the first M of h_s's 2M channels; HLS export refuses it by name.
+  func testMeanScaleIntegerModelNamesAndGraph() throws {
+    let (integer, configuration, model) = try Self.tinyMeanScaleIntegerModel()
     XCTAssertEqual(LayerGraph.stateDictNames("h_a", integer.hyperAnalysis), ["h_a.0", "h_a.2", "h_a.4"])
     XCTAssertEqual(LayerGraph.stateDictNames("h_s", integer.hyperSynthesis), ["h_s.0", "h_s.2", "h_s.4"])
     let floatNames = Set(model.namedParameters().map(\.name).filter { $0.hasSuffix(".weight") && !$0.contains("beta") })
     for name in try ExportedWeights.stateDict(of: integer).keys where name.hasSuffix(".weight") {
       XCTAssertTrue(floatNames.contains(name), name)
     }
-    let configuration = ModelConfiguration(architecture: .meanScaleHyperprior, n: 8, m: 12)
-    XCTAssertThrowsError(try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: nil,
-                                              resolution: Resolution(width: 64, height: 64), part: .encoder)) { error in
+    let resolution = Resolution(width: 128, height: 64)
+    for part in PipelinePart.allCases {
+      let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: "hybrid",
+                                       resolution: resolution, part: part)
+      let planned = try LayerGraph.build(configuration: configuration, source: "tiny-ms", scheme: try QuantizationScheme("hybrid"),
+                                         resolution: resolution, part: part)
+      func geometry(_ s: HardwareStage) -> [Int] {
+        [s.inChannels, s.outChannels, s.kernel, s.stride, s.inputHeight, s.inputWidth, s.outputHeight, s.outputWidth, s.macs]
+      }
+      XCTAssertEqual(graph.stages.map(\.name), planned.stages.map(\.name), "\(part)")
+      XCTAssertEqual(graph.stages.map(geometry), planned.stages.map(geometry), "\(part)")
+      XCTAssertEqual(graph.stages.map { $0.fusedLeakyReLU ?? false }, planned.stages.map { $0.fusedLeakyReLU ?? false })
+      XCTAssertEqual(graph.stages.filter { $0.fusedLeakyReLU == true }.map(\.name),
+                     part == .decoder ? ["h_s.0", "h_s.2"] : ["h_a.0", "h_a.2", "h_s.0", "h_s.2"])
+      let index = try XCTUnwrap(graph.stages.first { $0.kind == .scaleIndex })
+      XCTAssertEqual([index.inChannels, index.outChannels], [24, 12])
+    }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-ms-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: "hybrid",
+                                     resolution: resolution, part: .encoder)
+    XCTAssertThrowsError(try HLSExport.write(integer, name: "tiny-ms", design: .graph(graph), to: dir)) { error in
       XCTAssertTrue("\(error)".contains("mean-scale"), "\(error)")
     }
   }

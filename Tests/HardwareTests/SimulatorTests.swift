@@ -70,6 +70,16 @@ final class SimulatorTests: XCTestCase {
 
   func testBitExactAndCyclesMatchPlanner() throws {
     let (model, configuration) = try HLSExportTests.tinyIntegerModel()
+    try checkBitExactAndCycles(model, configuration)
+  }
+
+  /// The mean-scale hyperprior: h_a on y, LeakyReLUs in h_a and h_s, means out of h_s into the y symbols and g_s.
+  func testMeanScaleBitExactAndCyclesMatchPlanner() throws {
+    let (model, configuration, _) = try HLSExportTests.tinyMeanScaleIntegerModel()
+    try checkBitExactAndCycles(model, configuration)
+  }
+
+  func checkBitExactAndCycles(_ model: IntegerHyperprior, _ configuration: ModelConfiguration) throws {
     let pixels = try Self.pixels()
     for part in PipelinePart.allCases {
       let plan = try Self.plan(model, configuration, part: part)

@@ -11,9 +11,12 @@ import IntegerEngine
 /// (y -> |y| for h_a, z -> z symbol -> z_hat for h_s, h_s output -> scale
 /// index). The entropy coder/decoder runs on the CPU: the decoder's z and y
 /// symbols are decoded from the engine's bitstream, the y symbols with the
-/// simulated scale indexes.
+/// simulated scale indexes. With mean prediction (the mean-scale
+/// hyperprior), h_a reads y itself, h_s's last M channels are the means, the
+/// encoder's y symbols are round(y - mean) from the hardware's y and means,
+/// and g_s reads symbol + mean.
 public struct ValueComparison: Codable, Sendable, Equatable {
-  /// "y symbols", "z symbols", "scale indexes", "y string", "z string", "pixels".
+  /// "y symbols", "z symbols", "scale indexes", "means" (decoder, with mean prediction), "y string", "z string", "pixels".
   public var name: String
   public var elements: Int
   public var mismatches: Int
@@ -64,39 +67,60 @@ public enum PipelineValues {
       }
       return stream
     }
-    func scaleIndexes(_ input: RowStream) throws -> [Int32] {
-      try PointwiseRows(upstream: input) { _, s in Int16(model.scaleIndex(s)) }.drain().values.map { Int32($0) }
+    /// Scale indexes of h_s's output and, with mean prediction, the means (its last M channels) in y's fine units.
+    func entropyParameters(_ input: RowStream) throws -> (indexes: [Int32], means: [Int64]?) {
+      guard let meansToFine = model.meansToFine else {
+        return (try PointwiseRows(upstream: input) { _, s in Int16(model.scaleIndex(s)) }.drain().values.map { Int32($0) }, nil)
+      }
+      let out = try input.drain().values
+      let half = out.count / 2
+      return (out[..<half].map { model.scaleIndex($0) }, out[half...].map { meansToFine.apply(Int64($0)) })
+    }
+    func symbols(_ y: [Int32], means: [Int64]?) -> [Int32] {
+      guard let means else { return y }
+      return zip(y, means).map { model.ySymbol(Int16(truncatingIfNeeded: $0), mean: $1) }
     }
 
     let encoded = try model.compress(pixels: pixels, threads: threads)
     var comparisons: [ValueComparison] = []
     var ySymbols: [Int32] = []
+    var means: [Int64]? = nil
     var yShape = (0, 0, 0)
+    let predictsMeans = model.predictsMeans
     if part != .decoder {
-      // Hardware: g_a -> (y symbols out) -> |y| -> h_a -> (z symbols out) -> z_hat -> h_s -> scale index.
-      let y = TapRows(upstream: try chain("g_a", model.analysis, from: TensorRows(pixels))) { _, v in model.ySymbol(v) }
-      let z = TapRows(upstream: try chain("h_a", model.hyperAnalysis, from: PointwiseRows(upstream: y) { _, v in v == .min ? .max : Swift.abs(v) })) {
+      // Hardware: g_a -> (y symbols out; y with means) -> |y| (y) -> h_a -> (z symbols out) -> z_hat -> h_s -> scale
+      // index (and means).
+      let y = TapRows(upstream: try chain("g_a", model.analysis, from: TensorRows(pixels))) { _, v in
+        predictsMeans ? Int32(v) : model.ySymbol(v)
+      }
+      let hyperInput: RowStream = predictsMeans ? y : PointwiseRows(upstream: y) { _, v in v == .min ? .max : Swift.abs(v) }
+      let z = TapRows(upstream: try chain("h_a", model.hyperAnalysis, from: hyperInput)) {
         c, v in model.zSymbol(v, channel: c)
       }
       let zHat = PointwiseRows(upstream: z) { c, v in model.zHat(symbol: model.zSymbol(v, channel: c), channel: c) }
-      let indexes = try scaleIndexes(try chain("h_s", model.hyperSynthesis, from: zHat))
-      ySymbols = y.values
+      let parameters = try entropyParameters(try chain("h_s", model.hyperSynthesis, from: zHat))
+      let indexes = parameters.indexes
+      means = parameters.means
+      ySymbols = symbols(y.values, means: means)
       yShape = (y.channels, y.height, y.width)
       // Engine, whole tensors.
       let yEngine = try model.analysis(pixels, threads: threads)
-      let zEngine = try model.hyperAnalysis(yEngine.magnitude(), threads: threads)
+      let zEngine = try model.hyperAnalysis(model.hyperAnalysisReadsMagnitude ? yEngine.magnitude() : yEngine, threads: threads)
       let zPlane = zEngine.planeSize
       let zSymbolsEngine = zEngine.values.enumerated().map { q, v in model.zSymbol(v, channel: q / zPlane) }
-      let indexesEngine = try model.scaleIndexes(zSymbols: zSymbolsEngine, zChannels: zEngine.channels, zHeight: zEngine.height,
-                                                 zWidth: zEngine.width, threads: threads)
-      comparisons.append(compare("y symbols", y.values, yEngine.values.map { model.ySymbol($0) }, shape: yShape))
+      let engine = try model.entropyParameters(zSymbols: zSymbolsEngine, zChannels: zEngine.channels, zHeight: zEngine.height,
+                                               zWidth: zEngine.width, threads: threads)
+      let indexesEngine = engine.indexes
+      let ySymbolsEngine = engine.means.map { m in zip(yEngine.values, m).map { model.ySymbol($0, mean: $1) } }
+        ?? yEngine.values.map { model.ySymbol($0) }
+      comparisons.append(compare("y symbols", ySymbols, ySymbolsEngine, shape: yShape))
       comparisons.append(compare("z symbols", z.values, zSymbolsEngine, shape: (z.channels, z.height, z.width)))
       comparisons.append(compare("scale indexes", indexes, indexesEngine, shape: yShape))
       // The bitstream the CPU's entropy coder makes from the hardware's outputs = the engine's compress.
       let zString = try model.zTable.encode(symbols: z.values, indexes: model.zIndexes(channels: z.channels, plane: z.height * z.width))
       comparisons.append(compareBytes("z string", zString, encoded.zString))
-      if indexes.count == y.values.count {
-        comparisons.append(compareBytes("y string", try model.yTable.encode(symbols: y.values, indexes: indexes), encoded.yString))
+      if indexes.count == ySymbols.count {
+        comparisons.append(compareBytes("y string", try model.yTable.encode(symbols: ySymbols, indexes: indexes), encoded.yString))
       }
     }
     if part != .encoder {
@@ -108,15 +132,23 @@ public enum PipelineValues {
         let zHat = try IntTensor(channels: zChannels, height: encoded.zHeight, width: encoded.zWidth,
                                  values: zSymbols.enumerated().map { q, s in model.zHat(symbol: s, channel: q / plane) })
         let hs = try chain("h_s", model.hyperSynthesis, from: TensorRows(zHat))
-        yShape = (hs.channels, hs.height, hs.width)
-        let indexes = try scaleIndexes(hs)
-        let indexesEngine = try model.scaleIndexes(zSymbols: zSymbols, zChannels: zChannels, zHeight: encoded.zHeight,
-                                                   zWidth: encoded.zWidth, threads: threads)
-        comparisons.append(compare("scale indexes", indexes, indexesEngine, shape: yShape))
+        yShape = (predictsMeans ? hs.channels / 2 : hs.channels, hs.height, hs.width)
+        let parameters = try entropyParameters(hs)
+        let indexes = parameters.indexes
+        means = parameters.means
+        let engine = try model.entropyParameters(zSymbols: zSymbols, zChannels: zChannels, zHeight: encoded.zHeight,
+                                                 zWidth: encoded.zWidth, threads: threads)
+        comparisons.append(compare("scale indexes", indexes, engine.indexes, shape: yShape))
+        if let means, let meansEngine = engine.means {
+          comparisons.append(compare("means", means.map { Int32(clamping: $0) }, meansEngine.map { Int32(clamping: $0) },
+                                     shape: yShape))
+        }
         ySymbols = try model.yTable.decode(encoded.yString, indexes: indexes)
       }
-      let yHat = try IntTensor(channels: yShape.0, height: yShape.1, width: yShape.2,
-                               values: ySymbols.map { model.ySymbolRange.clamp(Int64($0)) })
+      // g_s's input: the symbols, or symbol + mean.
+      let values = means.map { m in zip(ySymbols, m).map { model.yHat(symbol: $0, mean: $1) } }
+        ?? ySymbols.map { model.ySymbolRange.clamp(Int64($0)) }
+      let yHat = try IntTensor(channels: yShape.0, height: yShape.1, width: yShape.2, values: values)
       let out = try chain("g_s", model.synthesis, from: TensorRows(yHat)).drain()
       let reference = try model.decompress(encoded, threads: threads)
       comparisons.append(compare("pixels", out.values.map { Int32($0) }, reference.values.map { Int32($0) },
