@@ -3,6 +3,7 @@ import Foundation
 import Hardware
 
 extension GDNUnitConfig.Variant: ExpressibleByArgument {}
+extension RTLRequest.Unit: ExpressibleByArgument {}
 
 /// `lichen fpga rtl`: Verilog for the PE array, the GDN unit or the packed
 /// two-product MAC, checked bit for bit against the integer engine in Icarus
@@ -20,9 +21,7 @@ struct FPGARTL: GlobalOptionsCommand {
       the stage controller and write the planner's unit-cost file to --json. Needs iverilog/vvp (Debian package iverilog) and yosys.
       """)
 
-  enum UnitChoice: String, ExpressibleByArgument, CaseIterable { case pe, gdn, packed, costs }
-
-  @Option(help: "pe, gdn, packed or costs.") var unit: UnitChoice
+  @Option(help: "pe, gdn, packed or costs.") var unit: RTLRequest.Unit
   @Option(help: "GDN variant: standard, inverse, simplified, inverse-simplified or all.") var variant: String = "standard"
   @Option(help: "PE array input lanes.") var pi = 4
   @Option(help: "PE array output lanes.") var po = 4
@@ -48,45 +47,24 @@ struct FPGARTL: GlobalOptionsCommand {
   func run() throws {
     let command = (["lichen", "fpga", "rtl"] + CommandLine.arguments.dropFirst().drop { $0 == "fpga" || $0 == "rtl" })
       .joined(separator: " ")
-    let directory = URL(fileURLWithPath: out)
-    let log: (String) -> Void = { print($0) }
-    if unit == .costs {
-      let gdn = try GDNUnitConfig(indexBits: indexBits, fractionBits: fractionBits, activationBits: activationBits ?? 16,
-                                  shiftBits: shiftBits)
-      let m = try RTLUnitCosts.measure(inputLanes: pi, outputLanes: po, gdn: gdn,
-                                       source: "Yosys 0.23 synth_xilinx -family xcup of the generated RTL: \(command)",
-                                       directory: directory, log: log)
-      if let json { try write(RTLReport.json(m.costs), to: json) }
-      if let details { try write(RTLReport.json(m), to: details) }
-      return
-    }
-    if unit == .packed {
-      let packed = try PackedMACConfig(activationBits: activationBits ?? 8, weightBits: weightBits, beats: beats)
-      try runUnit(RTLRunOptions(unit: .packed, pe: PEArrayConfig(), gdn: [], packed: packed, vectors: vectors, seed: seed,
-                                synthesize: synthesize, directory: directory, command: command))
-      return
-    }
-    let pe = try PEArrayConfig(inputLanes: pi, outputLanes: po, activationBits: activationBits ?? 8, weightBits: weightBits,
-                               accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, outputBits: outputBits)
-    guard let variants = GDNUnitConfig.Variant.named(variant) else {
+    let request = RTLRequest(
+      inputLanes: pi, outputLanes: po, weightBits: weightBits, activationBits: activationBits, beats: beats,
+      outputBits: outputBits, accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, indexBits: indexBits,
+      fractionBits: fractionBits, vectors: vectors, seed: seed, synthesize: synthesize,
+      directory: URL(fileURLWithPath: out), command: command)
+    guard let outcome = try request.run(unit, variant: variant, log: { print($0) }) else {
       throw ValidationError("--variant must be standard, inverse, simplified, inverse-simplified or all, got \(variant)")
     }
-    let gdn = try variants.map {
-      try GDNUnitConfig(variant: $0, indexBits: indexBits, fractionBits: fractionBits, activationBits: activationBits ?? 16,
-                        outputBits: outputBits, shiftBits: shiftBits)
+    switch outcome {
+    case .unitCosts(let measurement):
+      if let json { try write(RTLReport.json(measurement.costs), to: json) }
+      if let details { try write(RTLReport.json(measurement), to: details) }
+    case .unit(let report):
+      if let json { try write(RTLReport.json(report), to: json) }
+      report.mismatchLines().forEach { print($0) }
+      guard report.passed else { throw ExitCode(1) }
+      if vectors > 0 { print("bit-exact with the integer engine") }
     }
-    let options = RTLRunOptions(unit: unit == .pe ? .pe : .gdn, pe: pe, gdn: gdn, vectors: vectors, seed: seed,
-                                synthesize: synthesize, directory: directory, command: command)
-    try runUnit(options)
-  }
-
-  /// Runs the unit, writes --json, prints the first mismatches; exit 1 unless bit-exact.
-  func runUnit(_ options: RTLRunOptions) throws {
-    let report = try RTLReport.run(options, log: { print($0) })
-    if let json { try write(RTLReport.json(report), to: json) }
-    report.mismatchLines().forEach { print($0) }
-    guard report.passed else { throw ExitCode(1) }
-    if vectors > 0 { print("bit-exact with the integer engine") }
   }
 
   func write(_ data: Data, to path: String) throws {

@@ -25,4 +25,29 @@ final class RTLTextTests: XCTestCase {
     XCTAssertEqual(lines[1], "  mismatch: vector 1 lane 1: expected 5, got 4; a=1")
     XCTAssertEqual(report.mismatchLines(limit: 2).count, 2)
   }
+
+  /// A request writes each unit's Verilog with the unit's default widths; an unknown variant runs nothing, and is
+  /// only looked at once the PE array's widths are checked.
+  func testRequestAppliesEachUnitsDefaultsAndChecksTheVariantAfterThePEWidths() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-rtl-request-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    func request(lanes: Int = 2) -> RTLRequest {
+      RTLRequest(inputLanes: lanes, outputLanes: 2, weightBits: 8, activationBits: nil, beats: nil, outputBits: nil,
+                 accumulatorBits: nil, biasBits: nil, shiftBits: 8, indexBits: 6, fractionBits: 16, vectors: 0, seed: 1,
+                 synthesize: false, directory: dir, command: "lichen fpga rtl")
+    }
+    guard case .unit(let pe)? = try request().run(.pe, variant: "standard", log: { _ in }) else { return XCTFail("pe") }
+    XCTAssertEqual(pe.peArray?.activationBits, 8)
+    XCTAssertEqual(pe.command, "lichen fpga rtl")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("pe_array_2x2_a8w8.v").path))
+    guard case .unit(let gdn)? = try request().run(.gdn, variant: "all", log: { _ in }) else { return XCTFail("gdn") }
+    XCTAssertEqual(gdn.gdnUnits?.map(\.variant), GDNUnitConfig.Variant.allCases)
+    XCTAssertEqual(gdn.gdnUnits?.first?.activationBits, 16)
+    guard case .unit(let packed)? = try request().run(.packed, variant: "fast", log: { _ in }) else {
+      return XCTFail("packed")
+    }
+    XCTAssertEqual(packed.packedMAC?.activationBits, 8)
+    XCTAssertNil(try request().run(.gdn, variant: "fast", log: { _ in }))
+    XCTAssertThrowsError(try request(lanes: 0).run(.gdn, variant: "fast", log: { _ in })) { XCTAssertTrue($0 is RTLError) }
+  }
 }
