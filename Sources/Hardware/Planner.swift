@@ -43,6 +43,18 @@ public struct PlannerOptions: Sendable, Equatable {
     self.fifoRows = fifoRows
     self.weightMemory = weightMemory
   }
+
+  /// Options with the FIFO depth as a command line gives it: "auto" (any case; the simulator's depth search) or
+  /// a number of rows >= 0.
+  /// - Returns: nil when `fifoRowsOrAuto` is neither.
+  public init?(clockMHz: Double?, maxUtilization: Double, fifoRowsOrAuto text: String, weightMemory: WeightMemory?) {
+    var rows: Double?
+    if text.lowercased() != "auto" {
+      guard let value = Double(text), value >= 0, value.isFinite else { return nil }
+      rows = value
+    }
+    self.init(clockMHz: clockMHz, maxUtilization: maxUtilization, fifoRows: rows, weightMemory: weightMemory)
+  }
 }
 
 public enum Planner {

@@ -28,18 +28,11 @@ struct FPGAPlan: GlobalOptionsCommand {
     let boards = try boardOptions.catalog()
     let target = try BoardCatalog.board(named: board, in: boards)
     let graph = try HardwareModel.load(model).graph(scheme: scheme, resolution: try Resolution(parsing: resolution), part: part)
-    let rows: Double?
-    if fifoRows.lowercased() == "auto" {
-      rows = nil
-    } else {
-      guard let value = Double(fifoRows), value >= 0, value.isFinite else {
-        throw ValidationError("--fifo-rows must be auto or a number of rows >= 0, got \(fifoRows)")
-      }
-      rows = value
+    guard let options = PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRowsOrAuto: fifoRows,
+                                       weightMemory: weights) else {
+      throw ValidationError("--fifo-rows must be auto or a number of rows >= 0, got \(fifoRows)")
     }
-    let plan = try Planner.plan(graph, board: target, unitCosts: try UnitCosts.bundled(),
-                                options: PlannerOptions(clockMHz: clock, maxUtilization: maxUtilization, fifoRows: rows,
-                                                        weightMemory: weights))
+    let plan = try Planner.plan(graph, board: target, unitCosts: try UnitCosts.bundled(), options: options)
     print(PlanReport.text(plan), terminator: "")
     try writeFile(json) { try plan.write(to: $0) }
     try writeFile(svg) { try PlanReport.writeSVG(plan, to: $0) }

@@ -107,4 +107,15 @@ final class PlannerTests: XCTestCase {
     let decoded = try JSONDecoder().decode(Plan.self, from: try plan.jsonData())
     XCTAssertEqual(decoded, plan)
   }
+
+  func testFIFORowsAreAutoOrANonNegativeNumberOfRows() {
+    func options(_ text: String) -> PlannerOptions? {
+      PlannerOptions(clockMHz: 200, maxUtilization: 0.9, fifoRowsOrAuto: text, weightMemory: nil)
+    }
+    XCTAssertEqual(options("auto"), PlannerOptions(clockMHz: 200, maxUtilization: 0.9))
+    XCTAssertEqual(options("AUTO")?.fifoRows, nil)
+    XCTAssertEqual(options("2.5")?.fifoRows, 2.5)
+    XCTAssertEqual(options("0")?.fifoRows, 0)
+    for bad in ["-1", "inf", "nan", "rows", ""] { XCTAssertNil(options(bad), bad) }
+  }
 }
