@@ -23,16 +23,10 @@ struct CodecWatermarkOptions: ParsableArguments {
     }
   }
 
-  /// Trains through `run` (given the model file's metadata), inserting the mark when --watermark-* asks for
-  /// one: the key goes to OUT/key.json, the saved model records the method. False when interrupted.
-  func train(_ trainer: RDTrainer, resume: Bool, metadata: [String: String],
-             run: (_ metadata: [String: String]) throws -> Bool) throws -> Bool {
-    guard watermarkMessage != nil || watermarkBits != nil else { return try run(metadata) }
-    let payload = try payloadBits(message: watermarkMessage, bits: watermarkBits)
-    return try WatermarkInsertion.embedWhileTraining(
-      trainer, payload: payload, method: watermarkMethod, settings: try insertion.settings(), seed: trainer.config.seed,
-      resumed: resume && FileManager.default.fileExists(atPath: trainer.checkpointURL.path),
-      log: primarySay(trainer.isPrimary)
-    ) { mark in (try run(metadata.merging(mark) { given, _ in given }), nil) }
+  /// The mark --watermark-* asks for, or nil.
+  func mark() throws -> CodecMark? {
+    guard watermarkMessage != nil || watermarkBits != nil else { return nil }
+    return CodecMark(payload: try payloadBits(message: watermarkMessage, bits: watermarkBits), method: watermarkMethod,
+                     settings: try insertion.settings())
   }
 }

@@ -46,8 +46,8 @@ struct Distill: GlobalOptionsCommand {
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(setup.teacher.n)), "
       + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
     trainer.lineage.merge(setup.lineage) { _, new in new }
-    guard try watermark.train(trainer, resume: training.resume, metadata: setup.metadata, run: { metadata in
-      try training.run(trainer, configuration: setup.configuration, metadata: metadata)
-    }) else { throw ExitCode.interrupted }
+    guard try training.run(trainer, configuration: setup.configuration, metadata: setup.metadata, marking: watermark.mark()) else {
+      throw ExitCode.interrupted
+    }
   }
 }

@@ -54,7 +54,7 @@ struct Quantize: GlobalOptionsCommand {
     }
     let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
     guard let (file, layers) = try pipeline.run(loaded, source: out, log: { print($0) }, train: { trainer in
-      try drive(trainer, resume: resume)
+      try trainer.trainInRunFolder(resume: resume, progress: Lichen.progress, log: say, stopSignal: InterruptFlag.install)
     }) else { throw ExitCode.interrupted }
     try file.save(to: URL(fileURLWithPath: out))
     print(QuantizationPipeline.table(layers))

@@ -40,16 +40,8 @@ struct Train: GlobalOptionsCommand {
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
     guard !transfer || initFrom != nil else { throw ValidationError("--transfer needs --init-from") }
-    var lineage: [String: String] = [:]
-    if let initFrom {
-      if transfer {
-        let start = try ModelStore.startTransfer(codec, from: initFrom)
-        lineage = start.lineage
-        print("transferred from \(initFrom); starting fresh: \(Self.summarize(start.untransferred))")
-      } else {
-        lineage = try ModelStore.startFineTuning(codec, from: initFrom)
-      }
-    }
+    let (lineage, fresh) = try ModelStore.start(codec, from: initFrom, transfer: transfer)
+    if let fresh, let initFrom { print("transferred from \(initFrom); starting fresh: \(fresh)") }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 dataParallel: dataParallel)
@@ -58,21 +50,8 @@ struct Train: GlobalOptionsCommand {
     // "steps" counts the whole history: the starting model's steps plus this run's
     // (the lineage travels in the checkpoint, so a resumed run keeps it).
     trainer.lineage.merge(lineage) { _, new in new }
-    guard try watermark.train(trainer, resume: training.resume, metadata: [:], run: { metadata in
-      try training.run(trainer, configuration: configuration, metadata: metadata)
-    }) else { throw ExitCode.interrupted }
-  }
-}
-
-extension Train {
-  /// "h_s.0.weight, h_s.0.bias, ..." grouped by module: "h_s (6 tensors)".
-  static func summarize(_ names: [String]) -> String {
-    guard !names.isEmpty else { return "nothing" }
-    var counts: [(String, Int)] = []
-    for name in names {
-      let module = name.split(separator: ".").first.map(String.init) ?? name
-      if let last = counts.last, last.0 == module { counts[counts.count - 1].1 += 1 } else { counts.append((module, 1)) }
+    guard try training.run(trainer, configuration: configuration, metadata: [:], marking: watermark.mark()) else {
+      throw ExitCode.interrupted
     }
-    return counts.map { "\($0.0) (\($0.1) tensor\($0.1 == 1 ? "" : "s"))" }.joined(separator: ", ")
   }
 }

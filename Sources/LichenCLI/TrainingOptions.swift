@@ -63,23 +63,14 @@ struct TrainingOptions: ParsableArguments {
     return try val.map { (all, try ImageSet.load(directory: URL(fileURLWithPath: $0))) } ?? all.split(validationEvery: 20)
   }
 
-  /// Runs a trainer with progress lines, Ctrl-C checkpointing and resume; saves the final model.
-  /// Returns false when interrupted. `alwaysResume` continues any checkpoint it finds (sweeps).
+  /// Trains a codec to its final model (`RDTrainer.trainToFinalModel`) with progress lines, Ctrl-C checkpointing
+  /// and resume, inserting `mark` when given. Returns false when interrupted. `alwaysResume` continues any
+  /// checkpoint it finds (sweeps).
   @discardableResult
   func run(_ trainer: RDTrainer, configuration: ModelConfiguration, metadata: [String: String],
-           alwaysResume: Bool = false) throws -> Bool {
-    guard try drive(trainer, resume: resume || alwaysResume) else { return false }
-    if trainer.isPrimary {
-      try trainer.saveFinalModel(configuration: configuration, metadata: metadata, log: { print($0) })
-    }
-    return true
+           marking mark: CodecMark? = nil, alwaysResume: Bool = false) throws -> Bool {
+    try trainer.trainToFinalModel(
+      configuration: configuration, metadata: metadata, marking: mark, resume: resume || alwaysResume,
+      progress: Lichen.progress, log: say, saveLog: { print($0) }, stopSignal: InterruptFlag.install)
   }
-}
-
-/// Runs a trainer in its run folder with progress lines, Ctrl-C checkpointing and resume.
-/// Returns false when interrupted.
-func drive(_ trainer: RDTrainer, resume: Bool) throws -> Bool {
-  _ = try trainer.openRunFolder(resume: resume, log: say)
-  let interrupted = InterruptFlag.install()
-  return try trainer.trainToEnd(progress: Lichen.progress, log: say, shouldStop: { interrupted.isSet }) != nil
 }

@@ -55,4 +55,21 @@ extension Trainer where Task.Report: ProgressLine {
     }
     return seconds
   }
+
+  /// Opens the run folder (`openRunFolder`) and trains to the last step (`trainToEnd`): the whole run of a
+  /// command that trains in a folder.
+  /// - Parameters:
+  ///   - resume: Continue the folder's checkpoint.
+  ///   - progress: One line per step, on every rank.
+  ///   - log: The resume and the run's summaries (the primary rank).
+  ///   - stopSignal: Installs the flag polled between steps (e.g. Ctrl-C); called once the folder is open, so a
+  ///     signal before that still ends the process.
+  /// - Returns: false when stopped early (checkpoint saved, continue with `resume`).
+  /// - Throws: `RunFolderError` when the folder holds a checkpoint and `resume` is false; the training's errors.
+  public func trainInRunFolder(resume: Bool, progress: (String) -> Void, log: (String) -> Void,
+                               stopSignal: () -> StopSignal) throws -> Bool {
+    _ = try openRunFolder(resume: resume, log: log)
+    let stop = stopSignal()
+    return try trainToEnd(progress: progress, log: log, shouldStop: { stop.isSet }) != nil
+  }
 }

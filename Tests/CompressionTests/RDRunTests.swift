@@ -3,6 +3,7 @@ import Torch
 import XCTest
 
 @testable import Compression
+@testable import Training
 
 /// A codec run from a command line's values: its configuration, a fine-tuning start and the saved model.
 final class RDRunTests: XCTestCase {
@@ -79,5 +80,40 @@ final class RDRunTests: XCTestCase {
       XCTAssertEqual(try tensor.floats(), try XCTUnwrap(sourceWeights[name]).floats(), name)
     }
     XCTAssertEqual(try target.hyperSynthesis.namedParameters().map { try $0.tensor.floats() }, freshHyperSynthesis)
+  }
+
+  func testStartIsFreshFineTunedOrTransferredAndNamesTheFreshModules() throws {
+    XCTAssertEqual(ModelStore.moduleSummary([]), "nothing")
+    XCTAssertEqual(ModelStore.moduleSummary(["h_s.0.weight", "h_s.0.bias", "h_s.2.weight", "g_a.0.weight"]),
+                   "h_s (3 tensors), g_a (1 tensor)")
+    let fresh = try ModelStore.start(try ScaleHyperprior(n: 8, m: 12), from: nil, transfer: true)
+    XCTAssertEqual(fresh.lineage, [:])
+    XCTAssertNil(fresh.fresh)
+  }
+
+  /// The run of every codec training command: trains in its folder, saves the final model once, and saves
+  /// nothing when stopped.
+  func testTrainToFinalModelSavesTheModelOrStopsWithACheckpoint() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-final-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .standard)
+    let set = try CodecTests.tinyTrainingSet()
+    func train(in folder: String, stop: StopSignal, saveLog: (String) -> Void) throws -> Bool {
+      let trainer = try RDTrainer(config: config(steps: 2), model: try ScaleHyperprior(n: 8, m: 12), training: set,
+                                  validation: set, runDirectory: dir.appendingPathComponent(folder))
+      return try trainer.trainToFinalModel(
+        configuration: configuration, metadata: ["k": "v"], marking: nil, resume: false, progress: { _ in },
+        log: { _ in }, saveLog: saveLog, stopSignal: { stop })
+    }
+    var saved: [String] = []
+    XCTAssertTrue(try train(in: "done", stop: StopSignal()) { saved.append($0) })
+    let model = dir.appendingPathComponent("done/model.safetensors")
+    XCTAssertEqual(saved.last, "wrote \(model.path)")
+    XCTAssertEqual(try ModelStore.load(model.path).metadata["k"], "v")
+
+    let stopped = StopSignal()
+    stopped.deliver()
+    XCTAssertFalse(try train(in: "stopped", stop: stopped) { XCTFail("saved: \($0)") })
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("stopped/model.safetensors").path))
   }
 }

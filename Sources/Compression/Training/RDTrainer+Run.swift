@@ -71,6 +71,30 @@ extension ModelStore {
     return (lineage(of: initial, from: nameOrPath), report.missing.sorted())
   }
 
+  /// Where a training run starts: `model`'s own initial values when `nameOrPath` is nil, else that model's
+  /// weights, all of them (`startFineTuning`) or, with `transfer`, those the two share (`startTransfer`).
+  /// - Returns: the run's lineage (empty for a fresh start) and, for a transfer, what starts fresh, grouped by
+  ///   module ("h_s (6 tensors)"; "nothing" when every tensor carried over).
+  /// - Throws: what `startFineTuning` or `startTransfer` throws.
+  public static func start(_ model: any CompressionModel, from nameOrPath: String?, transfer: Bool) throws
+    -> (lineage: [String: String], fresh: String?) {
+    guard let nameOrPath else { return ([:], nil) }
+    guard transfer else { return (try startFineTuning(model, from: nameOrPath), nil) }
+    let start = try startTransfer(model, from: nameOrPath)
+    return (start.lineage, moduleSummary(start.untransferred))
+  }
+
+  /// "h_s.0.weight, h_s.0.bias, ..." grouped by module: "h_s (6 tensors)"; "nothing" for no names.
+  static func moduleSummary(_ names: [String]) -> String {
+    guard !names.isEmpty else { return "nothing" }
+    var counts: [(String, Int)] = []
+    for name in names {
+      let module = name.split(separator: ".").first.map(String.init) ?? name
+      if let last = counts.last, last.0 == module { counts[counts.count - 1].1 += 1 } else { counts.append((module, 1)) }
+    }
+    return counts.map { "\($0.0) (\($0.1) tensor\($0.1 == 1 ? "" : "s"))" }.joined(separator: ", ")
+  }
+
   private static func lineage(of initial: LoadedModel, from nameOrPath: String) -> [String: String] {
     var lineage = [MetadataKey.initialModel: nameOrPath]
     lineage[MetadataKey.initialSteps] = initial.metadata[MetadataKey.steps]
