@@ -40,23 +40,18 @@ struct Quantize: GlobalOptionsCommand {
 
   func run() throws {
     guard out.hasSuffix(".safetensors") else { throw ValidationError("--out must end in .safetensors") }
-    var pipeline = QuantizationPipeline(
-      scheme: try QuantizationScheme(scheme), method: try CalibrationMethod(parsing: calibration),
-      calibrationFolder: URL(fileURLWithPath: calib), calibrationCount: calibCount)
-    pipeline.equalization = equalize
-    pipeline.options.tableIndexBits = lutIndexBits
-    pipeline.options.tableFractionBits = lutFractionBits
-    if qatSteps > 0 {
-      pipeline.fineTuning = QuantizationPipeline.FineTuning(
-        steps: qatSteps, data: data.map { URL(fileURLWithPath: $0) },
-        runFolder: URL(fileURLWithPath: qatRun ?? (out as NSString).deletingPathExtension + "-qat"), lambda: lambda,
-        learningRate: learningRate, batchSize: batchSize, crop: crop)
+    let fineTuning = qatSteps > 0 ? QuantizationPipeline.FineTuning(
+      steps: qatSteps, data: data.map { URL(fileURLWithPath: $0) },
+      runFolder: qatRun.map { URL(fileURLWithPath: $0) } ?? QuantizationPipeline.FineTuning.runFolder(besideOutput: out),
+      lambda: lambda, learningRate: learningRate, batchSize: batchSize, crop: crop) : nil
+    let pipeline = try QuantizationPipeline(
+      scheme: scheme, calibration: calibration, calibrationFolder: URL(fileURLWithPath: calib),
+      calibrationCount: calibCount, equalization: equalize, tableIndexBits: lutIndexBits,
+      tableFractionBits: lutFractionBits, fineTuning: fineTuning)
+    let quantized = try pipeline.quantize(model ?? ModelRegistry.defaultName, saveTo: out, log: { print($0) }) {
+      try $0.trainInRunFolder(resume: resume, progress: Lichen.progress, log: say, stopSignal: InterruptFlag.install)
     }
-    let loaded = try ModelStore.load(model ?? ModelRegistry.defaultName)
-    guard let (file, layers) = try pipeline.run(loaded, source: out, log: { print($0) }, train: { trainer in
-      try trainer.trainInRunFolder(resume: resume, progress: Lichen.progress, log: say, stopSignal: InterruptFlag.install)
-    }) else { throw ExitCode.interrupted }
-    try file.save(to: URL(fileURLWithPath: out))
+    guard let (file, layers) = quantized else { throw ExitCode.interrupted }
     print(QuantizationPipeline.table(layers))
     print(String(format: "wrote %@ (scheme %@, hash %016llx)", out, pipeline.scheme.specification, file.weightsHash))
     if let report { try PrettyJSON.write(layers, to: URL(fileURLWithPath: report)) }

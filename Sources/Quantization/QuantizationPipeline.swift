@@ -19,6 +19,11 @@ public struct QuantizationPipeline {
     public var batchSize = 8
     public var crop = 128
 
+    /// The run folder beside an output model: "q4.safetensors" -> "q4-qat".
+    public static func runFolder(besideOutput output: String) -> URL {
+      URL(fileURLWithPath: (output as NSString).deletingPathExtension + "-qat")
+    }
+
     public init(steps: Int, data: URL?, runFolder: URL, lambda: Double?, learningRate: Double = 1e-5, batchSize: Int = 8,
                 crop: Int = 128) {
       self.learningRate = learningRate
@@ -46,6 +51,40 @@ public struct QuantizationPipeline {
     options.method = method
     self.calibrationFolder = calibrationFolder
     self.calibrationCount = calibrationCount
+  }
+
+  /// The pipeline as `lichen quantize` gives it: the scheme and the calibration method by their specifications,
+  /// channel equalization, the GDN table size and, when given, quantization-aware fine-tuning.
+  /// - Parameters:
+  ///   - scheme: A preset or a SELECTOR:SPEC list (`QuantizationScheme`).
+  ///   - calibration: max, mse or percentile:<p> (`CalibrationMethod(parsing:)`).
+  ///   - equalization: The strength of `ChannelEqualization` (0: none).
+  ///   - tableIndexBits, tableFractionBits: The GDN lookup table's index and entry fraction bits.
+  /// - Throws: `QuantizationError` when the scheme or the method does not parse.
+  public init(scheme: String, calibration: String, calibrationFolder: URL, calibrationCount: Int, equalization: Double,
+              tableIndexBits: Int, tableFractionBits: Int, fineTuning: FineTuning?) throws {
+    self.init(scheme: try QuantizationScheme(scheme), method: try CalibrationMethod(parsing: calibration),
+              calibrationFolder: calibrationFolder, calibrationCount: calibrationCount)
+    self.equalization = equalization
+    options.tableIndexBits = tableIndexBits
+    options.tableFractionBits = tableFractionBits
+    self.fineTuning = fineTuning
+  }
+
+  /// Quantizes the float model `nameOrPath` names (`run`) and saves the integer model at `output`.
+  /// - Parameters:
+  ///   - nameOrPath: A registry name or a float model file.
+  ///   - output: The integer model's path (.safetensors), also recorded as its source.
+  ///   - log, train: As `run`.
+  /// - Returns: the integer model file and its per-layer table, or nil when the fine-tuning was interrupted
+  ///   (nothing saved).
+  /// - Throws: the loader's, `run`'s and the save's errors.
+  public func quantize(_ nameOrPath: String, saveTo output: String, log: (String) -> Void,
+                       train: (RDTrainer) throws -> Bool) throws -> (file: IntegerModelFile, layers: [QuantizedLayerReport])? {
+    let loaded = try ModelStore.load(nameOrPath)
+    guard let (file, layers) = try run(loaded, source: output, log: log, train: train) else { return nil }
+    try file.save(to: URL(fileURLWithPath: output))
+    return (file, layers)
   }
 
   /// Quantizes `loaded`.

@@ -34,4 +34,21 @@ final class CodecChoiceEvaluationTests: XCTestCase {
     row.estimatedBpp = .infinity
     XCTAssertEqual(row.summary, "0.6500 bpp  32.50 dB  MS-SSIM -  enc 0.50 s  dec 0.25 s")
   }
+
+  func testPipelineFromCommandLineValues() throws {
+    let folder = URL(fileURLWithPath: "/tmp/calib")
+    let pipeline = try QuantizationPipeline(
+      scheme: "int8", calibration: "mse", calibrationFolder: folder, calibrationCount: 4, equalization: 0.5,
+      tableIndexBits: 5, tableFractionBits: 12, fineTuning: nil)
+    XCTAssertEqual(pipeline.scheme.specification, try QuantizationScheme("int8").specification)
+    XCTAssertEqual(pipeline.options.method, try CalibrationMethod(parsing: "mse"))
+    XCTAssertEqual(pipeline.equalization, 0.5)
+    XCTAssertEqual([pipeline.options.tableIndexBits, pipeline.options.tableFractionBits], [5, 12])
+    XCTAssertNil(pipeline.fineTuning)
+    XCTAssertThrowsError(try QuantizationPipeline(
+      scheme: "int99", calibration: "max", calibrationFolder: folder, calibrationCount: 4, equalization: 0,
+      tableIndexBits: 6, tableFractionBits: 16, fineTuning: nil))
+    XCTAssertEqual(QuantizationPipeline.FineTuning.runFolder(besideOutput: "out/q4.safetensors").path,
+                   URL(fileURLWithPath: "out/q4-qat").path)
+  }
 }
