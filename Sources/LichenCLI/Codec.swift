@@ -19,16 +19,12 @@ struct Compress: GlobalOptionsCommand {
     let chosen = try refinementOptions.apply(to: modelOptions.codec(needsFloat: refinementOptions.isOn))
     let read = try PNGDecoder.read(fromFile: input)
     for warning in read.warnings { FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8)) }
-    let start = Date()
-    let (bytes, refinement) = try chosen.float.map { try $0.compressReporting(read.image) }
-      ?? (try chosen.compressor.compress(read.image), nil)
-    if let report = refinement { print(report.summary) }
-    let seconds = Date().timeIntervalSince(start)
+    let coded = try chosen.compressTimed(read.image)
+    if let report = coded.refinement { print(report.summary) }
     let out = output ?? (input as NSString).deletingPathExtension + ".lic"
-    try FileIO.writeAtomically(bytes, to: out)
-    let bpp = Double(bytes.count * 8) / Double(read.image.width * read.image.height)
+    try FileIO.writeAtomically(coded.bytes, to: out)
     print(String(format: "%@: %dx%d -> %@, %d bytes, %.4f bpp, encode %.3f s (model %@)", input, read.image.width,
-                 read.image.height, out, bytes.count, bpp, seconds, chosen.source))
+                 read.image.height, out, coded.bytes.count, coded.bitsPerPixel, coded.seconds, chosen.source))
   }
 }
 
@@ -46,13 +42,8 @@ struct Decompress: GlobalOptionsCommand {
 
   func run() throws {
     let bytes = try FileIO.readAll(path: input)
-    let header = try ImageCodec.peek(bytes)
-    let chosen = try model.map {
-      try CodecChoice.named($0, forFileWithHash: header.weightsHash, engine: engine, threads: Torch.threads)
-    } ?? CodecChoice.bundled(madeFileWithHash: header.weightsHash, engine: engine, threads: Torch.threads)
-    let start = Date()
-    let image = try chosen.compressor.decompress(bytes)
-    let seconds = Date().timeIntervalSince(start)
+    let chosen = try CodecChoice.decoding(bytes, nameOrPath: model, engine: engine, threads: Torch.threads)
+    let (image, seconds) = try chosen.decompressTimed(bytes)
     let out = output ?? (input as NSString).deletingPathExtension + ".png"
     try PNGEncoder.write(image, toFile: out)
     print(String(format: "%@ -> %@ (%dx%d), decode %.3f s (model %@)", input, out, image.width, image.height, seconds,

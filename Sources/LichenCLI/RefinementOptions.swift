@@ -30,18 +30,13 @@ struct RefinementOptions: ParsableArguments {
   /// `chosen` with refinement switched on when asked; float models only.
   func apply(to chosen: CodecChoice) throws -> CodecChoice {
     guard refineSteps > 0 else { return chosen }
-    guard var codec = chosen.float else {
+    guard let codec = chosen.float else {
       throw ValidationError("--refine-steps needs a float model; \(chosen.source) is an integer model")
     }
     guard let lambda = refineLambda ?? codec.loaded.trainingLambda else {
       throw ValidationError("\(chosen.source) does not record the lambda it was trained at; pass --refine-lambda")
     }
-    codec.refinement = try LatentRefinement(steps: refineSteps, learningRate: refineLr, lambda: lambda)
-    if refineVerbose {
-      codec.refinementProgress = { step, point in
-        say(String(format: "  refine step %d: loss %.5f  %.4f bpp  %.2f dB", step, point.loss, point.bpp, point.psnr))
-      }
-    }
-    return CodecChoice(float: codec)
+    return CodecChoice(float: try codec.refining(steps: refineSteps, learningRate: refineLr, lambda: lambda,
+                                                 progress: refineVerbose ? { say($0) } : nil))
   }
 }

@@ -35,6 +35,29 @@ final class CodecChoiceEvaluationTests: XCTestCase {
     XCTAssertEqual(row.summary, "0.6500 bpp  32.50 dB  MS-SSIM -  enc 0.50 s  dec 0.25 s")
   }
 
+  /// `lichen compress` and `decompress` through the library: a timed encode with its rate, the codec a file's
+  /// hash names, a timed decode.
+  func testTimedRoundTripThroughTheCodecAFileNames() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-choice-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (file, _) = try QuantizationTests.integerFile("int8")
+    let path = dir.appendingPathComponent("tiny.safetensors").path
+    try file.save(to: URL(fileURLWithPath: path))
+    let choice = try CodecChoice.named(path, engine: .auto, threads: 1)
+    let image = try QuantizationTests.image(width: 64, height: 64, phase: 0)
+    let coded = try choice.compressTimed(image)
+    XCTAssertNil(coded.refinement)
+    XCTAssertEqual(coded.bitsPerPixel, Double(coded.bytes.count * 8) / 4096)
+    XCTAssertGreaterThanOrEqual(coded.seconds, 0)
+    let decoding = try CodecChoice.decoding(coded.bytes, nameOrPath: path, engine: .auto, threads: 1)
+    XCTAssertEqual(decoding.weightsHash, choice.weightsHash)
+    let (decoded, seconds) = try decoding.decompressTimed(coded.bytes)
+    XCTAssertEqual([decoded.width, decoded.height], [64, 64])
+    XCTAssertGreaterThanOrEqual(seconds, 0)
+    XCTAssertThrowsError(try CodecChoice.decoding([1, 2, 3], nameOrPath: path, engine: .auto, threads: 1))
+  }
+
   func testPipelineFromCommandLineValues() throws {
     let folder = URL(fileURLWithPath: "/tmp/calib")
     let pipeline = try QuantizationPipeline(
