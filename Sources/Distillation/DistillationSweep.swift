@@ -51,6 +51,19 @@ public struct DistillationSweep {
     public var teacher: String
     /// "distilled" or "control".
     public var variant: String
+
+    /// What the run's model file records beside its weights: its teacher and variant.
+    public var metadata: [String: String] { [MetadataKey.teacher: teacher, MetadataKey.variant: variant] }
+
+    /// The run's trainer: `config` (the sweep's shared settings) at the run's lambda, its student and objective,
+    /// in its folder.
+    /// - Throws: the trainer's errors (settings out of range, data too small for the crop).
+    public func trainer(_ config: RDTrainingConfig, training: ImageSet, validation: ImageSet) throws -> RDTrainer {
+      var config = config
+      config.lambda = lambda
+      return try RDTrainer(config: config, model: student, training: training, validation: validation,
+                           runDirectory: folder, objective: objective)
+    }
   }
 
   /// Trains what is missing and evaluates everything.

@@ -41,15 +41,9 @@ struct DistillSweep: GlobalOptionsCommand {
     sweep.evaluationLimit = evalLimit
     let (trainingSet, validationSet) = try training.imageSets()
     let rows = try sweep.run(root: root, log: { print($0) }) { run in
-      var options = training
-      options.lambda = run.lambda
-      options.out = run.folder.path
-      let trainer = try RDTrainer(config: options.config(for: run.configuration), model: run.student,
-                                  training: trainingSet, validation: validationSet, runDirectory: run.folder,
-                                  objective: run.objective)
-      return try options.run(trainer, configuration: run.configuration,
-                             metadata: [MetadataKey.teacher: run.teacher, MetadataKey.variant: run.variant],
-                             alwaysResume: true)
+      let trainer = try run.trainer(training.config(for: run.configuration), training: trainingSet,
+                                    validation: validationSet)
+      return try training.run(trainer, configuration: run.configuration, metadata: run.metadata, alwaysResume: true)
     }
     guard let rows else { throw ExitCode.interrupted }
     try PrettyJSON.write(rows, to: root.appendingPathComponent("sweep.json"))
