@@ -31,10 +31,8 @@ struct RDPlot: GlobalOptionsCommand {
   func run() throws {
     let curves = try RDCurve.load(files: try RDCurve.files(expanding: files))
     guard !curves.isEmpty else { throw ValidationError("no evaluation files given") }
-    let anchorName = anchor ?? (curves.contains { $0.series == "jpeg" } ? "jpeg" : curves[0].series)
-    guard curves.contains(where: { $0.series == anchorName }) else {
-      throw ValidationError(
-        "no series named \(anchorName); series: \(curves.map(\.series).joined(separator: ", "))")
+    guard let anchorName = RDCurve.anchor(named: anchor, in: curves) else {
+      throw ValidationError("no series named \(anchor ?? ""); series: \(curves.map(\.series).joined(separator: ", "))")
     }
 
     try RDCurve.plot(curves, metric: metric, title: title).write(to: URL(fileURLWithPath: out))

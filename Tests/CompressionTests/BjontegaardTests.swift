@@ -230,6 +230,15 @@ final class BjontegaardTests: XCTestCase {
     XCTAssertEqual(RDCurve.seriesName(forModel: "a-qx-b"), "a-qx-b")
   }
 
+  func testAnchorIsTheNamedSeriesElseJPEGElseTheFirst() {
+    let curves = ["hyperprior", "jpeg"].map { RDCurve(series: $0, points: []) }
+    XCTAssertEqual(RDCurve.anchor(named: nil, in: curves), "jpeg")
+    XCTAssertEqual(RDCurve.anchor(named: nil, in: Array(curves.prefix(1))), "hyperprior")
+    XCTAssertEqual(RDCurve.anchor(named: "hyperprior", in: curves), "hyperprior")
+    XCTAssertNil(RDCurve.anchor(named: "webp", in: curves))
+    XCTAssertNil(RDCurve.anchor(named: nil, in: []))
+  }
+
   func testLoadsEvalFilesIntoSortedSeries() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bjontegaard-tests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -132,6 +132,15 @@ public struct RDCurve: Sendable {
     return isNumber ? String(name[..<dash]) : name
   }
 
+  /// The series Bjøntegaard deltas are measured against: `name` when given, else jpeg when present, else the
+  /// first series (papers and peers report against a JPEG anchor).
+  /// - Returns: the anchor's series name, or nil when no curve is named `name` (or there are no curves).
+  public static func anchor(named name: String?, in curves: [RDCurve]) -> String? {
+    guard let first = curves.first else { return nil }
+    let anchor = name ?? (curves.contains { $0.series == "jpeg" } ? "jpeg" : first.series)
+    return curves.contains { $0.series == anchor } ? anchor : nil
+  }
+
   /// Reads evaluation files and groups them into curves by series name, in
   /// the order each series first appears.
   public static func load(files: [URL]) throws(RDCurveError) -> [RDCurve] {
