@@ -17,11 +17,8 @@ struct WatermarkSecrecy: GlobalOptionsCommand {
   func run() throws {
     let (entries, key) = try options.load()
     let layers = try KeySecrecy.markable(stateDict: entries)
-    let positions = key.positions.count
-    let ks = try k.map { try parseList($0, "--k") } ?? [positions, 2 * positions, 10 * positions]
-    let rows = try KeySecrecy.analyze(layers: layers, key: key, ks: ks)
-    let candidates = rows.first?.candidates ?? 0
-    print("\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")
+    let (rows, summary) = try KeySecrecy.report(layers: layers, key: key, ks: k.map { try parseList($0, "--k") })
+    print(summary)
     print(KeySecrecy.table(rows))
     try writeFile(json) { try PrettyJSON.write(rows, to: $0) }
   }

@@ -23,4 +23,16 @@ final class KeySecrecyTableTests: XCTestCase {
       \("relative-magnitude".padding(toLength: 20, withPad: " ", startingAt: 0)) 96       12     9.22     0.125
       """)
   }
+
+  func testReportTakesKAtOneTwoAndTenTimesTheKeyUnlessGiven() throws {
+    let g = try Generator(seed: 3)
+    let model = Sequential([try Linear(64, 128, generator: g), Activation(.relu), try Linear(128, 64, generator: g)])
+    let key = try KeyGenerator.generate(for: model, payloadBits: 32, seed: 11, alpha: 1)
+    let layers = try KeySecrecy.markable(stateDict: try model.stateDictRecords())
+    let positions = key.positions.count
+    let (rows, summary) = try KeySecrecy.report(layers: layers, key: key, ks: nil)
+    XCTAssertEqual(Set(rows.map(\.k)), [positions, 2 * positions, 10 * positions])
+    XCTAssertEqual(summary, "\(positions) key positions among \(rows[0].candidates) markable weights (2 layers)")
+    XCTAssertEqual(Set(try KeySecrecy.report(layers: layers, key: key, ks: [5]).rows.map(\.k)), [5])
+  }
 }
