@@ -35,11 +35,6 @@ struct DistributedOptions: ParsableArguments {
 
   /// Joins the job (blocks until every rank is there), or nil for a single process.
   func connect() throws -> DataParallel? {
-    guard let configuration = try configuration() else { return nil }
-    let group = try DataParallel(configuration)
-    if group.isPrimary {
-      say("distributed: \(configuration.worldSize) ranks met at \(configuration.master) (Gloo); this is rank 0")
-    }
-    return group
+    try configuration().map { try DataParallel.join($0, log: say) }
   }
 }

@@ -47,6 +47,17 @@ public final class DataParallel {
     try self.init(group: group, configuration: configuration)
   }
 
+  /// Joins the job `configuration` describes (`init(_:)`: blocks until every rank is there) and says so on rank 0.
+  /// - Parameter log: "distributed: N ranks met at MASTER (Gloo); this is rank 0", on rank 0 only.
+  /// - Throws: `TorchError` when the store or the group cannot be set up in time.
+  public static func join(_ configuration: DistributedConfiguration, log: (String) -> Void) throws -> DataParallel {
+    let group = try DataParallel(configuration)
+    if group.isPrimary {
+      log("distributed: \(configuration.worldSize) ranks met at \(configuration.master) (Gloo); this is rank 0")
+    }
+    return group
+  }
+
   /// Wraps a group that already exists (tests, file stores).
   public init(group: ProcessGroup, configuration: DistributedConfiguration) throws {
     guard group.rank == configuration.rank, group.worldSize == configuration.worldSize else {
