@@ -30,6 +30,25 @@ func syntheticDataset(count: Int, channels: Int = 3, size: Int = 32, classes: In
     channels: channels, height: size, width: size)
 }
 
+/// A deterministic synthetic dataset a small network can learn quickly: each class is a stripe pattern of its own
+/// period and orientation per channel, with a little per-image noise (what a training test needs when our
+/// CIFAR-10 copy is absent; `syntheticDataset`'s pixels hide the label in an offset few steps cannot find).
+func classPatternDataset(count: Int, size: Int = 32, classes: Int = 10) throws -> ClassificationDataset {
+  var pixels: [UInt8] = []
+  pixels.reserveCapacity(count * 3 * size * size)
+  for i in 0..<count {
+    let label = i % classes
+    for c in 0..<3 { for y in 0..<size { for x in 0..<size {
+      let phase = (c == 0 ? x : c == 1 ? y : x + y) * (label + 1)
+      let stripe = (phase / 4) % 2 == 0 ? 200 : 40
+      pixels.append(UInt8(stripe + (i &* 13 &+ (c * size + y) * size + x) % 16))
+    } } }
+  }
+  return try ClassificationDataset(
+    pixels: pixels, labels: (0..<count).map { $0 % classes }, classNames: (0..<classes).map { "c\($0)" },
+    channels: 3, height: size, width: size)
+}
+
 /// Asserts that `body` throws a `VisionError` of `kind` whose message contains `fragment`.
 func assertThrowsVisionError<T>(
   _ kind: VisionError.Kind, containing fragment: String, file: StaticString = #filePath, line: UInt = #line,
