@@ -37,7 +37,22 @@ for arm in scale mean-scale; do
   "$lichen" eval --threads 2 --engine float --data "$kodak" --model "$runs/$arm-$steps/model.safetensors" \
     --json "$results/$arm-$steps.json" | tail -1
 done
+"$lichen" export-model "$runs/mean-scale-$steps/model.safetensors" "$results/mean-scale-q4-$((42921 + steps)).safetensors" \
+  --precision float16
 "$lichen" quantize --model "$runs/mean-scale-$steps/model.safetensors" --scheme hybrid --calib "$data" --calib-count 16 --calibration max \
   --out "$runs/mean-scale-$steps-hybrid.safetensors"
 "$lichen" eval --threads 2 --engine integer --data "$kodak" --model "$runs/mean-scale-$steps-hybrid.safetensors" \
   --json "$results/mean-scale-$steps-hybrid.json" | tail -1
+# Name the evaluated models as the docs do (they were evaluated by run-folder path).
+python3 - "$results" "$steps" <<'PY'
+import json, sys
+results, steps = sys.argv[1], int(sys.argv[2])
+total = f"{42921 + steps:,}"
+for file, name in [(f"scale-{steps}.json", f"hyperprior-q4 continued {steps:,} steps ({total} steps)"),
+                   (f"mean-scale-{steps}.json", f"mean-scale q4 from the scale base, {steps:,} steps ({total} steps)"),
+                   (f"mean-scale-{steps}-hybrid.json", f"mean-scale q4 ({total} steps), hybrid integer")]:
+    path = f"{results}/{file}"
+    data = json.load(open(path))
+    data["model"] = name
+    json.dump(data, open(path, "w"), indent=2, sort_keys=True)
+PY
