@@ -10,4 +10,15 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
 
   /// Entropy-coded strings per image: y alone, or y and the hyper-latent z.
   public var stringCount: Int { self == .factorizedPrior ? 1 : 2 }
+
+  /// The family a user names on a command line: the short name ("hyperprior", "mean-scale", "factorized") or
+  /// CompressAI's; nil for any other text.
+  public init?(name: String) {
+    switch name {
+    case "hyperprior": self = .scaleHyperprior
+    case "factorized": self = .factorizedPrior
+    case "mean-scale": self = .meanScaleHyperprior
+    default: self.init(rawValue: name)
+    }
+  }
 }

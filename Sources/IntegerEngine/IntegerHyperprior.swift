@@ -20,8 +20,6 @@ public struct IntegerHyperprior: Equatable, Sendable {
   public var synthesis: IntegerTransform
   /// y_q -> integer symbols (round(y)); with means, y_q -> y in units of 2^-yFractionBits.
   public var yToSymbols: FixedPointScale
-  /// h_a reads |y_q| (scale hyperprior) or y_q (mean-scale).
-  public var hyperAnalysisReadsMagnitude = true
   /// Mean prediction: h_s's last M output channels -> means in units of 2^-yFractionBits; nil without.
   public var meansToFine: FixedPointScale?
   /// Fraction bits of y and of the means (0 without means).
@@ -89,7 +87,6 @@ public struct IntegerHyperprior: Equatable, Sendable {
     guard let yChannels = analysis.layers.last?.outputChannels,
       hyperSynthesis.layers.last?.outputChannels == 2 * yChannels
     else { throw IntegerEngineError("a mean-scale h_s must emit twice g_a's channels (scales and means)") }
-    hyperAnalysisReadsMagnitude = false
     self.meansToFine = meansToFine
     self.yFractionBits = yFractionBits
     self.yHatRange = yHatRange
@@ -97,6 +94,9 @@ public struct IntegerHyperprior: Equatable, Sendable {
 
   /// True for the mean-scale hyperprior.
   public var predictsMeans: Bool { meansToFine != nil }
+
+  /// h_a reads |y_q| (scale hyperprior) or y_q (mean-scale).
+  public var hyperAnalysisReadsMagnitude: Bool { !predictsMeans }
 
   /// The two entropy-coded strings of one image and the z grid size.
   public struct Encoded: Equatable, Sendable {

@@ -4,14 +4,7 @@ import Foundation
 import Torch
 
 extension Architecture: ExpressibleByArgument {
-  public init?(argument: String) {
-    switch argument {
-    case "hyperprior", "bmshj2018-hyperprior": self = .scaleHyperprior
-    case "factorized", "bmshj2018-factorized": self = .factorizedPrior
-    case "mean-scale", "mbt2018-mean": self = .meanScaleHyperprior
-    default: return nil
-    }
-  }
+  public init?(argument: String) { self.init(name: argument) }
 }
 
 extension GDN.Variant: ExpressibleByArgument {}
@@ -34,12 +27,15 @@ struct Train: GlobalOptionsCommand {
   @Flag(help: "With --init-from: take only the weights this model shares with that one by name and shape (a mean-scale hyperprior from a scale hyperprior: all but h_s), the rest starting fresh.")
   var transfer = false
 
+  func validate() throws {
+    guard !transfer || initFrom != nil else { throw ValidationError("--transfer needs --init-from") }
+  }
+
   func run() throws {
     let dataParallel = try distributed.connect()
     let configuration = ModelConfiguration(architecture: model, n: n, m: m, gdnVariant: gdn)
     let (trainingSet, validationSet) = try training.imageSets()
     let codec = try configuration.makeModel(seed: training.seed)
-    guard !transfer || initFrom != nil else { throw ValidationError("--transfer needs --init-from") }
     let (lineage, fresh) = try ModelStore.start(codec, from: initFrom, transfer: transfer)
     if let fresh, let initFrom { print("transferred from \(initFrom); starting fresh: \(fresh)") }
     let trainer = try RDTrainer(config: training.config(for: configuration), model: codec, training: trainingSet,

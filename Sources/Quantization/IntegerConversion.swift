@@ -68,15 +68,15 @@ public enum IntegerConverter {
         var accumulator = 64
         let slope = stage.leakyReLUAfter ? try FixedPointScale(approximating: HyperpriorStages.leakyReLUSlope) : nil
         // The mean-scale h_s's last layer: scales and means on their own grids.
-        let channelScales = plan.means.flatMap { means in
-          stage.descriptor.name == stages.hyperSynthesis.last?.descriptor.name ? (outScale, means.scale) : nil
+        let meansScale = plan.means.flatMap { means in
+          stage.descriptor.name == stages.hyperSynthesis.last?.descriptor.name ? means.scale : nil
         }
         switch stage.layer {
         case let conv as Conv2d:
           let c = try convolution(kind: .convolution, weight: conv.weight, bias: conv.bias, stride: conv.stride,
                                   padding: conv.padding, outputPadding: 0, weightBits: b.weights, inputScale: s,
                                   inputBound: bound, outputScale: outScale, range: range, negativeSlope: slope,
-                                  secondHalfOutputScale: channelScales?.1)
+                                  secondHalfOutputScale: meansScale)
           accumulator = c.accumulatesIn32Bits ? 32 : 64
           layer = .convolution(c)
         case let conv as ConvTranspose2d:
