@@ -69,7 +69,7 @@ let package = Package(
       name: "Quantization",
       dependencies: ["Compression", "IntegerCodec", "IntegerEngine", "EntropyCoding", "Torch", "Imaging"]),
     // Teacher -> student distillation (one width knob).
-    .target(name: "Distillation", dependencies: ["Compression", "Torch"]),
+    .target(name: "Distillation", dependencies: ["Compression", "Reporting", "Torch"]),
     // FPGA: board catalog, layer graph, resource planner, pipeline simulator, RTL, HLS export.
     .target(
       name: "Hardware",

@@ -15,7 +15,7 @@ struct Lichen: ParsableCommand {
     commandName: "lichen",
     abstract: "Learned image compression from trained network to hardware, with watermarking.",
     version: version,
-    subcommands: [Compress.self, Decompress.self, Eval.self, Quantize.self, Models.self, Train.self, Distill.self, Launch.self, DistillSweep.self, RDPlot.self, ExportModel.self, Classify.self, Segment.self, Watermark.self, FPGA.self, Smoke.self]
+    subcommands: [Compress.self, Decompress.self, Eval.self, Quantize.self, Models.self, Train.self, Distill.self, Launch.self, DistillSweep.self, DistillCurve.self, RDPlot.self, ExportModel.self, Classify.self, Segment.self, Watermark.self, FPGA.self, Smoke.self]
   )
 
   /// A progress line, on every rank of a distributed job (unbuffered, like `say`).

@@ -59,8 +59,8 @@ struct TrainingOptions: ParsableArguments {
   }
 
   func imageSets() throws -> (training: ImageSet, validation: ImageSet) {
-    let all = try ImageSet.load(directory: URL(fileURLWithPath: data), minimumSide: crop)
-    return try val.map { (all, try ImageSet.load(directory: URL(fileURLWithPath: $0))) } ?? all.split(validationEvery: 20)
+    try ImageSet.trainingAndValidation(data: URL(fileURLWithPath: data), validation: val.map(URL.init(fileURLWithPath:)),
+                                       minimumSide: crop)
   }
 
   /// Trains a codec to its final model (`RDTrainer.trainToFinalModel`) with progress lines, Ctrl-C checkpointing

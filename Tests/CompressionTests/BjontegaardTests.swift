@@ -191,6 +191,28 @@ final class BjontegaardTests: XCTestCase {
     XCTAssertEqual(p.integral(from: 0.2, to: 5.9), 22.654405991069414, accuracy: 1e-12)
   }
 
+  func testMonotoneCubicValueMatchesSciPy() {
+    let p = MonotoneCubic(x: [0, 1, 3, 3.5, 6], y: [0, 3, 3.5, 5, 5.2])
+    XCTAssertEqual(p.value(at: 2.0), 3.238469601677149, accuracy: 1e-12)
+    XCTAssertEqual(p.value(at: 4.7), 5.158068721023766, accuracy: 1e-12)
+    XCTAssertEqual(p.value(at: 0.3), 1.1916556603773585, accuracy: 1e-12)
+    for (x, y) in zip(p.x, p.y) { XCTAssertEqual(p.value(at: x), y, accuracy: 1e-12) }
+  }
+
+  /// A one-point rate change: zero on the anchor's own points, the rate ratio for a point moved
+  /// along rate at equal quality, nil outside the anchor's quality range.
+  func testRateChangeOfOnePoint() throws {
+    let anchor = [(0.2, 28.0), (0.4, 31.0), (0.8, 34.0), (1.6, 37.0)].map { RDPoint(rate: $0.0, quality: $0.1) }
+    for point in anchor { XCTAssertEqual(try XCTUnwrap(Bjontegaard.rateChange(of: point, against: anchor)), 0, accuracy: 1e-12) }
+    // The anchor is linear in log-rate, so PCHIP is exact between its points too.
+    let between = RDPoint(rate: 0.4 * pow(2, 0.5) * 1.1, quality: 32.5)
+    XCTAssertEqual(try XCTUnwrap(Bjontegaard.rateChange(of: between, against: anchor)), 10, accuracy: 1e-9)
+    XCTAssertNil(try Bjontegaard.rateChange(of: RDPoint(rate: 0.5, quality: 20), against: anchor))
+    XCTAssertNil(try Bjontegaard.rateChange(of: RDPoint(rate: 2, quality: 38), against: anchor))
+    XCTAssertThrowsError(try Bjontegaard.rateChange(of: RDPoint(rate: 0, quality: 30), against: anchor))
+    XCTAssertThrowsError(try Bjontegaard.rateChange(of: between, against: Array(anchor.prefix(3))))
+  }
+
   /// The end-slope limiter: a three-point estimate above 3x the first secant
   /// where the data turn is cut to 3x (SciPy `_edge_case`).
   func testEndSlopeLimiter() {

@@ -111,6 +111,20 @@ public enum Bjontegaard {
     return Swift.max(Swift.min(a1, t1) - Swift.max(a0, t0), 0) / union
   }
 
+  /// The rate change in percent of one point against the anchor curve at the point's quality
+  /// (the anchor's log-rate interpolated as BD-rate's PCHIP does): a one-point BD-rate, for a
+  /// model whose other operating points do not exist yet (a training run's validations).
+  /// - Returns: nil when the point's quality lies outside the anchor's quality range.
+  public static func rateChange(of point: RDPoint, against anchor: [RDPoint]) throws(BjontegaardError) -> Double? {
+    let a = try validated(anchor, name: "anchor")
+    guard point.rate > 0, point.rate.isFinite, point.quality.isFinite else {
+      throw .invalidPoint(curve: "test", rate: point.rate, quality: point.quality)
+    }
+    guard let low = a.first?.quality, let high = a.last?.quality, (low...high).contains(point.quality) else { return nil }
+    let logRate = MonotoneCubic(x: a.map(\.quality), y: a.map { Foundation.log($0.rate) }).value(at: point.quality)
+    return (point.rate / Foundation.exp(logRate) - 1) * 100
+  }
+
   // MARK: - Validation
 
   /// Sorts by rate and checks the preconditions shared by both methods.
@@ -316,5 +330,14 @@ struct MonotoneCubic {
 
   func integral(from lower: Double, to upper: Double) -> Double {
     cumulativeIntegral(to: upper) - cumulativeIntegral(to: lower)
+  }
+
+  /// The interpolant at `t`, `t` inside `x[0]...x[n-1]`.
+  func value(at t: Double) -> Double {
+    let k = Swift.min(Swift.max((x.lastIndex { $0 <= t } ?? 0), 0), x.count - 2)
+    let h = x[k + 1] - x[k], s = (t - x[k]) / h
+    let s2 = s * s, s3 = s2 * s
+    return (2 * s3 - 3 * s2 + 1) * y[k] + (s3 - 2 * s2 + s) * h * slopes[k] + (-2 * s3 + 3 * s2) * y[k + 1]
+      + (s3 - s2) * h * slopes[k + 1]
   }
 }

@@ -52,6 +52,18 @@ public struct ImageSet: Sendable {
             ImageSet(images: val.map(\.0), names: val.map(\.1)))
   }
 
+  /// The training and validation sets of a codec run: the training folder and the validation
+  /// folder, or without one every 20th training image held out (`split(validationEvery: 20)`).
+  /// - Parameters:
+  ///   - data: the training folder.
+  ///   - validation: the validation folder, if the run has one.
+  ///   - minimumSide: the smallest side a training image may have (the crop).
+  public static func trainingAndValidation(data: URL, validation: URL?, minimumSide: Int = 1) throws
+    -> (training: ImageSet, validation: ImageSet) {
+    let all = try load(directory: data, minimumSide: minimumSide)
+    return try validation.map { (all, try load(directory: $0)) } ?? all.split(validationEvery: 20)
+  }
+
   /// A batch [B, 3, crop, crop] of random crops, each flipped horizontally with probability 1/2.
   /// With a `shard`, the crops are drawn for a global batch of `size x shard.count` and only
   /// the shard's `size` are made: the same crops one process drawing the global batch makes.

@@ -119,19 +119,7 @@ public final class RDTask: TrainingTask {
     guard !validation.images.isEmpty else { return (0, 0, 0) }
     codec.setTraining(false)
     defer { codec.setTraining(true) }
-    var bpp = 0.0, mse = 0.0
-    let factor = codec.downsamplingFactor
-    let shard = dataParallel?.shard ?? .whole
-    try withNoGrad {
-      for (index, image) in validation.images.enumerated() where index % shard.count == shard.index {
-        let w = image.width / factor * factor, h = image.height / factor * factor
-        guard w > 0, h > 0 else { continue }
-        let x = try image.tensor().narrow(2, start: 0, length: h).narrow(3, start: 0, length: w)
-        let result = try codec.forward(x, mode: .dequantize)
-        bpp += try result.bitsPerPixel(pixels: w * h).item()
-        mse += try Loss.mse(result.reconstruction.clamp(min: 0, max: 1), x).item()
-      }
-    }
+    var (bpp, mse) = try validation.validationTotals(of: codec, shard: dataParallel?.shard ?? .whole)
     if let dataParallel {
       let totals = try dataParallel.sum([bpp, mse], step: step, what: "validation")
       (bpp, mse) = (totals[0], totals[1])

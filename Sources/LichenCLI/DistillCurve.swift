@@ -1,0 +1,30 @@
+import ArgumentParser
+import Compression
+import Distillation
+import Foundation
+
+/// `lichen distill-curve`: runs' validations as rate change against their teachers over steps (`LearningCurve`).
+struct DistillCurve: GlobalOptionsCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "distill-curve",
+    abstract: "Learning curves: each run's validations as rate change against its teachers at equal PSNR.")
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Teachers (registry names or files), one per lambda, at least 4.") var teachers: String
+  @Option(help: "The runs' training folder (every 20th image is the validation set, as in training).") var data: String
+  @Option(help: "The runs' validation folder, when they trained with --val.") var val: String?
+  @Option(name: .customLong("run"), help: "LABEL=RUN_FOLDER (its log.csv); repeat for each run.") var runs: [String]
+  @Option(help: "Write the curves here (SVG).") var svg: String?
+  @Option(help: "Write every point here (CSV).") var csv: String?
+  @Option(help: "Plot title.") var title = "Learning curves against the teachers"
+
+  func run() throws {
+    let validation = try ImageSet.trainingAndValidation(data: URL(fileURLWithPath: data),
+                                                        validation: val.map(URL.init(fileURLWithPath:))).validation
+    let report = try LearningCurve.Report.measure(teachers: teachers.split(separator: ",").map(String.init),
+                                                   validation: validation, runs: runs.map(LearningCurve.Run.init))
+    if let svg { try report.plot(title: title).write(to: URL(fileURLWithPath: svg)) }
+    if let csv { try Data(report.csv.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
+    print(report.summary)
+  }
+}
