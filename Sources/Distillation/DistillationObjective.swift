@@ -55,10 +55,14 @@ public struct DistillationObjective: TrainingObjective {
 
   public func terms(model: any CompressionModel, batch: Tensor, quantization: QuantizationMode) throws -> RDLoss.Terms {
     guard model is ScaleHyperprior else { throw DistillationError("the student must be a ScaleHyperprior") }
-    let target = try withNoGrad { try teacher.forward(batch, mode: .dequantize) }
     let student = try model.forward(batch, mode: quantization)
     let rd = try RDLoss(lambda: lambda)(student, target: batch)
     var loss = try rd.loss * weights.rateDistortion
+    // Without a teacher term (a same-start control) the teacher is not run at all.
+    guard weights.latent != 0 || weights.reconstruction != 0 || weights.hyperLatent != 0 else {
+      return RDLoss.Terms(loss: loss, mse: rd.mse, bpp: rd.bpp)
+    }
+    let target = try withNoGrad { try teacher.forward(batch, mode: .dequantize) }
     if weights.latent != 0 { loss = try loss + Loss.mse(student.y, target.y) * weights.latent }
     if weights.reconstruction != 0 {
       loss = try loss + Loss.mse(student.reconstruction, target.reconstruction) * weights.reconstruction

@@ -88,6 +88,23 @@ final class DistillationTests: XCTestCase {
     XCTAssertNil(tm.analysis[0].parameters.first?.tensor.grad)
   }
 
+  /// With every teacher term at zero the objective is the plain RD loss times its weight (a same-start
+  /// control), and the teacher is not needed for it.
+  func testZeroTeacherWeightsGiveThePlainRDLoss() throws {
+    let t = try teacher()
+    guard let tm = t.model as? ScaleHyperprior else { return XCTFail() }
+    let student = try StudentFactory.student(for: t, n: 4)
+    try ChannelSelection.initialize(student, from: tm)
+    let objective = try DistillationObjective(
+      teacher: tm, studentN: 4, weights: .init(latent: 0, reconstruction: 0, rateDistortion: 1, hyperLatent: 0),
+      lambda: 0.01, zChannels: nil)
+    let x = try Tensor.rand([2, 3, 64, 64], generator: Generator(seed: 4))
+    let control = try objective.terms(model: student, batch: x, noise: Generator(seed: 9))
+    let plain = try RDLoss(lambda: 0.01).terms(model: student, batch: x, noise: Generator(seed: 9))
+    XCTAssertEqual(try control.loss.item(), try plain.loss.item(), accuracy: 1e-9)
+    XCTAssertEqual(try control.bpp.item(), try plain.bpp.item(), accuracy: 1e-9)
+  }
+
   func testMACCountsMatchTheCompressAIMeasurement() throws {
     // PEERS.md: N=128 M=192 on 768x512: g_a+h_a 17.1 GMACs, g_s 16.6, h_s 0.54.
     let model = try ScaleHyperprior(n: 128, m: 192)
