@@ -33,6 +33,9 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   /// A fresh network of the same architecture trained for `strength` steps on the marked model's soft
   /// outputs over the attacker's data (`AttackSubject.distill`); the mark is read from the fresh network.
   case distillation
+  /// Function-preserving obfuscation: cancelling pairs of dummy channels added inside each residual block
+  /// (strength: the fraction of the block's channels added), then every channel permuted (`DummyNeurons`).
+  case dummyNeurons = "dummy-neurons"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -55,6 +58,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .minMaxQuantization: return "min-max quantization (bits)"
     case .finePruning: return "fine-pruning (dormant channels, then fine-tuning)"
     case .distillation: return "distillation into a fresh network (steps)"
+    case .dummyNeurons: return "dummy neurons (function-preserving)"
     }
   }
 
@@ -67,6 +71,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .magnitudePruning, .randomPruning: return "fraction of weights pruned per layer"
     case .finePruning: return "fraction of each block's channels pruned"
     case .distillation: return "attacker's training steps of the fresh network"
+    case .dummyNeurons: return "dummy channels added per block / its channels"
     case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -284,12 +289,17 @@ public enum AttackSweep {
       try apply(setting, to: subject, key: key, expected: expected, seed: seed)
       let accuracy = try subject.evaluate()
       var metrics = try subject.measure?()
-      let check = try Extractor.extract(from: subject.model, key: key, expected: expected)
-      if setting.family == .channelPermutation || setting.family == .channelRescaling {
-        // The owner's detector that finds the permuted channels again from the key's magnitudes.
-        let realigned = try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
-        metrics = (metrics ?? [:]).merging(["realigned_ber": realigned.bitErrorRate ?? 1,
-                                            "realigned_detected": realigned.detected == true ? 1 : 0]) { _, new in new }
+      // Dummy neurons widen the blocks: the plain detector cannot read the model at all (the key's
+      // shapes no longer fit), which counts as a lost mark.
+      let check = setting.family == .dummyNeurons ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
+      if [.channelPermutation, .channelRescaling, .dummyNeurons].contains(setting.family) {
+        // The owner's detector that finds the permuted channels again from the key (its signatures or
+        // magnitudes). Widened blocks it cannot map back (a key without signatures) count as lost.
+        let realigned = setting.family == .dummyNeurons
+          ? try? ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
+          : try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
+        metrics = (metrics ?? [:]).merging(["realigned_ber": realigned?.bitErrorRate ?? 1,
+                                            "realigned_detected": realigned?.detected == true ? 1 : 0]) { _, new in new }
       }
       if setting.family == .finePruning {
         metrics = (metrics ?? [:]).merging(["fine_tune_steps": Double(setting.fineTuneSteps ?? 0)]) { _, new in new }
@@ -298,8 +308,8 @@ public enum AttackSweep {
         attack: setting.family.title, family: setting.family, strength: setting.strength,
         learningRate: setting.family.isKeyFineTuning ? setting.learningRate ?? KeyWeightFineTuning.defaultLearningRate : nil,
         accuracy: accuracy,
-        bitErrorRate: check.bitErrorRate ?? 1, payloadBitErrorRate: check.payloadBitErrorRate ?? 1,
-        falsePositiveProbability: check.falsePositiveProbability ?? 1, detected: check.detected ?? false,
+        bitErrorRate: check?.bitErrorRate ?? 1, payloadBitErrorRate: check?.payloadBitErrorRate ?? 1,
+        falsePositiveProbability: check?.falsePositiveProbability ?? 1, detected: check?.detected ?? false,
         seconds: Date().timeIntervalSince(start), metrics: metrics, metric: subject.metric)
       rows.append(row)
       onRow(row)
@@ -371,6 +381,7 @@ public enum AttackSweep {
       try FinePruning.prune(model, activity: activity, fraction: s)
       if steps > 0 { try train(steps, nil) }
     case .channelRescaling: try ChannelPermutation.rescale(model, maximumFactor: s, seed: seed)
+    case .dummyNeurons: try DummyNeurons.apply(to: model, fraction: s, seed: seed)
     case .keyInterceptionFineTune: try trainKeyWeights(try steps())
     case .keyInterceptionRandomizeFineTune:
       let n = try steps()  // refuse a bad step count before touching the model

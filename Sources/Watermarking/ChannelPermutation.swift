@@ -114,15 +114,20 @@ public enum ChannelPermutation {
 
   /// Extraction after undoing any channel permutation of the groups, found from the key alone: by
   /// the key's channel signatures when it has them (they survive rescaling), else by the marked
-  /// weights' magnitudes.
+  /// weights' magnitudes. A group with more channels than the key's model (dummy neurons) is read
+  /// from the best-matching channels, the others left out.
   public static func realigned(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
                                threshold: Double = 1e-6) throws -> ExtractionResult {
     var restored = entries
     for group in groups(shapes: entries.mapValues(\.shape)) {
       guard let firstRecord = entries[group.first], let secondRecord = entries[group.second] else { continue }
       let first = try firstRecord.floats(), second = try secondRecord.floats()
-      let channels = firstRecord.shape[0]
-      let rowSize = first.count / channels  // conv1: one output channel
+      // The owner's channel count (the key's shapes); the model may hold more (dummy neurons), never fewer.
+      let current = firstRecord.shape[0]
+      let channels = key.layerShapes[group.first]?.first ?? key.layerShapes[group.second]?[1]
+        ?? key.alignment?[group.prefix]?.rows.count ?? current
+      guard channels <= current else { continue }
+      let rowSize = first.count / current  // conv1: one output channel
       let (outputs, kernel) = (secondRecord.shape[0], secondRecord.shape[2] * secondRecord.shape[3])
       // The key's marks per original channel: where they are relative to the channel, and their magnitudes.
       var marks: [[(read: (Int) -> Float, magnitude: Float)]] = Array(repeating: [], count: channels)
@@ -130,12 +135,13 @@ public enum ChannelPermutation {
         guard let magnitude = key.mapping.magnitude(layer: position.layer, position: number) else { continue }
         if position.layer == group.first {
           let (c, r) = (position.index / rowSize, position.index % rowSize)
+          guard c < channels else { continue }
           marks[c].append(({ first[$0 * rowSize + r] }, Float(magnitude)))
         } else if position.layer == group.second {
           let (o, rest) = (position.index / (channels * kernel), position.index % (channels * kernel))
           let (c, k) = (rest / kernel, rest % kernel)
           guard o < outputs else { continue }
-          marks[c].append(({ second[(o * channels + $0) * kernel + k] }, Float(magnitude)))
+          marks[c].append(({ second[(o * current + $0) * kernel + k] }, Float(magnitude)))
         }
       }
       // Costs of reading original channel c from channel j; cheapest matches first, each j used once.
@@ -145,7 +151,7 @@ public enum ChannelPermutation {
         let (rows, columns) = try signature.signs(first: firstRecord, second: secondRecord)
         let owner = (signature.rows.map(ChannelSignature.bits), signature.columns.map(ChannelSignature.bits))
         for c in 0..<channels {
-          for j in 0..<channels {
+          for j in 0..<current {
             let rowMisses = zip(owner.0[c], rows[j]).filter { $0 != $1 }.count
             let columnMisses = zip(owner.1[c], columns[j]).filter { $0 != $1 }.count
             candidates.append((Float(rowMisses + columnMisses), c, j))
@@ -153,7 +159,7 @@ public enum ChannelPermutation {
         }
       } else {
         for c in 0..<channels where !marks[c].isEmpty {
-          for j in 0..<channels {
+          for j in 0..<current {
             candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j))
           }
         }
@@ -167,18 +173,21 @@ public enum ChannelPermutation {
         used.insert(candidate.current)
       }
       // Unmarked channels keep whatever channels are left, in order (they carry no key position).
-      let free = (0..<channels).filter { !used.contains($0) }
+      let free = (0..<current).filter { !used.contains($0) }
       for (c, j) in zip((0..<channels).filter { !assigned.contains($0) }, free) { source[c] = j }
-      var realignedFirst = first, realignedSecond = second
+      var realignedFirst = [Float](repeating: 0, count: channels * rowSize)
+      var realignedSecond = [Float](repeating: 0, count: outputs * channels * kernel)
       for c in 0..<channels {
         let j = source[c]
         for r in 0..<rowSize { realignedFirst[c * rowSize + r] = first[j * rowSize + r] }
         for o in 0..<outputs {
-          for k in 0..<kernel { realignedSecond[(o * channels + c) * kernel + k] = second[(o * channels + j) * kernel + k] }
+          for k in 0..<kernel { realignedSecond[(o * channels + c) * kernel + k] = second[(o * current + j) * kernel + k] }
         }
       }
-      restored[group.first] = try TensorRecord(float32: realignedFirst, shape: firstRecord.shape)
-      restored[group.second] = try TensorRecord(float32: realignedSecond, shape: secondRecord.shape)
+      var firstShape = firstRecord.shape, secondShape = secondRecord.shape
+      (firstShape[0], secondShape[1]) = (channels, channels)
+      restored[group.first] = try TensorRecord(float32: realignedFirst, shape: firstShape)
+      restored[group.second] = try TensorRecord(float32: realignedSecond, shape: secondShape)
     }
     return try Extractor.extract(fromStateDict: restored, key: key, expected: expected, threshold: threshold)
   }

@@ -100,4 +100,50 @@ final class ChannelPermutationTests: XCTestCase {
     XCTAssertEqual(realigned.detected, true, "BER \(realigned.bitErrorRate ?? 1)")
     XCTAssertLessThan(try XCTUnwrap(realigned.bitErrorRate), 0.05)
   }
+
+  /// Dummy neurons (cancelling pairs of channels, then a permutation) keep the function while widening
+  /// every block: the plain detector cannot read the model, the signature-realigning detector finds
+  /// the original channels among the dummies and reads the mark back.
+  func testDummyNeuronsKeepTheFunctionAndSignaturesFindTheOriginalChannels() throws {
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+    let before = try withNoGrad { try model(x).floats() }
+    let widths = try model.stateDictRecords().filter { $0.key.hasSuffix(".conv1.weight") }.mapValues { $0.shape[0] }
+    let origins = try DummyNeurons.apply(to: model, fraction: 0.5, seed: 12)
+    XCTAssertEqual(origins.count, 4, "one group per basic block")
+    for (prefix, origin) in origins {
+      let width = try XCTUnwrap(widths[prefix + ".conv1.weight"])
+      XCTAssertEqual(origin.count, width + 2 * Int((Double(width) / 4).rounded(.up)))
+      XCTAssertEqual(Set(origin.compactMap { $0 }), Set(0..<width), "every old channel is kept once")
+    }
+    let after = try withNoGrad { try model(x).floats() }
+    let scale = before.map { abs($0) }.max() ?? 1
+    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the widened network computes the same function")
+    XCTAssertThrowsError(try Extractor.extract(from: model, key: key, expected: bits), "the key's shapes no longer fit")
+    let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
+    XCTAssertEqual(realigned.bitErrorRate, 0)
+    XCTAssertEqual(realigned.detected, true)
+    XCTAssertThrowsError(try DummyNeurons.apply(to: model, fraction: 0, seed: 1))
+  }
+
+  func testTheSweepRunsDummyNeurons() throws {
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    let state = try model.stateDictRecords()
+    let setting = try AttackSetting(spec: "dummy-neurons:0.25")
+    XCTAssertEqual(setting.description, "dummy-neurons:0.25")
+    let rows = try AttackSweep.run([setting], load: {
+      let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
+      try copy.load(stateDict: state)
+      copy.setTraining(false)
+      return AttackSubject(model: copy, evaluate: { 0.5 }, fineTune: nil)
+    }, key: key, expected: bits, seed: 2)
+    XCTAssertEqual(rows.count, 1)
+    XCTAssertFalse(rows[0].detected)
+    XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
+    XCTAssertEqual(rows[0].metrics?["realigned_detected"], 1)
+  }
 }
