@@ -33,12 +33,9 @@ struct ClassifyTrain: GlobalOptionsCommand {
   }
 }
 
-/// Loads the weights of a classifier (or segmentation) file into `model` before fine-tuning it;
-/// every tensor of the model must be in the file with its shape.
+/// Loads a classifier (or segmentation) file's weights into `model` to fine-tune it (`InitialWeights`).
 func loadInitialWeights(_ path: String, into model: any Module) throws {
-  let url = URL(fileURLWithPath: path)
-  guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("\(path): model file not found") }
-  try model.load(stateDict: try SafeTensors.read(from: url).tensors)
+  try InitialWeights.load(path, into: model)
   say("fine-tuning from \(path)")
 }
 

@@ -19,10 +19,9 @@ struct DistillCurve: GlobalOptionsCommand {
   @Option(help: "Plot title.") var title = "Learning curves against the teachers"
 
   func run() throws {
-    let validation = try ImageSet.trainingAndValidation(data: URL(fileURLWithPath: data),
-                                                        validation: val.map(URL.init(fileURLWithPath:))).validation
+    let sets = try ImageSet.trainingAndValidation(data: URL(fileURLWithPath: data), validation: val.map(URL.init(fileURLWithPath:)))
     let report = try LearningCurve.Report.measure(teachers: teachers.split(separator: ",").map(String.init),
-                                                   validation: validation, runs: runs.map(LearningCurve.Run.init))
+                                                   validation: sets.validation, runs: runs.map(LearningCurve.Run.init))
     if let svg { try report.plot(title: title).write(to: URL(fileURLWithPath: svg)) }
     if let csv { try Data(report.csv.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
     print(report.summary)

@@ -25,12 +25,8 @@ struct DistillSweep: GlobalOptionsCommand {
   @Flag(help: "Skip the controls trained without distillation.") var skipControl = false
 
   func run() throws {
-    let ns = try widths.split(separator: ",").map { part -> Int in
-      guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
-        throw ValidationError("--N expects positive integers separated by commas, got '\(part)'")
-      }
-      return n
-    }
+    let ns = try parseList(widths, "--N")
+    guard !ns.isEmpty, !ns.contains(0) else { throw ValidationError("--N expects positive integers, got '\(widths)'") }
     let root = URL(fileURLWithPath: training.out)
     var sweep = DistillationSweep(
       teachers: teachers.split(separator: ",").map(String.init), widths: ns, steps: training.steps, seed: training.seed,

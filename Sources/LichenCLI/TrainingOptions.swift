@@ -49,13 +49,9 @@ struct TrainingOptions: ParsableArguments {
   }
 
   func milestones() throws -> [Int] {
-    guard let lrMilestones else { return [] }
-    return try lrMilestones.split(separator: ",").map {
-      guard let step = Int($0.trimmingCharacters(in: .whitespaces)), step > 0 else {
-        throw ValidationError("--lr-milestones expects positive step numbers separated by commas, got '\(lrMilestones)'")
-      }
-      return step
-    }
+    let steps = try parseList(lrMilestones ?? "", "--lr-milestones")
+    guard !steps.contains(0) else { throw ValidationError("--lr-milestones expects positive step numbers, got '\(lrMilestones ?? "")'") }
+    return steps
   }
 
   func imageSets() throws -> (training: ImageSet, validation: ImageSet) {

@@ -40,15 +40,7 @@ struct WatermarkTradeoff: GlobalOptionsCommand {
     guard timingRepetitions >= 1 else { throw ValidationError("--timing-repetitions must be at least 1") }
   }
 
-  func methodList() throws -> [WatermarkMethod] {
-    try methods.split(separator: ",").map { name in
-      let trimmed = name.trimmingCharacters(in: .whitespaces)
-      guard let method = WatermarkMethod(rawValue: trimmed) else {
-        throw ValidationError("unknown method '\(trimmed)' in --methods: use \(WatermarkMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-      }
-      return method
-    }
-  }
+  func methodList() throws -> [WatermarkMethod] { try WatermarkMethod.list(parsing: methods) }
 
   func attackSettings() throws -> [AttackSetting] {
     try AttackSetting.list(parsing: attacks, keyFineTuneLearningRate: keyFineTuneLr).filter { $0.family != .none }

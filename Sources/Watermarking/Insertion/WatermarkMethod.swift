@@ -11,6 +11,18 @@ public enum WatermarkMethod: String, CaseIterable, Codable, Sendable {
   case replicas
   /// Fixed weights drawn from a Laplacian whose sign is the bit (Tondi, Costanzo, Barni 2024).
   case laplacian
+
+  /// Parses a comma-separated list of method names (`watermas,substitution`).
+  /// - Throws: `WatermarkError` naming an unknown method and the known ones.
+  public static func list(parsing text: String) throws -> [WatermarkMethod] {
+    try text.split(separator: ",").map { name in
+      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      guard let method = WatermarkMethod(rawValue: trimmed) else {
+        throw WatermarkError("unknown method '\(trimmed)': use \(allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return method
+    }
+  }
 }
 
 /// How a mark is made and inserted while a model trains: key, code and each method's parameters.
