@@ -38,6 +38,9 @@ extension LearningCurve {
     public static func measure(teachers: [String], validation: ImageSet, runs: [Run]) throws
       -> Report {
       guard !runs.isEmpty else { throw DistillationError("no runs to read") }
+      guard teachers.count >= Bjontegaard.minimumPointCount else {
+        throw DistillationError("give \(Bjontegaard.minimumPointCount) or more teachers (one per lambda), got \(teachers.count)")
+      }
       let logs = try runs.map { try LearningCurve(name: $0.name, log: $0.folder.appendingPathComponent("log.csv")) }
       var measured: [(name: String, point: RDPoint)] = []
       for name in teachers {
@@ -51,10 +54,10 @@ extension LearningCurve {
     /// `run,step,val_bpp,val_psnr,rate_change_percent`: the teachers first (no step), then every validation.
     public var csv: String {
       var lines = ["run,step,val_bpp,val_psnr,rate_change_percent"]
-      for t in teachers { lines.append("\(t.name),,\(t.point.rate),\(t.point.quality),") }
+      for t in teachers { lines.append("\(CSV.field(t.name)),,\(t.point.rate),\(t.point.quality),") }
       for curve in curves {
         for p in curve.points {
-          lines.append("\(curve.name),\(p.step),\(p.validation.rate),\(p.validation.quality),"
+          lines.append("\(CSV.field(curve.name)),\(p.step),\(p.validation.rate),\(p.validation.quality),"
             + (p.rateChange.map { String($0) } ?? ""))
         }
       }

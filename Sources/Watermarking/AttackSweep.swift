@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Torch
 
 /// The removal attacks a sweep runs. Weight-space attacks are `Attack`s;
@@ -403,19 +404,13 @@ public enum AttackSweep {
     let header = "attack,strength,\(valueColumn),ber,false_positive_probability,detected,family,payload_ber,seconds,learning_rate"
       + metricNames.map { "," + $0 }.joined() + (mixed ? ",metric" : "")
     let lines = rows.map { r in
-      "\(csvField(r.attack)),\(r.strength),\(r.accuracy),\(r.bitErrorRate),\(r.falsePositiveProbability),\(r.detected),"
+      "\(CSV.field(r.attack)),\(r.strength),\(r.accuracy),\(r.bitErrorRate),\(r.falsePositiveProbability),\(r.detected),"
         + "\(r.family.rawValue),\(r.payloadBitErrorRate),\(r.seconds),\(r.learningRate.map { "\($0)" } ?? "")"
         + metricNames.map { name in "," + (r.metrics?[name].map { "\($0)" } ?? "") }.joined()
         + (mixed ? "," + r.taskMetric.rawValue : "")
     }
     guard let label else { return ([header] + lines).joined(separator: "\n") + "\n" }
-    return (["method," + header] + lines.map { csvField(label) + "," + $0 }).joined(separator: "\n") + "\n"
-  }
-
-  /// Quotes a CSV field when it needs it (RFC 4180).
-  static func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    return (["method," + header] + lines.map { CSV.field(label) + "," + $0 }).joined(separator: "\n") + "\n"
   }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Torch
 
 /// The payload / imperceptibility / robustness / cost trade-off of one or
@@ -198,7 +199,7 @@ public struct PayloadTradeoff: Codable, Sendable, Equatable {
         + String(repeating: ",", count: 2 * settings.count))
     }
     for e in entries {
-      var line = "\(AttackSweep.csvField(e.method)),\(e.payloadBits),\(e.codedBits),\(field(e.accuracy)),"
+      var line = "\(CSV.field(e.method)),\(e.payloadBits),\(e.codedBits),\(field(e.accuracy)),"
         + "\(field(reference?.accuracy)),\(field(accuracyDrop(e))),\(field(e.bitErrorRate)),\(costFields(e.cost)),"
         + "\(field(slowdown(e))),\(1000 * e.extraction.median)"
       for s in settings { line += ",\(field(e.row(s)?.bitErrorRate)),\(field(e.row(s)?.accuracy))" }

@@ -29,7 +29,7 @@ final class LearningCurveTests: XCTestCase {
       1500,1.7,0.01,0.7,20.0,4.0,0.0001,0.5,\(teacherAt(0.5)),1.5
 
       """)
-    let curve = try LearningCurve(name: "N=64", log: folder.appendingPathComponent("log.csv")).against(teachers)
+    let curve = try LearningCurve(name: "N=64, q4", log: folder.appendingPathComponent("log.csv")).against(teachers)
     XCTAssertEqual(curve.points.map(\.step), [500, 1000, 1500])
     // Step 500 lies below the teachers' PSNR range; 1000 was logged again after a resume (10% more bits).
     XCTAssertNil(curve.points[0].rateChange)
@@ -42,8 +42,8 @@ final class LearningCurveTests: XCTestCase {
     XCTAssertEqual(lines.first, "run,step,val_bpp,val_psnr,rate_change_percent")
     XCTAssertEqual(lines.count, 1 + 4 + 3)
     XCTAssertTrue(lines[1].hasPrefix("q2,,0.3,"))
-    XCTAssertTrue(lines[5].hasPrefix("N=64,500,0.5,") && lines[5].hasSuffix(","))
-    XCTAssertTrue(report.summary.contains("N=64: step 1500"), report.summary)
+    XCTAssertTrue(lines[5].hasPrefix("\"N=64, q4\",500,0.5,") && lines[5].hasSuffix(","), "a label with a comma is quoted")
+    XCTAssertTrue(report.summary.contains("N=64, q4: step 1500"), report.summary)
     XCTAssertTrue(report.summary.contains("0.00% rate vs teachers (best "), report.summary)
     XCTAssertTrue(report.summary.hasSuffix("0.00% at step 1500)"), report.summary)
     let plot = report.plot(title: "curves")
@@ -63,6 +63,10 @@ final class LearningCurveTests: XCTestCase {
     XCTAssertThrowsError(try LearningCurve.Report.measure(teachers: ["hyperprior-q4"], validation: ImageSet(images: [], names: []),
                                                           runs: [])) {
       XCTAssertEqual(($0 as? DistillationError)?.message, "no runs to read")
+    }
+    XCTAssertThrowsError(try LearningCurve.Report.measure(teachers: ["hyperprior-q4"], validation: ImageSet(images: [], names: []),
+                                                          runs: [LearningCurve.Run(name: "a", folder: folder)])) {
+      XCTAssertEqual(($0 as? DistillationError)?.message, "give 4 or more teachers (one per lambda), got 1")
     }
   }
 
