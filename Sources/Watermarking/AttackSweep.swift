@@ -292,13 +292,17 @@ public enum AttackSweep {
       var metrics = try subject.measure?()
       // Dummy neurons widen the blocks: the plain detector cannot read the model at all (the key's
       // shapes no longer fit), which counts as a lost mark.
-      let check = setting.family == .dummyNeurons ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
+      let widened = setting.family == .dummyNeurons
+      let check = widened ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
       if [.channelPermutation, .channelRescaling, .dummyNeurons].contains(setting.family) {
         // The owner's detector that finds the permuted channels again from the key (its signatures or
-        // magnitudes). Widened blocks it cannot map back (a key without signatures) count as lost.
-        let realigned = setting.family == .dummyNeurons
-          ? try? ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
-          : try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
+        // magnitudes). Widened blocks it cannot map back to the key's shapes count as lost.
+        var realigned: ExtractionResult?
+        do {
+          realigned = try ChannelPermutation.realigned(from: subject.model, key: key, expected: expected)
+        } catch is WatermarkError where widened {
+          realigned = nil
+        }
         metrics = (metrics ?? [:]).merging(["realigned_ber": realigned?.bitErrorRate ?? 1,
                                             "realigned_detected": realigned?.detected == true ? 1 : 0]) { _, new in new }
       }

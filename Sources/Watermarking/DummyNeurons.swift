@@ -28,6 +28,7 @@ public enum DummyNeurons {
     guard !groups.isEmpty else { throw WatermarkError("dummy neurons need residual basic blocks (conv1 / bn1 / conv2)") }
     var rng = SplitMix64(seed: seed)
     var origins: [String: [Int?]] = [:]
+    let std = { (t: Tensor) in try t.to(.float64).variance().item().squareRoot() }
     try withNoGrad {
       for group in groups {
         guard let first = named[group.first], let second = named[group.second] else { continue }
@@ -35,7 +36,6 @@ public enum DummyNeurons {
         let pairs = Swift.max(1, Int((fraction * Double(channels) / 2).rounded(.up)))
         let generator = try Generator(seed: rng.next())
         // Incoming rows: each pair's row twice; outgoing columns v and -v.
-        let std = { (t: Tensor) in try t.to(.float64).variance().item().squareRoot() }
         let rows = try Tensor.randn([pairs] + Array(first.shape.dropFirst()), generator: generator, dtype: first.dtype)
           * std(first)
         let columnShape = [second.shape[0], pairs] + Array(second.shape.dropFirst(2))
@@ -48,8 +48,9 @@ public enum DummyNeurons {
         origin = permutation.map { origin[$0] }
         let index = try Tensor(permutation.map(Int64.init), shape: [widened])
         let pairedRows = try rows.indexSelect(0, Tensor((0..<pairs).flatMap { [Int64($0), Int64($0)] }, shape: [2 * pairs]))
-        let pairedColumns = try Tensor.cat([columns, -columns], dim: 2)
-          .reshape(columnShape.replacing(at: 1, with: 2 * pairs))
+        var pairedShape = columnShape
+        pairedShape[1] = 2 * pairs
+        let pairedColumns = try Tensor.cat([columns, -columns], dim: 2).reshape(pairedShape)
         try replace(first, with: Tensor.cat([first, pairedRows], dim: 0).indexSelect(0, index))
         try replace(second, with: Tensor.cat([second, pairedColumns], dim: 1).indexSelect(1, index))
         for name in group.normalization {
@@ -72,11 +73,3 @@ public enum DummyNeurons {
   }
 }
 
-extension Array {
-  /// The array with the element at `index` replaced.
-  fileprivate func replacing(at index: Int, with element: Element) -> [Element] {
-    var copy = self
-    copy[index] = element
-    return copy
-  }
-}

@@ -18,6 +18,17 @@ final class ChannelPermutationTests: XCTestCase {
     try Embedder.substitute(bits, into: model, key: key)
     return (model, key)
   }
+  /// The attack sweep on fresh evaluation-mode copies of `model` (the task metric a constant).
+  func sweep(_ settings: [AttackSetting], on model: any Layer, key: WatermarkKey) throws -> [AttackSweepRow] {
+    let state = try model.stateDictRecords()
+    return try AttackSweep.run(settings, load: {
+      let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
+      try copy.load(stateDict: state)
+      copy.setTraining(false)
+      return AttackSubject(model: copy, evaluate: { 0.5 }, fineTune: nil)
+    }, key: key, expected: bits, seed: 2)
+  }
+
   func testPermutationPreservesTheFunctionAndRealignmentRecoversTheMark() throws {
     let (model, key) = try markedModel()
     let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
@@ -47,12 +58,7 @@ final class ChannelPermutationTests: XCTestCase {
 
   func testTheSweepReportsBothDetectors() throws {
     let (model, key) = try markedModel()
-    let state = try model.stateDictRecords()
-    let rows = try AttackSweep.run([AttackSetting(spec: "channel-permutation")], load: {
-      let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
-      try copy.load(stateDict: state)
-      return AttackSubject(model: copy, evaluate: { 0.5 }, fineTune: nil)
-    }, key: key, expected: bits, seed: 2)
+    let rows = try sweep([AttackSetting(spec: "channel-permutation")], on: model, key: key)
     XCTAssertEqual(rows.count, 1)
     XCTAssertFalse(rows[0].detected)
     XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
@@ -132,15 +138,9 @@ final class ChannelPermutationTests: XCTestCase {
     let (model, unsignedKey) = try markedModel()
     var key = unsignedKey
     key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
-    let state = try model.stateDictRecords()
     let setting = try AttackSetting(spec: "dummy-neurons:0.25")
     XCTAssertEqual(setting.description, "dummy-neurons:0.25")
-    let rows = try AttackSweep.run([setting], load: {
-      let copy = try ClassifierConfiguration(architecture: .resnet18, width: 0.25, depths: [1, 1, 1, 1]).makeModel(seed: 0)
-      try copy.load(stateDict: state)
-      copy.setTraining(false)
-      return AttackSubject(model: copy, evaluate: { 0.5 }, fineTune: nil)
-    }, key: key, expected: bits, seed: 2)
+    let rows = try sweep([setting], on: model, key: key)
     XCTAssertEqual(rows.count, 1)
     XCTAssertFalse(rows[0].detected)
     XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
