@@ -7,6 +7,7 @@ extension ClassifierArchitecture: ExpressibleByArgument {}
 extension ClassifierOptimizer: ExpressibleByArgument {}
 extension ClassifierSchedule: ExpressibleByArgument {}
 extension StandardDataset: ExpressibleByArgument {}
+extension StandardDataset.Split: ExpressibleByArgument {}
 
 /// `lichen classify`: image classifiers (the models the watermarking work marks).
 struct Classify: ParsableCommand {
@@ -28,15 +29,9 @@ struct ClassifyTrain: GlobalOptionsCommand {
 
   func run() throws {
     let session = try options.makeSession(dataParallel: try distributed.connect())
-    if let initFrom, !session.resumed { try loadInitialWeights(initFrom, into: session.trainer.model) }
+    if let initFrom, !session.resumed { try InitialWeights.load(initFrom, into: session.trainer.model, log: say) }
     try options.train(session, extraMetadata: initFrom.map { [MetadataKey.initialModel: $0] } ?? [:])
   }
-}
-
-/// Loads a classifier (or segmentation) file's weights into `model` to fine-tune it (`InitialWeights`).
-func loadInitialWeights(_ path: String, into model: any Module) throws {
-  try InitialWeights.load(path, into: model)
-  say("fine-tuning from \(path)")
 }
 
 /// Every option of a classifier training run, shared by `classify train` and `watermark embed`.
@@ -120,13 +115,12 @@ struct ClassifyEval: GlobalOptionsCommand {
   @Option(help: "A model.safetensors written by `lichen classify train`.") var modelFile: String
   @Option(help: "Dataset folder (default: the dataset's usual place).") var data: String?
   @Option(help: "cifar10 | fashion-mnist (default: the one the model was trained on).") var dataset: StandardDataset?
-  @Option(help: "train | test.") var split: String = "test"
+  @Option(help: "train | test.") var split: StandardDataset.Split = .test
   @Option(help: "Evaluate on only the first N images.") var limit: Int?
   @Option(help: "Batch size.") var batchSize = 256
   @Option(help: "Write the evaluation (accuracy, per-class accuracy, confusion matrix) here.") var json: String?
 
   func run() throws {
-    guard let split = StandardDataset.Split(rawValue: split) else { throw ValidationError("--split must be train or test") }
     let file = try ClassifierFile.load(from: URL(fileURLWithPath: modelFile))
     guard let kind = dataset ?? file.dataset else {
       throw ValidationError("the model file does not say its dataset; pass --dataset")

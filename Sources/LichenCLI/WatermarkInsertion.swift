@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Torch
+import Vision
 import Watermarking
 
 extension WatermarkMethod: ExpressibleByArgument {}
@@ -61,7 +62,7 @@ struct EmbeddingOptions: ParsableArguments {
              train: (_ metadata: [String: String]) throws -> (finished: Bool, summary: String?)) throws {
     try WatermarkInsertion.embedWhileTraining(
       trainer, payload: payload, method: method, settings: try insertion.settings(), seed: seed, resumed: resumed,
-      beforeMarking: { if let initFrom { try loadInitialWeights(initFrom, into: trainer.markedModel) } },
+      beforeMarking: { if let initFrom { try InitialWeights.load(initFrom, into: trainer.markedModel, log: say) } },
       log: primarySay(trainer.isPrimary), train: train)
   }
 }

@@ -37,6 +37,10 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   /// Function-preserving obfuscation: cancelling pairs of dummy channels added inside each residual block
   /// (strength: the fraction of the block's channels added), then every channel permuted (`DummyNeurons`).
   case dummyNeurons = "dummy-neurons"
+  /// Function-preserving obfuscation: the signs of a fraction (the strength) of each residual block's channels
+  /// flipped (conv1 and the batch norm's mean and scale negated), then every channel permuted
+  /// (`ChannelPermutation.flipSigns`).
+  case channelSignFlip = "channel-sign-flip"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -60,6 +64,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .finePruning: return "fine-pruning (dormant channels, then fine-tuning)"
     case .distillation: return "distillation into a fresh network (steps)"
     case .dummyNeurons: return "dummy neurons (function-preserving)"
+    case .channelSignFlip: return "channel sign flips (function-preserving)"
     }
   }
 
@@ -73,6 +78,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .finePruning: return "fraction of each block's channels pruned"
     case .distillation: return "attacker's training steps of the fresh network"
     case .dummyNeurons: return "dummy channels added per block / its channels"
+    case .channelSignFlip: return "fraction of each block's channels flipped"
     case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -294,7 +300,7 @@ public enum AttackSweep {
       // shapes no longer fit), which counts as a lost mark.
       let widened = setting.family == .dummyNeurons
       let check = widened ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
-      if [.channelPermutation, .channelRescaling, .dummyNeurons].contains(setting.family) {
+      if [.channelPermutation, .channelRescaling, .dummyNeurons, .channelSignFlip].contains(setting.family) {
         // The owner's detector that finds the permuted channels again from the key (its signatures or
         // magnitudes). Widened blocks it cannot map back to the key's shapes count as lost.
         var realigned: ExtractionResult?
@@ -387,6 +393,9 @@ public enum AttackSweep {
       if steps > 0 { try train(steps, nil) }
     case .channelRescaling: try ChannelPermutation.rescale(model, maximumFactor: s, seed: seed)
     case .dummyNeurons: try DummyNeurons.apply(to: model, fraction: s, seed: seed)
+    case .channelSignFlip:
+      try ChannelPermutation.flipSigns(model, fraction: s, seed: seed)
+      try ChannelPermutation.apply(to: model, seed: seed &+ 1)
     case .keyInterceptionFineTune: try trainKeyWeights(try steps())
     case .keyInterceptionRandomizeFineTune:
       let n = try steps()  // refuse a bad step count before touching the model

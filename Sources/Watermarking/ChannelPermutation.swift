@@ -113,9 +113,10 @@ public enum ChannelPermutation {
   }
 
   /// Extraction after undoing any channel permutation of the groups, found from the key alone: by
-  /// the key's channel signatures when it has them (they survive rescaling), else by the marked
-  /// weights' magnitudes. A group with more channels than the key's model (dummy neurons) is read
-  /// from the best-matching channels, the others left out.
+  /// the key's channel signatures when it has them (they survive rescaling, and a channel whose
+  /// signs were flipped is flipped back), else by the marked weights' magnitudes. A group with more
+  /// channels than the key's model (dummy neurons) is read from the best-matching channels, the
+  /// others left out.
   public static func realigned(fromStateDict entries: [String: TensorRecord], key: WatermarkKey, expected: [Bool]? = nil,
                                threshold: Double = 1e-6) throws -> ExtractionResult {
     var restored = entries
@@ -145,30 +146,35 @@ public enum ChannelPermutation {
         }
       }
       // Costs of reading original channel c from channel j; cheapest matches first, each j used once.
-      var candidates: [(cost: Float, original: Int, current: Int)] = []
+      // `flipped`: channel j's conv1 row is c's negated (`flipSigns`), to be negated back.
+      var candidates: [(cost: Float, original: Int, current: Int, flipped: Bool)] = []
       if let signature = key.alignment?[group.prefix], signature.rows.count == channels {
-        // Sign disagreements with the owner's channel signatures (positions that moved with the channel).
+        // Sign disagreements with the owner's channel signatures (positions that moved with the channel);
+        // a row that disagrees almost everywhere is the owner's row with its sign flipped.
         let (rows, columns) = try signature.signs(first: firstRecord, second: secondRecord)
         let owner = (signature.rows.map(ChannelSignature.bits), signature.columns.map(ChannelSignature.bits))
         for c in 0..<channels {
           for j in 0..<current {
             let rowMisses = zip(owner.0[c], rows[j]).filter { $0 != $1 }.count
+            let flipped = 2 * rowMisses > owner.0[c].count
             let columnMisses = zip(owner.1[c], columns[j]).filter { $0 != $1 }.count
-            candidates.append((Float(rowMisses + columnMisses), c, j))
+            candidates.append((Float((flipped ? owner.0[c].count - rowMisses : rowMisses) + columnMisses), c, j, flipped))
           }
         }
       } else {
         for c in 0..<channels where !marks[c].isEmpty {
           for j in 0..<current {
-            candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j))
+            candidates.append((marks[c].reduce(0) { $0 + abs(abs($1.read(j)) - $1.magnitude) }, c, j, false))
           }
         }
       }
       var source = Array(0..<channels)
+      var sign = [Float](repeating: 1, count: channels)
       var assigned = Set<Int>(), used = Set<Int>()
       for candidate in candidates.sorted(by: { ($0.cost, $0.original, $0.current) < ($1.cost, $1.original, $1.current) })
       where !assigned.contains(candidate.original) && !used.contains(candidate.current) {
         source[candidate.original] = candidate.current
+        sign[candidate.original] = candidate.flipped ? -1 : 1
         assigned.insert(candidate.original)
         used.insert(candidate.current)
       }
@@ -179,7 +185,7 @@ public enum ChannelPermutation {
       var realignedSecond = [Float](repeating: 0, count: outputs * channels * kernel)
       for c in 0..<channels {
         let j = source[c]
-        for r in 0..<rowSize { realignedFirst[c * rowSize + r] = first[j * rowSize + r] }
+        for r in 0..<rowSize { realignedFirst[c * rowSize + r] = sign[c] * first[j * rowSize + r] }
         for o in 0..<outputs {
           for k in 0..<kernel { realignedSecond[(o * channels + c) * kernel + k] = second[(o * current + j) * kernel + k] }
         }

@@ -146,4 +146,31 @@ final class ChannelPermutationTests: XCTestCase {
     XCTAssertEqual(rows[0].metrics?["realigned_ber"], 0)
     XCTAssertEqual(rows[0].metrics?["realigned_detected"], 1)
   }
+
+  /// Sign flips (conv1's row, the batch norm's mean and scale negated) keep the function but change the
+  /// signs the mark and the key's row signatures read: the plain detector loses the flipped channels'
+  /// bits; the realigning detector sees rows that disagree everywhere, flips them back and reads the mark.
+  func testSignFlipsKeepTheFunctionAndSignaturesUndoThem() throws {
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+    let before = try withNoGrad { try model(x).floats() }
+    let flips = try ChannelPermutation.flipSigns(model, fraction: 0.5, seed: 8)
+    XCTAssertEqual(flips.count, 4, "one group per basic block")
+    for flipped in flips.values { XCTAssertEqual(flipped.filter { $0 }.count, flipped.count / 2) }
+    let after = try withNoGrad { try model(x).floats() }
+    let scale = before.map { abs($0) }.max() ?? 1
+    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the flipped network computes the same function")
+    XCTAssertGreaterThan(try XCTUnwrap(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate), 0,
+                         "bits in flipped conv1 rows read inverted")
+    XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0)
+    try ChannelPermutation.apply(to: model, seed: 77)
+    XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0, "flips and a permutation")
+    XCTAssertThrowsError(try ChannelPermutation.flipSigns(model, fraction: 1.5, seed: 1))
+    XCTAssertThrowsError(try ChannelPermutation.flipSigns(model, fraction: 0, seed: 1))
+
+    let rows = try sweep([try AttackSetting(spec: "channel-sign-flip:0.5")], on: try markedModel().model, key: key)
+    XCTAssertEqual(rows.first?.metrics?["realigned_ber"], 0)
+  }
 }

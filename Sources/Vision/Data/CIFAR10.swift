@@ -12,7 +12,7 @@ public enum CIFAR10 {
 
   /// Which part of the dataset to load.
   public enum Split: String, Sendable, CaseIterable {
-    /// Every `data_batch_*.bin` present (our copy has only the first of five).
+    /// Every `data_batch_*.bin` present.
     case train
     /// `test_batch.bin`.
     case test
