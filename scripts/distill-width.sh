@@ -49,8 +49,11 @@ fi
 results=docs/results/distillation/n$n
 mkdir -p "$results"
 for q in q2 q3 q4 q5; do
+  # q2, q3, q5 name their start as the registry does (the run recorded a run-folder path).
+  init=(); [ "$q" = q4 ] || init=("init=hyperprior-q4-n$n"
+    "distillation=latent=0.2 reconstruction=0.2 rate-distortion=0.4 hyper-latent=0.0 init=hyperprior-q4-n$n")
   $lichen export-model "$runs/$q-n$n/model.safetensors" "$results/hyperprior-$q-n$n.safetensors" \
-    --precision float16 --meta "quality=$q"
+    --precision float16 --meta "quality=$q" "${init[@]}"
   if [ ! -f "$results/hyperprior-$q-n$n.json" ]; then
     $lichen eval --threads 2 --engine float --data "$kodak" --model "$results/hyperprior-$q-n$n.safetensors" \
       --json "$results/hyperprior-$q-n$n.json" | tail -1
