@@ -47,7 +47,8 @@ python3 - "$out/verify.json" "${entries[@]}" <<'PY'
 import json, sys
 path, rows = sys.argv[1], sys.argv[2:]
 attacks = ["key-interception-randomize", "key-interception-flip", "key-interception-zero", "channel-permutation",
-           "channel-rescaling:4", "dummy-neurons:1", "channel-sign-flip:0.5"]
+           "channel-rescaling:4", "dummy-neurons:1", "channel-sign-flip:0.5",
+           "neuron-splitting:1"]
 entries = []
 for row in rows:
     name, model, key, method = row.split("|", 3)

@@ -41,6 +41,9 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
   /// flipped (conv1 and the batch norm's mean and scale negated), then every channel permuted
   /// (`ChannelPermutation.flipSigns`).
   case channelSignFlip = "channel-sign-flip"
+  /// Function-preserving obfuscation: a fraction (the strength) of each residual block's channels copied, each
+  /// conv2 column shared between original and copy, then every channel permuted (`DummyNeurons.split`).
+  case neuronSplitting = "neuron-splitting"
 
   /// Row name in tables (the names `lichen watermark attack` has always printed).
   public var title: String {
@@ -65,6 +68,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .distillation: return "distillation into a fresh network (steps)"
     case .dummyNeurons: return "dummy neurons (function-preserving)"
     case .channelSignFlip: return "channel sign flips (function-preserving)"
+    case .neuronSplitting: return "neuron splitting (function-preserving)"
     }
   }
 
@@ -79,6 +83,7 @@ public enum AttackFamily: String, Codable, Sendable, CaseIterable {
     case .distillation: return "attacker's training steps of the fresh network"
     case .dummyNeurons: return "dummy channels added per block / its channels"
     case .channelSignFlip: return "fraction of each block's channels flipped"
+    case .neuronSplitting: return "fraction of each block's channels split"
     case .minMaxQuantization: return "bits per weight (min-max levels)"
     case .globalMagnitudePruning: return "fraction of all weights pruned (one threshold)"
     case .quantization: return "bits per weight"
@@ -298,9 +303,9 @@ public enum AttackSweep {
       var metrics = try subject.measure?()
       // Dummy neurons widen the blocks: the plain detector cannot read the model at all (the key's
       // shapes no longer fit), which counts as a lost mark.
-      let widened = setting.family == .dummyNeurons
+      let widened = setting.family == .dummyNeurons || setting.family == .neuronSplitting
       let check = widened ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
-      if [.channelPermutation, .channelRescaling, .dummyNeurons, .channelSignFlip].contains(setting.family) {
+      if [.channelPermutation, .channelRescaling, .dummyNeurons, .channelSignFlip, .neuronSplitting].contains(setting.family) {
         // The owner's detector that finds the permuted channels again from the key (its signatures or
         // magnitudes). Widened blocks it cannot map back to the key's shapes count as lost.
         var realigned: ExtractionResult?
@@ -393,6 +398,7 @@ public enum AttackSweep {
       if steps > 0 { try train(steps, nil) }
     case .channelRescaling: try ChannelPermutation.rescale(model, maximumFactor: s, seed: seed)
     case .dummyNeurons: try DummyNeurons.apply(to: model, fraction: s, seed: seed)
+    case .neuronSplitting: try DummyNeurons.split(model, fraction: s, seed: seed)
     case .channelSignFlip:
       try ChannelPermutation.flipSigns(model, fraction: s, seed: seed)
       try ChannelPermutation.apply(to: model, seed: seed &+ 1)

@@ -173,4 +173,32 @@ final class ChannelPermutationTests: XCTestCase {
     let rows = try sweep([try AttackSetting(spec: "channel-sign-flip:0.5")], on: try markedModel().model, key: key)
     XCTAssertEqual(rows.first?.metrics?["realigned_ber"], 0)
   }
+
+  /// Neuron splitting (real channels copied, each conv2 column shared between original and copy with
+  /// shares that may flip one side's sign) keeps the function and widens the blocks; the realigning
+  /// detector picks, for every original channel, the copy whose signature agrees and reads the mark back.
+  func testNeuronSplittingKeepsTheFunctionAndTheRealignedMark() throws {
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+    let before = try withNoGrad { try model(x).floats() }
+    let widths = try model.stateDictRecords().filter { $0.key.hasSuffix(".conv1.weight") }.mapValues { $0.shape[0] }
+    let origins = try DummyNeurons.split(model, fraction: 1, seed: 12)
+    for (prefix, origin) in origins {
+      let width = try XCTUnwrap(widths[prefix + ".conv1.weight"])
+      XCTAssertEqual(origin.count, 2 * width, "every channel split in two")
+      XCTAssertEqual(origin.compactMap { $0 }.sorted(), (0..<width).flatMap { [$0, $0] })
+    }
+    let after = try withNoGrad { try model(x).floats() }
+    let scale = before.map { abs($0) }.max() ?? 1
+    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the split network computes the same function")
+    XCTAssertThrowsError(try Extractor.extract(from: model, key: key, expected: bits), "the key's shapes no longer fit")
+    XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0)
+    XCTAssertThrowsError(try DummyNeurons.split(model, fraction: 2, seed: 1))
+
+    let rows = try sweep([try AttackSetting(spec: "neuron-splitting:0.5")], on: try markedModel().model, key: key)
+    XCTAssertEqual(rows.first?.metrics?["realigned_ber"], 0)
+    XCTAssertEqual(rows.first?.bitErrorRate, 1, "the plain detector cannot read widened blocks")
+  }
 }
