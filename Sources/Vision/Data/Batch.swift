@@ -27,61 +27,29 @@ public struct HostBatch: Sendable, Equatable {
 /// own `shard`: a training step's global batch holds `batchSize x
 /// shard.count` images and this sampler returns the shard's `batchSize` of
 /// them, augmented exactly as one sampler of the global batch size would.
-public struct BatchSampler: Sendable {
+public struct BatchSampler: Sendable, PlannedBatchSampler {
   public let dataset: ClassificationDataset
-  /// Images per batch on this shard.
-  public let batchSize: Int
-  public let shard: DataShard
+  public let plan: BatchPlan
   public let normalization: Normalization
   public let augmentation: Augmentation
-  public let seed: UInt64
 
   public init(
     dataset: ClassificationDataset, batchSize: Int, normalization: Normalization,
     augmentation: Augmentation = .none, seed: UInt64 = 0, shard: DataShard = .whole
   ) throws {
-    guard batchSize > 0 else { throw VisionError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
-    guard dataset.count > 0 else { throw VisionError(.invalidArgument, "the dataset is empty") }
-    guard shard.count == 1 || dataset.count >= batchSize * shard.count else {
-      throw VisionError(
-        .invalidArgument,
-        "\(dataset.count) images cannot fill one global batch of \(batchSize) x \(shard.count) ranks")
-    }
-    self.shard = shard
+    plan = try BatchPlan(count: dataset.count, batchSize: batchSize, shard: shard, seed: seed)
     try normalization.check(channels: dataset.channels)
     self.dataset = dataset
-    self.batchSize = batchSize
     self.normalization = normalization
     self.augmentation = augmentation
-    self.seed = seed
-  }
-
-  /// Images in one training step across all shards.
-  public var globalBatchSize: Int { batchSize * shard.count }
-
-  /// Full training batches per epoch (at least one: a dataset smaller than
-  /// the batch size gives one short batch).
-  public var stepsPerEpoch: Int { Swift.max(1, dataset.count / globalBatchSize) }
-
-  /// Batches that cover the dataset once in order, the last possibly short.
-  public var evaluationBatchCount: Int { (dataset.count + batchSize - 1) / batchSize }
-
-  /// The shuffled image order of one epoch.
-  public func order(epoch: Int) -> [Int] {
-    var rng = SeededGenerator(seed: seed, stream: RandomStream.epochOrder.rawValue, step: epoch)
-    return rng.permutation(dataset.count)
   }
 
   /// The training batch of global step `step` (epoch order supplied by the
   /// caller, who caches it across the steps of an epoch).
   public func trainingBatch(step: Int, order: [Int]) -> HostBatch {
-    let position = step % stepsPerEpoch
-    let global = Array(order[(position * globalBatchSize)..<Swift.min(order.count, (position + 1) * globalBatchSize)])
-    var rng = SeededGenerator(seed: seed, stream: RandomStream.augmentation.rawValue, step: step)
-    let mine = shard.slots(perShard: batchSize).clamped(to: 0..<global.count)
-    // The global batch's earlier slots draw their augmentation first: skip those draws.
-    for _ in 0..<mine.lowerBound where !augmentation.isIdentity { augmentation.skip(using: &rng) }
-    return makeBatch(Array(global[mine]), augment: true, rng: &rng)
+    var (indices, rng) = plan.trainingSlots(
+      step: step, order: order, skip: augmentation.isIdentity ? nil : { augmentation.skip(using: &$0) })
+    return makeBatch(indices, augment: true, rng: &rng)
   }
 
   /// The training batch of global step `step`.
@@ -91,9 +59,8 @@ public struct BatchSampler: Sendable {
 
   /// Evaluation batch `index` (images in dataset order, no augmentation).
   public func evaluationBatch(_ index: Int) -> HostBatch {
-    let start = index * batchSize
     var rng = SeededGenerator(seed: 0)
-    return makeBatch(Array(start..<Swift.min(dataset.count, start + batchSize)), augment: false, rng: &rng)
+    return makeBatch(plan.evaluationIndices(index), augment: false, rng: &rng)
   }
 
   private func makeBatch(_ indices: [Int], augment: Bool, rng: inout SeededGenerator) -> HostBatch {

@@ -31,52 +31,25 @@ public struct SegmentationHostBatch: Sendable, Equatable {
 /// Data parallel: like `BatchSampler`, each rank draws its `shard` of a
 /// global batch of `batchSize x shard.count` images, with the augmentation
 /// one process would draw for those slots.
-public struct SegmentationBatchSampler: TrainingBatchSource {
+public struct SegmentationBatchSampler: TrainingBatchSource, PlannedBatchSampler {
   public let dataset: SegmentationDataset
-  /// Images per batch on this shard.
-  public let batchSize: Int
+  public let plan: BatchPlan
   public let normalization: Normalization
   public let augmentation: SegmentationAugmentation
-  public let seed: UInt64
-  public let shard: DataShard
 
   public init(dataset: SegmentationDataset, batchSize: Int, normalization: Normalization,
               augmentation: SegmentationAugmentation = .none, seed: UInt64 = 0, shard: DataShard = .whole) throws {
-    guard batchSize > 0 else { throw VisionError(.invalidArgument, "batch size must be positive, got \(batchSize)") }
-    guard dataset.count > 0 else { throw VisionError(.invalidArgument, "the dataset is empty") }
-    guard shard.count == 1 || dataset.count >= batchSize * shard.count else {
-      throw VisionError(
-        .invalidArgument, "\(dataset.count) images cannot fill one global batch of \(batchSize) x \(shard.count) ranks")
-    }
+    plan = try BatchPlan(count: dataset.count, batchSize: batchSize, shard: shard, seed: seed)
     try normalization.check(channels: dataset.channels)
     self.dataset = dataset
-    self.batchSize = batchSize
     self.normalization = normalization
     self.augmentation = augmentation
-    self.seed = seed
-    self.shard = shard
-  }
-
-  /// Images in one training step across all shards.
-  public var globalBatchSize: Int { batchSize * shard.count }
-
-  /// Full training batches per epoch (at least one).
-  public var stepsPerEpoch: Int { Swift.max(1, dataset.count / globalBatchSize) }
-  public var evaluationBatchCount: Int { (dataset.count + batchSize - 1) / batchSize }
-
-  public func order(epoch: Int) -> [Int] {
-    var rng = SplitMix64(seed: seed, stream: RandomStream.epochOrder.rawValue, step: epoch)
-    return rng.permutation(dataset.count)
   }
 
   public func trainingBatch(step: Int, order: [Int]) -> SegmentationHostBatch {
-    let position = step % stepsPerEpoch
-    let global = Array(order[(position * globalBatchSize)..<Swift.min(order.count, (position + 1) * globalBatchSize)])
-    var rng = SplitMix64(seed: seed, stream: RandomStream.augmentation.rawValue, step: step)
-    let mine = shard.slots(perShard: batchSize).clamped(to: 0..<global.count)
-    // The global batch's earlier slots draw their augmentation first: skip those draws.
-    for _ in 0..<mine.lowerBound where !augmentation.isIdentity { augmentation.skip(using: &rng) }
-    return makeBatch(Array(global[mine]), augmentation: augmentation, rng: &rng)
+    var (indices, rng) = plan.trainingSlots(
+      step: step, order: order, skip: augmentation.isIdentity ? nil : { augmentation.skip(using: &$0) })
+    return makeBatch(indices, augmentation: augmentation, rng: &rng)
   }
 
   /// The training batch of global step `step`.
@@ -86,9 +59,8 @@ public struct SegmentationBatchSampler: TrainingBatchSource {
 
   /// Evaluation batch `index` (dataset order, no augmentation).
   public func evaluationBatch(_ index: Int) -> SegmentationHostBatch {
-    let start = index * batchSize
     var rng = SplitMix64(seed: 0)
-    return makeBatch(Array(start..<Swift.min(dataset.count, start + batchSize)), augmentation: .none, rng: &rng)
+    return makeBatch(plan.evaluationIndices(index), augmentation: .none, rng: &rng)
   }
 
   private func makeBatch(_ indices: [Int], augmentation: SegmentationAugmentation, rng: inout SplitMix64)
