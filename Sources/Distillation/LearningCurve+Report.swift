@@ -41,7 +41,10 @@ extension LearningCurve {
       guard teachers.count >= Bjontegaard.minimumPointCount else {
         throw DistillationError("give \(Bjontegaard.minimumPointCount) or more teachers (one per lambda), got \(teachers.count)")
       }
-      let logs = try runs.map { try LearningCurve(name: $0.name, log: $0.folder.appendingPathComponent("log.csv")) }
+      let logs = try runs.map {
+        try LearningCurve(name: $0.name, log: $0.folder.appendingPathComponent("log.csv"))
+          .withCPUHours(from: $0.folder.appendingPathComponent("cpu.csv"))
+      }
       var measured: [(name: String, point: RDPoint)] = []
       for name in teachers {
         measured.append((name, try validation.validationPoint(of: try ModelStore.load(name).model)))
@@ -51,28 +54,30 @@ extension LearningCurve {
       return Report(teachers: measured, curves: try logs.map { try $0.against(anchor) })
     }
 
-    /// `run,step,val_bpp,val_psnr,rate_change_percent`: the teachers first (no step), then every validation.
+    /// `run,step,val_bpp,val_psnr,rate_change_percent,cpu_hours`: the teachers first (no step), then
+    /// every validation (empty fields where a value is unknown).
     public var csv: String {
-      var lines = ["run,step,val_bpp,val_psnr,rate_change_percent"]
-      for t in teachers { lines.append("\(CSV.field(t.name)),,\(t.point.rate),\(t.point.quality),") }
+      var lines = ["run,step,val_bpp,val_psnr,rate_change_percent,cpu_hours"]
+      for t in teachers { lines.append("\(CSV.field(t.name)),,\(t.point.rate),\(t.point.quality),,") }
       for curve in curves {
         for p in curve.points {
           lines.append("\(CSV.field(curve.name)),\(p.step),\(p.validation.rate),\(p.validation.quality),"
-            + (p.rateChange.map { String($0) } ?? ""))
+            + (p.rateChange.map { String($0) } ?? "") + "," + (p.cpuHours.map { String(format: "%.4f", $0) } ?? ""))
         }
       }
       return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Rate change against the teachers over steps, one series per run (points outside the teachers'
-    /// PSNR range are left out).
-    public func plot(title: String) -> SVGPlot {
+    /// Rate change against the teachers over steps or CPU hours, one series per run (points outside the
+    /// teachers' PSNR range, or without a CPU time on that axis, are left out).
+    public func plot(title: String, axis: Axis = .steps) -> SVGPlot {
       let series = curves.enumerated().map { index, curve in
         SVGPlot.Series(name: curve.name, points: curve.points.compactMap { p in
-          p.rateChange.map { (x: Double(p.step), y: $0) }
+          guard let change = p.rateChange, let x = axis == .steps ? Double(p.step) : p.cpuHours else { return nil }
+          return (x: x, y: change)
         }, emphasized: index == 0)
       }
-      return SVGPlot(title: title, xLabel: "training step",
+      return SVGPlot(title: title, xLabel: axis == .steps ? "training step" : "CPU hours of training",
                      yLabel: "rate vs teachers at equal validation PSNR (%)", series: series, xFromZero: true)
     }
 

@@ -13,6 +13,14 @@ public struct LearningCurve: Sendable, Equatable {
     public var validation: RDPoint
     /// Rate change in percent against the teachers at equal PSNR; nil outside their PSNR range.
     public var rateChange: Double?
+    /// The run's CPU hours at this step (its `cpu.csv`); nil when the run did not record them.
+    public var cpuHours: Double? = nil
+  }
+
+  /// The axis a curve is drawn against: training steps, or CPU hours (what a recipe costs).
+  public enum Axis: String, Sendable, CaseIterable {
+    case steps
+    case cpuHours = "cpu-hours"
   }
 
   public var name: String
@@ -45,6 +53,27 @@ public struct LearningCurve: Sendable, Equatable {
     }
     self.name = name
     points = byStep.sorted { $0.key < $1.key }.map { Point(step: $0.key, validation: $0.value, rateChange: nil) }
+  }
+
+  /// The curve with each point's CPU hours from the trainer's `cpu.csv` (`step,cpu_seconds`; a step
+  /// logged again after a resume counts with its last value). A missing file leaves the curve as it is
+  /// (runs trained before the CPU time was recorded).
+  /// - Throws: `DistillationError` for a file that exists but cannot be read.
+  public func withCPUHours(from url: URL) throws -> LearningCurve {
+    guard FileManager.default.fileExists(atPath: url.path) else { return self }
+    let text: String
+    do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+      throw DistillationError("cannot read the CPU log \(url.path)")
+    }
+    var seconds: [Int: Double] = [:]
+    for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+      let fields = line.split(separator: ",")
+      guard fields.count == 2, let step = Int(fields[0]), let value = Double(fields[1]), value >= 0 else { continue }
+      seconds[step] = value
+    }
+    var curve = self
+    for i in curve.points.indices { curve.points[i].cpuHours = seconds[curve.points[i].step].map { $0 / 3600 } }
+    return curve
   }
 
   /// The curve with every point's rate change against the teachers' validation points.

@@ -3,7 +3,8 @@ import Compression
 import Distillation
 import Foundation
 
-/// `lichen distill-curve`: runs' validations as rate change against their teachers over steps (`LearningCurve`).
+extension LearningCurve.Axis: ExpressibleByArgument {}
+/// `lichen distill-curve`: runs' validations as rate change against their teachers over steps or CPU hours (`LearningCurve`).
 struct DistillCurve: GlobalOptionsCommand {
   static let configuration = CommandConfiguration(
     commandName: "distill-curve",
@@ -17,12 +18,13 @@ struct DistillCurve: GlobalOptionsCommand {
   @Option(help: "Write the curves here (SVG).") var svg: String?
   @Option(help: "Write every point here (CSV).") var csv: String?
   @Option(help: "Plot title.") var title = "Learning curves against the teachers"
+  @Option(help: "x axis: steps, or cpu-hours (from each run's cpu.csv).") var x: LearningCurve.Axis = .steps
 
   func run() throws {
     let sets = try ImageSet.trainingAndValidation(data: URL(fileURLWithPath: data), validation: val.map(URL.init(fileURLWithPath:)))
     let report = try LearningCurve.Report.measure(teachers: teachers.split(separator: ",").map(String.init),
                                                    validation: sets.validation, runs: runs.map(LearningCurve.Run.init))
-    if let svg { try report.plot(title: title).write(to: URL(fileURLWithPath: svg)) }
+    if let svg { try report.plot(title: title, axis: x).write(to: URL(fileURLWithPath: svg)) }
     if let csv { try Data(report.csv.utf8).write(to: URL(fileURLWithPath: csv), options: .atomic) }
     print(report.summary)
   }

@@ -30,10 +30,8 @@ struct FPGADimension: GlobalOptionsCommand {
   func run() throws {
     let boards = try boardOptions.catalog()
     let target = try BoardCatalog.board(named: board, in: boards)
-    let ns = try widths.split(separator: ",").map { item -> Int in
-      guard let n = Int(item.trimmingCharacters(in: .whitespaces)), n > 0 else { throw ValidationError("--widths: '\(item)' is not a positive integer") }
-      return n
-    }
+    let ns = try parseList(widths, "--widths")
+    guard !ns.isEmpty, !ns.contains(0) else { throw ValidationError("--widths expects positive integers, got '\(widths)'") }
     let model = try HardwareModel.load(teacher)
     let (studentRD, warnings) = try StudentRD.forDimensioning(
       sweepFile: rd.map { URL(fileURLWithPath: $0) }, teacher: model, widths: ns, scheme: scheme)

@@ -113,4 +113,6 @@ public enum MetadataKey {
   public static let adamSteps = "adam_steps"
   /// Number of ranks that wrote a distributed checkpoint.
   public static let worldSize = "world_size"
+  /// CPU seconds the run's training took up to a checkpoint, over every invocation (`Trainer.cpuSeconds`).
+  public static let cpuSeconds = "cpu_seconds"
 }

@@ -30,6 +30,7 @@ extension Trainer {
     if let adam = auxiliary as? Adam { metadata[MetadataKey.auxiliaryOptimizerSteps] = String(adam.stepCount) }
     metadata[MetadataKey.step] = String(step)
     metadata[MetadataKey.worldSize] = String(dataParallel?.worldSize ?? 1)
+    metadata[MetadataKey.cpuSeconds] = String(cpuSeconds)
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     metadata[MetadataKey.trainingConfiguration] = String(decoding: try encoder.encode(task.configuration), as: UTF8.self)
@@ -63,7 +64,12 @@ extension Trainer {
     try restoreAverages(from: file)
     try task.restoreState(from: file, source: checkpointURL)
     step = Int(file.metadata[MetadataKey.step] ?? "0") ?? 0
-    if isPrimary { try log.truncate(afterStep: step) }
+    // Checkpoints written before the CPU time was kept count from 0.
+    cpuSeconds = file.metadata[MetadataKey.cpuSeconds].flatMap(Double.init) ?? 0
+    if isPrimary {
+      try log.truncate(afterStep: step)
+      try cpuLog.truncate(afterStep: step)
+    }
     return true
   }
 

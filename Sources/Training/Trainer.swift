@@ -31,6 +31,13 @@ public final class Trainer<Task: TrainingTask> {
   public var checkpointURL: URL { runDirectory.appendingPathComponent("checkpoint.safetensors") }
   public var logURL: URL { runDirectory.appendingPathComponent("log.csv") }
   var log: TrainingLog { TrainingLog(url: logURL, header: task.logHeader) }
+  /// `cpu.csv`: the run's CPU seconds at every validation and checkpoint step (`cpuSeconds`), so
+  /// recipes compare by progress per CPU hour rather than per step.
+  public var cpuLogURL: URL { runDirectory.appendingPathComponent("cpu.csv") }
+  var cpuLog: TrainingLog { TrainingLog(url: cpuLogURL, header: "step,cpu_seconds") }
+  /// CPU seconds (user + system, every thread of this process) spent in `run` over all of the run's
+  /// invocations: restored from the checkpoint on resume. Other processes on the machine do not count.
+  public internal(set) var cpuSeconds = 0.0
 
   /// The moving averages of the trained weights by name (empty until the first step, or
   /// without `TrainingTask.averageDecay`).
@@ -117,7 +124,7 @@ public final class Trainer<Task: TrainingTask> {
     let feed = task.batches(for: step..<totalSteps)
     defer { feed.cancel() }
     let start = Date()
-    let firstStep = step
+    let (firstStep, cpuAtStart, cpuBefore) = (step, ProcessCPU.seconds(), cpuSeconds)
     var sums: [Double] = [], count = 0
     var stopAgreed = false
     let stepsPerEpoch = task.stepsPerEpoch
@@ -142,10 +149,13 @@ public final class Trainer<Task: TrainingTask> {
         meanLoss: means[0], meanStatistics: Array(means.dropFirst()), learningRate: learningRate,
         stepsPerSecond: Double(step - firstStep) / Swift.max(1e-9, Date().timeIntervalSince(start)),
         validation: validation))
+      cpuSeconds = cpuBefore + ProcessCPU.seconds() - cpuAtStart
       guard isPrimary else { continue }
       if persists { try log.append(task.logFields(report)) }
       progress(report)
-      if persists, step % task.checkpointEvery == 0 || step == totalSteps { try saveCheckpoint() }
+      let checkpoint = step % task.checkpointEvery == 0 || step == totalSteps
+      if persists, checkpoint || validation != nil { try cpuLog.append([String(step), String(format: "%.1f", cpuSeconds)]) }
+      if persists, checkpoint { try saveCheckpoint() }
     }
     if step < totalSteps, isPrimary, persists { try saveCheckpoint() }
   }

@@ -39,16 +39,27 @@ final class LearningCurveTests: XCTestCase {
     let report = LearningCurve.Report(teachers: [("q2", teachers[0]), ("q3", teachers[1]), ("q4", teachers[2]),
                                                  ("q5", teachers[3])], curves: [curve])
     let lines = report.csv.split(separator: "\n")
-    XCTAssertEqual(lines.first, "run,step,val_bpp,val_psnr,rate_change_percent")
+    XCTAssertEqual(lines.first, "run,step,val_bpp,val_psnr,rate_change_percent,cpu_hours")
     XCTAssertEqual(lines.count, 1 + 4 + 3)
     XCTAssertTrue(lines[1].hasPrefix("q2,,0.3,"))
-    XCTAssertTrue(lines[5].hasPrefix("\"N=64, q4\",500,0.5,") && lines[5].hasSuffix(","), "a label with a comma is quoted")
+    XCTAssertTrue(lines[5].hasPrefix("\"N=64, q4\",500,0.5,") && lines[5].hasSuffix(",,"), "a label with a comma is quoted")
     XCTAssertTrue(report.summary.contains("N=64, q4: step 1500"), report.summary)
     XCTAssertTrue(report.summary.contains("0.00% rate vs teachers (best "), report.summary)
     XCTAssertTrue(report.summary.hasSuffix("0.00% at step 1500)"), report.summary)
     let plot = report.plot(title: "curves")
     XCTAssertEqual(plot.series.map { $0.points.map(\.x) }, [[1000, 1500]])
     XCTAssertTrue(plot.render().contains("curves"))
+    XCTAssertEqual(report.plot(title: "curves", axis: .cpuHours).series.map(\.points.count), [0], "no CPU log, no points")
+
+    // The trainer's cpu.csv (a resumed step counted with its last value) puts each validation at its CPU hours.
+    try Data("step,cpu_seconds\n500,1800.0\n1000,3000.0\n1000,3600.0\n1200,4000.0\n1500,5400.0\n".utf8)
+      .write(to: folder.appendingPathComponent("cpu.csv"))
+    let timed = try curve.withCPUHours(from: folder.appendingPathComponent("cpu.csv"))
+    XCTAssertEqual(timed.points.map(\.cpuHours), [0.5, 1.0, 1.5])
+    let timedReport = LearningCurve.Report(teachers: report.teachers, curves: [timed])
+    XCTAssertEqual(timedReport.plot(title: "c", axis: .cpuHours).series.map { $0.points.map(\.x) }, [[1.0, 1.5]])
+    XCTAssertTrue(timedReport.csv.split(separator: "\n")[7].hasSuffix(",1.5000"))
+    XCTAssertEqual(try curve.withCPUHours(from: folder.appendingPathComponent("missing.csv")), curve)
   }
 
   func testUnreadableOrForeignLogsAreNamed() throws {

@@ -51,6 +51,7 @@ final class MetadataKeyTests: XCTestCase {
       (MetadataKey.auxiliaryOptimizerSteps, "aux_steps"),
       (MetadataKey.adamSteps, "adam_steps"),
       (MetadataKey.worldSize, "world_size"),
+      (MetadataKey.cpuSeconds, "cpu_seconds"),
     ]
     for (key, onDisk) in expected { XCTAssertEqual(key, onDisk) }
     XCTAssertEqual(Set(expected.map(\.key)).count, expected.count, "two metadata keys share an on-disk string")

@@ -81,7 +81,20 @@ final class TrainingTests: XCTestCase {
     let second = try ClassifierTrainer(config: config, training: data, runDirectory: directory)
     XCTAssertTrue(try second.resumeIfPossible(), file: file, line: line)
     XCTAssertEqual(second.step, 3, file: file, line: line)
+    XCTAssertEqual(second.cpuSeconds, first.cpuSeconds, "the CPU time so far comes back with the checkpoint", file: file, line: line)
     try second.run()
+    // cpu.csv: the same steps as the uninterrupted run's, the CPU time never falling across the resume.
+    let cpuRows = { (url: URL) throws -> [(step: Int, seconds: Double)] in
+      try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst().map {
+        let fields = $0.split(separator: ",")
+        return (Int(fields[0]) ?? -1, Double(fields[1]) ?? -1)
+      }
+    }
+    let resumedCPU = try cpuRows(second.cpuLogURL), straightCPU = try cpuRows(straight.cpuLogURL)
+    XCTAssertEqual(resumedCPU.map(\.step), straightCPU.map(\.step), file: file, line: line)
+    XCTAssertEqual(resumedCPU.last?.step, 6, file: file, line: line)
+    XCTAssertEqual(resumedCPU.map(\.seconds), resumedCPU.map(\.seconds).sorted(), file: file, line: line)
+    XCTAssertGreaterThan(second.cpuSeconds, 0, file: file, line: line)
     XCTAssertEqual(second.step, 6, file: file, line: line)
     let a = try finalWeights(straight), b = try finalWeights(second)
     XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
