@@ -18,6 +18,33 @@ final class ChannelPermutationTests: XCTestCase {
     try Embedder.substitute(bits, into: model, key: key)
     return (model, key)
   }
+  /// `markedModel()` with the channel signatures of its final weights in the key, and a probe of its function.
+  func signedModel() throws -> (model: any Layer, key: WatermarkKey, probe: FunctionProbe) {
+    let (model, unsignedKey) = try markedModel()
+    var key = unsignedKey
+    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
+    return (model, key, try FunctionProbe(model))
+  }
+
+  /// A model's outputs on a fixed batch, to check that an obfuscation kept its function.
+  struct FunctionProbe {
+    let input: Tensor
+    let before: [Float]
+
+    init(_ model: any Layer) throws {
+      let input = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
+      self.input = input
+      before = try withNoGrad { try model(input).floats() }
+    }
+
+    /// Fails unless `model` gives the recorded outputs within 1e-4 of their largest magnitude.
+    func assertSameFunction(_ model: any Layer, _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+      let after = try withNoGrad { try model(input).floats() }
+      let scale = before.map { abs($0) }.max() ?? 1
+      XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, message, file: file, line: line)
+    }
+  }
+
   /// The attack sweep on fresh evaluation-mode copies of `model` (the task metric a constant).
   func sweep(_ settings: [AttackSetting], on model: any Layer, key: WatermarkKey) throws -> [AttackSweepRow] {
     let state = try model.stateDictRecords()
@@ -71,12 +98,9 @@ final class ChannelPermutationTests: XCTestCase {
   /// key's magnitudes, loses it: what a permutation-robust detector has to solve next.
   func testRescalingKeepsTheFunctionAndTheSignsButDefeatsTheMagnitudeMatch() throws {
     let (model, key) = try markedModel()
-    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
-    let before = try withNoGrad { try model(x).floats() }
+    let probe = try FunctionProbe(model)
     try ChannelPermutation.rescale(model, maximumFactor: 4, seed: 5)
-    let after = try withNoGrad { try model(x).floats() }
-    let scale = before.map { abs($0) }.max() ?? 1
-    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the rescaled network computes the same function")
+    try probe.assertSameFunction(model, "the rescaled network computes the same function")
     XCTAssertEqual(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate, 0, "signs survive rescaling")
     XCTAssertThrowsError(try ChannelPermutation.rescale(model, maximumFactor: 0.5, seed: 1))
 
@@ -111,11 +135,7 @@ final class ChannelPermutationTests: XCTestCase {
   /// every block: the plain detector cannot read the model, the signature-realigning detector finds
   /// the original channels among the dummies and reads the mark back.
   func testDummyNeuronsKeepTheFunctionAndSignaturesFindTheOriginalChannels() throws {
-    let (model, unsignedKey) = try markedModel()
-    var key = unsignedKey
-    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
-    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
-    let before = try withNoGrad { try model(x).floats() }
+    let (model, key, probe) = try signedModel()
     let widths = try model.stateDictRecords().filter { $0.key.hasSuffix(".conv1.weight") }.mapValues { $0.shape[0] }
     let origins = try DummyNeurons.apply(to: model, fraction: 0.5, seed: 12)
     XCTAssertEqual(origins.count, 4, "one group per basic block")
@@ -124,9 +144,7 @@ final class ChannelPermutationTests: XCTestCase {
       XCTAssertEqual(origin.count, width + 2 * Int((Double(width) / 4).rounded(.up)))
       XCTAssertEqual(Set(origin.compactMap { $0 }), Set(0..<width), "every old channel is kept once")
     }
-    let after = try withNoGrad { try model(x).floats() }
-    let scale = before.map { abs($0) }.max() ?? 1
-    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the widened network computes the same function")
+    try probe.assertSameFunction(model, "the widened network computes the same function")
     XCTAssertThrowsError(try Extractor.extract(from: model, key: key, expected: bits), "the key's shapes no longer fit")
     let realigned = try ChannelPermutation.realigned(from: model, key: key, expected: bits)
     XCTAssertEqual(realigned.bitErrorRate, 0)
@@ -151,17 +169,11 @@ final class ChannelPermutationTests: XCTestCase {
   /// signs the mark and the key's row signatures read: the plain detector loses the flipped channels'
   /// bits; the realigning detector sees rows that disagree everywhere, flips them back and reads the mark.
   func testSignFlipsKeepTheFunctionAndSignaturesUndoThem() throws {
-    let (model, unsignedKey) = try markedModel()
-    var key = unsignedKey
-    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
-    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
-    let before = try withNoGrad { try model(x).floats() }
+    let (model, key, probe) = try signedModel()
     let flips = try ChannelPermutation.flipSigns(model, fraction: 0.5, seed: 8)
     XCTAssertEqual(flips.count, 4, "one group per basic block")
     for flipped in flips.values { XCTAssertEqual(flipped.filter { $0 }.count, flipped.count / 2) }
-    let after = try withNoGrad { try model(x).floats() }
-    let scale = before.map { abs($0) }.max() ?? 1
-    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the flipped network computes the same function")
+    try probe.assertSameFunction(model, "the flipped network computes the same function")
     XCTAssertGreaterThan(try XCTUnwrap(try Extractor.extract(from: model, key: key, expected: bits).bitErrorRate), 0,
                          "bits in flipped conv1 rows read inverted")
     XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0)
@@ -178,11 +190,7 @@ final class ChannelPermutationTests: XCTestCase {
   /// shares that may flip one side's sign) keeps the function and widens the blocks; the realigning
   /// detector picks, for every original channel, the copy whose signature agrees and reads the mark back.
   func testNeuronSplittingKeepsTheFunctionAndTheRealignedMark() throws {
-    let (model, unsignedKey) = try markedModel()
-    var key = unsignedKey
-    key.alignment = try ChannelPermutation.signatures(of: model, seed: 1)
-    let x = try Tensor.rand([2, 3, 32, 32], generator: try Generator(seed: 1))
-    let before = try withNoGrad { try model(x).floats() }
+    let (model, key, probe) = try signedModel()
     let widths = try model.stateDictRecords().filter { $0.key.hasSuffix(".conv1.weight") }.mapValues { $0.shape[0] }
     let origins = try DummyNeurons.split(model, fraction: 1, seed: 12)
     for (prefix, origin) in origins {
@@ -190,9 +198,7 @@ final class ChannelPermutationTests: XCTestCase {
       XCTAssertEqual(origin.count, 2 * width, "every channel split in two")
       XCTAssertEqual(origin.compactMap { $0 }.sorted(), (0..<width).flatMap { [$0, $0] })
     }
-    let after = try withNoGrad { try model(x).floats() }
-    let scale = before.map { abs($0) }.max() ?? 1
-    XCTAssertLessThan((zip(before, after).map { abs($0 - $1) }.max() ?? 1) / scale, 1e-4, "the split network computes the same function")
+    try probe.assertSameFunction(model, "the split network computes the same function")
     XCTAssertThrowsError(try Extractor.extract(from: model, key: key, expected: bits), "the key's shapes no longer fit")
     XCTAssertEqual(try ChannelPermutation.realigned(from: model, key: key, expected: bits).bitErrorRate, 0)
     XCTAssertThrowsError(try DummyNeurons.split(model, fraction: 2, seed: 1))
