@@ -50,8 +50,8 @@ public enum ModelRegistry {
           description: "ScaleHyperprior N=128 M=192"),
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
           description: "ScaleHyperprior N=128 M=192"),
-    // Distilled students (N=96 and N=32: scripts/distill-width.sh, N=64: scripts/continue-n64.sh;
-    // docs/distillation.md).
+    // Distilled students (N=96: scripts/distill-width.sh, N=64: scripts/continue-n64.sh,
+    // N=32: scripts/distill-students.sh; docs/distillation.md).
     Entry(name: "hyperprior-q2-n96", file: "hyperprior-q2-n96.safetensors", lambda: 0.0035,
           description: "student N=96 distilled from hyperprior-q2 (44,421 steps): hyperprior-q4-n96 fine-tuned 1,000 steps (2026-12-07)"),
     Entry(name: "hyperprior-q3-n96", file: "hyperprior-q3-n96.safetensors", lambda: 0.0067,
