@@ -168,6 +168,14 @@ extension AttackFamily {
   /// The families that train the key weights (`AttackSetting.learningRate` applies).
   public var isKeyFineTuning: Bool { self == .keyInterceptionFineTune || self == .keyInterceptionRandomizeFineTune }
 
+  /// The obfuscations that keep the network's function (the realigning detector's attacks).
+  public var isFunctionPreserving: Bool {
+    [.channelPermutation, .channelRescaling, .dummyNeurons, .channelSignFlip, .neuronSplitting].contains(self)
+  }
+
+  /// The obfuscations that add channels, so the key's shapes no longer fit the model.
+  public var widensBlocks: Bool { self == .dummyNeurons || self == .neuronSplitting }
+
   /// Attacks that are all or nothing (strength is always 1).
   public var takesNoStrength: Bool {
     self == .none || self == .keyInterceptionRandomize || self == .keyInterceptionFlip || self == .keyInterceptionZero
@@ -303,9 +311,9 @@ public enum AttackSweep {
       var metrics = try subject.measure?()
       // Dummy neurons widen the blocks: the plain detector cannot read the model at all (the key's
       // shapes no longer fit), which counts as a lost mark.
-      let widened = setting.family == .dummyNeurons || setting.family == .neuronSplitting
+      let widened = setting.family.widensBlocks
       let check = widened ? nil : try Extractor.extract(from: subject.model, key: key, expected: expected)
-      if [.channelPermutation, .channelRescaling, .dummyNeurons, .channelSignFlip, .neuronSplitting].contains(setting.family) {
+      if setting.family.isFunctionPreserving {
         // The owner's detector that finds the permuted channels again from the key (its signatures or
         // magnitudes). Widened blocks it cannot map back to the key's shapes count as lost.
         var realigned: ExtractionResult?
