@@ -91,7 +91,7 @@ public enum ModelRegistry {
     // What the full-HD FPGA plans run (docs/fpga.md): every product 8x8. Listed after the hybrid versions,
     // which stay what `--engine auto` runs.
     Entry(name: "hyperprior-q4-n64-int8-s16", file: "hyperprior-q4-n64-int8-s16.safetensors", lambda: 0.0130,
-          description: "hyperprior-q4-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-students.sh)",
+          description: "hyperprior-q4-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
           isInteger: true, quantizedFrom: "hyperprior-q4-n64"),
   ]
 
