@@ -27,6 +27,8 @@ struct Distill: GlobalOptionsCommand {
   var initialization: StudentInitialization = .scratch
   @Option(help: "Start from this student's weights instead (registry name or file, same N and M): fine-tune an earlier student from a retrained teacher.")
   var initFrom: String?
+  @Option(help: "With --initialization select: take the channels from this model (registry name or file; same M, N >= the student's) instead of the teacher, e.g. N=32 from the N=64 student.")
+  var selectFrom: String?
 
   func run() throws {
     let dataParallel = try distributed.connect()
@@ -38,13 +40,14 @@ struct Distill: GlobalOptionsCommand {
     let weights = DistillationObjective.Weights(latent: latentWeight, reconstruction: reconstructionWeight,
                                                 rateDistortion: rdWeight, hyperLatent: hyperLatentWeight)
     let setup = try DistillationSetup(teacher: loadedTeacher, student: student, initialization: initialization,
-                                      initFrom: initFrom, weights: weights, lambda: training.lambda)
+                                      initFrom: initFrom, selectFrom: try selectFrom.map(ModelStore.load),
+                                      weights: weights, lambda: training.lambda)
     let (trainingSet, validationSet) = try training.imageSets()
     let trainer = try RDTrainer(config: training.config(for: setup.configuration), model: student, training: trainingSet,
                                 validation: validationSet, runDirectory: URL(fileURLWithPath: training.out),
                                 objective: setup.objective, dataParallel: dataParallel)
     if trainer.isPrimary { print("distilling N=\(n) M=\(student.m) from \(loadedTeacher.source) (N=\(setup.teacher.n)), "
-      + "weights \(weights.description), init \(initFrom ?? initialization.rawValue), \(student.parameterCount) parameters") }
+      + "weights \(weights.description), init \(initFrom ?? initialization.rawValue)\(selectFrom.map { " from \($0)" } ?? ""), \(student.parameterCount) parameters") }
     trainer.lineage.merge(setup.lineage) { _, new in new }
     guard try training.run(trainer, configuration: setup.configuration, metadata: setup.metadata, marking: watermark.mark()) else {
       throw ExitCode.interrupted

@@ -43,4 +43,46 @@ final class DistillationSetupTests: XCTestCase {
     XCTAssertEqual(fromFile.lineage, [MetadataKey.initialModel: file.path, MetadataKey.initialSteps: "7"])
     XCTAssertTrue(fromFile.metadata[MetadataKey.distillation]?.hasSuffix("init=\(file.path)") == true)
   }
+
+  /// `selectFrom`: the student takes its channels from a wider model of the same M (here an N=6 student of
+  /// the N=8 teacher), exactly as selecting from that model directly would; misuse is refused by name.
+  func testSelectFromAWiderStudent() throws {
+    let model = try ScaleHyperprior(n: 8, m: 12, seed: 21)
+    try withNoGrad {
+      for (_, p) in model.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: 5)) * 0.05) }
+    }
+    let teacher = LoadedModel(model: model, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12),
+                              metadata: [:], source: "teacher", weightsHash: 0)
+    let wide = try StudentFactory.student(for: teacher, n: 6, seed: 3)
+    try withNoGrad {
+      for (_, p) in wide.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: 6)) * 0.05) }
+    }
+    let source = LoadedModel(model: wide, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: 6, m: 12),
+                             metadata: [:], source: "wide-student", weightsHash: 0)
+    let noHyperLatent = DistillationObjective.Weights(latent: 0.2, reconstruction: 0.2, rateDistortion: 0.4, hyperLatent: 0)
+
+    let student = try StudentFactory.student(for: teacher, n: 4, seed: 1)
+    let setup = try DistillationSetup(teacher: teacher, student: student, initialization: .select, initFrom: nil,
+                                      selectFrom: source, weights: noHyperLatent, lambda: 0.01)
+    let direct = try StudentFactory.student(for: teacher, n: 4, seed: 2)
+    try ChannelSelection.initialize(direct, from: wide)
+    XCTAssertEqual(try weights(student), try weights(direct), "the channels come from the wider model")
+    let fromTeacher = try StudentFactory.student(for: teacher, n: 4, seed: 2)
+    try ChannelSelection.initialize(fromTeacher, from: model)
+    XCTAssertNotEqual(try weights(student), try weights(fromTeacher))
+    XCTAssertTrue(setup.metadata[MetadataKey.distillation]?.hasSuffix("init=select select-from=wide-student") == true)
+
+    func refused(_ initialization: StudentInitialization, n: Int, weights: DistillationObjective.Weights,
+                 containing text: String, line: UInt = #line) throws {
+      let student = try StudentFactory.student(for: teacher, n: n, seed: 1)
+      XCTAssertThrowsError(try DistillationSetup(teacher: teacher, student: student, initialization: initialization,
+                                                 initFrom: nil, selectFrom: source, weights: weights, lambda: 0.01),
+                           line: line) { XCTAssertTrue("\($0)".contains(text), "\($0)", line: line) }
+    }
+    try refused(.scratch, n: 4, weights: noHyperLatent, containing: "needs --initialization select")
+    try refused(.select, n: 7, weights: noHyperLatent, containing: "N >= 7")
+    var withHyperLatent = noHyperLatent
+    withHyperLatent.hyperLatent = 0.1
+    try refused(.select, n: 4, weights: withHyperLatent, containing: "hyper-latent term")
+  }
 }

@@ -25,17 +25,12 @@ public struct ClassifierFile {
     _ model: any Layer, configuration: ClassifierConfiguration, normalization: Normalization, classNames: [String],
     extraMetadata: [String: String] = [:], storage: DType = .float32, to url: URL
   ) throws {
-    guard classNames.count == configuration.classCount else {
-      throw VisionError(.invalidArgument, "\(classNames.count) class names for \(configuration.classCount) classes")
-    }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    var metadata = extraMetadata
-    metadata[configurationKey] = String(decoding: try encoder.encode(configuration), as: UTF8.self)
-    metadata[normalizationKey] = String(decoding: try encoder.encode(normalization), as: UTF8.self)
+    var metadata = try VisionModelFile.metadata(
+      configuration: configuration, configurationKey: configurationKey, normalization: normalization,
+      normalizationKey: normalizationKey, classNames: classNames, classCount: configuration.classCount,
+      extra: extraMetadata)
     metadata[MetadataKey.visionArchitecture] = configuration.architecture.rawValue
     metadata[MetadataKey.width] = String(configuration.width)
-    metadata[MetadataKey.classes] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
     var records: [String: TensorRecord] = [:]
     for (name, tensor) in model.stateDict() {
       records[name] = try (tensor.dtype.isFloatingPoint && tensor.dtype != storage ? tensor.to(storage) : tensor).record()
@@ -46,28 +41,13 @@ public struct ClassifierFile {
   /// Reads a file written by `save`, rebuilds the model and loads its weights
   /// (strictly: every name must match). The model is in evaluation mode.
   public static func load(from url: URL) throws -> ClassifierFile {
-    guard FileManager.default.fileExists(atPath: url.path) else {
-      throw VisionError(.missingFile, source: url.path, "model file not found")
-    }
-    let file = try SafeTensors.read(from: url)
-    let decoder = JSONDecoder()
-    guard let configurationJSON = file.metadata[configurationKey],
-      let configuration = try? decoder.decode(ClassifierConfiguration.self, from: Data(configurationJSON.utf8))
-    else {
-      throw VisionError(.incompatibleModel, source: url.path, "no \(configurationKey) metadata: not a Lichen classifier file")
-    }
-    let normalization = try file.metadata[normalizationKey].map {
-      try decoder.decode(Normalization.self, from: Data($0.utf8))
-    } ?? .unit(channels: configuration.inputChannels)
-    let classNames = file.metadata[MetadataKey.classes].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
-      ?? (0..<configuration.classCount).map { "class \($0)" }
+    let (file, configuration) = try VisionModelFile.read(
+      ClassifierConfiguration.self, from: url, configurationKey: configurationKey, kind: "classifier")
+    let normalization = try VisionModelFile.normalization(in: file.metadata, key: normalizationKey, source: url)
+      ?? .unit(channels: configuration.inputChannels)
+    let classNames = VisionModelFile.classNames(in: file.metadata, count: configuration.classCount)
     let model = try configuration.makeModel(seed: 0)
-    do {
-      try model.load(stateDict: file.tensors)
-    } catch let error as TorchError {
-      throw VisionError(.incompatibleModel, source: url.path, error.message)
-    }
-    model.setTraining(false)
+    try VisionModelFile.load(file.tensors, into: model, source: url)
     return ClassifierFile(
       configuration: configuration, model: model, normalization: normalization, classNames: classNames,
       metadata: file.metadata)

@@ -23,45 +23,25 @@ public struct SegmentationFile {
     _ model: DeepLabV3, configuration: SegmentationConfiguration, normalization: Normalization, classNames: [String],
     extraMetadata: [String: String] = [:], to url: URL
   ) throws {
-    guard classNames.count == configuration.classCount else {
-      throw VisionError(.invalidArgument, "\(classNames.count) class names for \(configuration.classCount) classes")
-    }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    var metadata = extraMetadata
-    metadata[configurationKey] = String(decoding: try encoder.encode(configuration), as: UTF8.self)
-    metadata[normalizationKey] = String(decoding: try encoder.encode(normalization), as: UTF8.self)
+    var metadata = try VisionModelFile.metadata(
+      configuration: configuration, configurationKey: configurationKey, normalization: normalization,
+      normalizationKey: normalizationKey, classNames: classNames, classCount: configuration.classCount,
+      extra: extraMetadata)
     metadata[MetadataKey.visionArchitecture] = "deeplabv3"
     metadata[MetadataKey.backboneDepths] = configuration.backboneDepths.map(String.init).joined(separator: ",")
     metadata[MetadataKey.width] = String(configuration.width)
-    metadata[MetadataKey.classes] = String(decoding: try encoder.encode(classNames), as: UTF8.self)
     try SafeTensors.write(try model.stateDictRecords(), metadata: metadata, to: url)
   }
 
   /// Reads a file written by `save`, rebuilds the model and loads its weights strictly; evaluation mode.
   public static func load(from url: URL) throws -> SegmentationFile {
-    guard FileManager.default.fileExists(atPath: url.path) else {
-      throw VisionError(.missingFile, source: url.path, "model file not found")
-    }
-    let file = try SafeTensors.read(from: url)
-    let decoder = JSONDecoder()
-    guard let json = file.metadata[configurationKey],
-      let configuration = try? decoder.decode(SegmentationConfiguration.self, from: Data(json.utf8))
-    else {
-      throw VisionError(.incompatibleModel, source: url.path, "no \(configurationKey) metadata: not a Lichen segmentation file")
-    }
-    guard let normalizationJSON = file.metadata[normalizationKey],
-      let normalization = try? decoder.decode(Normalization.self, from: Data(normalizationJSON.utf8))
-    else { throw VisionError(.incompatibleModel, source: url.path, "no valid \(normalizationKey) metadata") }
-    let classNames = file.metadata[MetadataKey.classes].flatMap { try? decoder.decode([String].self, from: Data($0.utf8)) }
-      ?? (0..<configuration.classCount).map { "class \($0)" }
+    let (file, configuration) = try VisionModelFile.read(
+      SegmentationConfiguration.self, from: url, configurationKey: configurationKey, kind: "segmentation")
+    guard let normalization = try VisionModelFile.normalization(in: file.metadata, key: normalizationKey, source: url)
+    else { throw VisionError(.incompatibleModel, source: url.path, "no \(normalizationKey) metadata") }
+    let classNames = VisionModelFile.classNames(in: file.metadata, count: configuration.classCount)
     let model = try configuration.makeModel(seed: 0)
-    do {
-      try model.load(stateDict: file.tensors)
-    } catch let error as TorchError {
-      throw VisionError(.incompatibleModel, source: url.path, error.message)
-    }
-    model.setTraining(false)
+    try VisionModelFile.load(file.tensors, into: model, source: url)
     return SegmentationFile(
       configuration: configuration, model: model, normalization: normalization, classNames: classNames,
       metadata: file.metadata)

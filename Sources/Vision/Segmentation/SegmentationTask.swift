@@ -67,24 +67,14 @@ public final class SegmentationTask: VisionTask {
 
 
   public func loss(of batch: SegmentationHostBatch, step: Int) throws -> StepLoss {
-    let reseedDropout = dropoutReseeder(step: step, shard: sampler.shard)
     let (images, labels) = try batch.tensors()
-    var firstLogits: Tensor?
-    return StepLoss(
-      evaluate: {
-        try reseedDropout()
-        let logits = try self.network(images)
-        if firstLogits == nil { firstLogits = logits }
-        return try Self.loss(logits, labels)
-      },
-      statistics: {
-        guard let logits = firstLogits else { return [0] }
-        return [try withNoGrad { () throws -> Double in
-          let valid = try labels.ne(Double(SegmentationDataset.ignoreLabel)).to(.float64)
-          let correct = try (logits.argmax(dim: 1).eq(labels).to(.float64) * valid).sum().item()
-          let total = try valid.sum().item()
-          return total > 0 ? correct / total : 0
-        }]
+    return crossEntropyStepLoss(
+      step: step, shard: sampler.shard, network: network, images: images, labels: labels, loss: Self.loss,
+      accuracy: { logits, labels in
+        let valid = try labels.ne(Double(SegmentationDataset.ignoreLabel)).to(.float64)
+        let correct = try (logits.argmax(dim: 1).eq(labels).to(.float64) * valid).sum().item()
+        let total = try valid.sum().item()
+        return total > 0 ? correct / total : 0
       })
   }
 
@@ -113,13 +103,10 @@ extension Trainer where Task == SegmentationTask {
                   runDirectory: runDirectory, dataParallel: dataParallel)
   }
 
-  public var config: SegmentationTrainingConfig { task.config }
   public var model: DeepLabV3 { task.network }
 
   /// Per-pixel cross-entropy over non-void pixels (`SegmentationTask.loss`).
   public static func loss(_ logits: Tensor, _ labels: Tensor) throws -> Tensor { try SegmentationTask.loss(logits, labels) }
-  public var sampler: SegmentationBatchSampler { task.sampler }
-  public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
 
   /// Evaluates the current model on full-size images (evaluation mode, no gradients; the averaged
   /// weights with `emaDecay`).
@@ -131,9 +118,7 @@ extension Trainer where Task == SegmentationTask {
 
   /// Writes the trained model (the averaged weights with `emaDecay`) with its configuration (see `SegmentationFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
-    var metadata = extraMetadata
-    metadata[MetadataKey.steps] = String(step)
-    if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
+    let metadata = savedMetadata(extraMetadata)
     try withAveragedWeights { try SegmentationFile.save(
       task.network, configuration: config.model, normalization: config.normalization, classNames: classNames,
       extraMetadata: metadata, to: url) }

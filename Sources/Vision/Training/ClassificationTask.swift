@@ -62,20 +62,13 @@ public final class ClassificationTask: VisionTask {
 
 
   public func loss(of batch: HostBatch, step: Int) throws -> StepLoss {
-    let reseedDropout = dropoutReseeder(step: step, shard: sampler.shard)
     let (images, labels) = try batch.tensors()
-    var firstLogits: Tensor?
-    return StepLoss(
-      evaluate: {
-        try reseedDropout()
-        let logits = try self.classifier(images)
-        if firstLogits == nil { firstLogits = logits }
-        return try Loss.crossEntropy(logits, labels, labelSmoothing: self.config.labelSmoothing)
-      },
-      statistics: {
-        guard let logits = firstLogits else { return [0] }
-        let correct = try withNoGrad { try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() }
-        return [correct / Double(batch.count)]
+    let labelSmoothing = config.labelSmoothing
+    return crossEntropyStepLoss(
+      step: step, shard: sampler.shard, network: classifier, images: images, labels: labels,
+      loss: { try Loss.crossEntropy($0, $1, labelSmoothing: labelSmoothing) },
+      accuracy: { logits, labels in
+        try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() / Double(logits.shape[0])
       })
   }
 
@@ -104,10 +97,7 @@ extension Trainer where Task == ClassificationTask {
                   runDirectory: runDirectory, dataParallel: dataParallel)
   }
 
-  public var config: ClassifierTrainingConfig { task.config }
   public var model: any Layer { task.classifier }
-  public var sampler: BatchSampler { task.sampler }
-  public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
 
   /// Evaluates the current model (evaluation mode, no gradients; the averaged weights with `emaDecay`).
   public func evaluate(on dataset: ClassificationDataset, batchSize: Int = 256) throws -> ClassifierEvaluation {
@@ -118,9 +108,7 @@ extension Trainer where Task == ClassificationTask {
 
   /// Writes the trained model (the averaged weights with `emaDecay`) with its configuration (see `ClassifierFile`).
   public func saveModel(to url: URL, classNames: [String], extraMetadata: [String: String] = [:]) throws {
-    var metadata = extraMetadata
-    metadata[MetadataKey.steps] = String(step)
-    if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
+    let metadata = savedMetadata(extraMetadata)
     try withAveragedWeights { try ClassifierFile.save(
       task.classifier, configuration: config.model, normalization: config.normalization, classNames: classNames,
       extraMetadata: metadata, to: url) }

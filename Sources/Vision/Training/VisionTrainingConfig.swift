@@ -73,6 +73,28 @@ extension VisionTask {
 
   public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
 
+  /// The step loss of a network trained on the cross-entropy of its logits: every evaluation reseeds
+  /// the dropout masks alike (`dropoutReseeder`) and runs `network` on `images`; the one statistic,
+  /// `accuracy`, reads the first evaluation's logits.
+  func crossEntropyStepLoss(
+    step: Int, shard: DataShard, network: any Layer, images: Tensor, labels: Tensor,
+    loss: @escaping (Tensor, Tensor) throws -> Tensor, accuracy: @escaping (Tensor, Tensor) throws -> Double
+  ) -> StepLoss {
+    let reseedDropout = dropoutReseeder(step: step, shard: shard)
+    var firstLogits: Tensor?
+    return StepLoss(
+      evaluate: {
+        try reseedDropout()
+        let logits = try network(images)
+        if firstLogits == nil { firstLogits = logits }
+        return try loss(logits, labels)
+      },
+      statistics: {
+        guard let logits = firstLogits else { return [0] }
+        return [try withNoGrad { try accuracy(logits, labels) }]
+      })
+  }
+
   /// Reseeds every dropout layer for one evaluation of step `step`'s loss on shard `shard`: every
   /// evaluation (WaterMAS and the replicas evaluate the loss more than once) draws the same masks,
   /// so their difference is the weights', not the masks'.
@@ -81,5 +103,20 @@ extension VisionTask {
     let seeds = dropouts.map { _ in rng.next() }
     let layers = dropouts
     return { for (dropout, seed) in zip(layers, seeds) { try dropout.generator.reseed(seed) } }
+  }
+}
+
+extension Trainer where Task: VisionTask {
+  public var config: Task.Configuration { task.config }
+  public var sampler: Task.Sampler { task.sampler }
+  public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
+
+  /// `extra` with what every saved vision model records of its training: the steps and, with a
+  /// weight average, its decay.
+  func savedMetadata(_ extra: [String: String]) -> [String: String] {
+    var metadata = extra
+    metadata[MetadataKey.steps] = String(step)
+    if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
+    return metadata
   }
 }
