@@ -82,6 +82,53 @@ final class RDRunTests: XCTestCase {
     XCTAssertEqual(try target.hyperSynthesis.namedParameters().map { try $0.tensor.floats() }, freshHyperSynthesis)
   }
 
+  /// A simplified-GDN model transferred from a standard-GDN one: convolutions carry over as they are, every
+  /// GDN as the square roots of its parameters; its pool is never below the standard one's square root, equal
+  /// where one term dominates; a GDN of another width, direction or variant is refused.
+  func testTransferIntoSimplifiedGDNsTakesSquareRoots() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-simplified-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let source = try ScaleHyperprior(n: 8, m: 12, seed: 3)
+    let g = try Generator(seed: 4)
+    try withNoGrad {
+      for case let gdn as GDN in source.analysis.layers + source.synthesis.layers {
+        try gdn.gamma.copy_(gdn.gammaReparam.initial(Tensor.rand([8, 8], generator: g) * 0.2))
+        try gdn.beta.copy_(gdn.betaReparam.initial(Tensor.rand([8], generator: g) + 0.5))
+      }
+    }
+    try source.update()
+    let file = dir.appendingPathComponent("standard.safetensors")
+    try ModelStore.save(source, config: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .standard),
+                        metadata: [:], to: file)
+    let target = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .simplified, seed: 9)
+    let start = try ModelStore.start(target, from: file.path, transfer: true)
+    XCTAssertEqual(start.fresh, "nothing")
+    let sourceGDNs = (source.analysis.layers + source.synthesis.layers).compactMap { $0 as? GDN }
+    let targetGDNs = (target.analysis.layers + target.synthesis.layers).compactMap { $0 as? GDN }
+    XCTAssertEqual(targetGDNs.count, 6)
+    for (standard, simplified) in zip(sourceGDNs, targetGDNs) {
+      let (b, gamma) = try standard.effectiveParameters()
+      let (b2, gamma2) = try simplified.effectiveParameters()
+      for (got, want) in zip(try b2.floats() + gamma2.floats(), try b.sqrt().floats() + gamma.sqrt().floats()) {
+        XCTAssertEqual(Double(got), Double(want), accuracy: 1e-3)
+      }
+      // One channel active and large: the simplified pool equals the standard pool's square root.
+      var one = [Float](repeating: 0, count: 8)
+      one[2] = 1e5
+      let x = try Tensor(one, shape: [1, 8, 1, 1])
+      let want = Double(try standard(x).floats()[2]), got = Double(try simplified(x).floats()[2])
+      XCTAssertEqual(got, want, accuracy: 1e-3 * abs(want))
+    }
+    let sourceConvolutions = Dictionary(uniqueKeysWithValues: source.namedParameters().map { ($0.name, $0.tensor) })
+    for (name, tensor) in target.namedParameters() where name.hasSuffix(".weight") && !name.contains("gamma") {
+      XCTAssertEqual(try tensor.floats(), try XCTUnwrap(sourceConvolutions[name]).floats(), name)
+    }
+    XCTAssertThrowsError(try GDN(channels: 8, variant: .simplified).approximate(try GDN(channels: 6)))
+    XCTAssertThrowsError(try GDN(channels: 8, variant: .simplified).approximate(try GDN(channels: 8, inverse: true)))
+    XCTAssertThrowsError(try GDN(channels: 8).approximate(try GDN(channels: 8)))
+  }
+
   func testStartIsFreshFineTunedOrTransferredAndNamesTheFreshModules() throws {
     XCTAssertEqual(ModelStore.moduleSummary([]), "nothing")
     XCTAssertEqual(ModelStore.moduleSummary(["h_s.0.weight", "h_s.0.bias", "h_s.2.weight", "g_a.0.weight"]),

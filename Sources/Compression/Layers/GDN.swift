@@ -105,3 +105,23 @@ enum TableEmulation {
     return try value * (k * (inverse ? ln2 : -ln2)).exp()
   }
 }
+
+extension GDN {
+  /// Starts this simplified GDN from a trained standard one: beta_i and gamma_ij become their square
+  /// roots, so the pool beta' + sum gamma' |x| is the sum of the square roots of the standard pool's
+  /// terms, never below its square root and equal to it where one term dominates (a close start where
+  /// the raw parameters, read as the simplified GDN's, leave the model at noise level).
+  /// - Throws: `TorchError` when the two differ in width or direction, or this one is not simplified.
+  public func approximate(_ standard: GDN) throws {
+    guard variant == .simplified, standard.variant != .simplified, standard.channels == channels,
+      standard.inverse == inverse
+    else {
+      throw TorchError(.value, "a simplified GDN starts only from a standard GDN of its width and direction")
+    }
+    let (b, g) = try standard.effectiveParameters()
+    try withNoGrad {
+      try beta.copy_(betaReparam.initial(b.clamp(min: 0).sqrt()))
+      try gamma.copy_(gammaReparam.initial(g.clamp(min: 0).sqrt()))
+    }
+  }
+}

@@ -51,7 +51,8 @@ extension ModelStore {
 
   /// Starts `model` from the tensors of `nameOrPath` that it shares by name and shape, leaving the others at their
   /// initial values: a mean-scale hyperprior from a scale hyperprior (g_a, g_s, h_a and the factorized prior carry
-  /// over; h_s, whose output doubles to scales and means, starts fresh).
+  /// over; h_s, whose output doubles to scales and means, starts fresh). A simplified-GDN model from a standard-GDN
+  /// one takes every tensor, the GDNs' as square roots (`GDN.approximate`).
   /// - Returns: the run's lineage (as `startFineTuning`) and the names of `model`'s entries that were not
   ///   transferred, sorted.
   /// - Throws: what `load` throws, or `CodecError.invalidModel` when no tensor transfers (an unrelated model).
@@ -68,6 +69,14 @@ extension ModelStore {
       throw CodecError.invalidModel("\(nameOrPath) shares no weights with a \(model.architecture.rawValue) model")
     }
     let report = try model.load(stateDict: shared, matching: .lenient)
+    // Standard GDNs into simplified ones: their parameters carry over as square roots (GDN.approximate).
+    func gdns(_ m: any CompressionModel) -> [GDN] {
+      (m.analysisTransform.layers + m.synthesisTransform.layers).compactMap { $0 as? GDN }
+    }
+    for (source, target) in zip(gdns(initial.model), gdns(model))
+    where source.variant != .simplified && target.variant == .simplified {
+      try target.approximate(source)
+    }
     return (lineage(of: initial, from: nameOrPath), report.missing.sorted())
   }
 
