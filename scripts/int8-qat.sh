@@ -11,6 +11,7 @@
 #   n64:      the N=64 students hyperprior-qK-n64 -> docs/results/integer/int8-students
 # Models and run folders go to LICHEN_RUNS (default runs/int8-<family>); an interrupted QAT or
 # fine-tune resumes from its checkpoint on the next call, finished steps are skipped.
+# LICHEN_QUALITIES picks the lambdas (default "q4 q2 q3 q5"); the BD-rate needs all four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 family=${1:?usage: scripts/int8-qat.sh teachers|n64}
@@ -36,7 +37,7 @@ eval_kodak() { # model, name, engine
   python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
 json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$out/$2.json" "$2"
 }
-for q in q4 q2 q3 q5; do
+for q in ${LICHEN_QUALITIES:-q4 q2 q3 q5}; do
   name=hyperprior-$q$width-$scheme
   if [ ! -f "$runs/$name.safetensors" ]; then
     run quantize --threads "$threads" --model "hyperprior-$q$width" --scheme "$scheme" --equalize 1 --calib "$calib" \
@@ -58,6 +59,9 @@ if [ ! -f "$control-$scheme.safetensors" ]; then
     --calib "$calib" --calib-count 16 --out "$control-$scheme.safetensors" | tail -1
 fi
 eval_kodak "$control-$scheme.safetensors" "hyperprior-q4$width-float-ft1500-$scheme-ptq" integer
+for q in q2 q3 q4 q5; do
+  [ -f "$out/hyperprior-$q$width-$scheme.json" ] || { echo "int8-qat: no BD-rate without all four lambdas"; exit 0; }
+done
 for q in q2 q3 q4 q5; do
   python3 -c 'import json, sys; p, o = sys.argv[1:]; d = json.load(open(p)); d["model"] = "float"
 json.dump(d, open(o, "w"), indent=2, sort_keys=True)' "$floats/hyperprior-$q$width.json" "$out/float-$q.json"

@@ -80,20 +80,20 @@ public enum ModelRegistry {
 
   /// Integer-engine models, one per bundled float model (scripts/bundle-integer-models.sh:
   /// hybrid scheme, max calibration on 16 training photos, 300 QAT steps at the model's lambda), then the
-  /// 8-bit student the FPGA plans run (scripts/qat-n64.sh).
+  /// 8-bit N=64 students the FPGA plans run (scripts/int8-qat.sh n64).
   /// `lichen compress`, `decompress` and `eval` run these in place of their float model unless
   /// told `--engine float`: the integer engine decodes bit-exactly on any machine and thread count.
   public static let integerEntries: [Entry] = entries.map { float in
     Entry(name: float.name + "-hybrid", file: float.name + "-hybrid.safetensors", lambda: float.lambda,
           description: "\(float.name) quantized for the integer engine (hybrid: 8-bit weights, 16-bit activations and GDN; 300 QAT steps)",
           isInteger: true, quantizedFrom: float.name)
-  } + [
-    // What the full-HD FPGA plans run (docs/fpga.md): every product 8x8. Listed after the hybrid versions,
+  } + [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)].map { quality, lambda in
+    // What the FPGA plans run (docs/fpga.md): every product 8x8. Listed after the hybrid versions,
     // which stay what `--engine auto` runs.
-    Entry(name: "hyperprior-q4-n64-int8-s16", file: "hyperprior-q4-n64-int8-s16.safetensors", lambda: 0.0130,
-          description: "hyperprior-q4-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
-          isInteger: true, quantizedFrom: "hyperprior-q4-n64"),
-  ]
+    Entry(name: "hyperprior-\(quality)-n64-int8-s16", file: "hyperprior-\(quality)-n64-int8-s16.safetensors", lambda: lambda,
+          description: "hyperprior-\(quality)-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
+          isInteger: true, quantizedFrom: "hyperprior-\(quality)-n64")
+  }
 
   /// The model used when `--model` is omitted.
   public static let defaultName = "hyperprior-q4"
