@@ -7,7 +7,7 @@ import LichenSerialization
 /// A model given to the FPGA commands (`--model`, `--teacher`): an integer
 /// model, whose weights fix the bit widths, or a float model, of which the
 /// planner needs only the configuration (shapes follow from it) and takes
-/// the bit widths from a quantization scheme (default `hybrid`). Loading one
+/// the bit widths from a quantization scheme (default `int8-s16`: every product 8x8, two per DSP48E2). Loading one
 /// by registry name or file is `HardwareModel.load` (Deployment), which
 /// needs the float models' tensor library; the planner itself does not.
 public struct HardwareModel {
@@ -22,7 +22,7 @@ public struct HardwareModel {
   public var source: String
   public var metadata: [String: String]
 
-  public static let defaultScheme = "hybrid"
+  public static let defaultScheme = "int8-s16"
   /// The scheme of the bundled integer models (ModelRegistry.integerEntries).
   public static let bundledIntegerScheme = "hybrid"
 
@@ -56,6 +56,6 @@ public struct HardwareModel {
     }
   }
 
-  /// The scheme students of this model are planned with: `scheme`, else the recorded one, else hybrid.
+  /// The scheme students of this model are planned with: `scheme`, else the recorded one, else `defaultScheme`.
   public func studentScheme(_ scheme: String?) -> String { scheme ?? recordedScheme ?? Self.defaultScheme }
 }

@@ -19,7 +19,7 @@ struct FPGADimension: GlobalOptionsCommand {
   @Option(help: "Frames per second to meet.") var fps: Double
   @Option(help: "Student widths N, comma-separated.") var widths: String = "16,32,48,64,96,128"
   @Option(help: "encoder, decoder or full.") var part: PipelinePart = .encoder
-  @Option(help: "Quantization scheme (default: the teacher's recorded scheme, else hybrid).") var scheme: String?
+  @Option(help: "Quantization scheme (default: the teacher's recorded scheme, else int8-s16).") var scheme: String?
   @Option(help: "Clock in MHz on the target board (default: the board's).") var clock: Double?
   @Option(help: "Fraction of each resource a plan may use.") var maxUtilization: Double = 1
   @Option(help: "distill-sweep result (runs/.../sweep.json) for the RD columns.") var rd: String?

@@ -16,7 +16,7 @@ struct FPGAPlan: GlobalOptionsCommand {
   @Option(help: "Frame size WIDTHxHEIGHT (padded to multiples of 64 like the codec).") var resolution: String = "1280x720"
   @Option(help: "encoder (g_a, h_a, h_s, scale index), decoder (h_s, scale index, g_s) or full.") var part: PipelinePart = .encoder
   @Option(help: "Clock in MHz (default: the board's).") var clock: Double?
-  @Option(help: "Quantization scheme for float models (default hybrid; integer models carry their own bits).") var scheme: String?
+  @Option(help: "Quantization scheme for float models (default int8-s16: every product 8x8; integer models carry their own bits).") var scheme: String?
   @Option(help: "Fraction of each resource the plan may use, e.g. 0.9.") var maxUtilization: Double = 1
   @Option(help: "Output FIFO depth per stage in rows, or auto: per edge, the smallest depth the simulator finds for the plan (no deadlock, full throughput).")
   var fifoRows: String = "auto"
