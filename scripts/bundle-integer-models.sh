@@ -39,8 +39,7 @@ for model in "${models[@]}"; do
   "$LICHEN_BIN" eval --threads 2 --engine integer --model "$weights/$name.safetensors" --data "$kodak" \
     --json "$results/$name.json" | tail -1
   # The file was evaluated by path (this binary's bundle may predate it); name it as the registry does.
-  python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$results/$name.json" "$name"
+  scripts/name-eval.py "$results/$name.json" "$name"
   rows+=("$name=$results/$name.json")
 done
 python3 scripts/registry-kodak-rd.py "${rows[@]}"

@@ -26,8 +26,7 @@ for generation in "${generations[@]}"; do
   read -r commit steps <<< "$generation"
   for q in 2 3 4 5; do
     git show "$commit:docs/results/hyperprior-q$q.json" > "$tmp/in.json"
-    python3 -c 'import json, sys; p, o, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(o, "w"), indent=2, sort_keys=True)' "$tmp/in.json" "$tmp/lichen-$steps-q$q.json" "lichen-$steps-q$q"
+    scripts/name-eval.py "$tmp/in.json" "lichen-$steps-q$q" "$tmp/lichen-$steps-q$q.json"
   done
 done
 rm "$tmp/in.json"

@@ -46,8 +46,7 @@ for q in q2 q3 q4 q5; do
   if [ ! -f "$results/hyperprior-$q-n64.json" ]; then
     $lichen eval --threads 2 --engine float --data "$kodak" --model "$student" --json "$results/hyperprior-$q-n64.json" | tail -1
     # Evaluated by path; named as the registry student, so rd-plot groups the four into one series.
-    python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$results/hyperprior-$q-n64.json" "hyperprior-$q-n64"
+    scripts/name-eval.py "$results/hyperprior-$q-n64.json" "hyperprior-$q-n64"
   fi
   cp "$runs/$q-n64-long/log.csv" "$results/hyperprior-$q-n64-log.csv"
   if [ "${BUNDLE:-0}" = 1 ]; then

@@ -66,8 +66,7 @@ for q in q2 q3 q4 q5; do
     $lichen eval --threads 2 --engine float --data "$kodak" --model "$results/hyperprior-$q-n$n.safetensors" \
       --json "$results/hyperprior-$q-n$n.json" | tail -1
     # Evaluated by path; named as a registry student would be, so rd-plot groups the four into one series.
-    python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$results/hyperprior-$q-n$n.json" "hyperprior-$q-n$n"
+    scripts/name-eval.py "$results/hyperprior-$q-n$n.json" "hyperprior-$q-n$n"
   fi
   cp "$runs/$q-$family/log.csv" "$results/hyperprior-$q-n$n-log.csv"
 done

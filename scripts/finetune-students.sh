@@ -38,8 +38,7 @@ for q in q2 q3 q4 q5; do
   $lichen eval --threads 2 --engine float --data "$kodak" --model "$weights/hyperprior-$q-n64.safetensors" \
     --json "$results/hyperprior-$q-n64.json" | tail -1
   # Evaluated by path (this binary's bundle may predate the export); name it as the registry does.
-  python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$results/hyperprior-$q-n64.json" "hyperprior-$q-n64"
+  scripts/name-eval.py "$results/hyperprior-$q-n64.json" "hyperprior-$q-n64"
   python3 scripts/registry-kodak-rd.py "hyperprior-$q-n64=$results/hyperprior-$q-n64.json"
   cp "$runs/$q-n64/log.csv" "$results/hyperprior-$q-n64-log.csv"
 done

@@ -34,8 +34,7 @@ resume_flag() { [ -f "$1/checkpoint.safetensors" ] && echo --resume || true; }
 eval_kodak() { # model, name, engine
   [ -f "$out/$2.json" ] && return
   run eval --threads "$threads" --engine "$3" --model "$1" --data "$kodak" --json "$out/$2.json" | tail -1
-  python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$out/$2.json" "$2"
+  scripts/name-eval.py "$out/$2.json" "$2"
 }
 for q in ${LICHEN_QUALITIES:-q4 q2 q3 q5}; do
   name=hyperprior-$q$width-$scheme
@@ -63,8 +62,7 @@ for q in q2 q3 q4 q5; do
   [ -f "$out/hyperprior-$q$width-$scheme.json" ] || { echo "int8-qat: no BD-rate without all four lambdas"; exit 0; }
 done
 for q in q2 q3 q4 q5; do
-  python3 -c 'import json, sys; p, o = sys.argv[1:]; d = json.load(open(p)); d["model"] = "float"
-json.dump(d, open(o, "w"), indent=2, sort_keys=True)' "$floats/hyperprior-$q$width.json" "$out/float-$q.json"
+  scripts/name-eval.py "$floats/hyperprior-$q$width.json" float "$out/float-$q.json"
 done
 run rd-plot "$out"/float-q?.json "$out"/hyperprior-q?$width-$scheme.json --anchor float \
   --out "$out/rd-vs-float.svg" --table "$out/bd-vs-float.csv" \

@@ -22,8 +22,7 @@ run() { OMP_WAIT_POLICY=PASSIVE nice -n 10 "$lichen" "$@"; }
 eval_kodak() { # model, name, engine
   [ -f "$out/$2.json" ] && return
   run eval --threads "$threads" --engine "$3" --model "$1" --data "$kodak" --json "$out/$2.json" | tail -1
-  python3 -c 'import json, sys; p, n = sys.argv[1:]; d = json.load(open(p)); d["model"] = n
-json.dump(d, open(p, "w"), indent=2, sort_keys=True)' "$out/$2.json" "$2"
+  scripts/name-eval.py "$out/$2.json" "$2"
 }
 for gdn in standard simplified; do
   dir=$runs/q4-n64-$gdn
