@@ -9,13 +9,17 @@ import XCTest
 final class DistillationSetupTests: XCTestCase {
   func weights(_ model: ScaleHyperprior) throws -> [[Float]] { try model.namedParameters().map { try $0.tensor.floats() } }
 
-  func testScratchSelectAndInitFromStarts() throws {
-    let model = try ScaleHyperprior(n: 8, m: 12, seed: 21)
+  /// `model` with every weight moved by seeded noise (so channels differ in importance), loaded as `source`.
+  func perturbed(_ model: ScaleHyperprior, seed: UInt64, source: String) throws -> LoadedModel {
     try withNoGrad {
-      for (_, p) in model.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: 5)) * 0.05) }
+      for (_, p) in model.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: seed)) * 0.05) }
     }
-    let teacher = LoadedModel(model: model, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12),
-                              metadata: [:], source: "teacher", weightsHash: 0)
+    return LoadedModel(model: model, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: model.n, m: model.m),
+                       metadata: [:], source: source, weightsHash: 0)
+  }
+
+  func testScratchSelectAndInitFromStarts() throws {
+    let teacher = try perturbed(ScaleHyperprior(n: 8, m: 12, seed: 21), seed: 5, source: "teacher")
     let scratch = try StudentFactory.student(for: teacher, n: 4, seed: 1)
     let before = try weights(scratch)
     let plain = try DistillationSetup(teacher: teacher, student: scratch, initialization: .scratch, initFrom: nil,
@@ -47,28 +51,18 @@ final class DistillationSetupTests: XCTestCase {
   /// `selectFrom`: the student takes its channels from a wider model of the same M (here an N=6 student of
   /// the N=8 teacher), exactly as selecting from that model directly would; misuse is refused by name.
   func testSelectFromAWiderStudent() throws {
-    let model = try ScaleHyperprior(n: 8, m: 12, seed: 21)
-    try withNoGrad {
-      for (_, p) in model.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: 5)) * 0.05) }
-    }
-    let teacher = LoadedModel(model: model, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12),
-                              metadata: [:], source: "teacher", weightsHash: 0)
+    let teacher = try perturbed(ScaleHyperprior(n: 8, m: 12, seed: 21), seed: 5, source: "teacher")
     let wide = try StudentFactory.student(for: teacher, n: 6, seed: 3)
-    try withNoGrad {
-      for (_, p) in wide.namedParameters() { try p.add_(Tensor.randn(p.shape, generator: Generator(seed: 6)) * 0.05) }
-    }
-    let source = LoadedModel(model: wide, configuration: ModelConfiguration(architecture: .scaleHyperprior, n: 6, m: 12),
-                             metadata: [:], source: "wide-student", weightsHash: 0)
-    let noHyperLatent = DistillationObjective.Weights(latent: 0.2, reconstruction: 0.2, rateDistortion: 0.4, hyperLatent: 0)
+    let source = try perturbed(wide, seed: 6, source: "wide-student")
 
     let student = try StudentFactory.student(for: teacher, n: 4, seed: 1)
     let setup = try DistillationSetup(teacher: teacher, student: student, initialization: .select, initFrom: nil,
-                                      selectFrom: source, weights: noHyperLatent, lambda: 0.01)
+                                      selectFrom: source, weights: .standard, lambda: 0.01)
     let direct = try StudentFactory.student(for: teacher, n: 4, seed: 2)
     try ChannelSelection.initialize(direct, from: wide)
     XCTAssertEqual(try weights(student), try weights(direct), "the channels come from the wider model")
     let fromTeacher = try StudentFactory.student(for: teacher, n: 4, seed: 2)
-    try ChannelSelection.initialize(fromTeacher, from: model)
+    try ChannelSelection.initialize(fromTeacher, from: XCTUnwrap(teacher.model as? ScaleHyperprior))
     XCTAssertNotEqual(try weights(student), try weights(fromTeacher))
     XCTAssertTrue(setup.metadata[MetadataKey.distillation]?.hasSuffix("init=select select-from=wide-student") == true)
 
@@ -79,9 +73,9 @@ final class DistillationSetupTests: XCTestCase {
                                                  initFrom: nil, selectFrom: source, weights: weights, lambda: 0.01),
                            line: line) { XCTAssertTrue("\($0)".contains(text), "\($0)", line: line) }
     }
-    try refused(.scratch, n: 4, weights: noHyperLatent, containing: "needs --initialization select")
-    try refused(.select, n: 7, weights: noHyperLatent, containing: "N >= 7")
-    var withHyperLatent = noHyperLatent
+    try refused(.scratch, n: 4, weights: .standard, containing: "needs --initialization select")
+    try refused(.select, n: 7, weights: .standard, containing: "N >= 7")
+    var withHyperLatent = DistillationObjective.Weights.standard
     withHyperLatent.hyperLatent = 0.1
     try refused(.select, n: 4, weights: withHyperLatent, containing: "hyper-latent term")
   }
