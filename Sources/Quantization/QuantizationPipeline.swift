@@ -4,7 +4,7 @@ import LichenSerialization
 
 /// Float hyperprior (scale or mean-scale) -> integer-engine model, as `lichen quantize` runs it: calibration of the activation
 /// ranges on real images, optional quantization-aware fine-tuning (fake quantization in the loss, on the one
-/// trainer), then conversion and the per-layer table.
+/// trainer; its float weights are kept as RUN/model.safetensors), then conversion and the per-layer table.
 public struct QuantizationPipeline {
   /// Quantization-aware fine-tuning before conversion.
   public struct FineTuning {
@@ -145,6 +145,16 @@ public struct QuantizationPipeline {
       guard try train(trainer) else { return nil }
       try hyperprior.update()
       hyperprior.setTraining(false)
+      // The fine-tuned float weights (channels equalized), so other schemes can be measured on them.
+      var metadata = loaded.metadata.filter { !$0.key.hasPrefix("lichen.") }
+      metadata[MetadataKey.initialModel] = loaded.source
+      metadata[MetadataKey.initialSteps] = loaded.metadata[MetadataKey.steps]
+      metadata[MetadataKey.runSteps] = String(fineTuning.steps)
+      metadata[MetadataKey.steps] = String(fineTuning.steps + (loaded.metadata[MetadataKey.steps].flatMap { Int($0) } ?? 0))
+      metadata[MetadataKey.lambda] = String(lambda)
+      let floatURL = fineTuning.runFolder.appendingPathComponent("model.safetensors")
+      try ModelStore.save(scaleHyperprior, config: loaded.configuration, metadata: metadata, to: floatURL)
+      log("wrote the fine-tuned float model \(floatURL.path)")
     }
     var (file, layers) = try IntegerModelFile.quantized(
       loaded, hyperprior: hyperprior, scheme: scheme, statistics: statistics, calibrationImages: images.images.count,
