@@ -51,7 +51,7 @@ public enum ModelRegistry {
     Entry(name: "hyperprior-q5", file: "hyperprior-q5.safetensors", lambda: 0.0250,
           description: "ScaleHyperprior N=128 M=192"),
     // Distilled students (N=96: scripts/distill-width.sh, N=64: scripts/continue-n64.sh,
-    // N=32: scripts/distill-students.sh; docs/distillation.md).
+    // N=32: LICHEN_SELECT_FROM=hyperprior-q4-n64 scripts/distill-width.sh 32 4000 500 2000; docs/distillation.md).
     Entry(name: "hyperprior-q2-n96", file: "hyperprior-q2-n96.safetensors", lambda: 0.0035,
           description: "student N=96 distilled from hyperprior-q2 (44,421 steps): hyperprior-q4-n96 fine-tuned 1,000 steps (2026-12-07)"),
     Entry(name: "hyperprior-q3-n96", file: "hyperprior-q3-n96.safetensors", lambda: 0.0067,
@@ -63,24 +63,24 @@ public enum ModelRegistry {
     Entry(name: "hyperprior-q2-n64", file: "hyperprior-q2-n64.safetensors", lambda: 0.0035,
           description: "student N=64 distilled from hyperprior-q2 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-07)"),
     Entry(name: "hyperprior-q2-n32", file: "hyperprior-q2-n32.safetensors", lambda: 0.0035,
-          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q2"),
+          description: "student N=32 distilled from hyperprior-q2 (44,421 steps): hyperprior-q4-n32 fine-tuned 500 steps (2026-12-07)"),
     Entry(name: "hyperprior-q3-n64", file: "hyperprior-q3-n64.safetensors", lambda: 0.0067,
           description: "student N=64 distilled from hyperprior-q3 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-07)"),
     Entry(name: "hyperprior-q3-n32", file: "hyperprior-q3-n32.safetensors", lambda: 0.0067,
-          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q3"),
+          description: "student N=32 distilled from hyperprior-q3 (44,421 steps): hyperprior-q4-n32 fine-tuned 500 steps (2026-12-07)"),
     Entry(name: "hyperprior-q4-n64", file: "hyperprior-q4-n64.safetensors", lambda: 0.0130,
           description: "student N=64 distilled from hyperprior-q4 (44,421 steps): 18,197 steps, the last 9,000 against this teacher (2026-12-07)"),
     Entry(name: "hyperprior-q4-n32", file: "hyperprior-q4-n32.safetensors", lambda: 0.0130,
-          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q4"),
+          description: "student N=32 distilled from hyperprior-q4 (44,421 steps): 4,000 steps from hyperprior-q4-n64's selected channels (2026-12-07)"),
     Entry(name: "hyperprior-q5-n64", file: "hyperprior-q5-n64.safetensors", lambda: 0.0250,
           description: "student N=64 distilled from hyperprior-q5 (44,421 steps): hyperprior-q4-n64 fine-tuned 1,000 steps (2026-12-07)"),
     Entry(name: "hyperprior-q5-n32", file: "hyperprior-q5-n32.safetensors", lambda: 0.0250,
-          description: "student N=32 distilled (1000 steps, 2026-11-25) from a 7.4k-step hyperprior-q5"),
+          description: "student N=32 distilled from hyperprior-q5 (44,421 steps): hyperprior-q4-n32 fine-tuned 500 steps (2026-12-07)"),
   ]
 
   /// Integer-engine models, one per bundled float model (scripts/bundle-integer-models.sh:
   /// hybrid scheme, max calibration on 16 training photos, 300 QAT steps at the model's lambda), then the
-  /// 8-bit N=64 students the FPGA plans run (scripts/int8-qat.sh n64).
+  /// 8-bit N=64 students the FPGA plans run and the 8-bit teachers (scripts/int8-qat.sh).
   /// `lichen compress`, `decompress` and `eval` run these in place of their float model unless
   /// told `--engine float`: the integer engine decodes bit-exactly on any machine and thread count.
   public static let integerEntries: [Entry] = entries.map { float in
@@ -93,6 +93,11 @@ public enum ModelRegistry {
     Entry(name: "hyperprior-\(quality)-n64-int8-s16", file: "hyperprior-\(quality)-n64-int8-s16.safetensors", lambda: lambda,
           description: "hyperprior-\(quality)-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
           isInteger: true, quantizedFrom: "hyperprior-\(quality)-n64")
+  } + [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)].map { quality, lambda in
+    // The teachers in the same 8 bits: the best all-8-bit scheme measured on them (docs/quantization.md).
+    Entry(name: "hyperprior-\(quality)-int8-s16", file: "hyperprior-\(quality)-int8-s16.safetensors", lambda: lambda,
+          description: "hyperprior-\(quality) in 8 bits (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh teachers)",
+          isInteger: true, quantizedFrom: "hyperprior-\(quality)")
   }
 
   /// The model used when `--model` is omitted.
