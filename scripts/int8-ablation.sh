@@ -7,7 +7,8 @@
 #   MODEL: registry name or float model file (default hyperprior-q4-n64),
 #   OUT: folder for the evaluations (default docs/results/integer/ablation-n64).
 # Env: LICHEN_SETTINGS ("SCHEME CALIBRATION;SCHEME CALIBRATION;..." in place of the default list),
-#   LICHEN_EQUALIZE (channel equalization strength, default 0), LICHEN_FLOAT=1 to code the float model
+#   LICHEN_EQUALIZE (channel equalization strength, default 0), LICHEN_CALIB_COUNT (calibration photos,
+#   default 16), LICHEN_FLOAT=1 to code the float model
 #   too (float.json), LICHEN_BIN (default .build/release/lichen, built here), LICHEN_DATA, LICHEN_THREADS,
 #   LICHEN_ABLATION_RUNS (integer models, default runs/ablation-n64). Finished evaluations are kept.
 set -euo pipefail
@@ -18,6 +19,7 @@ data=${LICHEN_DATA:-../shared/data}
 threads=${LICHEN_THREADS:-2}
 runs=${LICHEN_ABLATION_RUNS:-runs/ablation-n64}
 equalize=${LICHEN_EQUALIZE:-0}
+calib_count=${LICHEN_CALIB_COUNT:-16}
 default_settings="int8 max;int8-s16 max;int8-s16,g_s:a16 max;int8-s16,gdn:a16 max;int8-s16,g_a:a16 max;\
 int8,gdn:w16 max;int8,conv:w16 max;int8-s16 mse;int8-s16 percentile:99.99;hybrid-a8 max;hybrid max"
 IFS=';' read -r -a settings <<< "${LICHEN_SETTINGS:-$default_settings}"
@@ -36,7 +38,7 @@ for setting in "${settings[@]}"; do
   name=$(echo "$1-$2" | tr ',:' '+=')
   if [ ! -f "$out/$name.json" ]; then
     "$LICHEN_BIN" quantize --model "$model" --scheme "$1" --calibration "$2" --calib "$data/photos-train" \
-      --equalize "$equalize" --threads "$threads" --out "$runs/$name.safetensors" > /dev/null
+      --calib-count "$calib_count" --equalize "$equalize" --threads "$threads" --out "$runs/$name.safetensors" > /dev/null
     "$LICHEN_BIN" eval --model "$runs/$name.safetensors" --data "$data/kodak" --threads "$threads" \
       --json "$out/$name.json.tmp" > /dev/null
     mv "$out/$name.json.tmp" "$out/$name.json"

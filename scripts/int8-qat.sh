@@ -12,6 +12,8 @@
 # Models and run folders go to LICHEN_RUNS (default runs/int8-<family>); an interrupted QAT or
 # fine-tune resumes from its checkpoint on the next call, finished steps are skipped.
 # LICHEN_QUALITIES picks the lambdas (default "q4 q2 q3 q5"); the BD-rate needs all four.
+# LICHEN_CALIB_COUNT sets the photos that the equalization and calibration see (default 16; other counts
+# write to OUT-calibN and runs/int8-<family>-calibN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 family=${1:?usage: scripts/int8-qat.sh teachers|n64}
@@ -22,9 +24,13 @@ case $family in
 esac
 scheme=${LICHEN_SCHEME:-int8-s16}
 [ "$scheme" = int8-s16 ] || out=$out-$scheme
+calib_count=${LICHEN_CALIB_COUNT:-16}
+suffix=""
+[ "$calib_count" = 16 ] || suffix=-calib$calib_count
+out=$out$suffix
 kodak=${LICHEN_KODAK:-../shared/data/kodak}
 calib=${LICHEN_CALIB:-../shared/data/photos-train}
-runs=${LICHEN_RUNS:-runs/int8-$family}
+runs=${LICHEN_RUNS:-runs/int8-$family$suffix}
 threads=${LICHEN_THREADS:-2}
 lichen=${LICHEN_BINARY:-.build/release/lichen}
 [ -n "${LICHEN_BINARY:-}" ] || swift build -c release --product lichen
@@ -40,7 +46,7 @@ for q in ${LICHEN_QUALITIES:-q4 q2 q3 q5}; do
   name=hyperprior-$q$width-$scheme
   if [ ! -f "$runs/$name.safetensors" ]; then
     run quantize --threads "$threads" --model "hyperprior-$q$width" --scheme "$scheme" --equalize 1 --calib "$calib" \
-      --calib-count 16 --qat-steps 1500 --learning-rate 1e-5 --qat-run "$runs/$name-qat" \
+      --calib-count "$calib_count" --qat-steps 1500 --learning-rate 1e-5 --qat-run "$runs/$name-qat" \
       $(resume_flag "$runs/$name-qat") --out "$runs/$name.safetensors" | tail -1
   fi
   eval_kodak "$runs/$name.safetensors" "$name" integer
@@ -55,7 +61,7 @@ fi
 eval_kodak "$control/model.safetensors" "hyperprior-q4$width-float-ft1500" float
 if [ ! -f "$control-$scheme.safetensors" ]; then
   run quantize --threads "$threads" --model "$control/model.safetensors" --scheme "$scheme" --equalize 1 \
-    --calib "$calib" --calib-count 16 --out "$control-$scheme.safetensors" | tail -1
+    --calib "$calib" --calib-count "$calib_count" --out "$control-$scheme.safetensors" | tail -1
 fi
 eval_kodak "$control-$scheme.safetensors" "hyperprior-q4$width-float-ft1500-$scheme-ptq" integer
 for q in q2 q3 q4 q5; do
