@@ -19,7 +19,7 @@ struct Quantize: GlobalOptionsCommand {
   @Option(help: "Float model: registry name or path (default: \(ModelRegistry.defaultName)).") var model: String?
   @Option(help: "Quantization scheme (preset or SELECTOR:SPEC list).") var scheme: String = "hybrid"
   @Option(help: "Folder of PNG calibration images (use training images, not the evaluation set).") var calib: String
-  @Option(help: "Number of calibration images (evenly spaced over the folder).") var calibCount: Int = 16
+  @Option(help: "Number of calibration images (evenly spaced over the folder); equalization needs many: 16 clip outliers.") var calibCount: Int = 128
   @Option(help: "Activation range method: max (default; safest for 16-bit activations), mse, percentile:<p>.")
   var calibration: String = "max"
   @Option(help: "Equalize the channels on both sides of every GDN before calibrating (0: off, 1: every channel at its tensor's full range; exact in float, see docs/quantization.md).")
