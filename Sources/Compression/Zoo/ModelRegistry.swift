@@ -80,7 +80,7 @@ public enum ModelRegistry {
 
   /// Integer-engine models, one per bundled float model (scripts/bundle-integer-models.sh:
   /// hybrid scheme, max calibration on 16 training photos, 300 QAT steps at the model's lambda), then the
-  /// 8-bit N=64 students the FPGA plans run and the 8-bit teachers (scripts/int8-qat.sh).
+  /// 8-bit N=64 students the FPGA plans run and the teachers in int8-y16 (scripts/int8-qat.sh).
   /// `lichen compress`, `decompress` and `eval` run these in place of their float model unless
   /// told `--engine float`: the integer engine decodes bit-exactly on any machine and thread count.
   public static let integerEntries: [Entry] = entries.map { float in
@@ -94,9 +94,9 @@ public enum ModelRegistry {
           description: "hyperprior-\(quality)-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
           isInteger: true, quantizedFrom: "hyperprior-\(quality)-n64")
   } + [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)].map { quality, lambda in
-    // The teachers in the same 8 bits: the best all-8-bit scheme measured on them (docs/quantization.md).
-    Entry(name: "hyperprior-\(quality)-int8-s16", file: "hyperprior-\(quality)-int8-s16.safetensors", lambda: lambda,
-          description: "hyperprior-\(quality) in 8 bits (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh teachers)",
+    // The teachers in 8 bits but for the latent: the best scheme measured on them (docs/quantization.md).
+    Entry(name: "hyperprior-\(quality)-int8-y16", file: "hyperprior-\(quality)-int8-y16.safetensors", lambda: lambda,
+          description: "hyperprior-\(quality) in 8 bits but the latent (int8-y16: 8-bit weights, activations and GDN, y and the scales 16-bit; channel equalization and calibration on 128 photos, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh teachers)",
           isInteger: true, quantizedFrom: "hyperprior-\(quality)")
   }
 
