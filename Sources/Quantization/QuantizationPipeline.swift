@@ -145,16 +145,12 @@ public struct QuantizationPipeline {
       guard try train(trainer) else { return nil }
       try hyperprior.update()
       hyperprior.setTraining(false)
-      // The fine-tuned float weights (channels equalized), so other schemes can be measured on them.
+      // The fine-tuned float weights (channels equalized), so other schemes can be measured on them; the trained
+      // quantiles stay, since the conversion below codes z with them.
       var metadata = loaded.metadata.filter { !$0.key.hasPrefix("lichen.") }
       metadata[MetadataKey.initialModel] = loaded.source
       metadata[MetadataKey.initialSteps] = loaded.metadata[MetadataKey.steps]
-      metadata[MetadataKey.runSteps] = String(fineTuning.steps)
-      metadata[MetadataKey.steps] = String(fineTuning.steps + (loaded.metadata[MetadataKey.steps].flatMap { Int($0) } ?? 0))
-      metadata[MetadataKey.lambda] = String(lambda)
-      let floatURL = fineTuning.runFolder.appendingPathComponent("model.safetensors")
-      try ModelStore.save(scaleHyperprior, config: loaded.configuration, metadata: metadata, to: floatURL)
-      log("wrote the fine-tuned float model \(floatURL.path)")
+      try trainer.saveFinalModel(configuration: loaded.configuration, metadata: metadata, fitsQuantiles: false, log: log)
     }
     var (file, layers) = try IntegerModelFile.quantized(
       loaded, hyperprior: hyperprior, scheme: scheme, statistics: statistics, calibrationImages: images.images.count,

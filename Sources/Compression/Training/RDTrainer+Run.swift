@@ -115,10 +115,13 @@ extension Trainer where Task == RDTask {
   /// Saves the trained codec as OUT/model.safetensors: the averaged weights with `emaDecay`, quantiles fitted to the
   /// density's tails and tables built for them, with `metadata`, the lineage, lambda and the steps recorded ("steps"
   /// counts the starting model's steps plus this run's).
-  /// - Parameter log: the quantile fit and the file written.
+  /// - Parameters:
+  ///   - fitsQuantiles: false keeps the trained quantiles, e.g. when the same model is converted afterwards and
+  ///     must code as it trained.
+  ///   - log: the quantile fit and the file written.
   /// - Returns: the model file.
   @discardableResult
-  public func saveFinalModel(configuration: ModelConfiguration, metadata: [String: String],
+  public func saveFinalModel(configuration: ModelConfiguration, metadata: [String: String], fitsQuantiles: Bool = true,
                              log: (String) -> Void) throws -> URL {
     let modelURL = runDirectory.appendingPathComponent("model.safetensors")
     var meta = metadata.merging(lineage) { given, _ in given }
@@ -128,7 +131,7 @@ extension Trainer where Task == RDTask {
     if config.roundsDecoderInputs == true { meta[MetadataKey.roundDecoderInputs] = "true" }
     if let decay = config.emaDecay { meta[MetadataKey.emaDecay] = String(decay) }
     try withAveragedWeights {
-      log("\(try model.fitQuantiles())")
+      if fitsQuantiles { log("\(try model.fitQuantiles())") }
       try model.update()
       try ModelStore.save(model, config: configuration, metadata: meta, to: modelURL)
     }

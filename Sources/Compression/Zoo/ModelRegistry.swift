@@ -87,18 +87,21 @@ public enum ModelRegistry {
     Entry(name: float.name + "-hybrid", file: float.name + "-hybrid.safetensors", lambda: float.lambda,
           description: "\(float.name) quantized for the integer engine (hybrid: 8-bit weights, 16-bit activations and GDN; 300 QAT steps)",
           isInteger: true, quantizedFrom: float.name)
-  } + [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)].map { quality, lambda in
+  } + qualities.map { quality, lambda in
     // What the FPGA plans run (docs/fpga.md): every product 8x8. Listed after the hybrid versions,
     // which stay what `--engine auto` runs.
     Entry(name: "hyperprior-\(quality)-n64-int8-s16", file: "hyperprior-\(quality)-n64-int8-s16.safetensors", lambda: lambda,
           description: "hyperprior-\(quality)-n64 in 8 bits for the FPGA (int8-s16: 8-bit weights, activations and GDN, scales 16-bit; channel equalization, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh n64)",
           isInteger: true, quantizedFrom: "hyperprior-\(quality)-n64")
-  } + [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)].map { quality, lambda in
+  } + qualities.map { quality, lambda in
     // The teachers in 8 bits but for the latent: the best scheme measured on them (docs/quantization.md).
     Entry(name: "hyperprior-\(quality)-int8-y16", file: "hyperprior-\(quality)-int8-y16.safetensors", lambda: lambda,
           description: "hyperprior-\(quality) in 8 bits but the latent (int8-y16: 8-bit weights, activations and GDN, y and the scales 16-bit; channel equalization and calibration on 128 photos, 1500 QAT steps at lr 1e-5; scripts/int8-qat.sh teachers)",
           isInteger: true, quantizedFrom: "hyperprior-\(quality)")
   }
+
+  /// The bundled teachers' quality names and lambdas, which their integer versions share.
+  private static let qualities: [(name: String, lambda: Double)] = [("q2", 0.0035), ("q3", 0.0067), ("q4", 0.0130), ("q5", 0.0250)]
 
   /// The model used when `--model` is omitted.
   public static let defaultName = "hyperprior-q4"
