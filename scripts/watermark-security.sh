@@ -2,7 +2,10 @@
 # WaterMAS security study on a trained reference classifier: every mark is
 # inserted by fine-tuning the reference for one epoch (SGD, cosine from
 # lr 0.01, label smoothing 0.1), beside an unmarked control fine-tuned with
-# the identical schedule and seed (`classify train --init-from`). Each marked
+# the identical schedule and seed (`classify train --init-from`). With
+# INSERTION=scratch the marks are present from the first step of training a
+# fresh network of the reference's architecture (the paper's protocol), and
+# the control is the same training from scratch without a mark. Each marked
 # model is evaluated on the full test set, attacked by key interception
 # (randomize, flip, zero, fine-tune the key weights from the marked and from
 # randomized values) and ranked without the key (`watermark secrecy`). Then
@@ -15,7 +18,11 @@
 #   ALPHAS (std units, default "1 3 10 30"), MAGNITUDES (default "layer"),
 #   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), EPOCHS (default 1),
 #   ABSOLUTE (absolute magnitudes instead of ALPHAS, e.g. "0.1 1": the WaterMAS testbed's units),
-#   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security).
+#   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security),
+#   INSERTION (finetune | scratch; scratch defaults to EPOCHS=40, LR=0.1, the reference's recipe),
+#   WIDTH (scratch only: another width of the reference's architecture, for a cheaper scan).
+# Settings other than the defaults (RHO, SHARPNESS) are part of each run's folder name,
+# so a sweep over them can share one RUNS_DIR.
 # Resumable: finished steps are skipped, an interrupted fine-tune continues.
 set -euo pipefail
 reference=${1:?usage: watermark-security.sh REFERENCE_MODEL RUNS_DIR}
@@ -47,9 +54,20 @@ PY
 )
 [ -f "$results/reference-eval.json" ] || "$lichen" classify eval --threads "$threads" --data "$data" \
   --model-file "$reference" --json "$results/reference-eval.json" > "$runs/reference-eval.log"
-schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "${EPOCHS:-1}"
-          --lr "${LR:-0.01}" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
-          --init-from "$reference")
+insertion=${INSERTION:-finetune}
+case "$insertion" in
+  finetune) start=(--init-from "$reference"); epochs=${EPOCHS:-1}; lr=${LR:-0.01} ;;
+  scratch) start=(); epochs=${EPOCHS:-40}; lr=${LR:-0.1}; width=${WIDTH:-$width} ;;
+  *) echo "INSERTION must be finetune or scratch, not '$insertion'" >&2; exit 2 ;;
+esac
+schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "$epochs"
+          --lr "$lr" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
+          "${start[@]}")
+# Non-default WaterMAS settings name its runs, so sweeps over them do not overwrite each other
+# (substitution ignores them and is run once).
+watermas_variant=""
+[ "$rho" != "0.05" ] && watermas_variant+="-rho$rho"
+[ "$sharpness" != "1" ] && watermas_variant+="-lambda$sharpness"
 
 fine_tune() {  # folder, command...
   local folder=$1; shift
@@ -64,12 +82,14 @@ for seed in "${seeds[@]}"; do
   echo "== control, seed $seed"
   fine_tune "$control" "$lichen" classify train "${schedule[@]}" --seed "$seed"
   for method in "${methods[@]}"; do
+    variant=""
+    [ "$method" = watermas ] && variant=$watermas_variant
     for alpha in "${alphas[@]}"; do
       for spread in "${magnitudes[@]}"; do
         if [ -n "$absolute" ]; then
-          name="$method-abs$alpha-$spread-s$seed"; strength=(--absolute-magnitude "$alpha")
+          name="$method-abs$alpha-$spread$variant-s$seed"; strength=(--absolute-magnitude "$alpha")
         else
-          name="$method-a$alpha-$spread-s$seed"; strength=(--alpha "$alpha")
+          name="$method-a$alpha-$spread$variant-s$seed"; strength=(--alpha "$alpha")
         fi
         run="$runs/$name"
         echo "== $name"
