@@ -26,6 +26,8 @@ struct SegmentationTrainingOptions: ParsableArguments {
   var emaDecay: Double?
   @Flag(help: "Experimental: bfloat16 autocast for the forward pass (convolutions and linear layers in bfloat16, weights and gradients in float32).")
   var bf16 = false
+  @Flag(help: "Channels-last (NHWC) batches: oneDNN's convolutions skip a reorder per layer (ResNet18 on CIFAR-10: 1.16x the steps per second, 2x with --bf16).")
+  var channelsLast = false
   @Option(help: "Smallest random scale.") var minScale = 0.5
   @Option(help: "Largest random scale.") var maxScale = 2.0
   @Option(help: "Training crop as HEIGHTxWIDTH (default: the image size, 96x128).") var crop: String?
@@ -77,7 +79,7 @@ struct SegmentationTrainingOptions: ParsableArguments {
           : .none,
         epochs: epochs, maximumSteps: maxSteps, batchSize: batchSize, optimizer: optimizer, learningRate: lr,
         momentum: momentum, weightDecay: weightDecay, schedule: schedule, clipNorm: clipNorm, emaDecay: emaDecay,
-        bfloat16Autocast: bf16, seed: seed, checkpointEvery: checkpointEvery)
+        bfloat16Autocast: bf16, channelsLast: channelsLast, seed: seed, checkpointEvery: checkpointEvery)
     }
   }
 

@@ -241,3 +241,54 @@ final class ClassifierMixedPrecisionTests: XCTestCase {
     }
   }
 }
+
+/// Channels-last batches change only the memory layout: the same steps give the same losses to float
+/// rounding, and a run resumes exactly (and only with the layout it was checkpointed with).
+final class ClassifierChannelsLastTests: XCTestCase {
+  func config(channelsLast: Bool) -> ClassifierTrainingConfig {
+    var config = ClassifierTrainingConfig(
+      model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]), normalization: .cifar10)
+    config.batchSize = 8
+    config.maximumSteps = 4
+    config.epochs = 10
+    config.learningRate = 0.05
+    config.seed = 5
+    config.channelsLast = channelsLast ? true : nil
+    return config
+  }
+
+  func testChannelsLastStepsMatchAndResumeExactly() throws {
+    let data = try syntheticDataset(count: 32)
+    let dir = try temporaryDirectory(self)
+    var losses: [Bool: [Double]] = [:]
+    for channelsLast in [false, true] {
+      let trainer = try ClassifierTrainer(config: config(channelsLast: channelsLast), training: data,
+                                          runDirectory: dir.appendingPathComponent("straight-\(channelsLast)"))
+      try trainer.run(progress: { losses[channelsLast, default: []].append($0.loss) })
+    }
+    let nchw = try XCTUnwrap(losses[false]), nhwc = try XCTUnwrap(losses[true])
+    XCTAssertEqual(nchw.count, 4)
+    // The first step's forward pass differs only by summation order; later steps drift as any two
+    // float orders do under SGD (about 1% by the fourth step here).
+    XCTAssertEqual(nchw[0], nhwc[0], accuracy: 1e-5 * nchw[0])
+    for (a, b) in zip(nchw, nhwc) { XCTAssertEqual(a, b, accuracy: 0.03 * abs(a)) }
+
+    let straight = try ClassifierTrainer(config: config(channelsLast: true), training: data,
+                                         runDirectory: dir.appendingPathComponent("a"))
+    try straight.run()
+    let first = try ClassifierTrainer(config: config(channelsLast: true), training: data,
+                                      runDirectory: dir.appendingPathComponent("b"))
+    try first.run(shouldStop: { first.step >= 2 })
+    let resumed = try ClassifierTrainer(config: config(channelsLast: true), training: data,
+                                        runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertTrue(try resumed.resumeIfPossible())
+    try resumed.run()
+    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
+      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")
+    }
+    // A checkpoint written without the option does not resume with it.
+    let other = try ClassifierTrainer(config: config(channelsLast: false), training: data,
+                                      runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertThrowsError(try other.resumeIfPossible())
+  }
+}

@@ -22,14 +22,16 @@ final class VisionRunTests: XCTestCase {
     XCTAssertEqual(options(.adamw, lr: 0.2, decay: 0).learningRate, 0.2)
     XCTAssertEqual(options(.adamw, lr: 0.2, decay: 0).weightDecay, 0)
     XCTAssertNil(options(.sgd).bfloat16Autocast)
+    XCTAssertNil(options(.sgd).channelsLast)
     let segmentation = SegmentationTrainingConfig(
       model: SegmentationConfiguration(), augmentation: .none, epochs: 2, maximumSteps: nil, batchSize: 2,
       optimizer: .adamw, learningRate: nil, momentum: 0.9, weightDecay: nil, schedule: .poly, clipNorm: 0, emaDecay: 0.9,
-      bfloat16Autocast: true, seed: 1, checkpointEvery: 10)
+      bfloat16Autocast: true, channelsLast: true, seed: 1, checkpointEvery: 10)
     XCTAssertEqual(segmentation.learningRate, 1e-3)
     XCTAssertEqual(segmentation.weightDecay, 0.01)
     XCTAssertEqual(segmentation.normalization, CamVid.normalization)
     XCTAssertEqual(segmentation.bfloat16Autocast, true)
+    XCTAssertEqual(segmentation.channelsLast, true)
   }
 
   func testClassifierRunTrainsSavesAndEvaluatesOnTheTestSplit() throws {

@@ -31,6 +31,9 @@ public struct SegmentationTrainingConfig: Codable, Sendable, Equatable {
   /// Run the forward pass under bfloat16 autocast (convolutions and linear layers in bfloat16,
   /// weights and gradients in float32); nil: off (and in checkpoints written before it existed).
   public var bfloat16Autocast: Bool?
+  /// Feed the network channels-last (NHWC) batches, which oneDNN's convolutions take without
+  /// reordering them at every layer; nil: off (and in checkpoints written before it existed).
+  public var channelsLast: Bool?
   public var checkpointEvery = 100
 
   public init(model: SegmentationConfiguration, normalization: Normalization,

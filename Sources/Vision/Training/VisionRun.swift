@@ -7,12 +7,14 @@ extension ClassifierTrainingConfig {
   /// - Parameters:
   ///   - learningRate: the peak rate; nil: 0.1 for SGD, 1e-3 for AdamW.
   ///   - weightDecay: nil: 5e-4 for SGD, 0.05 for AdamW.
-  ///   - bfloat16Autocast: false leaves the field unset (off, as in checkpoints written before it existed).
+  ///   - bfloat16Autocast, channelsLast: false leaves the field unset (off, as in checkpoints written before it
+  ///     existed).
   public init(
     model: ClassifierConfiguration, normalization: Normalization, epochs: Int, maximumSteps: Int?, batchSize: Int,
     optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, nesterov: Bool, weightDecay: Double?,
     schedule: ClassifierSchedule, stepSizeEpochs: Int, milestones: [Int], gamma: Double, labelSmoothing: Double,
-    clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, augmentation: Augmentation, seed: UInt64,
+    clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false, augmentation: Augmentation,
+    seed: UInt64,
     checkpointEvery: Int
   ) {
     self.init(model: model, normalization: normalization)
@@ -32,6 +34,7 @@ extension ClassifierTrainingConfig {
     self.clipNorm = clipNorm
     self.emaDecay = emaDecay
     self.bfloat16Autocast = bfloat16Autocast ? true : nil
+    self.channelsLast = channelsLast ? true : nil
     self.augmentation = augmentation
     self.seed = seed
     self.checkpointEvery = checkpointEvery
@@ -43,11 +46,13 @@ extension SegmentationTrainingConfig {
   /// - Parameters:
   ///   - learningRate: the peak rate; nil: 0.01 for SGD, 1e-3 for AdamW.
   ///   - weightDecay: nil: 1e-4 for SGD, 0.01 for AdamW.
-  ///   - bfloat16Autocast: false leaves the field unset (off, as in checkpoints written before it existed).
+  ///   - bfloat16Autocast, channelsLast: false leaves the field unset (off, as in checkpoints written before it
+  ///     existed).
   public init(
     model: SegmentationConfiguration, augmentation: SegmentationAugmentation, epochs: Int, maximumSteps: Int?,
     batchSize: Int, optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, weightDecay: Double?,
-    schedule: ClassifierSchedule, clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, seed: UInt64,
+    schedule: ClassifierSchedule, clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false,
+    seed: UInt64,
     checkpointEvery: Int
   ) {
     self.init(model: model, normalization: CamVid.normalization, augmentation: augmentation)
@@ -62,6 +67,7 @@ extension SegmentationTrainingConfig {
     self.clipNorm = clipNorm
     self.emaDecay = emaDecay
     self.bfloat16Autocast = bfloat16Autocast ? true : nil
+    self.channelsLast = channelsLast ? true : nil
     self.seed = seed
     self.checkpointEvery = checkpointEvery
   }

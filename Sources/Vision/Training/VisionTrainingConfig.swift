@@ -13,6 +13,7 @@ public protocol VisionTrainingConfig: Codable, Equatable, Sendable {
   var clipNorm: Double { get }
   var emaDecay: Double? { get }
   var bfloat16Autocast: Bool? { get }
+  var channelsLast: Bool? { get }
   var seed: UInt64 { get }
   var checkpointEvery: Int { get }
 }
@@ -74,18 +75,19 @@ extension VisionTask {
   public func divergenceError(_ message: String) -> Error { VisionError(.invalidArgument, message) }
 
   /// The step loss of a network trained on the cross-entropy of its logits: every evaluation reseeds
-  /// the dropout masks alike (`dropoutReseeder`) and runs `network` on `images`; the one statistic,
-  /// `accuracy`, reads the first evaluation's logits.
+  /// the dropout masks alike (`dropoutReseeder`) and runs `network` on `images` (channels-last with
+  /// `config.channelsLast`); the one statistic, `accuracy`, reads the first evaluation's logits.
   func crossEntropyStepLoss(
     step: Int, shard: DataShard, network: any Layer, images: Tensor, labels: Tensor,
     loss: @escaping (Tensor, Tensor) throws -> Tensor, accuracy: @escaping (Tensor, Tensor) throws -> Double
   ) -> StepLoss {
     let reseedDropout = dropoutReseeder(step: step, shard: shard)
+    let channelsLast = config.channelsLast == true
     var firstLogits: Tensor?
     return StepLoss(
       evaluate: {
         try reseedDropout()
-        let logits = try network(images)
+        let logits = try network(channelsLast ? images.channelsLast() : images)
         if firstLogits == nil { firstLogits = logits }
         return try loss(logits, labels)
       },
