@@ -20,7 +20,8 @@
 #   ABSOLUTE (absolute magnitudes instead of ALPHAS, e.g. "0.1 1": the WaterMAS testbed's units),
 #   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security),
 #   INSERTION (finetune | scratch; scratch defaults to EPOCHS=40, LR=0.1, the reference's recipe),
-#   WIDTH (scratch only: another width of the reference's architecture, for a cheaper scan).
+#   WIDTH (scratch only: another width of the reference's architecture, for a cheaper scan),
+#   TRAIN_FLAGS (more options for every fine-tune or training, e.g. "--channels-last").
 # Settings other than the defaults (RHO, SHARPNESS) are part of each run's folder name,
 # so a sweep over them can share one RUNS_DIR.
 # Resumable: finished steps are skipped, an interrupted fine-tune continues.
@@ -62,7 +63,7 @@ case "$insertion" in
 esac
 schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "$epochs"
           --lr "$lr" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
-          "${start[@]}")
+          "${start[@]}" ${TRAIN_FLAGS:-})
 # Non-default WaterMAS settings name its runs, so sweeps over them do not overwrite each other
 # (substitution ignores them and is run once).
 watermas_variant=""
