@@ -55,6 +55,8 @@ struct ClassifierTrainingOptions: ParsableArguments {
   @Option(help: "Epochs between decays (step schedule).") var stepSize = 30
   @Option(help: "Decay epochs, comma-separated (multistep schedule).") var milestones = ""
   @Option(help: "Decay factor (step, multistep).") var gamma = 0.1
+  @Option(help: "Epochs of linear warm-up before the schedule (e.g. 5 for Swin-T with AdamW; default: none).")
+  var warmupEpochs = 0
   @Option(help: "Label smoothing.") var labelSmoothing = 0.0
   @Option(help: "Gradient-norm clip (0: off).") var clipNorm = 0.0
   @Option(help: "Decay of a moving average of the weights (e.g. 0.999), evaluated and saved instead of the raw weights (default: off).")
@@ -93,7 +95,7 @@ struct ClassifierTrainingOptions: ParsableArguments {
         normalization: dataset.normalization, epochs: epochs, maximumSteps: maxSteps, batchSize: batchSize,
         optimizer: optimizer, learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
         schedule: schedule, stepSizeEpochs: stepSize, milestones: try parseList(milestones, "--milestones"),
-        gamma: gamma, labelSmoothing: labelSmoothing, clipNorm: clipNorm, emaDecay: emaDecay, bfloat16Autocast: bf16, channelsLast: channelsLast,
+        gamma: gamma, warmupEpochs: warmupEpochs, labelSmoothing: labelSmoothing, clipNorm: clipNorm, emaDecay: emaDecay, bfloat16Autocast: bf16, channelsLast: channelsLast,
         augmentation: augment ? .standard : .none, seed: seed, checkpointEvery: checkpointEvery)
     }
   }

@@ -65,6 +65,13 @@ final class OptimizerTests: XCTestCase {
     XCTAssertEqual(PolySchedule(base: 2, period: 100).learningRate(at: 75), 2 * 0.287_174_588_749_258_7, accuracy: 1e-12)
     XCTAssertEqual(PolySchedule(base: 1, period: 100, power: 1).learningRate(at: 0), 1)
     XCTAssertEqual(PolySchedule(base: 1, period: 100).learningRate(at: 150), 0)
+    // Warm-up: (s + 1) / steps of the inner rate, then the inner schedule unchanged.
+    let warm = LinearWarmup(CosineSchedule(base: 1, period: 100), steps: 10)
+    XCTAssertEqual(warm.learningRate(at: 0), 0.1 * CosineSchedule(base: 1, period: 100).learningRate(at: 0), accuracy: 1e-15)
+    XCTAssertEqual(warm.learningRate(at: 4), 0.5 * CosineSchedule(base: 1, period: 100).learningRate(at: 4), accuracy: 1e-15)
+    XCTAssertEqual(warm.learningRate(at: 10), CosineSchedule(base: 1, period: 100).learningRate(at: 10))
+    XCTAssertEqual(warm.learningRate(at: 50), 0.5, accuracy: 1e-12)
+    XCTAssertEqual(LinearWarmup(StepSchedule(base: 2, stepSize: 5), steps: 0).learningRate(at: 0), 2)
     var plateau = PlateauSchedule(learningRate: 1, factor: 0.5, patience: 2)
     XCTAssertFalse(plateau.record(1))
     XCTAssertFalse(plateau.record(1))

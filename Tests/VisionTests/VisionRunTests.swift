@@ -23,6 +23,7 @@ final class VisionRunTests: XCTestCase {
     XCTAssertEqual(options(.adamw, lr: 0.2, decay: 0).weightDecay, 0)
     XCTAssertNil(options(.sgd).bfloat16Autocast)
     XCTAssertNil(options(.sgd).channelsLast)
+    XCTAssertNil(options(.sgd).warmupEpochs)
     let segmentation = SegmentationTrainingConfig(
       model: SegmentationConfiguration(), augmentation: .none, epochs: 2, maximumSteps: nil, batchSize: 2,
       optimizer: .adamw, learningRate: nil, momentum: 0.9, weightDecay: nil, schedule: .poly, clipNorm: 0, emaDecay: 0.9,
@@ -32,6 +33,26 @@ final class VisionRunTests: XCTestCase {
     XCTAssertEqual(segmentation.normalization, CamVid.normalization)
     XCTAssertEqual(segmentation.bfloat16Autocast, true)
     XCTAssertEqual(segmentation.channelsLast, true)
+  }
+
+  func testWarmUpRampsTheFirstEpochsAndIsChecked() throws {
+    var config = options(.sgd, lr: 0.2)
+    config.epochs = 4
+    config.schedule = .cosine
+    config.warmupEpochs = 2
+    let schedule = config.learningRateSchedule(stepsPerEpoch: 10, totalSteps: 40)
+    // 20 warm-up steps: step 0 runs at 1/20 of the cosine rate, step 19 at all of it.
+    XCTAssertEqual(schedule.learningRate(at: 0), 0.2 / 20 * CosineSchedule(base: 1, period: 40).learningRate(at: 0),
+                   accuracy: 1e-12)
+    XCTAssertEqual(schedule.learningRate(at: 19), 0.2 * CosineSchedule(base: 1, period: 40).learningRate(at: 19),
+                   accuracy: 1e-12)
+    XCTAssertEqual(schedule.learningRate(at: 30), 0.2 * CosineSchedule(base: 1, period: 40).learningRate(at: 30),
+                   accuracy: 1e-12)
+    XCTAssertNoThrow(try config.validate())
+    config.warmupEpochs = 4
+    XCTAssertThrowsError(try config.validate())
+    config.warmupEpochs = -1
+    XCTAssertThrowsError(try config.validate())
   }
 
   func testClassifierRunTrainsSavesAndEvaluatesOnTheTestSplit() throws {

@@ -58,6 +58,22 @@ public struct PolySchedule: LearningRateSchedule {
   }
 }
 
+/// Another schedule with a linear warm-up: the rate of step s < `steps` is the inner schedule's times
+/// (s + 1) / `steps`, so training starts at 1/`steps` of the rate instead of all of it (AdamW on
+/// transformers, SGD at large rates). After the warm-up the inner schedule runs unchanged.
+public struct LinearWarmup: LearningRateSchedule {
+  public var inner: any LearningRateSchedule
+  public var steps: Int
+  public init(_ inner: any LearningRateSchedule, steps: Int) {
+    self.inner = inner
+    self.steps = Swift.max(0, steps)
+  }
+  public func learningRate(at step: Int) -> Double {
+    let rate = inner.learningRate(at: step)
+    return step < steps ? rate * Double(step + 1) / Double(steps) : rate
+  }
+}
+
 /// Lowers the rate by `factor` when a monitored value stops improving for
 /// `patience` evaluations (PyTorch's ReduceLROnPlateau, mode "min", relative threshold).
 public struct PlateauSchedule: Codable, Sendable, Equatable {

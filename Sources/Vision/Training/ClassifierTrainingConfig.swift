@@ -38,6 +38,9 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
   public var stepSizeEpochs = 30
   public var milestones: [Int] = []
   public var gamma = 0.1
+  /// Epochs of linear warm-up at the start of the schedule (`LinearWarmup`); nil: none (and in
+  /// checkpoints written before it existed).
+  public var warmupEpochs: Int?
   public var labelSmoothing = 0.0
   /// Global gradient-norm clip; 0 turns it off.
   public var clipNorm = 0.0
@@ -78,12 +81,21 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
     }
     guard (0..<1).contains(labelSmoothing) else { throw VisionError(.invalidArgument, "label smoothing must be in [0, 1)") }
     if let maximumSteps, maximumSteps <= 0 { throw VisionError(.invalidArgument, "maximum steps must be positive") }
+    if let warmupEpochs, warmupEpochs < 0 || warmupEpochs >= epochs {
+      throw VisionError(.invalidArgument, "warm-up epochs must be at least 0 and fewer than the run's \(epochs) epochs")
+    }
     if let emaDecay, !(0..<1).contains(emaDecay) { throw VisionError(.invalidArgument, "weight-average decay must be in [0, 1)") }
     try normalization.check(channels: model.inputChannels)
   }
 
   /// The schedule in steps.
   func learningRateSchedule(stepsPerEpoch: Int, totalSteps: Int) -> any LearningRateSchedule {
+    let base = baseSchedule(stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps)
+    guard let warmupEpochs, warmupEpochs > 0 else { return base }
+    return LinearWarmup(base, steps: warmupEpochs * stepsPerEpoch)
+  }
+
+  private func baseSchedule(stepsPerEpoch: Int, totalSteps: Int) -> any LearningRateSchedule {
     switch schedule {
     case .constant: return StepSchedule(base: learningRate, stepSize: Int.max, gamma: 1)
     case .step: return StepSchedule(base: learningRate, stepSize: stepSizeEpochs * stepsPerEpoch, gamma: gamma)

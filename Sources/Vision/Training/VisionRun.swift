@@ -7,12 +7,14 @@ extension ClassifierTrainingConfig {
   /// - Parameters:
   ///   - learningRate: the peak rate; nil: 0.1 for SGD, 1e-3 for AdamW.
   ///   - weightDecay: nil: 5e-4 for SGD, 0.05 for AdamW.
+  ///   - warmupEpochs: 0 leaves the field unset (no warm-up, as in checkpoints written before it existed).
   ///   - bfloat16Autocast, channelsLast: false leaves the field unset (off, as in checkpoints written before it
   ///     existed).
   public init(
     model: ClassifierConfiguration, normalization: Normalization, epochs: Int, maximumSteps: Int?, batchSize: Int,
     optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, nesterov: Bool, weightDecay: Double?,
-    schedule: ClassifierSchedule, stepSizeEpochs: Int, milestones: [Int], gamma: Double, labelSmoothing: Double,
+    schedule: ClassifierSchedule, stepSizeEpochs: Int, milestones: [Int], gamma: Double, warmupEpochs: Int = 0,
+    labelSmoothing: Double,
     clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false, augmentation: Augmentation,
     seed: UInt64,
     checkpointEvery: Int
@@ -30,6 +32,7 @@ extension ClassifierTrainingConfig {
     self.stepSizeEpochs = stepSizeEpochs
     self.milestones = milestones
     self.gamma = gamma
+    self.warmupEpochs = warmupEpochs > 0 ? warmupEpochs : nil
     self.labelSmoothing = labelSmoothing
     self.clipNorm = clipNorm
     self.emaDecay = emaDecay
