@@ -201,10 +201,12 @@ final class ClassifierWeightAveragingTests: XCTestCase {
   }
 }
 
-/// bfloat16 autocast on a classifier (the trainer's, shared with codec training): the first
-/// step's loss is the float32 one to bfloat16 precision, and a run resumes exactly.
-final class ClassifierMixedPrecisionTests: XCTestCase {
-  func config(bf16: Bool) -> ClassifierTrainingConfig {
+/// The speed options of classifier training: bfloat16 autocast (the trainer's, shared with codec
+/// training) changes the first step's loss by bfloat16 rounding only; channels-last batches change
+/// the memory layout only (the same losses to float rounding). Both resume exactly, and only with
+/// the options they were checkpointed with.
+final class ClassifierSpeedOptionTests: XCTestCase {
+  func config(bf16: Bool = false, channelsLast: Bool = false) -> ClassifierTrainingConfig {
     var config = ClassifierTrainingConfig(
       model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]), normalization: .cifar10)
     config.batchSize = 8
@@ -213,82 +215,57 @@ final class ClassifierMixedPrecisionTests: XCTestCase {
     config.learningRate = 0.05
     config.seed = 2
     config.bfloat16Autocast = bf16 ? true : nil
+    config.channelsLast = channelsLast ? true : nil
     return config
+  }
+
+  /// The per-step losses of a straight run of `config`.
+  func losses(_ config: ClassifierTrainingConfig, data: ClassificationDataset, in dir: URL) throws -> [Double] {
+    var losses: [Double] = []
+    let trainer = try ClassifierTrainer(config: config, training: data, runDirectory: dir)
+    try trainer.run(progress: { losses.append($0.loss) })
+    return losses
+  }
+
+  /// A run stopped after 2 of 4 steps and resumed ends bit for bit where a straight run does, and its
+  /// checkpoint refuses `other`.
+  func assertResumesExactly(_ config: ClassifierTrainingConfig, refusing other: ClassifierTrainingConfig,
+                            data: ClassificationDataset, in dir: URL) throws {
+    let straight = try ClassifierTrainer(config: config, training: data, runDirectory: dir.appendingPathComponent("a"))
+    try straight.run()
+    let first = try ClassifierTrainer(config: config, training: data, runDirectory: dir.appendingPathComponent("b"))
+    try first.run(shouldStop: { first.step >= 2 })
+    let resumed = try ClassifierTrainer(config: config, training: data, runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertTrue(try resumed.resumeIfPossible())
+    try resumed.run()
+    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
+      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")
+    }
+    let mismatched = try ClassifierTrainer(config: other, training: data, runDirectory: dir.appendingPathComponent("b"))
+    XCTAssertThrowsError(try mismatched.resumeIfPossible())
   }
 
   func testBFloat16StepsTrackFloat32AndResumeExactly() throws {
     let data = try syntheticDataset(count: 32)
     let dir = try temporaryDirectory(self)
-    var losses: [Bool: [Double]] = [:]
-    for bf16 in [false, true] {
-      let trainer = try ClassifierTrainer(config: config(bf16: bf16), training: data,
-                                          runDirectory: dir.appendingPathComponent("straight-\(bf16)"))
-      try trainer.run(progress: { losses[bf16, default: []].append($0.loss) })
-    }
-    let float32 = try XCTUnwrap(losses[false]?.first), bfloat16 = try XCTUnwrap(losses[true]?.first)
+    let float32 = try XCTUnwrap(losses(config(), data: data, in: dir.appendingPathComponent("f32")).first)
+    let bfloat16 = try XCTUnwrap(losses(config(bf16: true), data: data, in: dir.appendingPathComponent("bf16")).first)
     XCTAssertEqual(bfloat16, float32, accuracy: 0.05 * float32)
     XCTAssertNotEqual(bfloat16, float32, "the forward pass ran in bfloat16")
-
-    let straight = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("a"))
-    try straight.run()
-    let first = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("b"))
-    try first.run(shouldStop: { first.step >= 2 })
-    let resumed = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("b"))
-    XCTAssertTrue(try resumed.resumeIfPossible())
-    try resumed.run()
-    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
-      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")
-    }
-  }
-}
-
-/// Channels-last batches change only the memory layout: the same steps give the same losses to float
-/// rounding, and a run resumes exactly (and only with the layout it was checkpointed with).
-final class ClassifierChannelsLastTests: XCTestCase {
-  func config(channelsLast: Bool) -> ClassifierTrainingConfig {
-    var config = ClassifierTrainingConfig(
-      model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]), normalization: .cifar10)
-    config.batchSize = 8
-    config.maximumSteps = 4
-    config.epochs = 10
-    config.learningRate = 0.05
-    config.seed = 5
-    config.channelsLast = channelsLast ? true : nil
-    return config
+    try assertResumesExactly(config(bf16: true), refusing: config(), data: data, in: dir.appendingPathComponent("resume"))
   }
 
   func testChannelsLastStepsMatchAndResumeExactly() throws {
     let data = try syntheticDataset(count: 32)
     let dir = try temporaryDirectory(self)
-    var losses: [Bool: [Double]] = [:]
-    for channelsLast in [false, true] {
-      let trainer = try ClassifierTrainer(config: config(channelsLast: channelsLast), training: data,
-                                          runDirectory: dir.appendingPathComponent("straight-\(channelsLast)"))
-      try trainer.run(progress: { losses[channelsLast, default: []].append($0.loss) })
-    }
-    let nchw = try XCTUnwrap(losses[false]), nhwc = try XCTUnwrap(losses[true])
+    let nchw = try losses(config(), data: data, in: dir.appendingPathComponent("nchw"))
+    let nhwc = try losses(config(channelsLast: true), data: data, in: dir.appendingPathComponent("nhwc"))
     XCTAssertEqual(nchw.count, 4)
     // The first step's forward pass differs only by summation order; later steps drift as any two
     // float orders do under SGD (about 1% by the fourth step here).
     XCTAssertEqual(nchw[0], nhwc[0], accuracy: 1e-5 * nchw[0])
     for (a, b) in zip(nchw, nhwc) { XCTAssertEqual(a, b, accuracy: 0.03 * abs(a)) }
-
-    let straight = try ClassifierTrainer(config: config(channelsLast: true), training: data,
-                                         runDirectory: dir.appendingPathComponent("a"))
-    try straight.run()
-    let first = try ClassifierTrainer(config: config(channelsLast: true), training: data,
-                                      runDirectory: dir.appendingPathComponent("b"))
-    try first.run(shouldStop: { first.step >= 2 })
-    let resumed = try ClassifierTrainer(config: config(channelsLast: true), training: data,
-                                        runDirectory: dir.appendingPathComponent("b"))
-    XCTAssertTrue(try resumed.resumeIfPossible())
-    try resumed.run()
-    for ((name, a), (_, b)) in zip(straight.model.stateDict(), resumed.model.stateDict()) {
-      XCTAssertEqual(try a.bytes(), try b.bytes(), "\(name) differs after resume")
-    }
-    // A checkpoint written without the option does not resume with it.
-    let other = try ClassifierTrainer(config: config(channelsLast: false), training: data,
-                                      runDirectory: dir.appendingPathComponent("b"))
-    XCTAssertThrowsError(try other.resumeIfPossible())
+    try assertResumesExactly(config(channelsLast: true), refusing: config(), data: data,
+                             in: dir.appendingPathComponent("resume"))
   }
 }
