@@ -22,7 +22,7 @@ data=${DATA:-../shared/data/cifar10}
 case "$architecture" in
   resnet18) recipe=(--optimizer sgd --weight-decay 5e-4); width=${WIDTH:-0.5}; epochs=${EPOCHS:-40}; lr=${LR:-0.1} ;;
   vgg16) recipe=(--optimizer sgd --weight-decay 5e-4); width=${WIDTH:-0.5}; epochs=${EPOCHS:-40}; lr=${LR:-0.05} ;;
-  mobilenetv3-large) recipe=(--optimizer sgd --weight-decay 1e-4); width=${WIDTH:-1}; epochs=${EPOCHS:-60}; lr=${LR:-0.1} ;;
+  mobilenetv3-large) recipe=(--optimizer sgd --weight-decay 5e-4); width=${WIDTH:-1}; epochs=${EPOCHS:-60}; lr=${LR:-0.1} ;;
   swin-t) recipe=(--optimizer adamw --weight-decay 0.05 --warmup-epochs 5); width=${WIDTH:-0.5}; epochs=${EPOCHS:-100}
           lr=${LR:-1e-3} ;;
   *) echo "unknown architecture '$architecture' (resnet18 | vgg16 | mobilenetv3-large | swin-t)" >&2; exit 2 ;;
