@@ -13,7 +13,8 @@
 # cost and key secrecy per setting, mean +- std over seeds.
 #
 # Usage: scripts/watermark-security.sh REFERENCE_MODEL RUNS_DIR
-# Env: LICHEN (binary, default .build/release/lichen), DATA (CIFAR-10 folder),
+# Env: LICHEN (binary, default .build/release/lichen), DATA (the reference's dataset folder, default
+#   ../shared/data/cifar10; the dataset itself is the reference's),
 #   SEEDS (default "1"), METHODS (default "watermas substitution"),
 #   ALPHAS (std units, default "1 3 10 30"), MAGNITUDES (default "layer"),
 #   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), EPOCHS (default 1),
@@ -44,13 +45,13 @@ results=${RESULTS:-docs/results/watermarking/security}
 message="Lichen 2026"
 mkdir -p "$runs" "$results"
 
-# The classifier's architecture and width, read from the reference file's metadata.
-read -r architecture width < <(python3 - "$reference" <<'PY'
+# The classifier's architecture, width and dataset, read from the reference file's metadata.
+read -r architecture width dataset < <(python3 - "$reference" <<'PY'
 import json, struct, sys
 with open(sys.argv[1], "rb") as f:
     header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
 metadata = header["__metadata__"]
-print(metadata["architecture"], metadata["width"])
+print(metadata["architecture"], metadata["width"], metadata.get("dataset", "cifar10"))
 PY
 )
 [ -f "$results/reference-eval.json" ] || "$lichen" classify eval --threads "$threads" --data "$data" \
@@ -61,7 +62,7 @@ case "$insertion" in
   scratch) start=(); epochs=${EPOCHS:-40}; lr=${LR:-0.1}; width=${WIDTH:-$width} ;;
   *) echo "INSERTION must be finetune or scratch, not '$insertion'" >&2; exit 2 ;;
 esac
-schedule=(--threads "$threads" --data "$data" --model "$architecture" --width "$width" --epochs "$epochs"
+schedule=(--threads "$threads" --dataset "$dataset" --data "$data" --model "$architecture" --width "$width" --epochs "$epochs"
           --lr "$lr" --schedule cosine --label-smoothing 0.1 --batch-size 128 --checkpoint-every 100
           "${start[@]}" ${TRAIN_FLAGS:-})
 # Non-default WaterMAS settings name its runs, so sweeps over them do not overwrite each other
