@@ -255,6 +255,30 @@ final class ClassifierSpeedOptionTests: XCTestCase {
     try assertResumesExactly(config(bf16: true), refusing: config(), data: data, in: dir.appendingPathComponent("resume"))
   }
 
+  /// The reference runs' combination on every architecture: two steps of bf16 autocast on
+  /// channels-last batches train (finite losses near float32's first), Swin-T's layer norms included.
+  func testEveryArchitectureTrainsWithBFloat16AndChannelsLast() throws {
+    let data = try syntheticDataset(count: 16)
+    let dir = try temporaryDirectory(self)
+    for architecture in ClassifierArchitecture.allCases {
+      var fast = config(bf16: true, channelsLast: true)
+      fast.model = ClassifierConfiguration(
+        architecture: architecture, width: 0.125, classCount: 10, inputChannels: 3,
+        depths: architecture == .swinT ? [1, 1] : (architecture == .resnet18 ? [1, 1, 1, 1] : nil))
+      fast.maximumSteps = 2
+      if architecture == .swinT { fast.optimizer = .adamw; fast.learningRate = 1e-3 }
+      var float32 = fast
+      float32.bfloat16Autocast = nil
+      float32.channelsLast = nil
+      let name = architecture.rawValue
+      let mixed = try losses(fast, data: data, in: dir.appendingPathComponent("\(name)-fast"))
+      let reference = try losses(float32, data: data, in: dir.appendingPathComponent("\(name)-f32"))
+      XCTAssertEqual(mixed.count, 2, name)
+      XCTAssertTrue(mixed.allSatisfy(\.isFinite), name)
+      XCTAssertEqual(mixed[0], reference[0], accuracy: 0.05 * reference[0], name)
+    }
+  }
+
   func testChannelsLastStepsMatchAndResumeExactly() throws {
     let data = try syntheticDataset(count: 32)
     let dir = try temporaryDirectory(self)

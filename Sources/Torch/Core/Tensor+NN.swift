@@ -97,9 +97,14 @@ extension Tensor {
                     momentum, eps))
   }
 
+  /// Layer normalisation over the trailing `normalizedShape` dimensions. An input in another
+  /// precision than the affine parameters (a bfloat16 activation under autocast, which libtorch
+  /// 1.13's CPU autocast leaves to this op) is normalised in the parameters' precision, as later
+  /// libtorch autocast does for `layer_norm`.
   public func layerNorm(_ normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) throws -> Tensor {
     let dims = normalizedShape.map(Int64.init)
-    return try Runtime.tensor(lt_layer_norm(handle, dims, Int64(dims.count), weight?.handle, bias?.handle, eps))
+    let input = try weight.map { dtype != $0.dtype ? try to($0.dtype) : self } ?? self
+    return try Runtime.tensor(lt_layer_norm(input.handle, dims, Int64(dims.count), weight?.handle, bias?.handle, eps))
   }
 
   public func softmax(dim: Int) throws -> Tensor { try Runtime.tensor(lt_softmax(handle, Int64(dim))) }
