@@ -4,7 +4,7 @@
 # VARIANTS (method, alpha, rho, lambda), codes Kodak for real, and gives each setting's BD-rate /
 # BD-PSNR against the unmarked curve (one rd-plot, PCHIP on PSNR). For every setting it then
 # checks the q4 model's mark through the deployed copies (hybrid integer model, int8 model, its
-# HLS export) and runs the attack sweep on q4 (key interception included), so the table says
+# HLS export: scripts/verify-deployed-codec-mark.sh) and runs the attack sweep on q4 (key interception included), so the table says
 # both what a setting costs and what removes it. Resumable: finished steps are skipped.
 #
 # Usage: scripts/watermark-codec-sweep.sh RUNS_DIR
@@ -82,17 +82,8 @@ fi
 for variant in "${variants[@]}"; do
   marked="$runs/$variant-q4"
   if [ ! -f "$marked/deployed-verify.txt" ]; then
-    {
-      for scheme in hybrid int8; do
-        [ -f "$marked/$scheme.safetensors" ] || "$lichen" quantize --threads "$threads" --model "$marked/model.safetensors" \
-          --scheme $scheme --calib "$photos" ${CALIB_COUNT:+--calib-count $CALIB_COUNT} --out "$marked/$scheme.safetensors" | tail -1
-        echo "-- $scheme integer model"
-        "$lichen" watermark verify --model "$marked/$scheme.safetensors" --key "$marked/key.json" --message "$message" || true
-      done
-      [ -d "$marked/hls" ] || "$lichen" fpga export-hls --model "$marked/int8.safetensors" --out "$marked/hls" | tail -1
-      echo "-- HLS export (int8)"
-      "$lichen" watermark verify --model "$marked/hls" --key "$marked/key.json" --message "$message" || true
-    } > "$marked/deployed-verify.txt.tmp"
+    LICHEN=$lichen PHOTOS=$photos THREADS=$threads "$here/verify-deployed-codec-mark.sh" "$marked" "$message" \
+      > "$marked/deployed-verify.txt.tmp"
     mv "$marked/deployed-verify.txt.tmp" "$marked/deployed-verify.txt"
   fi
   [ -f "$runs/attacks-$variant/evaluation.json" ] || "$lichen" watermark evaluate-codec --threads "$threads" \
@@ -101,7 +92,7 @@ for variant in "${variants[@]}"; do
     --key-fine-tune-steps "${KEY_STEPS:-50}" \
     --label "$variant" --out "$runs/attacks-$variant" > "$runs/attacks-$variant.log" 2>&1 \
     || { echo "failed: $runs/attacks-$variant.log" >&2; exit 1; }
-  echo "== $variant q4: $(grep -c '^BER 0.0000' "$marked/deployed-verify.txt" || true) of 3 deployed copies read with BER 0"
+  echo "== $variant q4: $(grep -c '^BER 0.0000' "$marked/deployed-verify.txt" || true) of 4 copies (hybrid, int8, HLS, float) read with BER 0"
 done
 
 # One line per setting: its BD-rate, the deployed copies, and the cheapest removal (the attack that
@@ -110,7 +101,7 @@ python3 - "$runs" "${variants[@]}" <<'PY' | tee "$runs/summary.txt"
 import csv, json, os, sys
 runs, variants = sys.argv[1], sys.argv[2:]
 bd = {row["series"]: row for row in csv.DictReader(open(os.path.join(runs, "bd.csv")))}
-print("setting | BD-rate pchip | BD-PSNR pchip | deployed copies BER 0 | cheapest removal (attack: PSNR loss dB, bpp change)")
+print("setting | BD-rate pchip | BD-PSNR pchip | copies read with BER 0 (hybrid, int8, HLS, float) | cheapest removal (attack: PSNR loss dB, bpp change)")
 for variant in variants:
     row = bd.get(f"codec-{variant}", {})
     rate = f'{float(row["bd_rate_pchip_percent"]):+.2f}%' if row else "?"
@@ -126,5 +117,5 @@ for variant in variants:
                    f'{100 * (best["metrics"]["bpp"] / clean["bpp"] - 1):+.1f}% bpp')
     else:
         removal = "none removed it"
-    print(f"{variant} | {rate} | {gain} | {copies} of 3 | {removal}")
+    print(f"{variant} | {rate} | {gain} | {copies} of 4 | {removal}")
 PY

@@ -61,19 +61,8 @@ done
 
 # The deployed copies carry the mark: quantized files and the FPGA export of the marked q4 teacher.
 marked="$runs/teacher-q4-watermas"
-{
-  for scheme in hybrid int8; do
-    [ -f "$marked/$scheme.safetensors" ] || "$lichen" quantize --threads "$threads" --model "$marked/model.safetensors" \
-      --scheme $scheme --calib "$photos" --calib-count 16 --out "$marked/$scheme.safetensors" | tail -1
-    echo "-- $scheme integer model"
-    "$lichen" watermark verify --model "$marked/$scheme.safetensors" --key "$marked/key.json" --message "$message" || true
-  done
-  [ -d "$marked/hls" ] || "$lichen" fpga export-hls --model "$marked/int8.safetensors" --out "$marked/hls" | tail -1
-  echo "-- HLS export (int8)"
-  "$lichen" watermark verify --model "$marked/hls" --key "$marked/key.json" --message "$message" || true
-  echo "-- float model"
-  "$lichen" watermark verify --model "$marked/model.safetensors" --key "$marked/key.json" --message "$message" || true
-} | tee "$runs/deployed-verify.txt"
+LICHEN=$lichen PHOTOS=$photos CALIB_COUNT=16 THREADS=$threads \
+  "$(dirname "$0")/verify-deployed-codec-mark.sh" "$marked" "$message" | tee "$runs/deployed-verify.txt"
 
 # Attacks on the marked q4 teacher; the attacker fine-tunes on photos the owner held out (every 20th).
 heldout="$runs/attacker-photos"

@@ -53,6 +53,14 @@ final class VisionRunTests: XCTestCase {
     XCTAssertThrowsError(try config.validate())
     config.warmupEpochs = -1
     XCTAssertThrowsError(try config.validate())
+    // The command line's value: 0 is no warm-up, a negative one reaches validation instead of vanishing.
+    let negative = ClassifierTrainingConfig(
+      model: config.model, normalization: .cifar10, epochs: 4, maximumSteps: nil, batchSize: 4, optimizer: .sgd,
+      learningRate: nil, momentum: 0.9, nesterov: true, weightDecay: nil, schedule: .cosine, stepSizeEpochs: 30,
+      milestones: [], gamma: 0.1, warmupEpochs: -2, labelSmoothing: 0, clipNorm: 0, emaDecay: nil,
+      bfloat16Autocast: false, augmentation: .none, seed: 1, checkpointEvery: 10)
+    XCTAssertEqual(negative.warmupEpochs, -2)
+    XCTAssertThrowsError(try negative.validate())
   }
 
   func testClassifierRunTrainsSavesAndEvaluatesOnTheTestSplit() throws {

@@ -7,17 +7,16 @@ extension ClassifierTrainingConfig {
   /// - Parameters:
   ///   - learningRate: the peak rate; nil: 0.1 for SGD, 1e-3 for AdamW.
   ///   - weightDecay: nil: 5e-4 for SGD, 0.05 for AdamW.
-  ///   - warmupEpochs: 0 leaves the field unset (no warm-up, as in checkpoints written before it existed).
+  ///   - warmupEpochs: 0 leaves the field unset (no warm-up, as in checkpoints written before it existed); a negative
+  ///     count is kept for `validate()` to refuse.
   ///   - bfloat16Autocast, channelsLast: false leaves the field unset (off, as in checkpoints written before it
   ///     existed).
   public init(
     model: ClassifierConfiguration, normalization: Normalization, epochs: Int, maximumSteps: Int?, batchSize: Int,
     optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, nesterov: Bool, weightDecay: Double?,
     schedule: ClassifierSchedule, stepSizeEpochs: Int, milestones: [Int], gamma: Double, warmupEpochs: Int = 0,
-    labelSmoothing: Double,
-    clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false, augmentation: Augmentation,
-    seed: UInt64,
-    checkpointEvery: Int
+    labelSmoothing: Double, clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false,
+    augmentation: Augmentation, seed: UInt64, checkpointEvery: Int
   ) {
     self.init(model: model, normalization: normalization)
     self.epochs = epochs
@@ -32,7 +31,7 @@ extension ClassifierTrainingConfig {
     self.stepSizeEpochs = stepSizeEpochs
     self.milestones = milestones
     self.gamma = gamma
-    self.warmupEpochs = warmupEpochs > 0 ? warmupEpochs : nil
+    self.warmupEpochs = warmupEpochs != 0 ? warmupEpochs : nil
     self.labelSmoothing = labelSmoothing
     self.clipNorm = clipNorm
     self.emaDecay = emaDecay
@@ -55,8 +54,7 @@ extension SegmentationTrainingConfig {
     model: SegmentationConfiguration, augmentation: SegmentationAugmentation, epochs: Int, maximumSteps: Int?,
     batchSize: Int, optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, weightDecay: Double?,
     schedule: ClassifierSchedule, clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false,
-    seed: UInt64,
-    checkpointEvery: Int
+    seed: UInt64, checkpointEvery: Int
   ) {
     self.init(model: model, normalization: CamVid.normalization, augmentation: augmentation)
     self.epochs = epochs

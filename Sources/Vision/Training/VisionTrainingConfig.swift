@@ -83,11 +83,13 @@ extension VisionTask {
   ) -> StepLoss {
     let reseedDropout = dropoutReseeder(step: step, shard: shard)
     let channelsLast = config.channelsLast == true
+    var input: Tensor?  // the batch in the network's layout, made once for every evaluation of the step
     var firstLogits: Tensor?
     return StepLoss(
       evaluate: {
         try reseedDropout()
-        let logits = try network(channelsLast ? images.channelsLast() : images)
+        if input == nil { input = channelsLast ? try images.channelsLast() : images }
+        let logits = try network(input ?? images)
         if firstLogits == nil { firstLogits = logits }
         return try loss(logits, labels)
       },
