@@ -100,10 +100,24 @@ final class DistributedTests: XCTestCase {
     ) { error in
       let message = "\(error)"
       XCTAssertTrue(message.contains("rank 1 did not answer"), message)
-      XCTAssertTrue(message.contains("last heartbeat: step 1, barrier"), message)
+      XCTAssertTrue(message.contains("last seen finishing the barrier at step 1"), message)
     }
     // timeout 4 s + roll call 2 s; rank 1's sleep bounds the whole run at ~12 s
     XCTAssertLessThan(Date().timeIntervalSince(started), 20)
+  }
+
+  func testRanksInDifferentCollectivesAreShownWhereEachWas() throws {
+    XCTAssertThrowsError(
+      try LocalRanks.run(worldSize: 2, timeout: 3) { dp in
+        try dp.barrier(step: 1)
+        // A caller bug: the ranks disagree on the next collective.
+        if dp.rank == 0 { try dp.barrier(step: 2) } else { _ = try dp.sum([1], step: 2) }
+      }
+    ) { error in
+      let message = "\(error)"
+      XCTAssertTrue(message.contains("every rank is alive"), message)
+      XCTAssertTrue(message.contains("rank 0: barrier at step 2, rank 1: all-reduce of statistics at step 2"), message)
+    }
   }
 
   func testRankZeroGoneNamesTheStoreHost() throws {

@@ -214,7 +214,7 @@ lt_tensor lt_custom_function(lt_tensor output, const lt_tensor *inputs, int64_t 
                              lt_release_callback release, void *context);
 
 // MARK: distributed (c10d: TCPStore / FileStore rendezvous, ProcessGroupGloo)
-/// Key-value store shared by the ranks (rendezvous, heartbeats).
+/// Key-value store shared by the ranks (rendezvous, roll calls after a failure).
 typedef struct lt_store_s *lt_store;
 /// A Gloo process group: collectives over TCP between the ranks.
 typedef struct lt_process_group_s *lt_process_group;

@@ -8,12 +8,11 @@ import Foundation
 /// optimizer step, so all ranks keep identical weights. Only rank 0 writes
 /// checkpoints, logs and progress (the trainers check `isPrimary`).
 ///
-/// Failures: before each collective a rank posts a heartbeat (step and
-/// what it is doing) to the store. When a collective fails (a peer closed
-/// its connection, or `timeout` passed), the ranks still alive hold a roll
-/// call in the store and the error names the ranks that did not answer,
-/// with their last heartbeat; when the store itself is gone, rank 0 (its
-/// server) is named.
+/// Failures: when a collective fails (a peer closed its connection, or
+/// `timeout` passed), the ranks still alive hold a roll call in the store
+/// and the error names the ranks that did not answer, with the last
+/// collective every rank finished; when the store itself is gone, rank 0
+/// (its server) is named.
 public final class DataParallel {
   public let configuration: DistributedConfiguration
   public let group: ProcessGroup
@@ -213,30 +212,47 @@ public final class DataParallel {
     }
   }
 
-  // MARK: - Heartbeats and failure diagnosis
+  // MARK: - Failure diagnosis
 
-  private func heartbeatKey(_ rank: Int) -> String { "lichen/heartbeat/\(rank)" }
+  /// The last collective this rank finished, hence every rank finished: what
+  /// a rank that does not answer the roll call was last seen doing.
+  private var lastFinished: (what: String, step: Int)?
 
-  /// Runs one collective with a heartbeat before it and a diagnosis when it fails.
+  private static func place(_ what: String, _ step: Int) -> String { step >= 0 ? "\(what) at step \(step)" : what }
+
+  /// Runs one collective; when it fails, diagnoses the failure and gives
+  /// the group up (`ProcessGroup.abandon()`: the job is over).
+  ///
+  /// No store traffic on the way: a request is several socket writes, and a
+  /// rank stopped between two of them blocks the store's server (on rank 0)
+  /// until that rank resumes, so the store is used only to meet and in a
+  /// failure's roll call.
   func collective<T>(_ what: String, step: Int, _ body: () throws -> T) throws -> T {
-    try? group.store.set(heartbeatKey(rank), string: "\(step)\t\(what)")
     do {
-      return try body()
+      let result = try body()
+      lastFinished = (what, step)
+      return result
     } catch let error as TorchError where error.kind != .distributed {
-      throw diagnose(error, what: what, step: step)
+      let diagnosis = diagnose(error, what: what, step: step)
+      group.abandon()
+      throw diagnosis
+    } catch {
+      group.abandon()
+      throw error
     }
   }
 
-  /// Names the ranks that did not answer a roll call after `failure`.
+  /// Names the ranks that did not answer a roll call after `failure`; when
+  /// all answer, says where each was (ranks in different collectives mean
+  /// they called them in different orders).
   func diagnose(_ failure: TorchError, what: String, step: Int) -> TorchError {
-    let place = step >= 0 ? "\(what) at step \(step)" : what
-    let prefix = "rank \(rank): \(place) failed"
+    let prefix = "rank \(rank): \(Self.place(what, step)) failed"
     let store = group.store
-    let rollCall = "lichen/rollcall/\(step)/\(what)/"
+    let rollCall = "lichen/rollcall/"
     let window = Swift.min(10, Swift.max(2, configuration.timeout / 4))
     do {
       try store.setTimeout(window)
-      try store.set(rollCall + String(rank), string: "here")
+      try store.set(rollCall + String(rank), string: "\(step)\t\(what)")
       let deadline = Date().addingTimeInterval(window)
       var missing: [Int] = []
       repeat {
@@ -245,17 +261,20 @@ public final class DataParallel {
         Thread.sleep(forTimeInterval: 0.1)
       } while Date() < deadline
       guard !missing.isEmpty else {
-        return TorchError(.distributed, "\(prefix): every rank is alive but the transport failed: \(failure.message)")
+        let places = try (0..<worldSize).map { r -> String in
+          let parts = try store.string(rollCall + String(r)).split(separator: "\t", maxSplits: 1).map(String.init)
+          return Self.place(parts.count > 1 ? parts[1] : "?", parts.first.flatMap(Int.init) ?? -1)
+        }
+        let disagreement = Set(places).count > 1
+          ? "; the ranks were in different collectives (" + places.enumerated().map { "rank \($0): \($1)" }
+            .joined(separator: ", ") + ")"
+          : ""
+        return TorchError(
+          .distributed, "\(prefix): every rank is alive but the transport failed\(disagreement): \(failure.message)")
       }
-      let described = missing.map { r -> String in
-        let last = (try? store.contains([heartbeatKey(r)])) == true ? (try? store.string(heartbeatKey(r))) : nil
-        let heartbeat = last.map { text -> String in
-          let parts = text.split(separator: "\t", maxSplits: 1).map(String.init)
-          let at = (parts.first.flatMap(Int.init) ?? -1) >= 0 ? "step \(parts[0]), " : ""
-          return "its last heartbeat: \(at)\(parts.count > 1 ? parts[1] : "")"
-        } ?? "no heartbeat"
-        return "rank \(r) did not answer (dead or hung; \(heartbeat))"
-      }
+      let seen = lastFinished.map { "last seen finishing the \(Self.place($0.what, $0.step))" }
+        ?? "no collective finished yet"
+      let described = missing.map { "rank \($0) did not answer (dead or hung; \(seen))" }
       return TorchError(.distributed, "\(prefix): \(described.joined(separator: "; ")) [\(failure.message)]")
     } catch {
       if rank == 0 {

@@ -32,7 +32,17 @@ public final class ProcessGroup {
     self.store = store
   }
 
-  deinit { lt_process_group_free(handle) }
+  private var isAbandoned = false
+
+  deinit { if !isAbandoned { lt_process_group_free(handle) } }
+
+  /// Leaves the group and its store to the operating system at exit (see
+  /// `Store.abandon()`): after a failed collective, tearing them down can
+  /// wait forever on a peer that is stopped rather than dead.
+  public func abandon() {
+    isAbandoned = true
+    store.abandon()
+  }
 
   /// Reduces each tensor across the ranks, in place (dense, contiguous).
   public func allReduce(_ tensors: [Tensor], _ operation: ReduceOperation = .sum) throws {

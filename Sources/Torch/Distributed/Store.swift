@@ -4,14 +4,22 @@ import Foundation
 /// The key-value store the ranks of a distributed job share: c10d's
 /// `TCPStore` (rank 0 serves it, the others connect to HOST:PORT) or
 /// `FileStore` (a file on storage every rank sees). It carries the Gloo
-/// rendezvous and Lichen's heartbeats; blocking reads wait at most the
-/// store's timeout.
+/// rendezvous and the roll call after a failed collective; blocking reads
+/// wait at most the store's timeout.
 public final class Store {
   let handle: lt_store
+  private var isAbandoned = false
 
   private init(handle: lt_store) { self.handle = handle }
 
-  deinit { lt_store_free(handle) }
+  deinit { if !isAbandoned { lt_store_free(handle) } }
+
+  /// Leaves the native store to the operating system at exit instead of
+  /// closing it. Call after a collective failed: rank 0's server thread may
+  /// be blocked reading a request a stopped peer sent only in part, and
+  /// c10d's destructor joins that thread, so closing the store would hang
+  /// this process before it could report the failure.
+  public func abandon() { isAbandoned = true }
 
   /// A TCP store at `host:port`; `isServer` on exactly one rank (rank 0).
   /// Connecting waits up to `timeout` seconds for the server (and the server
