@@ -60,6 +60,7 @@ struct WatermarkTradeoff: GlobalOptionsCommand {
       "payload-seed": "\(payloadSeed)", "attacks": try attackSettings().map(\.description).joined(separator: ","),
       "key-fine-tune-lr": "\(keyFineTuneLr)", "attack-seed": "\(attackSeed)",
     ]
+    if t.cutout > 0 { s["cutout"] = "\(t.cutout)" }  // absent when off, so sweeps recorded before it resume
     s.merge((try? insertion.settings().record) ?? [:]) { a, _ in a }
     return s
   }

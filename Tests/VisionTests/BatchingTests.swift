@@ -12,12 +12,12 @@ final class BatchingTests: XCTestCase {
     var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7)
     var outputs: [[UInt8]] = []
     for _ in 0..<20 {
-      let x = augmentation.apply(image, channels: 3, height: 32, width: 32, using: &a)
-      XCTAssertEqual(x, augmentation.apply(image, channels: 3, height: 32, width: 32, using: &b))
+      let x = augmentation.apply(image, channels: 3, height: 32, width: 32, using: &a).pixels
+      XCTAssertEqual(x, augmentation.apply(image, channels: 3, height: 32, width: 32, using: &b).pixels)
       outputs.append(x)
     }
     XCTAssertGreaterThan(Set(outputs).count, 10, "crops and flips should vary")
-    XCTAssertEqual(Augmentation.none.apply(image, channels: 3, height: 32, width: 32, using: &a), Array(image))
+    XCTAssertEqual(Augmentation.none.apply(image, channels: 3, height: 32, width: 32, using: &a).pixels, Array(image))
   }
 
   func testFlipOnlyMirrorsRows() throws {
@@ -25,7 +25,7 @@ final class BatchingTests: XCTestCase {
     let flip = Augmentation(cropPadding: 0, horizontalFlip: true)
     var rng = SeededGenerator(seed: 1)
     var seen = Set<[UInt8]>()
-    for _ in 0..<16 { seen.insert(flip.apply(pixels[...], channels: 1, height: 2, width: 3, using: &rng)) }
+    for _ in 0..<16 { seen.insert(flip.apply(pixels[...], channels: 1, height: 2, width: 3, using: &rng).pixels) }
     XCTAssertEqual(seen, [[1, 2, 3, 4, 5, 6], [3, 2, 1, 6, 5, 4]])
   }
 
@@ -35,11 +35,49 @@ final class BatchingTests: XCTestCase {
     var rng = SeededGenerator(seed: 3)
     var zeroCounts = Set<Int>()
     for _ in 0..<50 {
-      let out = crop.apply(pixels[...], channels: 1, height: 4, width: 4, using: &rng)
+      let out = crop.apply(pixels[...], channels: 1, height: 4, width: 4, using: &rng).pixels
       XCTAssertTrue(out.allSatisfy { $0 == 0 || $0 == 9 })
       zeroCounts.insert(out.filter { $0 == 0 }.count)
     }
     XCTAssertTrue(zeroCounts.contains(0) && zeroCounts.count > 2, "\(zeroCounts)")
+  }
+
+  func testCutoutSetsAClippedSquareToTheMean() throws {
+    let dataset = try syntheticDataset(count: 16)
+    let cutout = Augmentation(cropPadding: 0, horizontalFlip: false, cutout: 16)
+    let plain = try BatchSampler(dataset: dataset, batchSize: 16, normalization: .cifar10, seed: 2)
+    let cut = try BatchSampler(dataset: dataset, batchSize: 16, normalization: .cifar10, augmentation: cutout, seed: 2)
+    let (a, b) = (plain.trainingBatch(step: 0), cut.trainingBatch(step: 0))
+    XCTAssertEqual(a.indices, b.indices, "Cutout changes pixels, not the data order")
+    XCTAssertEqual(b, cut.trainingBatch(step: 0))
+    var areas = Set<Int>()
+    for slot in 0..<16 {
+      var zeroed = 0
+      for c in 0..<3 {
+        for p in 0..<1024 {
+          let i = (slot * 3 + c) * 1024 + p
+          if b.pixels[i] == 0 { zeroed += 1 } else { XCTAssertEqual(b.pixels[i], a.pixels[i]) }
+        }
+      }
+      XCTAssertEqual(zeroed % 3, 0, "the same square in every channel")
+      areas.insert(zeroed / 3)
+    }
+    // A square of side 16 at a uniform centre: 256 pixels when inside, 64 to 256 when clipped.
+    XCTAssertTrue(areas.allSatisfy { (64...256).contains($0) }, "\(areas)")
+    XCTAssertTrue(areas.contains(256) && areas.count > 2, "\(areas)")
+    // The draws of a skipped image match the ones apply makes.
+    var drawn = SeededGenerator(seed: 9), skipped = SeededGenerator(seed: 9)
+    let crop = Augmentation(cropPadding: 4, horizontalFlip: true, cutout: 8)
+    _ = crop.apply(dataset.image(at: 0), channels: 3, height: 32, width: 32, using: &drawn)
+    crop.skip(using: &skipped)
+    XCTAssertEqual(drawn.next(), skipped.next())
+  }
+
+  func testAugmentationsWrittenBeforeCutoutDecodeWithItOff() throws {
+    let old = Data(#"{"cropPadding":4,"horizontalFlip":true}"#.utf8)
+    XCTAssertEqual(try JSONDecoder().decode(Augmentation.self, from: old), .standard)
+    let new = Augmentation(cropPadding: 4, horizontalFlip: true, cutout: 16)
+    XCTAssertEqual(try JSONDecoder().decode(Augmentation.self, from: try JSONEncoder().encode(new)), new)
   }
 
   func testTrainingBatchesAreAFunctionOfSeedAndStep() throws {

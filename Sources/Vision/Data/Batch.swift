@@ -71,8 +71,13 @@ public struct BatchSampler: Sendable, PlannedBatchSampler {
     pixels.withUnsafeMutableBufferPointer { out in
       for (slot, index) in indices.enumerated() {
         let source = dataset.image(at: index)
-        let bytes = augment && !augmentation.isIdentity
-          ? augmentation.apply(source, channels: c, height: h, width: w, using: &rng)[...] : source
+        var hole: Augmentation.Hole?
+        var bytes = source
+        if augment, !augmentation.isIdentity {
+          let augmented = augmentation.apply(source, channels: c, height: h, width: w, using: &rng)
+          bytes = augmented.pixels[...]
+          hole = augmented.hole
+        }
         var i = bytes.startIndex
         for channel in 0..<c {
           let a = scale[channel], b = shift[channel]
@@ -80,6 +85,9 @@ public struct BatchSampler: Sendable, PlannedBatchSampler {
           for p in 0..<plane {
             out[offset + p] = Float(bytes[i]) * a + b
             i += 1
+          }
+          if let hole {
+            for y in hole.rows { for x in hole.columns { out[offset + y * w + x] = 0 } }
           }
         }
       }
