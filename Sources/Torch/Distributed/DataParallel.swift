@@ -214,8 +214,8 @@ public final class DataParallel {
 
   // MARK: - Failure diagnosis
 
-  /// The last collective this rank finished, hence every rank finished: what
-  /// a rank that does not answer the roll call was last seen doing.
+  /// The last collective this rank finished, which every rank took part in:
+  /// what a rank that does not answer the roll call was last seen doing.
   private var lastFinished: (what: String, step: Int)?
 
   private static func place(_ what: String, _ step: Int) -> String { step >= 0 ? "\(what) at step \(step)" : what }
