@@ -22,7 +22,8 @@
 #   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security),
 #   INSERTION (finetune | scratch; scratch defaults to EPOCHS=40, LR=0.1, the reference's recipe),
 #   WIDTH (scratch only: another width of the reference's architecture, for a cheaper scan),
-#   TRAIN_FLAGS (more options for every fine-tune or training, e.g. "--channels-last").
+#   TRAIN_FLAGS (more options for every fine-tune or training, e.g. "--channels-last"),
+#   SECRECY_BATCHES (the key-free attacker's training batches for the curvature rankings, default 50).
 # Settings other than the defaults (RHO, SHARPNESS) are part of each run's folder name,
 # so a sweep over them can share one RUNS_DIR.
 # Resumable: finished steps are skipped, an interrupted fine-tune continues.
@@ -42,6 +43,8 @@ rho=${RHO:-0.05}
 sharpness=${SHARPNESS:-1}
 threads=${THREADS:-2}
 results=${RESULTS:-docs/results/watermarking/security}
+# The key-free attacker's data: batches of 64 training images for the Fisher and saliency rankings (0: weights only).
+secrecy_batches=${SECRECY_BATCHES:-50}
 message="Lichen 2026"
 mkdir -p "$runs" "$results"
 
@@ -102,7 +105,8 @@ for seed in "${seeds[@]}"; do
           --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
           --attacks none,key-interception-randomize,key-interception-flip,key-interception-zero,key-interception-fine-tune:100,key-interception-randomize-fine-tune:100,channel-permutation \
           --json "$run/attack.json.tmp" > "$run/attack.log" && mv "$run/attack.json.tmp" "$run/attack.json"; }
-        [ -f "$run/secrecy.json" ] || "$lichen" watermark secrecy --model "$run/model.safetensors" --key "$run/key.json" \
+        [ -f "$run/secrecy.json" ] || "$lichen" watermark secrecy --threads "$threads" --model "$run/model.safetensors" \
+          --key "$run/key.json" --data-batches "$secrecy_batches" --data "$data" --seed "$seed" \
           --json "$run/secrecy.json" > "$run/secrecy.log"
       done
     done

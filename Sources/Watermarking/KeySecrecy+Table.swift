@@ -11,14 +11,14 @@ extension KeySecrecy {
     })
   }
 
-  /// `analyze` as `lichen watermark secrecy` runs it: every statistic, K at 1x, 2x and 10x the key's positions
-  /// unless `ks` is given.
+  /// `analyze` as `lichen watermark secrecy` runs it: every statistic the inputs allow (the data-based ones
+  /// with `fisher`), K at 1x, 2x and 10x the key's positions unless `ks` is given.
   /// - Returns: the rows and one line on what was ranked ("P key positions among C markable weights (L layers)").
   /// - Throws: what `analyze` throws (a key that does not fit the model, K not positive).
-  public static func report(layers: [(name: String, values: [Float])], key: WatermarkKey, ks: [Int]?) throws
-    -> (rows: [Row], summary: String) {
+  public static func report(layers: [(name: String, values: [Float])], key: WatermarkKey, ks: [Int]?,
+                            fisher: [String: [Float]]? = nil) throws -> (rows: [Row], summary: String) {
     let positions = key.positions.count
-    let rows = try analyze(layers: layers, key: key, ks: ks ?? [positions, 2 * positions, 10 * positions])
+    let rows = try analyze(layers: layers, key: key, ks: ks ?? [positions, 2 * positions, 10 * positions], fisher: fisher)
     let candidates = rows.first?.candidates ?? 0
     return (rows, "\(positions) key positions among \(candidates) markable weights (\(layers.count) layers)")
   }

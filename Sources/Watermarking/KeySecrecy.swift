@@ -17,6 +17,17 @@ public enum KeySecrecy {
     /// How many elements of the same layer share this exact |w| (bit pattern): substitution writes one
     /// magnitude per layer, and trained weights almost never repeat a 32-bit value.
     case repeatedMagnitude = "repeated-magnitude"
+    /// F / mean(F of the layer), F the diagonal of the empirical Fisher information (`fisherDiagonal`):
+    /// the loss curvature along each weight, which sharpness maximization along the key raises. Needs data.
+    case fisher
+    /// F w^2 / mean(F w^2 of the layer): Optimal Brain Damage's saliency, the loss a weight's removal
+    /// costs to second order, i.e. how load-bearing it is. Needs data.
+    case saliency
+
+    /// The statistics computed from the weights alone.
+    public static let weightOnly: [Statistic] = [.relativeMagnitude, .robustOutlier, .repeatedMagnitude]
+    /// True for the statistics that need the model run on data (`fisherDiagonal`).
+    public var needsData: Bool { !Self.weightOnly.contains(self) }
   }
 
   public struct Row: Codable, Sendable, Equatable {
@@ -39,8 +50,19 @@ public enum KeySecrecy {
   }
 
   /// Scores of every element of one layer under `statistic` (higher: more suspicious).
-  public static func scores(_ values: [Float], statistic: Statistic) -> [Double] {
+  /// - Parameter fisher: the layer's Fisher diagonal (`fisherDiagonal`), for the statistics that need data.
+  /// - Throws: when `statistic` needs data and `fisher` is missing or of another size.
+  public static func scores(_ values: [Float], fisher: [Float]? = nil, statistic: Statistic) throws -> [Double] {
     guard !values.isEmpty else { return [] }
+    if statistic.needsData {
+      guard let fisher, fisher.count == values.count else {
+        throw WatermarkError("the \(statistic.rawValue) statistic needs the Fisher diagonal of every markable weight")
+      }
+      let raw = statistic == .fisher
+        ? fisher.map(Double.init) : zip(fisher, values).map { Double($0) * Double($1) * Double($1) }
+      let mean = Swift.max(raw.reduce(0, +) / Double(raw.count), 1e-300)
+      return raw.map { $0 / mean }
+    }
     switch statistic {
     case .relativeMagnitude:
       let n = Double(values.count)
@@ -60,6 +82,8 @@ public enum KeySecrecy {
       return values.map { v in
         v == 0 ? 0 : Double(counts[abs(v).bitPattern] ?? 1) - 1 + Double(abs(v)) / (2 * Swift.max(largest, 1e-30))
       }
+    case .fisher, .saliency:
+      preconditionFailure("handled above")
     }
   }
 
@@ -74,9 +98,12 @@ public enum KeySecrecy {
   ///   - layers: the model's markable weights (`markable`), flattened row-major like key indices.
   ///   - key: the key whose secrecy is measured (only used to count hits, never to rank).
   ///   - ks: the K values; each is clamped to the number of candidates.
+  ///   - fisher: the Fisher diagonal of every layer by name (`fisherDiagonal`); nil: weight statistics only.
+  ///   - statistics: the rankings to run (default: every one the inputs allow).
   /// - Returns: one row per statistic and K.
   public static func analyze(layers: [(name: String, values: [Float])], key: WatermarkKey, ks: [Int],
-                             statistics: [Statistic] = Statistic.allCases) throws -> [Row] {
+                             fisher: [String: [Float]]? = nil, statistics: [Statistic]? = nil) throws -> [Row] {
+    let statistics = statistics ?? (fisher == nil ? Statistic.weightOnly : Statistic.allCases)
     var offsets: [String: Int] = [:], sizes: [String: Int] = [:]
     var total = 0
     for layer in layers {
@@ -102,7 +129,8 @@ public enum KeySecrecy {
       all.reserveCapacity(total)
       for layer in layers {
         let base = offsets[layer.name] ?? 0
-        for (i, s) in scores(layer.values, statistic: statistic).enumerated() { all.append((s, base + i)) }
+        let layerScores = try scores(layer.values, fisher: fisher?[layer.name], statistic: statistic)
+        for (i, s) in layerScores.enumerated() { all.append((s, base + i)) }
       }
       // Highest score first; ties by position so the ranking is deterministic (and not by key membership).
       all.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }

@@ -111,6 +111,10 @@ final class CLITests: XCTestCase {
     try assertCleanError(["watermark", "verify", "--model", model, "--key", "/missing-key.json", "--message", "x"],
                          contains: "/missing-key.json")
     try assertCleanError(["watermark", "secrecy", "--model", model, "--key", "/missing-key.json"], contains: "/missing-key.json")
+    let classifierKey = URL(fileURLWithPath: sample).deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("docs/results/watermarking/models/watermas-a30-half-normal-s1-key.json").path
+    try assertCleanError(["watermark", "secrecy", "--model", model, "--key", classifierKey, "--data-batches", "2"],
+                         contains: "not a Lichen classifier file")
     try assertCleanError(["watermark", "align-key", "--model", "/missing-model.safetensors", "--key", "/missing-key.json"],
                          contains: "/missing-model.safetensors")
     try assertCleanError(["watermark", "check-manifest", "/missing-manifest.json"], contains: "/missing-manifest.json: cannot be read")

@@ -26,7 +26,7 @@ final class KeySecrecyTests: XCTestCase {
     let plain = try model()
     let key = try KeyGenerator.generate(for: plain, payloadBits: bits.count, seed: 11, alpha: 30)
     let untouched = try KeySecrecy.analyze(layers: try layers(plain), key: key, ks: [96, 960])
-    for statistic in KeySecrecy.Statistic.allCases {
+    for statistic in KeySecrecy.Statistic.weightOnly {
       let r = try row(untouched, statistic, k: 960)
       XCTAssertLessThan(Double(r.hits), r.chance * 3 + 5, "\(statistic): \(r)")
     }
@@ -76,6 +76,64 @@ final class KeySecrecyTests: XCTestCase {
     XCTAssertThrowsError(try broken.validate()) { XCTAssertTrue("\($0)".contains("mapping.positionScales"), "\($0)") }
     broken.mapping.positionScales = scales.enumerated().map { $0.offset == 3 ? -1 : $0.element }
     XCTAssertThrowsError(try broken.validate()) { XCTAssertTrue("\($0)".contains("positionScales[3]"), "\($0)") }
+  }
+
+  /// The Fisher diagonal against the gradient written out by hand, and the curvature ranking it gives.
+  func testFisherDiagonalIsTheMeanSquaredGradient() throws {
+    let m = Sequential([try Linear(4, 2, generator: try Generator(seed: 5))])
+    let scale: [Float] = [1, 1, 10, 1]  // the third input varies 10x more: its weights are the sharpest
+    let inputs: [[Float]] = (0..<3).map { step in
+      (0..<32).map { i in Float(sin(Double(i * 7 + step * 3) * 0.9)) * scale[i % 4] }
+    }
+    let loss = { (step: Int) throws -> Tensor in
+      try Loss.mse(try m(try Tensor(inputs[step], shape: [8, 4])), try Tensor.zeros([8, 2]))
+    }
+    let fisher = try KeySecrecy.fisherDiagonal(of: m, batches: 3, loss: loss)
+    let weight = try XCTUnwrap(m.namedParameters().first { $0.tensor.shape == [2, 4] })
+    let bias = try XCTUnwrap(m.namedParameters().first { $0.tensor.shape == [2] }).tensor.floats()
+    XCTAssertEqual(Array(fisher.keys), [weight.name], "only the markable weight")
+    let w = try weight.tensor.floats()
+    // mean over 8 x 2 outputs of o^2: dL/dW_ij = (1/8) sum_n o_ni x_nj with o = W x + b.
+    var expected = [Double](repeating: 0, count: 8)
+    for x in inputs {
+      for i in 0..<2 {
+        for j in 0..<4 {
+          var g = 0.0
+          for n in 0..<8 {
+            let o = (0..<4).reduce(Double(bias[i])) { $0 + Double(w[i * 4 + $1]) * Double(x[n * 4 + $1]) }
+            g += o * Double(x[n * 4 + j]) / 8
+          }
+          expected[i * 4 + j] += g * g / 3
+        }
+      }
+    }
+    let measured = try XCTUnwrap(fisher[weight.name])
+    for (a, b) in zip(measured, expected) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * max(1, b)) }
+    // Ranked by curvature, the weights of the third input come first in both rows.
+    let scores = try KeySecrecy.scores(w, fisher: measured, statistic: .fisher)
+    let top = scores.indices.sorted { scores[$0] > scores[$1] }.prefix(2)
+    XCTAssertEqual(Set(top), [2, 6])
+    XCTAssertEqual(scores.reduce(0, +) / 8, 1, accuracy: 1e-9, "normalized by the layer's mean")
+    XCTAssertThrowsError(try KeySecrecy.scores(w, statistic: .saliency)) { XCTAssertTrue("\($0)".contains("Fisher"), "\($0)") }
+    XCTAssertThrowsError(try KeySecrecy.fisherDiagonal(of: m, batches: 0, loss: loss))
+  }
+
+  /// With a Fisher diagonal the data statistics join the weight ones; a key the curvature gives away is found.
+  func testDataStatisticsRankByTheFisherDiagonal() throws {
+    let bits = (0..<96).map { $0 % 3 == 0 }
+    let m = try model()
+    let key = try KeyGenerator.generate(for: m, payloadBits: bits.count, seed: 11, alpha: 1, spread: .halfNormal)
+    try Embedder.substitute(bits, into: m, key: key)
+    let ls = try layers(m)
+    // A curvature that singles out the key (what a load-bearing mark would look like).
+    var fisher = Dictionary(uniqueKeysWithValues: ls.map { ($0.name, [Float](repeating: 1, count: $0.values.count)) })
+    for p in key.positions { fisher[p.layer]?[p.index] = 50 }
+    let rows = try KeySecrecy.analyze(layers: ls, key: key, ks: [96], fisher: fisher)
+    XCTAssertEqual(Set(rows.map(\.statistic)), Set(KeySecrecy.Statistic.allCases))
+    XCTAssertEqual(try row(rows, .fisher, k: 96).hits, 96)
+    XCTAssertLessThan(try row(rows, .relativeMagnitude, k: 96).hits, 48, "the weights alone find far less")
+    XCTAssertEqual(Set(try KeySecrecy.analyze(layers: ls, key: key, ks: [96]).map(\.statistic)),
+                   Set(KeySecrecy.Statistic.weightOnly), "no data, no data statistics")
   }
 
   func testKeyOutsideTheModelIsAnError() throws {
