@@ -94,7 +94,7 @@ public final class DataParallel {
         let buckets = Self.buckets(parameters, maxBytes: bucketBytes)
         for (index, bucket) in buckets.enumerated() {
           let carriesStatistics = index == buckets.count - 1
-          let gradients = try bucket.map { $0.grad }
+          let gradients = bucket.map { $0.grad }
           var pieces = try zip(bucket, gradients).map { p, g in try (g ?? Tensor.zeros(p.shape, dtype: p.dtype)).flatten() }
           let present = gradients.map { $0 == nil ? 0.0 : 1.0 }
           let dtype = bucket[0].dtype
