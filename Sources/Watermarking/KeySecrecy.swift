@@ -54,7 +54,8 @@ public enum KeySecrecy {
   /// - Throws: when `statistic` needs data and `fisher` is missing or of another size.
   public static func scores(_ values: [Float], fisher: [Float]? = nil, statistic: Statistic) throws -> [Double] {
     guard !values.isEmpty else { return [] }
-    if statistic.needsData {
+    switch statistic {
+    case .fisher, .saliency:
       guard let fisher, fisher.count == values.count else {
         throw WatermarkError("the \(statistic.rawValue) statistic needs the Fisher diagonal of every markable weight")
       }
@@ -62,8 +63,6 @@ public enum KeySecrecy {
         ? fisher.map(Double.init) : zip(fisher, values).map { Double($0) * Double($1) * Double($1) }
       let mean = Swift.max(raw.reduce(0, +) / Double(raw.count), 1e-300)
       return raw.map { $0 / mean }
-    }
-    switch statistic {
     case .relativeMagnitude:
       let n = Double(values.count)
       let mean = values.reduce(0.0) { $0 + Double($1) } / n
@@ -82,8 +81,6 @@ public enum KeySecrecy {
       return values.map { v in
         v == 0 ? 0 : Double(counts[abs(v).bitPattern] ?? 1) - 1 + Double(abs(v)) / (2 * Swift.max(largest, 1e-30))
       }
-    case .fisher, .saliency:
-      preconditionFailure("handled above")
     }
   }
 

@@ -80,7 +80,8 @@ extension SecurityStudy {
         "Attack columns: accuracy points the attack costs (marked - attacked), and in how many seeds it removed the mark.", "",
       ]
       let header = ["setting", "seeds", "accuracy %", "cost (points)"] + attacks
-        + ["cheapest removal", "key found (top K)", "chance", "missed marks", "false alarms on controls", "secure"]
+        + ["cheapest removal", "key found (top K)", "key found by ranking", "chance", "missed marks", "false alarms on controls",
+           "secure"]
       lines.append("| " + header.joined(separator: " | ") + " |")
       lines.append("|" + String(repeating: "---|", count: header.count))
       for c in cells {
@@ -90,7 +91,10 @@ extension SecurityStudy {
             + (c.realignedKept[a].map { "; realigned detector kept \($0)/\(s.count)" } ?? "") + ")"
         }
         let row = [c.setting, "\(c.seeds.count)", points(c.accuracy, scale: 100), points(c.cost)] + attackCells
-          + [points(c.cheapestRemoval), points(c.keyFound), String(format: "%.1e", c.keyFoundByChance),
+          + [points(c.cheapestRemoval), points(c.keyFound),
+             c.keyFoundByStatistic.sorted { $0.key < $1.key }.map { String(format: "%@ %.0f %%", $0.key, 100 * $0.value.mean) }
+               .joined(separator: ", "),
+             String(format: "%.1e", c.keyFoundByChance),
              "\(c.falseNegatives)/\(c.seeds.count)",
              "\(c.falsePositives)/\(c.controlsTested)" + (c.smallestControlFalsePositiveProbability.map { String(format: " (smallest p %.2g)", $0) } ?? ""),
              c.secure ? "yes" : "no"]

@@ -79,8 +79,12 @@ public enum SecurityStudy {
     }
 
     /// The best statistic's share of the key found among the top K = key size weights (1: the model gives the key away).
-    public var keyFound: Double {
-      secrecy.filter { $0.k == $0.positions }.map(\.hitRate).max() ?? .nan
+    public var keyFound: Double { keyFoundByStatistic.values.max() ?? .nan }
+
+    /// Each statistic's share of the key among its top K = key size weights, by statistic name.
+    public var keyFoundByStatistic: [String: Double] {
+      Dictionary(secrecy.filter { $0.k == $0.positions }.map { ($0.statistic.rawValue, $0.hitRate) },
+                 uniquingKeysWith: { a, _ in a })
     }
 
     /// A random ranking's expected share at the same K.
@@ -129,6 +133,8 @@ public enum SecurityStudy {
     public var cheapestRemoval: Spread?
     /// Share of the key the best key-free ranking finds in its top K = key size.
     public var keyFound: Spread
+    /// The same share for each ranking that every seed ran, by statistic name.
+    public var keyFoundByStatistic: [String: Spread]
     public var keyFoundByChance: Double
     /// Every seed meets every criterion.
     public var secure: Bool
@@ -164,6 +170,11 @@ public enum SecurityStudy {
       let costs = runs.compactMap(\.cost)
       let controls = runs.compactMap(\.controlAccuracy)
       let removalCosts = runs.compactMap { $0.cheapestRemoval?.cost }
+      // Only the rankings every seed ran, so each spread covers all seeds.
+      let statistics = first.keyFoundByStatistic.keys.filter { name in runs.allSatisfy { $0.keyFoundByStatistic[name] != nil } }
+      let keyFoundByStatistic = Dictionary(uniqueKeysWithValues: statistics.map { name in
+        (name, Spread(runs.compactMap { $0.keyFoundByStatistic[name] }))
+      })
       let secure = runs.allSatisfy { run in
         guard let cost = run.cost else { return false }
         // A mark no attack removed counts as costly to remove.
@@ -177,7 +188,7 @@ public enum SecurityStudy {
         controlAccuracy: controls.isEmpty ? nil : Spread(controls), cost: costs.isEmpty ? nil : Spread(costs),
         interceptionCost: interception, removals: removals, realignedKept: realignedKept,
         cheapestRemoval: removalCosts.isEmpty ? nil : Spread(removalCosts),
-        keyFound: Spread(runs.map(\.keyFound)), keyFoundByChance: first.keyFoundByChance, secure: secure,
+        keyFound: Spread(runs.map(\.keyFound)), keyFoundByStatistic: keyFoundByStatistic, keyFoundByChance: first.keyFoundByChance, secure: secure,
         falseNegatives: runs.filter { !$0.detected }.count,
         falsePositives: runs.filter { $0.controlDetected == true }.count,
         controlsTested: runs.filter { $0.controlDetected != nil }.count,

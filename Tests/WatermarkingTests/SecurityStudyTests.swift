@@ -55,6 +55,13 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertEqual(strong.removals["key-interception-fine-tune:100"], 0)
     XCTAssertEqual(try XCTUnwrap(strong.interceptionCost["key-interception-fine-tune:100"]).mean, 0, accuracy: 1e-12)
     XCTAssertEqual(strong.keyFound.mean, 1.5 / 80, accuracy: 1e-12)
+    // Per ranking: only the statistics ranked at K = key size (the robust outlier row here is at 10x).
+    XCTAssertEqual(Array(strong.keyFoundByStatistic.keys), ["relative-magnitude"])
+    XCTAssertEqual(try XCTUnwrap(strong.keyFoundByStatistic["relative-magnitude"]).mean, 1.5 / 80, accuracy: 1e-12)
+    let folder = SecurityStudy.Folder(runs: runs, controls: [:], incomplete: [])
+    let markdown = SecurityStudy.Tables(folder, criteria: SecurityStudy.Criteria()).markdown
+    XCTAssertTrue(markdown.contains("| key found by ranking |"), markdown)
+    XCTAssertTrue(markdown.contains("relative-magnitude 2 %"), markdown)
     XCTAssertEqual(strong.keyFoundByChance, 80.0 / 800_000, accuracy: 1e-15)
     XCTAssertTrue(strong.secure)
     XCTAssertFalse(cells[0].secure)
