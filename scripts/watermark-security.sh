@@ -17,14 +17,15 @@
 #   ../shared/data/cifar10; the dataset itself is the reference's),
 #   SEEDS (default "1"), METHODS (default "watermas substitution"),
 #   ALPHAS (std units, default "1 3 10 30"), MAGNITUDES (default "layer"),
-#   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), EPOCHS (default 1),
+#   RHO (default 0.05), SHARPNESS (WaterMAS lambda, default 1), SHARPNESS_TARGET (WaterMAS: stop
+#   sharpening while the relative loss rise along the mark is at least this; default: never), EPOCHS (default 1),
 #   ABSOLUTE (absolute magnitudes instead of ALPHAS, e.g. "0.1 1": the WaterMAS testbed's units),
 #   LR (default 0.01), THREADS (default 2), RESULTS (default docs/results/watermarking/security),
 #   INSERTION (finetune | scratch; scratch defaults to EPOCHS=40, LR=0.1, the reference's recipe),
 #   WIDTH (scratch only: another width of the reference's architecture, for a cheaper scan),
 #   TRAIN_FLAGS (more options for every fine-tune or training, e.g. "--channels-last"),
 #   SECRECY_BATCHES (the key-free attacker's training batches for the curvature rankings, default 50).
-# Settings other than the defaults (RHO, SHARPNESS) are part of each run's folder name,
+# Settings other than the defaults (RHO, SHARPNESS, SHARPNESS_TARGET) are part of each run's folder name,
 # so a sweep over them can share one RUNS_DIR.
 # Resumable: finished steps are skipped, an interrupted fine-tune continues.
 set -euo pipefail
@@ -41,6 +42,8 @@ absolute=${ABSOLUTE:-}
 magnitudes=(${MAGNITUDES:-layer})
 rho=${RHO:-0.05}
 sharpness=${SHARPNESS:-1}
+sharpness_target=()
+[ -n "${SHARPNESS_TARGET:-}" ] && sharpness_target=(--sharpness-target "$SHARPNESS_TARGET")
 threads=${THREADS:-2}
 results=${RESULTS:-docs/results/watermarking/security}
 # The key-free attacker's data: batches of 64 training images for the Fisher and saliency rankings (0: weights only).
@@ -73,6 +76,7 @@ schedule=(--threads "$threads" --dataset "$dataset" --data "$data" --model "$arc
 watermas_variant=""
 [ "$rho" != "0.05" ] && watermas_variant+="-rho$rho"
 [ "$sharpness" != "1" ] && watermas_variant+="-lambda$sharpness"
+[ -n "${SHARPNESS_TARGET:-}" ] && watermas_variant+="-target$SHARPNESS_TARGET"
 
 fine_tune() {  # folder, command...
   local folder=$1; shift
@@ -99,7 +103,7 @@ for seed in "${seeds[@]}"; do
         run="$runs/$name"
         echo "== $name"
         fine_tune "$run" "$lichen" watermark embed "${schedule[@]}" --seed "$seed" --key-seed "$seed" \
-          --method "$method" "${strength[@]}" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" \
+          --method "$method" "${strength[@]}" --magnitudes "$spread" --rho "$rho" --sharpness "$sharpness" "${sharpness_target[@]}" \
           --message "$message"
         [ -f "$run/attack.json" ] || { "$lichen" watermark attack --threads "$threads" --data "$data" \
           --model-file "$run/model.safetensors" --key "$run/key.json" --message "$message" --seed "$seed" \
