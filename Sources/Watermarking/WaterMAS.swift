@@ -27,6 +27,9 @@ public final class WaterMAS {
   public var lambda: Double
   /// Relative sharpness at which the sharpening stops (nil: never).
   public var sharpnessTarget: Double?
+  /// Whether the last `backward` took the WaterMAS gradient (false: the target was reached and the
+  /// step was the plain gradient of L(w)).
+  public private(set) var lastStepSharpened = false
   public let key: WatermarkKey
   private let marked: [(parameter: Tensor, index: Tensor)]
   private let parameters: [Tensor]
@@ -92,8 +95,10 @@ public final class WaterMAS {
     if let sharpnessTarget, sharpness >= sharpnessTarget * Swift.abs(base) {
       // Sharp enough along the mark: a plain step on L(w).
       try withNoGrad { for (p, g1) in zip(parameters, first) { try p.setGrad(g1) } }
+      lastStepSharpened = false
       return (base, sharpness)
     }
+    lastStepSharpened = true
     try withNoGrad {
       for (p, g1) in zip(parameters, first) {
         let g2 = p.grad

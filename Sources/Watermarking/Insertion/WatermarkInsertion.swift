@@ -15,6 +15,8 @@ public protocol MarkableTraining: AnyObject {
   var runDirectory: URL { get }
   /// Whether this process writes files (rank 0, or not distributed).
   var isPrimary: Bool { get }
+  /// Whether the run keeps a run folder (false for an in-memory run).
+  var persists: Bool { get }
 }
 
 extension Trainer: MarkableTraining {
@@ -29,6 +31,12 @@ public final class WatermarkInsertion {
   public let meter = TrainingCostMeter()
   /// The method's last logged quantity (WaterMAS: the sharpness along the mark).
   public private(set) var last: (name: String, value: Double)?
+  /// The run folder's `watermark.csv`: the method's quantities at every step (WaterMAS: loss, sharpness
+  /// along the mark and whether the step sharpened; replicas: the replica-centre loss gap), so a
+  /// run that diverges or stalls shows when. Nil for methods with nothing to log, in-memory runs and
+  /// ranks other than 0.
+  public let stepLog: TrainingLog?
+  public static let stepLogName = "watermark.csv"
 
   /// The run's key: a resumed run reads back its key.json (its checkpoint already carries the
   /// mark); otherwise `beforeMarking` runs (e.g. loading the weights to fine-tune), a key is drawn
@@ -74,14 +82,27 @@ public final class WatermarkInsertion {
               seed: UInt64) throws {
     try Embedder.freeze(training.markedModel, key: key, in: training.parameterOptimizer)
     description = settings.describe(method)
+    let header: String?
+    switch method {
+    case .watermas where settings.sharpness != 0: header = "step,loss,sharpness,sharpened"
+    case .replicas: header = "step,loss,replica_centre_gap"
+    case .watermas, .substitution, .laplacian: header = nil
+    }
+    let logURL = training.runDirectory.appendingPathComponent(Self.stepLogName)
+    stepLog = training.persists && training.isPrimary ? header.map { TrainingLog(url: logURL, header: $0) } : nil
+    // A resumed run logs the steps after its checkpoint again; a fresh one starts an empty log.
+    try stepLog?.truncate(afterStep: training.step)
+    let stepLog = stepLog
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where settings.sharpness != 0:
       let mas = try WaterMAS(model: training.markedModel, key: key, rho: settings.rho, lambda: settings.sharpness,
                              sharpnessTarget: settings.sharpnessTarget)
-      backward = { [weak self] loss in
+      backward = { [weak self, weak training] loss in
         let (value, s) = try mas.backward(loss)
         self?.last = ("last sharpness", s)
+        try stepLog?.append([String((training?.step ?? 0) + 1), Self.format(value), Self.format(s),
+                             mas.lastStepSharpened ? "1" : "0"])
         return value
       }
     case .replicas:
@@ -91,6 +112,7 @@ public final class WatermarkInsertion {
       backward = { [weak self, weak training] loss in
         let (value, r) = try replica.backward(loss, step: training?.step ?? 0)
         self?.last = ("last replica-centre loss gap", r - value)
+        try stepLog?.append([String((training?.step ?? 0) + 1), Self.format(value), Self.format(r - value)])
         return value
       }
     case .watermas, .substitution, .laplacian:  // frozen marks, plain step (WaterMAS with lambda = 0 is substitution)
@@ -99,9 +121,12 @@ public final class WatermarkInsertion {
     training.backward = meter.instrument(backward)
   }
 
+  private static func format(_ value: Double) -> String { String(format: "%.6g", value) }
+
   /// No mark: plain training, counted the same way (the reference of a cost comparison).
   public init(unmarked training: some MarkableTraining) {
     description = "unmarked"
+    stepLog = nil
     training.backward = meter.instrument(TrainingCostMeter.plainBackward)
   }
 
