@@ -6,19 +6,24 @@ import XCTest
 
 /// WaterMAS inside the classifier trainer (what `lichen watermark embed` does).
 final class ClassifierWatermarkTests: XCTestCase {
-  func testEmbeddingWhileTrainingAResNetKeepsTheMarkBitExact() throws {
-    var rng = SplitMix64(seed: 3)
+  /// 64 random 32x32 images and a 4-step run of a tiny ResNet18 on them.
+  private static func tinyRun(seed: UInt64) throws -> (ClassificationDataset, ClassifierTrainingConfig) {
+    var rng = SplitMix64(seed: seed)
     let count = 64
     let pixels = (0..<(count * 3 * 32 * 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-    let labels = (0..<count).map { $0 % 10 }
-    let data = try ClassificationDataset(pixels: pixels, labels: labels, classNames: (0..<10).map { "c\($0)" },
-                                         channels: 3, height: 32, width: 32)
+    let data = try ClassificationDataset(pixels: pixels, labels: (0..<count).map { $0 % 10 },
+                                         classNames: (0..<10).map { "c\($0)" }, channels: 3, height: 32, width: 32)
     var config = ClassifierTrainingConfig(
       model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]),
       normalization: .cifar10)
     config.batchSize = 16
     config.maximumSteps = 4
     config.learningRate = 0.05
+    return (data, config)
+  }
+
+  func testEmbeddingWhileTrainingAResNetKeepsTheMarkBitExact() throws {
+    let (data, config) = try Self.tinyRun(seed: 3)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wm-int-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let trainer = try ClassifierTrainer(config: config, training: data, runDirectory: dir)
@@ -45,17 +50,7 @@ final class ClassifierWatermarkTests: XCTestCase {
   /// `watermark.csv` holds one row per step of a WaterMAS run; a run resumed after a kill drops the rows past
   /// its checkpoint and logs those steps again, so the log equals an uninterrupted run's.
   func testWaterMASLogsEveryStepAndAResumedRunLogsTheStepsAfterItsCheckpointAgain() throws {
-    var rng = SplitMix64(seed: 4)
-    let count = 64
-    let pixels = (0..<(count * 3 * 32 * 32)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-    let data = try ClassificationDataset(pixels: pixels, labels: (0..<count).map { $0 % 10 },
-                                         classNames: (0..<10).map { "c\($0)" }, channels: 3, height: 32, width: 32)
-    var config = ClassifierTrainingConfig(
-      model: ClassifierConfiguration(architecture: .resnet18, width: 0.125, depths: [1, 1, 1, 1]),
-      normalization: .cifar10)
-    config.batchSize = 16
-    config.maximumSteps = 4
-    config.learningRate = 0.05
+    let (data, config) = try Self.tinyRun(seed: 4)
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wm-log-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
     let bits = Payload.bits(of: "owner")

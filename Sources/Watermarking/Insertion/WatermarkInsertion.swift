@@ -92,7 +92,7 @@ public final class WatermarkInsertion {
     stepLog = training.persists && training.isPrimary ? header.map { TrainingLog(url: logURL, header: $0) } : nil
     // A resumed run logs the steps after its checkpoint again; a fresh one starts an empty log.
     try stepLog?.truncate(afterStep: training.step)
-    let stepLog = stepLog
+    let stepLog = stepLog  // captured by the step itself: the log keeps going whoever holds this insertion
     var backward: (_ loss: () throws -> Tensor) throws -> Double = TrainingCostMeter.plainBackward
     switch method {
     case .watermas where settings.sharpness != 0:
