@@ -71,7 +71,7 @@ final class ClassifierWatermarkTests: XCTestCase {
     let second = try ClassifierTrainer(config: config, training: data, runDirectory: dir)
     XCTAssertTrue(try second.resumeIfPossible())
     XCTAssertEqual(second.step, 2)
-    _ = try insert(into: second, resumed: true)
+    let secondInsertion = try insert(into: second, resumed: true)
     try second.run()
     let rows = try String(contentsOf: log.url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
     XCTAssertEqual(rows.first?.joined(separator: ","), "step,loss,sharpness,sharpened")
@@ -83,10 +83,16 @@ final class ClassifierWatermarkTests: XCTestCase {
       XCTAssertTrue(row[3] == "0" || row[3] == "1")
       XCTAssertNotEqual(row[1], "9", "the killed run's row is gone")
     }
+    // The summary's count spans both processes' steps.
+    let counts = try XCTUnwrap(try secondInsertion.sharpenedSteps())
+    XCTAssertEqual(counts.steps, 4)
+    XCTAssertEqual(counts.sharpened, rows.dropFirst().filter { $0[3] == "1" }.count)
     // Substitution has nothing to log per step.
     let plainDir = dir.appendingPathComponent("substitution")
     let plain = try ClassifierTrainer(config: config, training: data, runDirectory: plainDir)
     let key = try WatermarkInsertion.key(for: bits, method: .substitution, settings: settings, training: plain, resumed: false)
-    XCTAssertNil(try WatermarkInsertion(method: .substitution, settings: settings, key: key, training: plain, seed: 1).stepLog)
+    let substitution = try WatermarkInsertion(method: .substitution, settings: settings, key: key, training: plain, seed: 1)
+    XCTAssertNil(substitution.stepLog)
+    XCTAssertNil(try substitution.sharpenedSteps())
   }
 }

@@ -41,9 +41,12 @@ extension WatermarkInsertion {
     let cost = try step.recordCost(runDirectory: trainer.runDirectory, resumed: resumed)
     log("cost: " + cost.summary + " -> \(trainer.runDirectory.appendingPathComponent(TrainingCost.fileName).path)")
     let check = try Extractor.extract(from: model, key: key, expected: payload)
-    log(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@",
+    // With a hinge, how often it let the sharpness term act (the rest of the run it was off).
+    let hinge = settings.sharpnessTarget == nil ? nil : try step.sharpenedSteps()
+    log(String(format: "watermark: BER %.4f, false-positive probability %.3g%@%@%@",
                check.bitErrorRate ?? 1, check.falsePositiveProbability ?? 1,
-               step.last.map { String(format: ", %@ %.4f", $0.name, $0.value) } ?? "", summary.map { ", " + $0 } ?? ""))
+               step.last.map { String(format: ", %@ %.4f", $0.name, $0.value) } ?? "",
+               hinge.map { ", sharpened on \($0.sharpened) of \($0.steps) steps" } ?? "", summary.map { ", " + $0 } ?? ""))
     return true
   }
 }

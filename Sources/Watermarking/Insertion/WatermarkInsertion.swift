@@ -123,6 +123,19 @@ public final class WatermarkInsertion {
 
   private static func format(_ value: Double) -> String { String(format: "%.6g", value) }
 
+  /// How many of the run's steps sharpened (WaterMAS): the rows of `watermark.csv` whose `sharpened`
+  /// column is 1, out of all its rows, so a resumed run counts the steps before its restart too. With a
+  /// sharpness target it says how long the hinge kept the sharpness term off. Nil without a WaterMAS log.
+  public func sharpenedSteps() throws -> (sharpened: Int, steps: Int)? {
+    guard let log = stepLog, log.header.hasSuffix(",sharpened") else { return nil }
+    let text: String
+    do { text = try String(contentsOf: log.url, encoding: .utf8) } catch {
+      throw WatermarkError("cannot read \(log.url.path): \(error.localizedDescription)")
+    }
+    let rows = text.split(separator: "\n").dropFirst()
+    return (rows.filter { $0.hasSuffix(",1") }.count, rows.count)
+  }
+
   /// No mark: plain training, counted the same way (the reference of a cost comparison).
   public init(unmarked training: some MarkableTraining) {
     description = "unmarked"
