@@ -43,6 +43,7 @@ final class RDRunTests: XCTestCase {
     let started = try ModelStore.load(firstFile.path)
     XCTAssertEqual(started.metadata[MetadataKey.steps], "2")
     XCTAssertEqual(started.metadata[MetadataKey.lambda], "0.02")
+    XCTAssertEqual(started.metadata[MetadataKey.precision], "float32")
 
     let student = try ScaleHyperprior(n: 8, m: 12)
     let lineage = try ModelStore.startFineTuning(student, from: firstFile.path)

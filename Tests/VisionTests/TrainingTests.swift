@@ -147,6 +147,7 @@ final class TrainingTests: XCTestCase {
     XCTAssertEqual(loaded.normalization, .cifar10)
     XCTAssertEqual(loaded.metadata["architecture"], "mobilenetv3-small")
     XCTAssertEqual(loaded.metadata["steps"], "2")
+    XCTAssertEqual(loaded.metadata[MetadataKey.precision], "float32")
     let expected = try trainer.evaluate(on: data)
     let actual = try ClassifierEvaluation.evaluate(loaded.model, on: data, normalization: loaded.normalization)
     XCTAssertEqual(actual, expected)
@@ -253,6 +254,11 @@ final class ClassifierSpeedOptionTests: XCTestCase {
     XCTAssertEqual(bfloat16, float32, accuracy: 0.05 * float32)
     XCTAssertNotEqual(bfloat16, float32, "the forward pass ran in bfloat16")
     try assertResumesExactly(config(bf16: true), refusing: config(), data: data, in: dir.appendingPathComponent("resume"))
+    // The saved model says it was trained under autocast.
+    let trainer = try ClassifierTrainer(config: config(bf16: true), training: data, runDirectory: dir.appendingPathComponent("resume/a"))
+    let url = dir.appendingPathComponent("bf16.safetensors")
+    try trainer.saveModel(to: url, classNames: data.classNames)
+    XCTAssertEqual(try ClassifierFile.load(from: url).metadata[MetadataKey.precision], "bfloat16-autocast")
   }
 
   /// The reference runs' combination on every architecture: two steps of bf16 autocast on

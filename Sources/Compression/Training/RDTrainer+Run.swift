@@ -130,6 +130,7 @@ extension Trainer where Task == RDTask {
     meta[MetadataKey.runSteps] = String(step)
     if config.roundsDecoderInputs == true { meta[MetadataKey.roundDecoderInputs] = "true" }
     if let decay = config.emaDecay { meta[MetadataKey.emaDecay] = String(decay) }
+    meta[MetadataKey.precision] = config.bfloat16Autocast == true ? "bfloat16-autocast" : "float32"
     try withAveragedWeights {
       if fitsQuantiles { log("\(try model.fitQuantiles())") }
       try model.update()

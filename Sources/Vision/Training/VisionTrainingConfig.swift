@@ -115,11 +115,12 @@ extension Trainer where Task: VisionTask {
   public var sampler: Task.Sampler { task.sampler }
   public var stepsPerEpoch: Int { task.sampler.stepsPerEpoch }
 
-  /// `extra` with what every saved vision model records of its training: the steps and, with a
-  /// weight average, its decay.
+  /// `extra` with what every saved vision model records of its training: the steps, the precision and,
+  /// with a weight average, its decay.
   func savedMetadata(_ extra: [String: String]) -> [String: String] {
     var metadata = extra
     metadata[MetadataKey.steps] = String(step)
+    metadata[MetadataKey.precision] = task.autocast == .bfloat16 ? "bfloat16-autocast" : "float32"
     if let decay = config.emaDecay { metadata[MetadataKey.emaDecay] = String(decay) }
     return metadata
   }
