@@ -18,6 +18,7 @@ final class MetadataKeyTests: XCTestCase {
       (MetadataKey.initialSteps, "init_steps"),
       (MetadataKey.roundDecoderInputs, "round_decoder_inputs"),
       (MetadataKey.emaDecay, "ema_decay"),
+      (MetadataKey.precision, "precision"),
       (MetadataKey.quality, "quality"),
       (MetadataKey.kodak, "kodak"),
       (MetadataKey.teacher, "teacher"),
