@@ -13,7 +13,7 @@ struct Watermark: ParsableCommand {
     abstract: "Embed, read, verify, attack and evaluate WaterMAS (and baseline) watermarks; payload trade-off sweeps.",
     subcommands: [Embed.self, Extract.self, Verify.self, WatermarkAttack.self, WatermarkEvaluate.self, WatermarkCodecEvaluate.self,
                   WatermarkCompare.self,
-                  WatermarkTradeoff.self, WatermarkSecrecy.self, WatermarkSecurity.self, WatermarkCheckManifest.self, WatermarkAlignKey.self])
+                  WatermarkTradeoff.self, WatermarkSecrecy.self, WatermarkSecurity.self, WatermarkRobustness.self, WatermarkCheckManifest.self, WatermarkAlignKey.self])
 
   struct FileOptions: ParsableArguments {
     @Option(help: "Model: a float or quantized file (.safetensors, .pth, .pth.tar; a classifier, a codec, a `lichen quantize` integer codec) or an `lichen fpga export-hls` folder.")

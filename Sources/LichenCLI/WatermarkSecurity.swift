@@ -32,3 +32,27 @@ struct WatermarkSecurity: GlobalOptionsCommand {
     try tables.write(markdown: url(markdown), csv: url(csv), svg: url(svg), json: url(json))
   }
 }
+
+/// `lichen watermark robustness`: the whole-model attacks on a security study's marked runs, pooled over seeds
+/// (scripts/watermark-robustness.sh writes each run's robustness.json).
+struct WatermarkRobustness: GlobalOptionsCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "robustness",
+    abstract: "Tabulate whole-model attacks (noise, pruning, quantization, fine-tuning) on a study's marked runs: accuracy cost, bit error rate and detections per setting and attack strength; mean +- std over seeds.")
+
+  @OptionGroup var global: GlobalOptions
+  @Option(help: "Folder of run folders, as `watermark security` reads it; marked runs with a robustness.json (`watermark attack --json`) are tabulated.")
+  var runs: String
+  @Option(help: "Output folder (robustness.md, robustness.csv, robustness.json, robustness-<attack family>-{cost,ber}.svg).")
+  var out: String
+
+  func run() throws {
+    let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
+    for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
+    let robustness = SecurityStudy.Robustness(folder.runs)
+    guard !robustness.entries.isEmpty else { throw WatermarkError("\(runs) holds no marked run with a robustness.json") }
+    print(robustness.markdown, terminator: "")
+    let plots = try robustness.write(to: URL(fileURLWithPath: out))
+    say("wrote \(out)/robustness.md, robustness.csv, robustness.json and \(plots) plots")
+  }
+}

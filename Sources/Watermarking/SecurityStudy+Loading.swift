@@ -13,7 +13,8 @@ extension SecurityStudy {
 
   /// Reads every finished run under `runsDirectory`: a folder with `model.safetensors` and `eval.json`
   /// is an unmarked control when its model carries no watermark, else a marked run that also needs
-  /// `key.json`, `attack.json` (`watermark attack --json`) and `secrecy.json` (`watermark secrecy --json`).
+  /// `key.json`, `attack.json` (`watermark attack --json`) and `secrecy.json` (`watermark secrecy --json`),
+  /// and may hold `robustness.json` (`watermark attack --json` with whole-model attacks).
   /// The seed is the model's training seed (metadata), else the key's. Unfinished folders are skipped.
   public static func load(runsDirectory: URL) throws -> Folder {
     let manager = FileManager.default
@@ -46,13 +47,16 @@ extension SecurityStudy {
       }
       let key = try WatermarkKey.read(from: files[0])
       keys[name] = (key, modelURL)
+      let robustnessURL = folder.appendingPathComponent("robustness.json")
+      let robustness = manager.fileExists(atPath: robustnessURL.path)
+        ? try decode([AttackSweepRow].self, from: robustnessURL) : nil
       let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
       marked.append((name, Run(
         setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)"),
         method: metadata[MetadataKey.watermarkMethod] ?? "unknown", alpha: key.mapping.alpha, magnitudes: magnitudes,
         seed: trainingSeed ?? key.seed, accuracy: accuracy, controlAccuracy: nil,
         attacks: try decode([AttackSweepRow].self, from: files[1]),
-        secrecy: try decode([KeySecrecy.Row].self, from: files[2]))))
+        secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: robustness)))
     }
     var controlEntries: [UInt64: [String: TensorRecord]] = [:]
     let runs = try marked.map { entry -> Run in

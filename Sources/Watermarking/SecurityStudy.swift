@@ -43,9 +43,13 @@ public enum SecurityStudy {
     public var controlFalsePositiveProbability: Double?
     /// Whether the detector claimed the mark in that control (a false positive).
     public var controlDetected: Bool?
+    /// Whole-model attack rows (noise, pruning, quantization, fine-tuning), as `watermark attack` wrote them
+    /// to the run's `robustness.json`; nil when the run has none.
+    public var robustness: [AttackSweepRow]?
 
     public init(setting: String, method: String, alpha: Double, magnitudes: String, seed: UInt64, accuracy: Double,
-                controlAccuracy: Double?, attacks: [AttackSweepRow], secrecy: [KeySecrecy.Row]) {
+                controlAccuracy: Double?, attacks: [AttackSweepRow], secrecy: [KeySecrecy.Row],
+                robustness: [AttackSweepRow]? = nil) {
       self.setting = setting
       self.method = method
       self.alpha = alpha
@@ -55,6 +59,7 @@ public enum SecurityStudy {
       self.controlAccuracy = controlAccuracy
       self.attacks = attacks
       self.secrecy = secrecy
+      self.robustness = robustness
     }
 
     /// Whether the unattacked marked model's mark was detected (false: a false negative).

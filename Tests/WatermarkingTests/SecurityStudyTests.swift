@@ -77,6 +77,40 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertFalse(SecurityStudy.cells(Array(runs.prefix(2)), criteria: strict)[0].secure)
   }
 
+  /// Whole-model attacks pooled per setting and attack: the cost against each seed's marked model, the
+  /// BER and the detections; runs without robustness rows stay out of the table.
+  func testRobustnessPoolsSeedsPerSettingAndAttack() throws {
+    func marked(seed: UInt64, alpha: Double, accuracy: Double, robustness: [AttackSweepRow]?) -> SecurityStudy.Run {
+      SecurityStudy.Run(setting: "WaterMAS alpha=\(alpha)", method: "watermas", alpha: alpha, magnitudes: "half-normal",
+                        seed: seed, accuracy: accuracy, controlAccuracy: 0.9, attacks: [row(.none, accuracy: accuracy, detected: true)],
+                        secrecy: secrecy(hits: 0), robustness: robustness)
+    }
+    let runs = [
+      marked(seed: 1, alpha: 30, accuracy: 0.90, robustness: [
+        row(.gaussianNoise, 0.1, accuracy: 0.89, detected: true), row(.gaussianNoise, 1, accuracy: 0.50, detected: false)]),
+      marked(seed: 2, alpha: 30, accuracy: 0.92, robustness: [
+        row(.gaussianNoise, 0.1, accuracy: 0.89, detected: true), row(.gaussianNoise, 1, accuracy: 0.40, detected: true)]),
+      marked(seed: 1, alpha: 1, accuracy: 0.90, robustness: [row(.gaussianNoise, 0.1, accuracy: 0.90, detected: false)]),
+      marked(seed: 1, alpha: 3, accuracy: 0.90, robustness: nil),
+    ]
+    let table = SecurityStudy.Robustness(runs)
+    XCTAssertEqual(table.settings, ["WaterMAS alpha=1.0", "WaterMAS alpha=30.0"])
+    XCTAssertEqual(table.attacks, ["gaussian-noise:0.1", "gaussian-noise:1"])
+    let mild = try XCTUnwrap(table.entry("WaterMAS alpha=30.0", "gaussian-noise:0.1"))
+    XCTAssertEqual(mild.seeds, 2)
+    XCTAssertEqual(mild.detected, 2)
+    XCTAssertEqual(mild.cost.mean, 2, accuracy: 1e-9)  // 1 and 3 points
+    XCTAssertEqual(mild.cost.std, 2.0.squareRoot(), accuracy: 1e-9)
+    let strong = try XCTUnwrap(table.entry("WaterMAS alpha=30.0", "gaussian-noise:1"))
+    XCTAssertEqual(strong.detected, 1)
+    XCTAssertEqual(strong.bitErrorRate.mean, 0.25, accuracy: 1e-12)
+    XCTAssertNil(table.entry("WaterMAS alpha=1.0", "gaussian-noise:1"))
+    XCTAssertTrue(table.markdown.contains("| gaussian-noise:1 | - | 46.00 ± 8.49 / 0.250 ± 0.354 / 1/2 |"), table.markdown)
+    XCTAssertEqual(table.csv.split(separator: "\n").count, 1 + 3)
+    XCTAssertEqual(table.plots.map(\.name), ["robustness-gaussian-noise-cost.svg", "robustness-gaussian-noise-ber.svg"])
+    XCTAssertTrue(SecurityStudy.Robustness(Array(runs.suffix(1))).entries.isEmpty)
+  }
+
   func testSpreadIsMeanAndSampleStandardDeviation() {
     let s = SecurityStudy.Spread([1, 2, 3, 4])
     XCTAssertEqual(s.mean, 2.5)
@@ -113,7 +147,12 @@ final class SecurityStudyTests: XCTestCase {
     _ = try folder("substitution-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "substitution"], accuracy: 0.9,
                    model: model)
 
+    XCTAssertNil(try SecurityStudy.load(runsDirectory: root).runs.first?.robustness, "robustness.json is optional")
+    try encoder.encode([row(.gaussianNoise, 0.3, accuracy: 0.8, detected: true)])
+      .write(to: marked.appendingPathComponent("robustness.json"))
+
     let study = try SecurityStudy.load(runsDirectory: root)
+    XCTAssertEqual(study.runs.first?.robustness?.map(\.family), [.gaussianNoise])
     XCTAssertEqual(study.controls, [3: 0.91])
     XCTAssertEqual(study.incomplete.map(\.name), ["substitution-s3"])
     XCTAssertEqual(study.incomplete.map(\.missing), ["key.json"])

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Robustness of a security study's marks (scripts/watermark-security.sh) to the attacks the paper says a
+# sharp mark resists, in the conventions of the WaterMAS authors' testbed: Gaussian noise of std = power x
+# each layer's weight std, L1 (magnitude) and random unstructured pruning per layer, per-tensor min-max
+# quantization, and fine-tuning for one epoch of the 30,000 training images (469 steps of 64). Each marked
+# run's model is attacked on the full test set (`watermark attack`, attack seed = the run's seed), the rows
+# kept in the run folder as robustness.json; then `lichen watermark robustness` pools the seeds per setting:
+# accuracy cost, bit error rate (MPAI-NNW's symbol error rate) and detections per attack strength.
+#
+# Usage: scripts/watermark-robustness.sh RUNS_DIR RESULTS_DIR
+# Env: LICHEN (binary, default .build/release/lichen), DATA (default ../shared/data/cifar10),
+#   RUNS (run-folder name patterns, default "*": every finished marked run), ATTACKS (comma-separated
+#   FAMILY:STRENGTH, default below), THREADS (default 2).
+# Resumable: runs with a robustness.json are skipped; the tables are rebuilt from every run at the end.
+set -euo pipefail
+runs=${1:?usage: watermark-robustness.sh RUNS_DIR RESULTS_DIR}
+results=${2:?usage: watermark-robustness.sh RUNS_DIR RESULTS_DIR}
+lichen=${LICHEN:-.build/release/lichen}
+data=${DATA:-../shared/data/cifar10}
+threads=${THREADS:-2}
+patterns=(${RUNS:-*})
+attacks=${ATTACKS:-gaussian-noise:0.1,gaussian-noise:0.3,gaussian-noise:1,magnitude-pruning:0.3,magnitude-pruning:0.6,magnitude-pruning:0.9,random-pruning:0.05,random-pruning:0.1,random-pruning:0.3,min-max-quantization:8,min-max-quantization:6,min-max-quantization:4,fine-tuning:469}
+message="Lichen 2026"
+mkdir -p "$results"
+
+for pattern in "${patterns[@]}"; do
+  for run in "$runs"/$pattern; do
+    # Marked runs the security study finished: a model, its key and its key-interception rows.
+    [ -f "$run/model.safetensors" ] && [ -f "$run/key.json" ] && [ -f "$run/attack.json" ] || continue
+    [ -f "$run/robustness.json" ] && continue
+    seed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$run/key.json")
+    echo "== $(basename "$run")"
+    "$lichen" watermark attack --threads "$threads" --data "$data" --model-file "$run/model.safetensors" \
+      --key "$run/key.json" --message "$message" --seed "$seed" --attacks "$attacks" \
+      --json "$run/robustness.json.tmp" > "$run/robustness.log"
+    mv "$run/robustness.json.tmp" "$run/robustness.json"
+  done
+done
+"$lichen" watermark robustness --runs "$runs" --out "$results"
