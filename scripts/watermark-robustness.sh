@@ -4,8 +4,9 @@
 # each layer's weight std, L1 (magnitude) and random unstructured pruning per layer, per-tensor min-max
 # quantization, and fine-tuning for one epoch of the 30,000 training images (469 steps of 64). Each marked
 # run's model is attacked on the full test set (`watermark attack`, attack seed = the run's seed), the rows
-# kept in the run folder as robustness.json; then `lichen watermark robustness` pools the seeds per setting:
-# accuracy cost, bit error rate (MPAI-NNW's symbol error rate) and detections per attack strength.
+# kept in the run folder as robustness.json, and each attacked seed's unmarked control (control-sSEED) gets
+# the same attacks; then `lichen watermark robustness` pools the seeds per setting: accuracy cost, bit error
+# rate (MPAI-NNW's symbol error rate) and detections per attack strength, the controls as one more column.
 #
 # Usage: scripts/watermark-robustness.sh RUNS_DIR RESULTS_DIR
 # Env: LICHEN (binary, default .build/release/lichen), DATA (default ../shared/data/cifar10),
@@ -35,5 +36,19 @@ for pattern in "${patterns[@]}"; do
       --json "$run/robustness.json.tmp" > "$run/robustness.log"
     mv "$run/robustness.json.tmp" "$run/robustness.json"
   done
+done
+# The unmarked control of each attacked seed under the same attacks (same attack seed, so the same noise
+# and pruning draws), read under one of that seed's marked keys: what the attacks cost a model without a
+# mark, and whether the detector raises a false alarm on it.
+for run in "$runs"/*; do
+  [ -f "$run/robustness.json" ] && [ -f "$run/key.json" ] || continue
+  seed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$run/key.json")
+  control="$runs/control-s$seed"
+  [ -f "$control/model.safetensors" ] && [ ! -f "$control/robustness.json" ] || continue
+  echo "== control-s$seed (under the key of $(basename "$run"))"
+  "$lichen" watermark attack --threads "$threads" --data "$data" --model-file "$control/model.safetensors" \
+    --key "$run/key.json" --message "$message" --seed "$seed" --attacks "$attacks" \
+    --json "$control/robustness.json.tmp" > "$control/robustness.log"
+  mv "$control/robustness.json.tmp" "$control/robustness.json"
 done
 "$lichen" watermark robustness --runs "$runs" --out "$results"

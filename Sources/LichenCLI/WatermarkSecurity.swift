@@ -49,7 +49,7 @@ struct WatermarkRobustness: GlobalOptionsCommand {
   func run() throws {
     let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
     for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
-    let robustness = SecurityStudy.Robustness(folder.runs)
+    let robustness = SecurityStudy.Robustness(folder)
     guard !robustness.entries.isEmpty else { throw WatermarkError("\(runs) holds no marked run with a robustness.json") }
     print(robustness.markdown, terminator: "")
     let plots = try robustness.write(to: URL(fileURLWithPath: out))

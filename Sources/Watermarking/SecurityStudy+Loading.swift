@@ -9,6 +9,9 @@ extension SecurityStudy {
     public var controls: [UInt64: Double]
     /// Marked folders left out because a measurement is missing (name and what is missing).
     public var incomplete: [(name: String, missing: String)]
+    /// Whole-model attack rows on the unmarked controls (their `robustness.json`, read under a marked run's
+    /// key), by seed.
+    public var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
   }
 
   /// Reads every finished run under `runsDirectory`: a folder with `model.safetensors` and `eval.json`
@@ -23,6 +26,7 @@ extension SecurityStudy {
     }
     var controls: [UInt64: Double] = [:]
     var controlModels: [UInt64: URL] = [:]
+    var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
     var marked: [(name: String, run: Run)] = []
     var incomplete: [(name: String, missing: String)] = []
     var keys: [String: (key: WatermarkKey, model: URL)] = [:]
@@ -38,6 +42,10 @@ extension SecurityStudy {
         guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
         controls[seed] = accuracy
         controlModels[seed] = modelURL
+        let robustnessURL = folder.appendingPathComponent("robustness.json")
+        if manager.fileExists(atPath: robustnessURL.path) {
+          controlRobustness[seed] = try decode([AttackSweepRow].self, from: robustnessURL)
+        }
         continue
       }
       let files = ["key.json", "attack.json", "secrecy.json"].map { folder.appendingPathComponent($0) }
@@ -73,7 +81,7 @@ extension SecurityStudy {
       }
       return run
     }
-    return Folder(runs: runs, controls: controls, incomplete: incomplete)
+    return Folder(runs: runs, controls: controls, incomplete: incomplete, controlRobustness: controlRobustness)
   }
 
   private struct TestAccuracy: Decodable { var accuracy: Double }

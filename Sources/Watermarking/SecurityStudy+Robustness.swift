@@ -34,17 +34,36 @@ extension SecurityStudy {
     public var attacks: [String]
     public var entries: [Entry]
 
-    /// Pools the robustness rows of `runs` (runs without any are left out) by setting and attack.
-    public init(_ runs: [Run]) {
-      let measured = runs.filter { !($0.robustness ?? []).isEmpty }
-      settings = SecurityStudy.cells(measured).map(\.setting)
+    /// The column of the unmarked controls: the same attacks on the controls, read under a marked run's key
+    /// (a detection there is a false alarm).
+    public static let controlSetting = "unmarked control"
+
+    /// Pools the robustness rows of a study's runs and controls.
+    public init(_ folder: Folder) {
+      self.init(folder.runs, controls: folder.controls, controlRobustness: folder.controlRobustness)
+    }
+
+    /// Pools the robustness rows of `runs` (runs without any are left out) by setting and attack, then
+    /// those of the controls (`controlRobustness` by seed, costs against `controls`' accuracy) as one more
+    /// setting, `controlSetting`.
+    public init(_ runs: [Run], controls: [UInt64: Double] = [:], controlRobustness: [UInt64: [AttackSweepRow]] = [:]) {
+      var runs = runs.filter { !($0.robustness ?? []).isEmpty }
+      var settings = SecurityStudy.cells(runs).map(\.setting)
+      // A control is a run of its own setting here: its accuracy against the attacked one.
+      for (seed, rows) in controlRobustness.sorted(by: { $0.key < $1.key }) {
+        guard let accuracy = controls[seed], !rows.isEmpty else { continue }
+        runs.append(Run(setting: Self.controlSetting, method: "none", alpha: 0, magnitudes: "-", seed: seed,
+                        accuracy: accuracy, controlAccuracy: accuracy, attacks: [], secrecy: [], robustness: rows))
+        if !settings.contains(Self.controlSetting) { settings.append(Self.controlSetting) }
+      }
+      self.settings = settings
       var attacks: [String] = []
       var entries: [Entry] = []
-      for row in measured.flatMap({ $0.robustness ?? [] }) where row.family != .none {
+      for row in runs.flatMap({ $0.robustness ?? [] }) where row.family != .none {
         let spec = AttackSetting(row.family, row.strength).description
         if !attacks.contains(spec) { attacks.append(spec) }
       }
-      let bySetting = Dictionary(grouping: measured, by: \.setting)
+      let bySetting = Dictionary(grouping: runs, by: \.setting)
       for setting in settings {
         let group = (bySetting[setting] ?? []).sorted { $0.seed < $1.seed }
         guard let first = group.first else { continue }
@@ -73,7 +92,7 @@ extension SecurityStudy {
     /// One row per attack, one column per setting: "cost (points) / BER / seeds detected".
     public var markdown: String {
       var lines = [
-        "Each cell: accuracy points the attack costs (marked - attacked), the bit error rate it leaves, and in how many seeds the mark is still detected; mean ± std over seeds.",
+        "Each cell: accuracy points the attack costs (marked - attacked), the bit error rate it leaves, and in how many seeds the mark is still detected; mean ± std over seeds. The unmarked controls are read under a marked run's key of their seed: a detection there is a false alarm.",
         "",
       ]
       let header = ["attack"] + settings

@@ -109,6 +109,18 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertEqual(table.csv.split(separator: "\n").count, 1 + 3)
     XCTAssertEqual(table.plots.map(\.name), ["robustness-gaussian-noise-cost.svg", "robustness-gaussian-noise-ber.svg"])
     XCTAssertTrue(SecurityStudy.Robustness(Array(runs.suffix(1))).entries.isEmpty)
+    // The controls under the same attacks: one more column, costs against each control's own accuracy
+    // (seed 2 has no control accuracy and stays out).
+    let withControls = SecurityStudy.Robustness(
+      runs, controls: [1: 0.91],
+      controlRobustness: [1: [row(.gaussianNoise, 1, accuracy: 0.61, detected: false)],
+                          2: [row(.gaussianNoise, 1, accuracy: 0.5, detected: false)]])
+    XCTAssertEqual(withControls.settings.last, SecurityStudy.Robustness.controlSetting)
+    let control = try XCTUnwrap(withControls.entry(SecurityStudy.Robustness.controlSetting, "gaussian-noise:1"))
+    XCTAssertEqual(control.seeds, 1)
+    XCTAssertEqual(control.cost.mean, 30, accuracy: 1e-9)
+    XCTAssertEqual(control.detected, 0)
+    XCTAssertNil(withControls.entry(SecurityStudy.Robustness.controlSetting, "gaussian-noise:0.1"))
   }
 
   func testSpreadIsMeanAndSampleStandardDeviation() {
@@ -151,8 +163,12 @@ final class SecurityStudyTests: XCTestCase {
     try encoder.encode([row(.gaussianNoise, 0.3, accuracy: 0.8, detected: true)])
       .write(to: marked.appendingPathComponent("robustness.json"))
 
+    try encoder.encode([row(.gaussianNoise, 0.3, accuracy: 0.7, detected: false)])
+      .write(to: root.appendingPathComponent("control-s3/robustness.json"))
+
     let study = try SecurityStudy.load(runsDirectory: root)
     XCTAssertEqual(study.runs.first?.robustness?.map(\.family), [.gaussianNoise])
+    XCTAssertEqual(study.controlRobustness[3]?.map(\.accuracy), [0.7])
     XCTAssertEqual(study.controls, [3: 0.91])
     XCTAssertEqual(study.incomplete.map(\.name), ["substitution-s3"])
     XCTAssertEqual(study.incomplete.map(\.missing), ["key.json"])
