@@ -122,6 +122,10 @@ final class CLITests: XCTestCase {
                          contains: "/missing-model.safetensors")
     try assertCleanError(["watermark", "security", "--runs", "/nonexistent-folder"], contains: "/nonexistent-folder: not a readable folder")
     try assertCleanError(["watermark", "security", "--runs", dir.path], contains: "holds no finished marked run")
+    try assertCleanError(["watermark", "robustness", "--runs", "/nonexistent-folder", "--out", dir.path],
+                         contains: "/nonexistent-folder: not a readable folder")
+    try assertCleanError(["watermark", "robustness", "--runs", dir.path, "--out", dir.path],
+                         contains: "holds no marked run with a robustness.json")
     try assertCleanError(["watermark", "attack", "--model-file", model, "--key", "/missing-key.json", "--message", "x",
                           "--attacks", "none,key-interception-shuffle"], contains: "unknown attack 'key-interception-shuffle'")
     try assertCleanError(["fpga", "dimension", "--teacher", "hyperprior-q4-n32", "--fps", "30", "--widths", "16",
