@@ -30,8 +30,9 @@ public enum MetadataKey {
   public static let roundDecoderInputs = "round_decoder_inputs"
   /// Decay of the weight average the saved model is (`--ema-decay`).
   public static let emaDecay = "ema_decay"
-  /// Arithmetic of the training's forward passes: "float32", or "bfloat16-autocast" (`--bf16`: convolutions
-  /// in bfloat16, weights and gradients in float32). Absent in files written before it was recorded.
+  /// Arithmetic of the forward passes of the run that saved the model: "float32", or "bfloat16-autocast"
+  /// (`--bf16`: convolutions in bfloat16, weights and gradients in float32). Absent in files written before
+  /// it was recorded.
   public static let precision = "precision"
   /// Quality level of a bundled model ("q2" ... "q5").
   public static let quality = "quality"

@@ -42,10 +42,7 @@ extension SecurityStudy {
         guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
         controls[seed] = accuracy
         controlModels[seed] = modelURL
-        let robustnessURL = folder.appendingPathComponent("robustness.json")
-        if manager.fileExists(atPath: robustnessURL.path) {
-          controlRobustness[seed] = try decode([AttackSweepRow].self, from: robustnessURL)
-        }
+        if let rows = try robustnessRows(in: folder) { controlRobustness[seed] = rows }
         continue
       }
       let files = ["key.json", "attack.json", "secrecy.json"].map { folder.appendingPathComponent($0) }
@@ -55,16 +52,13 @@ extension SecurityStudy {
       }
       let key = try WatermarkKey.read(from: files[0])
       keys[name] = (key, modelURL)
-      let robustnessURL = folder.appendingPathComponent("robustness.json")
-      let robustness = manager.fileExists(atPath: robustnessURL.path)
-        ? try decode([AttackSweepRow].self, from: robustnessURL) : nil
       let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
       marked.append((name, Run(
         setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)"),
         method: metadata[MetadataKey.watermarkMethod] ?? "unknown", alpha: key.mapping.alpha, magnitudes: magnitudes,
         seed: trainingSeed ?? key.seed, accuracy: accuracy, controlAccuracy: nil,
         attacks: try decode([AttackSweepRow].self, from: files[1]),
-        secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: robustness)))
+        secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: try robustnessRows(in: folder))))
     }
     var controlEntries: [UInt64: [String: TensorRecord]] = [:]
     let runs = try marked.map { entry -> Run in
@@ -82,6 +76,13 @@ extension SecurityStudy {
       return run
     }
     return Folder(runs: runs, controls: controls, incomplete: incomplete, controlRobustness: controlRobustness)
+  }
+
+  /// A run folder's optional `robustness.json` (nil when it has none).
+  private static func robustnessRows(in folder: URL) throws -> [AttackSweepRow]? {
+    let url = folder.appendingPathComponent("robustness.json")
+    guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+    return try decode([AttackSweepRow].self, from: url)
   }
 
   private struct TestAccuracy: Decodable { var accuracy: Double }
