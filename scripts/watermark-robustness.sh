@@ -24,17 +24,23 @@ attacks=${ATTACKS:-gaussian-noise:0.1,gaussian-noise:0.3,gaussian-noise:1,magnit
 message="Lichen 2026"
 mkdir -p "$results"
 
+# The seed a run's key records (the security study draws key and attacks from the run's seed).
+key_seed() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$1"; }
+# attack FOLDER KEY SEED: the attack rows of FOLDER's model read under KEY, kept as FOLDER/robustness.json.
+attack() {
+  "$lichen" watermark attack --threads "$threads" --data "$data" --model-file "$1/model.safetensors" \
+    --key "$2" --message "$message" --seed "$3" --attacks "$attacks" \
+    --json "$1/robustness.json.tmp" > "$1/robustness.log"
+  mv "$1/robustness.json.tmp" "$1/robustness.json"
+}
+
 for pattern in "${patterns[@]}"; do
   for run in "$runs"/$pattern; do
     # Marked runs the security study finished: a model, its key and its key-interception rows.
     [ -f "$run/model.safetensors" ] && [ -f "$run/key.json" ] && [ -f "$run/attack.json" ] || continue
     [ -f "$run/robustness.json" ] && continue
-    seed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$run/key.json")
     echo "== $(basename "$run")"
-    "$lichen" watermark attack --threads "$threads" --data "$data" --model-file "$run/model.safetensors" \
-      --key "$run/key.json" --message "$message" --seed "$seed" --attacks "$attacks" \
-      --json "$run/robustness.json.tmp" > "$run/robustness.log"
-    mv "$run/robustness.json.tmp" "$run/robustness.json"
+    attack "$run" "$run/key.json" "$(key_seed "$run/key.json")"
   done
 done
 # The unmarked control of each attacked seed under the same attacks (same attack seed, so the same noise
@@ -42,13 +48,10 @@ done
 # mark, and whether the detector raises a false alarm on it.
 for run in "$runs"/*; do
   [ -f "$run/robustness.json" ] && [ -f "$run/key.json" ] || continue
-  seed=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["seed"])' "$run/key.json")
+  seed=$(key_seed "$run/key.json")
   control="$runs/control-s$seed"
   [ -f "$control/model.safetensors" ] && [ ! -f "$control/robustness.json" ] || continue
   echo "== control-s$seed (under the key of $(basename "$run"))"
-  "$lichen" watermark attack --threads "$threads" --data "$data" --model-file "$control/model.safetensors" \
-    --key "$run/key.json" --message "$message" --seed "$seed" --attacks "$attacks" \
-    --json "$control/robustness.json.tmp" > "$control/robustness.log"
-  mv "$control/robustness.json.tmp" "$control/robustness.json"
+  attack "$control" "$run/key.json" "$seed"
 done
 "$lichen" watermark robustness --runs "$runs" --out "$results"

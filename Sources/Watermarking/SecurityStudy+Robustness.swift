@@ -148,6 +148,7 @@ extension SecurityStudy {
       try Data(markdown.utf8).write(to: folder.appendingPathComponent("robustness.md"), options: .atomic)
       try Data(csv.utf8).write(to: folder.appendingPathComponent("robustness.csv"), options: .atomic)
       try PrettyJSON.write(entries, to: folder.appendingPathComponent("robustness.json"))
+      let plots = self.plots
       for (name, plot) in plots { try plot.write(to: folder.appendingPathComponent(name)) }
       return plots.count
     }
