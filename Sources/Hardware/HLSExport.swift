@@ -44,18 +44,39 @@ public enum HLSExport {
     let order = ["int8_t", "int16_t", "int32_t", "int64_t"]
     if let minimumType, let a = order.firstIndex(of: type), let b = order.firstIndex(of: minimumType), b > a { type = minimumType }
     let dims = shape.map { "[\($0)]" }.joined()
-    var s = "static const \(type) \(name)\(dims) = {\n"
-    let perLine = shape.count >= 2 ? Swift.min(shape.suffix(2).reduce(1, *), 25) : 16
-    var i = 0
-    while i < values.count {
-      let chunk = values[i..<Swift.min(values.count, i + perLine)]
-      s += "  " + chunk.map { v -> String in
-        // INT64_MIN has no literal; write it as an expression.
-        v == Int64.min ? "(-9223372036854775807LL - 1)" : type == "int64_t" ? "\(v)LL" : "\(v)"
-      }.joined(separator: ", ") + ",\n"
-      i += perLine
+    // INT64_MIN has no literal; write it as an expression.
+    let literal = { (v: Int64) -> String in
+      v == Int64.min ? "(-9223372036854775807LL - 1)" : type == "int64_t" ? "\(v)LL" : "\(v)"
     }
-    return s + "};\n"
+    return "static const \(type) \(name)\(dims) = \(initializer(values[...], shape: shape[...], literal: literal, indent: ""));\n"
+  }
+
+  /// A brace-enclosed initializer nested like the array's dimensions (so `-Wall` finds no missing braces): one
+  /// dimension a line for matrices, the last two dimensions a line for kernels, 16 values a line for vectors.
+  static func initializer(_ values: ArraySlice<Int64>, shape: ArraySlice<Int>, literal: (Int64) -> String,
+                          indent: String) -> String {
+    let inner = indent + "  "
+    guard let first = shape.first, shape.count > 1 else {
+      var lines: [String] = []
+      var i = values.startIndex
+      while i < values.endIndex {
+        lines.append(inner + values[i..<Swift.min(values.endIndex, i + 16)].map(literal).joined(separator: ", ") + ",")
+        i += 16
+      }
+      return "{\n" + lines.joined(separator: "\n") + "\n\(indent)}"
+    }
+    let stride = values.count / Swift.max(first, 1)
+    let rest = shape.dropFirst()
+    func oneLine(_ v: ArraySlice<Int64>, _ shape: ArraySlice<Int>) -> String {
+      guard let n = shape.first, shape.count > 1 else { return "{" + v.map(literal).joined(separator: ", ") + "}" }
+      let step = v.count / Swift.max(n, 1)
+      return "{" + (0..<n).map { oneLine(v.dropFirst($0 * step).prefix(step), shape.dropFirst()) }.joined(separator: ", ") + "}"
+    }
+    let children = (0..<first).map { i -> String in
+      let slice = values.dropFirst(i * stride).prefix(stride)
+      return rest.count <= 2 ? inner + oneLine(slice, rest) : inner + initializer(slice, shape: rest, literal: literal, indent: inner)
+    }
+    return "{\n" + children.joined(separator: ",\n") + "\n\(indent)}"
   }
 
   static func define(_ prefix: String, _ key: String, _ value: Int) -> String {
@@ -76,15 +97,23 @@ public enum HLSExport {
       let kind = c.kind == .convolution ? "convolution" : "transposed convolution"
       for (key, value) in [("TRANSPOSED", c.kind == .transposed ? 1 : 0), ("IN_CHANNELS", c.inChannels), ("OUT_CHANNELS", c.outChannels),
                            ("KERNEL", c.kernel), ("STRIDE", c.stride), ("PADDING", c.padding), ("OUTPUT_PADDING", c.outputPadding),
-                           ("INPUT_BOUND", c.inputBound), ("OUTPUT_MIN", Int(c.outputRange.lower)), ("OUTPUT_MAX", Int(c.outputRange.upper))] {
+                           ("INPUT_BOUND", c.inputBound), ("OUTPUT_MIN", Int(c.outputRange.lower)), ("OUTPUT_MAX", Int(c.outputRange.upper)),
+                           ("FUSED_LEAKY_RELU", c.negativeSlope == nil ? 0 : 1)] {
         body += define(id, key, value)
+      }
+      if let slope = c.negativeSlope {
+        body += "/* LeakyReLU after the clamp: y < 0 -> floor((y * NEGATIVE_SLOPE_MULTIPLIER + 2^(NEGATIVE_SLOPE_SHIFT-1)) / 2^NEGATIVE_SLOPE_SHIFT)"
+          + String(format: " (slope %.6g) */\n", slope.value)
+        body += define(id, "NEGATIVE_SLOPE_MULTIPLIER", Int(slope.multiplier))
+        body += define(id, "NEGATIVE_SLOPE_SHIFT", slope.shift)
       }
       body += "\n"
       let shape = c.kind == .convolution ? [c.outChannels, c.inChannels, c.kernel, c.kernel] : [c.inChannels, c.outChannels, c.kernel, c.kernel]
       body += "/* layout \(c.kind == .convolution ? "[out][in][ky][kx]" : "[in][out][ky][kx]") (PyTorch) */\n"
       body += array("\(id)_weight", shape: shape, values: c.weights.map(Int64.init), minimumType: "int8_t")
       body += array("\(id)_bias", shape: [c.outChannels], values: c.bias, minimumType: "int32_t")
-      body += "/* y = clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift), OUTPUT_MIN, OUTPUT_MAX) */\n"
+      body += "/* acc = bias + sum of products (64-bit); y = clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift), OUTPUT_MIN, OUTPUT_MAX),"
+        + " the product in 128 bits */\n"
       body += array("\(id)_multiplier", shape: [c.outChannels], values: c.requantization.map(\.multiplier), minimumType: "int32_t")
       body += array("\(id)_shift", shape: [c.outChannels], values: c.requantization.map { Int64($0.shift) })
       return header(id, comment: "\(name): \(kind) \(c.inChannels) -> \(c.outChannels), kernel \(c.kernel), stride \(c.stride), padding \(c.padding) (\(model))", body: body)
@@ -135,12 +164,25 @@ public enum HLSExport {
     body += define("lichen", "Y_SYMBOL_MAX", Int(model.ySymbolRange.upper))
     body += define("lichen", "Z_HAT_MIN", Int(model.zHatRange.lower))
     body += define("lichen", "Z_HAT_MAX", Int(model.zHatRange.upper))
-    body += "/* y symbols = requantize(y_q, Y_TO_SYMBOLS); z fine = requantize(z_q, Z_TO_FINE) */\n"
+    body += "/* y symbols (mean-scale: y fine, below) = requantize(y_q, Y_TO_SYMBOLS); z fine = requantize(z_q, Z_TO_FINE) */\n"
     body += array("lichen_y_to_symbols", shape: [2], values: [model.yToSymbols.multiplier, Int64(model.yToSymbols.shift)], minimumType: "int64_t")
     body += array("lichen_z_to_fine", shape: [2], values: [model.zToFine.multiplier, Int64(model.zToFine.shift)], minimumType: "int64_t")
     body += "/* entropy bottleneck medians, units of 2^-Z_FRACTION_BITS */\n"
     body += array("lichen_z_medians", shape: [model.zMedians.count], values: model.zMedians, minimumType: "int32_t")
-    body += "/* Gaussian index = number of thresholds strictly below the h_s output */\n"
+    body += define("lichen", "H_A_READS_MAGNITUDE", model.hyperAnalysisReadsMagnitude ? 1 : 0)
+    body += define("lichen", "PREDICTS_MEANS", model.predictsMeans ? 1 : 0)
+    if let meansToFine = model.meansToFine {
+      body += "/* mean-scale: h_s emits 2M channels, the first M index the scale table, the last M are means;\n"
+      body += "   mean = requantize(h_s output, MEANS_TO_FINE) and y fine = requantize(y_q, Y_TO_SYMBOLS), both in units of\n"
+      body += "   2^-Y_FRACTION_BITS; y symbol = clamp(floor((y fine - mean + 2^(Y_FRACTION_BITS-1)) / 2^Y_FRACTION_BITS),\n"
+      body += "   Y_SYMBOL_MIN, Y_SYMBOL_MAX) (no rounding term when Y_FRACTION_BITS is 0); g_s reads\n"
+      body += "   y_hat = clamp(symbol * 2^Y_FRACTION_BITS + mean, Y_HAT_MIN, Y_HAT_MAX) */\n"
+      body += define("lichen", "Y_FRACTION_BITS", model.yFractionBits)
+      body += define("lichen", "Y_HAT_MIN", Int(model.yHatRange.lower))
+      body += define("lichen", "Y_HAT_MAX", Int(model.yHatRange.upper))
+      body += array("lichen_means_to_fine", shape: [2], values: [meansToFine.multiplier, Int64(meansToFine.shift)], minimumType: "int64_t")
+    }
+    body += "/* Gaussian index = number of thresholds strictly below the h_s output\(model.predictsMeans ? " (its first M channels)" : "") */\n"
     body += array("lichen_scale_thresholds", shape: [model.scaleThresholds.count], values: model.scaleThresholds, minimumType: "int32_t")
     files.append((indexHeader, header("lichen_model", comment: "\(name): index of the layer headers and the entropy-parameter constants", body: body)))
     return files
@@ -149,9 +191,6 @@ public enum HLSExport {
   /// Writes the headers and design.json into `folder` (created if needed), each file atomically. Returns the file names.
   @discardableResult
   public static func write(_ model: IntegerHyperprior, name: String, design: Design, to folder: URL) throws -> [String] {
-    guard !model.predictsMeans else {
-      throw HardwareError("\(name) is a mean-scale integer model: the HLS export covers the scale hyperprior (no mean path, no LeakyReLU)")
-    }
     do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
       throw HardwareError("cannot create \(folder.path): \(error.localizedDescription)")
     }
@@ -186,7 +225,7 @@ public enum HLSExport {
     while let start = scan.range(of: "static const ") {
       scan = scan[start.upperBound...]
       guard let equals = scan.firstIndex(of: "="), let openBrace = scan[equals...].firstIndex(of: "{"),
-        let closeBrace = scan[openBrace...].firstIndex(of: "}")
+        let closeBrace = matchingBrace(scan, from: openBrace)
       else { throw HardwareError("malformed array declaration near '\(scan.prefix(40))'") }
       let declaration = scan[..<equals].trimmingCharacters(in: .whitespacesAndNewlines)
       let parts = declaration.split(separator: " ", maxSplits: 1).map(String.init)
@@ -200,7 +239,8 @@ public enum HLSExport {
       }
       let shape = dims.compactMap { $0 }
       var values: [Int64] = []
-      for item in scan[scan.index(after: openBrace)..<closeBrace].split(separator: ",") {
+      let items = scan[scan.index(after: openBrace)..<closeBrace].filter { $0 != "{" && $0 != "}" }
+      for item in items.split(separator: ",") {
         var token = item.trimmingCharacters(in: .whitespacesAndNewlines)
         if token.isEmpty { continue }
         if token == "(-9223372036854775807LL - 1)" { values.append(Int64.min); continue }
@@ -215,5 +255,16 @@ public enum HLSExport {
       scan = scan[scan.index(after: closeBrace)...]
     }
     return arrays
+  }
+
+  /// The index of the brace closing the one at `open`, or nil when the text ends first.
+  static func matchingBrace(_ text: Substring, from open: Substring.Index) -> Substring.Index? {
+    var depth = 0
+    var i = open
+    while i < text.endIndex {
+      if text[i] == "{" { depth += 1 } else if text[i] == "}" { depth -= 1; if depth == 0 { return i } }
+      i = text.index(after: i)
+    }
+    return nil
   }
 }

@@ -36,7 +36,7 @@ final class HLSExportTests: XCTestCase {
 
   /// A mean-scale integer model: its layers carry the float state dict's names (a fused LeakyReLU takes an index,
   /// as a ReLU does), so exported weights line up with the float model's; its graph has the float configuration's
-  /// shapes, LeakyReLUs and a scale index over the first M of h_s's 2M channels; HLS export refuses it by name.
+  /// shapes, LeakyReLUs and a scale index over the first M of h_s's 2M channels; its HLS export carries the mean path.
   func testMeanScaleIntegerModelNamesAndGraph() throws {
     let (integer, configuration, model) = try Self.tinyMeanScaleIntegerModel()
     XCTAssertEqual(LayerGraph.stateDictNames("h_a", integer.hyperAnalysis), ["h_a.0", "h_a.2", "h_a.4"])
@@ -66,9 +66,13 @@ final class HLSExportTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: dir) }
     let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: "hybrid",
                                      resolution: resolution, part: .encoder)
-    XCTAssertThrowsError(try HLSExport.write(integer, name: "tiny-ms", design: .graph(graph), to: dir)) { error in
-      XCTAssertTrue("\(error)".contains("mean-scale"), "\(error)")
-    }
+    XCTAssertTrue(try HLSExport.write(integer, name: "tiny-ms", design: .graph(graph), to: dir).contains("h_s_4.h"))
+    let hs0 = try HLSExport.readWeights(header: String(contentsOf: dir.appendingPathComponent("h_s_0.h"), encoding: .utf8))
+    guard case .convolution(let conv) = integer.hyperSynthesis.layers[0] else { return XCTFail("h_s.0 is not a convolution") }
+    XCTAssertEqual(hs0.first { $0.name == "h_s_0_weight" }?.values, conv.weights.map(Int64.init))
+    let index = try HLSExport.readWeights(header: String(contentsOf: dir.appendingPathComponent(HLSExport.indexHeader), encoding: .utf8))
+    let meansToFine = try XCTUnwrap(integer.meansToFine)
+    XCTAssertEqual(index.first { $0.name == "lichen_means_to_fine" }?.values, [meansToFine.multiplier, Int64(meansToFine.shift)])
   }
 
   func testHeadersRoundTripAndGraphMatchesFloat() throws {

@@ -1,0 +1,192 @@
+import Foundation
+import IntegerEngine
+import XCTest
+
+@testable import Hardware
+
+/// The exported headers as an HLS designer would use them: a C program includes `lichen_model.h`, runs layers and
+/// the mean path from the headers' arrays, defines and the formulas in their comments, and must reproduce the
+/// integer engine's integers exactly. Covers a plain convolution (g_a.0), a convolution with a fused LeakyReLU
+/// (h_a.0), a transposed one with a fused LeakyReLU (h_s.0) and the mean-scale entropy parameters (scale index,
+/// mean, y symbol, y_hat). Skips when no C compiler is on PATH.
+final class HLSHeaderCTests: XCTestCase {
+  func testMeanScaleHeadersReproduceTheIntegerEngineInC() throws {
+    guard let compiler = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: FileManager.default.isExecutableFile)
+    else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
+    let (integer, configuration, _) = try HLSExportTests.tinyMeanScaleIntegerModel()
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-ms", scheme: "hybrid",
+                                     resolution: Resolution(width: 128, height: 64), part: .full)
+    try HLSExport.write(integer, name: "tiny-ms", design: .graph(graph), to: folder)
+    let index = try String(contentsOf: folder.appendingPathComponent(HLSExport.indexHeader), encoding: .utf8)
+    XCTAssertTrue(index.contains("#define LICHEN_PREDICTS_MEANS 1"))
+    XCTAssertTrue(index.contains("#define LICHEN_H_A_READS_MAGNITUDE 0"))
+
+    var random = SystemRandomNumberGenerator()
+    func tensor(_ layer: IntegerLayer, height: Int, width: Int, values: ClosedRange<Int16>) throws -> IntTensor {
+      guard case .convolution(let c) = layer else { throw XCTSkip("not a convolution") }
+      let bound = Int16(clamping: c.inputBound)
+      let range = max(values.lowerBound, -bound)...min(values.upperBound, bound)
+      return try IntTensor(channels: c.inChannels, height: height, width: width,
+                           values: (0..<(c.inChannels * height * width)).map { _ in Int16.random(in: range, using: &random) })
+    }
+    // The layers under test, their inputs and the engine's outputs.
+    let cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = [
+      ("g_a_0", integer.analysis.layers[0], try tensor(integer.analysis.layers[0], height: 9, width: 7, values: 0...255)),
+      ("h_a_0", integer.hyperAnalysis.layers[0], try tensor(integer.hyperAnalysis.layers[0], height: 5, width: 6, values: -300...300)),
+      ("h_s_0", integer.hyperSynthesis.layers[0], try tensor(integer.hyperSynthesis.layers[0], height: 3, width: 2, values: -200...200)),
+    ]
+    guard case .convolution(let hs0) = integer.hyperSynthesis.layers[0], hs0.kind == .transposed, hs0.negativeSlope != nil,
+      case .convolution(let ha0) = integer.hyperAnalysis.layers[0], ha0.negativeSlope != nil
+    else { return XCTFail("the tiny mean-scale model should fuse LeakyReLUs into h_a.0 and the transposed h_s.0") }
+
+    // Mean path: h_s's raw output from decoded z symbols, then indexes, means, y symbols and y_hat.
+    let zChannels = integer.hyperAnalysis.layers.last?.outputChannels ?? 0
+    let (zh, zw) = (2, 3)
+    let zSymbols = (0..<(zChannels * zh * zw)).map { _ in Int32.random(in: -3...3, using: &random) }
+    var hsInput = [Int16](repeating: 0, count: zSymbols.count)
+    for c in 0..<zChannels { for q in 0..<(zh * zw) { hsInput[c * zh * zw + q] = integer.zHat(symbol: zSymbols[c * zh * zw + q], channel: c) } }
+    let hsOutput = try integer.hyperSynthesis(IntTensor(channels: zChannels, height: zh, width: zw, values: hsInput), threads: 1)
+    let (indexes, means) = try integer.entropyParameters(zSymbols: zSymbols, zChannels: zChannels, zHeight: zh, zWidth: zw, threads: 1)
+    let meanValues = try XCTUnwrap(means)
+    let yQ = (0..<meanValues.count).map { _ in Int16.random(in: -400...400, using: &random) }
+    let symbols = zip(yQ, meanValues).map { integer.ySymbol($0, mean: $1) }
+    let yHats = zip(symbols, meanValues).map { integer.yHat(symbol: $0, mean: $1) }
+
+    var source = Self.prelude
+    for c in cases {
+      guard case .convolution(let conv) = c.layer else { continue }
+      source += Self.layerFunction(c.id, transposed: conv.kind == .transposed)
+      source += Self.array("\(c.id)_input", c.input.values.map(Int64.init))
+    }
+    source += Self.array("hs_output", hsOutput.values.map(Int64.init)) + Self.array("y_q", yQ.map(Int64.init))
+    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
+    for c in cases {
+      source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
+        + "\(c.layer.outputChannels) * oh * ow);\n"
+    }
+    source += """
+        const int m = (int)(sizeof(hs_output) / sizeof(hs_output[0])) / 2;
+        for (int j = 0; j < m; j++) {
+          int64_t index = 0;
+          for (size_t t = 0; t < sizeof(lichen_scale_thresholds) / sizeof(lichen_scale_thresholds[0]); t++)
+            index += lichen_scale_thresholds[t] < hs_output[j];
+          out[j] = index;
+        }
+        print("indexes", out, m);
+        for (int j = 0; j < m; j++) out[j] = requantize(hs_output[m + j], lichen_means_to_fine[0], (int)lichen_means_to_fine[1]);
+        print("means", out, m);
+        static int64_t symbols[1 << 12];
+        for (int j = 0; j < m; j++) {
+          int64_t fine = requantize(y_q[j], lichen_y_to_symbols[0], (int)lichen_y_to_symbols[1]);
+          symbols[j] = clamp(requantize(fine - out[j], 1, LICHEN_Y_FRACTION_BITS), LICHEN_Y_SYMBOL_MIN, LICHEN_Y_SYMBOL_MAX);
+        }
+        print("symbols", symbols, m);
+        for (int j = 0; j < m; j++) out[j] = clamp(symbols[j] * ((int64_t)1 << LICHEN_Y_FRACTION_BITS) + out[j], LICHEN_Y_HAT_MIN, LICHEN_Y_HAT_MAX);
+        print("y_hat", out, m);
+        return 0;
+      }
+
+      """
+    try Data(source.utf8).write(to: folder.appendingPathComponent("check.c"))
+    _ = try Self.run(compiler, ["-std=c11", "-O1", "-Wall", "-Wno-unused-const-variable", "-Werror", "-I", folder.path, "-o", "check", "check.c"], in: folder)
+    let output = try Self.run(folder.appendingPathComponent("check").path, [], in: folder)
+    var lines: [String: [Int64]] = [:]
+    for line in output.split(separator: "\n") {
+      let fields = line.split(separator: " ")
+      guard let name = fields.first else { continue }
+      lines[String(name)] = fields.dropFirst().compactMap { Int64($0) }
+    }
+    for c in cases {
+      XCTAssertEqual(lines[c.id], try c.layer(c.input, threads: 1).values.map(Int64.init), c.id)
+    }
+    XCTAssertEqual(lines["indexes"], indexes.map(Int64.init))
+    XCTAssertEqual(lines["means"], meanValues)
+    XCTAssertEqual(lines["symbols"], symbols.map(Int64.init))
+    XCTAssertEqual(lines["y_hat"], yHats.map(Int64.init))
+  }
+
+  /// Requantization as the headers' comments state it (128-bit product, round half up, saturated), the clamp and
+  /// a printer.
+  static let prelude = """
+    #include <stdint.h>
+    #include <stdio.h>
+    #include "lichen_model.h"
+
+    static int64_t saturate(__int128 v) { return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v; }
+    static int64_t requantize(int64_t a, int64_t multiplier, int shift) {
+      __int128 p = (__int128)a * multiplier;
+      if (shift > 0) return saturate((p + ((__int128)1 << (shift - 1))) >> shift);
+      for (int i = 0; i < -shift; i++) { p *= 2; if (p > INT64_MAX || p < INT64_MIN) break; }
+      return saturate(p);
+    }
+    static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+    static void print(const char *name, const int64_t *v, int n) {
+      printf("%s", name);
+      for (int i = 0; i < n; i++) printf(" %lld", (long long)v[i]);
+      printf("\\n");
+    }
+
+    """
+
+  /// One layer from its header: geometry and PyTorch weight layout from the defines, requantization and the
+  /// fused LeakyReLU as the header's comments state them.
+  static func layerFunction(_ id: String, transposed: Bool) -> String {
+    let p = id.uppercased()
+    let weight = transposed ? "\(id)_weight[i][o][ky][kx]" : "\(id)_weight[o][i][ky][kx]"
+    let size = transposed ? "(n - 1) * s - 2 * p + k + \(p)_OUTPUT_PADDING" : "(n + 2 * p - k) / s + 1"
+    // Convolution: input row = out row * s - p + ky. Transposed: out row = input row * s - p + ky.
+    let source = transposed
+      ? "int ty = y + p - ky, tx = x + p - kx; if (ty < 0 || tx < 0 || ty % s || tx % s) continue; int iy = ty / s, ix = tx / s;"
+      : "int iy = y * s - p + ky, ix = x * s - p + kx;"
+    return """
+      static void run_\(id)(const int64_t *in, int h, int w, int64_t *out, int *oh, int *ow) {
+        const int k = \(p)_KERNEL, s = \(p)_STRIDE, p = \(p)_PADDING;
+        int n = h; *oh = \(size); n = w; *ow = \(size);
+        for (int o = 0; o < \(p)_OUT_CHANNELS; o++)
+          for (int y = 0; y < *oh; y++)
+            for (int x = 0; x < *ow; x++) {
+              int64_t acc = \(id)_bias[o];
+              for (int i = 0; i < \(p)_IN_CHANNELS; i++)
+                for (int ky = 0; ky < k; ky++)
+                  for (int kx = 0; kx < k; kx++) {
+                    \(source)
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                    acc += (int64_t)\(weight) * in[(i * h + iy) * w + ix];
+                  }
+              int64_t v = clamp(requantize(acc, \(id)_multiplier[o], (int)\(id)_shift[o]), \(p)_OUTPUT_MIN, \(p)_OUTPUT_MAX);
+      #if \(p)_FUSED_LEAKY_RELU
+              if (v < 0) v = requantize(v, \(p)_NEGATIVE_SLOPE_MULTIPLIER, \(p)_NEGATIVE_SLOPE_SHIFT);
+      #endif
+              out[(o * *oh + y) * *ow + x] = v;
+            }
+      }
+
+      """
+  }
+
+  static func array(_ name: String, _ values: [Int64]) -> String {
+    "static const int64_t \(name)[] = {\(values.map(String.init).joined(separator: ", "))};\n"
+  }
+
+  /// Runs a program; its standard output, or an error with its output when it fails.
+  static func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+      throw NSError(domain: "HLSHeaderCTests", code: Int(process.terminationStatus),
+                    userInfo: [NSLocalizedDescriptionKey: "\(executable) failed:\n\(text.suffix(4000))"])
+    }
+    return text
+  }
+}
