@@ -132,6 +132,7 @@ public enum HLSExport {
         body += define(id, key, value)
       }
       body += "/* TABLE_FUNCTION: 0 P^-1/2, 1 P^1/2, 2 1/P, -1 none (inverse simplified GDN multiplies by P) */\n\n"
+      body += Self.gdnFormula
       body += "/* P_i = beta_i + sum_j gamma[i][j] * (x_j^2 or |x_j|) */\n"
       body += array("\(id)_gamma", shape: [g.channels, g.channels], values: g.gamma, minimumType: "int32_t")
       body += array("\(id)_beta", shape: [g.channels], values: g.beta, minimumType: "int64_t")
@@ -144,6 +145,21 @@ public enum HLSExport {
       return header(id, comment: "\(name): \(g.inverse ? "inverse " : "")\(g.kind == .simplified ? "simplified " : "")GDN over \(g.channels) channels (\(model))", body: body)
     }
   }
+
+  /// How a GDN layer's integers combine, exactly as the integer engine computes them (IntGDN, NormalizationTable).
+  static let gdnFormula = """
+    /* Per pixel: s_j = x_j^2 (SIMPLIFIED 0) or |x_j| (SIMPLIFIED 1); P_i = beta_i + sum_j gamma[i][j] * s_j (64-bit).
+       With a table (TABLE_FUNCTION >= 0): p = max(P_i, 1), L = floor(log2 p), n = L for 1/P, L with bit 0 cleared
+       for the square roots; mantissa m = p << (30 - n) (p >> (n - 30) when n > 30); o = m - 2^30,
+       b = 30 - TABLE_INDEX_BITS, index = o >> b, fraction = o & (2^b - 1);
+       f = table[index] + (((table[index + 1] - table[index]) * fraction) >> b) (arithmetic shift);
+       e = -n/2 (P^-1/2), n/2 (P^1/2), -n (1/P);
+       y_i = clamp(rhu(x_i * f * multiplier_i, shift_i + TABLE_FRACTION_BITS - e), OUTPUT_MIN, OUTPUT_MAX).
+       Without a table (inverse simplified GDN): q = max(P_i, 0), c = max(0, bit length of q - 30);
+       y_i = clamp(rhu(x_i * (q >> c) * multiplier_i, shift_i - c), OUTPUT_MIN, OUTPUT_MAX).
+       rhu(a, k) = floor((a + 2^(k-1)) / 2^k) for k > 0, a * 2^-k otherwise; the product in 128 bits, saturated. */
+
+    """
 
   /// The header of every layer, keyed by file name, plus the index header.
   public static func headers(_ model: IntegerHyperprior, name: String) -> [(file: String, text: String)] {

@@ -1,5 +1,8 @@
+import Compression
 import Foundation
+import Imaging
 import IntegerEngine
+import Quantization
 import XCTest
 
 @testable import Hardware
@@ -7,12 +10,12 @@ import XCTest
 /// The exported headers as an HLS designer would use them: a C program includes `lichen_model.h`, runs layers and
 /// the mean path from the headers' arrays, defines and the formulas in their comments, and must reproduce the
 /// integer engine's integers exactly. Covers a plain convolution (g_a.0), a convolution with a fused LeakyReLU
-/// (h_a.0), a transposed one with a fused LeakyReLU (h_s.0) and the mean-scale entropy parameters (scale index,
-/// mean, y symbol, y_hat). Skips when no C compiler is on PATH.
+/// (h_a.0), a transposed one with a fused LeakyReLU (h_s.0), GDN and inverse GDN, standard (P^-1/2 and P^1/2
+/// tables) and simplified (1/P table and the plain product), and the mean-scale entropy parameters (scale index,
+/// mean, y symbol, y_hat). Skips when no C compiler is in /usr/bin.
 final class HLSHeaderCTests: XCTestCase {
   func testMeanScaleHeadersReproduceTheIntegerEngineInC() throws {
-    guard let compiler = ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: FileManager.default.isExecutableFile)
-    else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
+    guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
     let (integer, configuration, _) = try HLSExportTests.tinyMeanScaleIntegerModel()
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -34,6 +37,8 @@ final class HLSHeaderCTests: XCTestCase {
     // The layers under test, their inputs and the engine's outputs.
     let cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = [
       ("g_a_0", integer.analysis.layers[0], try tensor(integer.analysis.layers[0], height: 9, width: 7, values: 0...255)),
+      ("g_a_1", integer.analysis.layers[1], try Self.gdnInput(integer.analysis, 1, using: &random)),
+      ("g_s_1", integer.synthesis.layers[1], try Self.gdnInput(integer.synthesis, 1, using: &random)),
       ("h_a_0", integer.hyperAnalysis.layers[0], try tensor(integer.hyperAnalysis.layers[0], height: 5, width: 6, values: -300...300)),
       ("h_s_0", integer.hyperSynthesis.layers[0], try tensor(integer.hyperSynthesis.layers[0], height: 3, width: 2, values: -200...200)),
     ]
@@ -56,9 +61,7 @@ final class HLSHeaderCTests: XCTestCase {
 
     var source = Self.prelude
     for c in cases {
-      guard case .convolution(let conv) = c.layer else { continue }
-      source += Self.layerFunction(c.id, transposed: conv.kind == .transposed)
-      source += Self.array("\(c.id)_input", c.input.values.map(Int64.init))
+      source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init))
     }
     source += Self.array("hs_output", hsOutput.values.map(Int64.init)) + Self.array("y_q", yQ.map(Int64.init))
     source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
@@ -89,6 +92,137 @@ final class HLSHeaderCTests: XCTestCase {
       }
 
       """
+    let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
+    for c in cases {
+      let expected = try c.layer(c.input, threads: 1)
+      XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
+      XCTAssertEqual(lines[c.id], expected.values.map(Int64.init), c.id)
+    }
+    XCTAssertEqual(lines["indexes"], indexes.map(Int64.init))
+    XCTAssertEqual(lines["means"], meanValues)
+    XCTAssertEqual(lines["symbols"], symbols.map(Int64.init))
+    XCTAssertEqual(lines["y_hat"], yHats.map(Int64.init))
+  }
+
+  /// The simplified GDN's headers (a 1/P table, and the inverse's plain product without a table) in C.
+  func testSimplifiedGDNHeadersReproduceTheIntegerEngineInC() throws {
+    guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
+    let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .simplified, seed: 5)
+    try model.update()
+    model.setTraining(false)
+    var pixels = [Float](repeating: 0, count: 3 * 64 * 64)
+    for i in pixels.indices { pixels[i] = Float((i * 11 + i / 64) % 256) / 255 }
+    let stats = try CalibrationStatistics.collect(model: model, images: [try RGBImage(width: 64, height: 64, pixels: pixels)])
+    let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme("hybrid"), statistics: stats)
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .simplified)
+    let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-simplified", scheme: "hybrid",
+                                     resolution: Resolution(width: 128, height: 64), part: .full)
+    try HLSExport.write(integer, name: "tiny-simplified", design: .graph(graph), to: folder)
+    var random = SystemRandomNumberGenerator()
+    var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
+    for (id, transform, index) in [("g_a_1", integer.analysis, 1), ("g_a_3", integer.analysis, 3),
+                                   ("g_s_1", integer.synthesis, 1), ("g_s_3", integer.synthesis, 3)] {
+      guard case .gdn(let gdn) = transform.layers[index], gdn.kind == .simplified else { return XCTFail("\(id) is not a simplified GDN") }
+      cases.append((id, transform.layers[index], try Self.gdnInput(transform, index, using: &random)))
+    }
+    var source = Self.prelude
+    for c in cases { source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init)) }
+    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
+    for c in cases {
+      source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
+        + "\(c.layer.outputChannels) * oh * ow);\n"
+    }
+    source += "  return 0;\n}\n"
+    let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
+    for c in cases {
+      let expected = try c.layer(c.input, threads: 1)
+      XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
+      XCTAssertEqual(lines[c.id], expected.values.map(Int64.init), c.id)
+    }
+  }
+
+  /// Every GDN kind with trained-looking parameters (the tiny models' untrained GDNs have all-zero gammas, so
+  /// their pools are beta alone): random gammas, betas from 2^16 to 2^40, an output scale that undoes f(beta).
+  func testGDNHeadersOfEveryKindReproduceTheIntegerEngineInC() throws {
+    guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var random = SystemRandomNumberGenerator()
+    let channels = 6
+    var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
+    for (n, (kind, inverse)) in [(IntGDN.Kind.standard, false), (.standard, true), (.simplified, false), (.simplified, true)].enumerated() {
+      let gamma = (0..<(channels * channels)).map { _ in Int64.random(in: 0...255, using: &random) }
+      let beta = (0..<channels).map { _ in Int64(1) << Int64.random(in: 16...40, using: &random) + Int64.random(in: 0...999, using: &random) }
+      let output = try beta.map { b -> FixedPointScale in
+        let p = Double(b)
+        switch (kind, inverse) {
+        case (.standard, false): return try FixedPointScale(approximating: p.squareRoot())
+        case (.standard, true): return try FixedPointScale(approximating: 1 / p.squareRoot())
+        case (.simplified, false): return try FixedPointScale(approximating: p)
+        case (.simplified, true): return try FixedPointScale(approximating: 1 / p)
+        }
+      }
+      let gdn = try IntGDN(kind: kind, inverse: inverse, channels: channels, gamma: gamma, beta: beta, output: output,
+                           outputRange: .signed(bits: 16))
+      let values = (0..<(channels * 4 * 5)).map { i -> Int16 in
+        i % 3 == 0 ? Int16.random(in: -3...3, using: &random) : Int16.random(in: -20_000...20_000, using: &random)
+      }
+      let name = "gdn.\(n)"
+      try Data(HLSExport.layerHeader(.gdn(gdn), name: name, model: "test").utf8)
+        .write(to: folder.appendingPathComponent("\(HLSExport.identifier(name)).h"))
+      cases.append((HLSExport.identifier(name), .gdn(gdn), try IntTensor(channels: channels, height: 4, width: 5, values: values)))
+    }
+    var source = Self.prelude(including: cases.map { "\($0.id).h" })
+    for c in cases { source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init)) }
+    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
+    for c in cases {
+      source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
+        + "\(c.layer.outputChannels) * oh * ow);\n"
+    }
+    source += "  return 0;\n}\n"
+    let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
+    for c in cases {
+      let expected = try c.layer(c.input, threads: 1)
+      XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
+      XCTAssertEqual(lines[c.id], expected.values.map(Int64.init), c.id)
+    }
+  }
+
+  static var compiler: String? {
+    ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: FileManager.default.isExecutableFile)
+  }
+
+  /// The input of the GDN at `index` of `transform`: random values in the output range of the convolution before
+  /// it (what the layer meets), a third of them near zero (small pools).
+  static func gdnInput(_ transform: IntegerTransform, _ index: Int, using random: inout SystemRandomNumberGenerator) throws
+    -> IntTensor {
+    guard case .gdn(let g) = transform.layers[index], case .convolution(let before) = transform.layers[index - 1] else {
+      throw XCTSkip("not a GDN after a convolution")
+    }
+    let bound = Int16(clamping: min(-Int64(before.outputRange.lower), Int64(before.outputRange.upper)))
+    let values = (0..<(g.channels * 4 * 5)).map { i -> Int16 in
+      i % 3 == 0 ? Int16.random(in: -3...3, using: &random) : Int16.random(in: -bound...bound, using: &random)
+    }
+    return try IntTensor(channels: g.channels, height: 4, width: 5, values: values)
+  }
+
+  /// Whether a layer's output reaches inside its range (a test whose outputs all sit on the clamp checks nothing).
+  static func unsaturated(_ layer: IntegerLayer, _ output: IntTensor) -> Bool {
+    let range: ActivationRange
+    switch layer {
+    case .convolution(let c): range = c.outputRange
+    case .gdn(let g): range = g.outputRange
+    }
+    let inside = output.values.filter { Int32($0) > range.lower && Int32($0) < range.upper && $0 != 0 }
+    return inside.count * 2 > output.values.count
+  }
+
+  /// Compiles `source` against the headers in `folder` with warnings as errors, runs it, and returns its lines as
+  /// name -> integers.
+  static func compileAndRun(_ source: String, compiler: String, in folder: URL) throws -> [String: [Int64]] {
     try Data(source.utf8).write(to: folder.appendingPathComponent("check.c"))
     _ = try Self.run(compiler, ["-std=c11", "-O1", "-Wall", "-Wno-unused-const-variable", "-Werror", "-I", folder.path, "-o", "check", "check.c"], in: folder)
     let output = try Self.run(folder.appendingPathComponent("check").path, [], in: folder)
@@ -98,21 +232,18 @@ final class HLSHeaderCTests: XCTestCase {
       guard let name = fields.first else { continue }
       lines[String(name)] = fields.dropFirst().compactMap { Int64($0) }
     }
-    for c in cases {
-      XCTAssertEqual(lines[c.id], try c.layer(c.input, threads: 1).values.map(Int64.init), c.id)
-    }
-    XCTAssertEqual(lines["indexes"], indexes.map(Int64.init))
-    XCTAssertEqual(lines["means"], meanValues)
-    XCTAssertEqual(lines["symbols"], symbols.map(Int64.init))
-    XCTAssertEqual(lines["y_hat"], yHats.map(Int64.init))
+    return lines
   }
 
   /// Requantization as the headers' comments state it (128-bit product, round half up, saturated), the clamp and
   /// a printer.
-  static let prelude = """
-    #include <stdint.h>
-    #include <stdio.h>
-    #include "lichen_model.h"
+  static var prelude: String { prelude(including: [HLSExport.indexHeader]) }
+
+  static func prelude(including headers: [String]) -> String {
+    "#include <stdint.h>\n#include <stdio.h>\n" + headers.map { "#include \"\($0)\"\n" }.joined() + preludeFunctions
+  }
+
+  static let preludeFunctions = """
 
     static int64_t saturate(__int128 v) { return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v; }
     static int64_t requantize(int64_t a, int64_t multiplier, int shift) {
@@ -129,6 +260,53 @@ final class HLSHeaderCTests: XCTestCase {
     }
 
     """
+
+  /// The C function `run_ID` computing one layer from its header.
+  static func function(_ id: String, _ layer: IntegerLayer) -> String {
+    switch layer {
+    case .convolution(let c): return layerFunction(id, transposed: c.kind == .transposed)
+    case .gdn: return gdnFunction(id)
+    }
+  }
+
+  /// A GDN layer from its header, as the header's formula comment states it.
+  static func gdnFunction(_ id: String) -> String {
+    let p = id.uppercased()
+    return """
+      static void run_\(id)(const int64_t *in, int h, int w, int64_t *out, int *oh, int *ow) {
+        const int c = \(p)_CHANNELS, plane = h * w;
+        *oh = h; *ow = w;
+        for (int q = 0; q < plane; q++)
+          for (int i = 0; i < c; i++) {
+            int64_t pool = \(id)_beta[i];
+            for (int j = 0; j < c; j++) {
+              int64_t x = in[j * plane + q];
+              pool += \(id)_gamma[i][j] * (\(p)_SIMPLIFIED ? (x < 0 ? -x : x) : x * x);
+            }
+            int64_t x = in[i * plane + q], y;
+      #if \(p)_TABLE_FUNCTION >= 0
+            uint64_t v = (uint64_t)(pool > 1 ? pool : 1);
+            int l = 63 - __builtin_clzll(v);
+            int n = \(p)_TABLE_FUNCTION == 2 ? l : (l & ~1);
+            uint64_t mantissa = n <= 30 ? v << (30 - n) : v >> (n - 30);
+            uint64_t o = mantissa - ((uint64_t)1 << 30);
+            int b = 30 - \(p)_TABLE_INDEX_BITS;
+            int64_t index = (int64_t)(o >> b), fraction = (int64_t)(o & (((uint64_t)1 << b) - 1));
+            int64_t f = \(id)_table[index] + (((\(id)_table[index + 1] - \(id)_table[index]) * fraction) >> b);
+            int e = \(p)_TABLE_FUNCTION == 0 ? -(n / 2) : \(p)_TABLE_FUNCTION == 1 ? n / 2 : -n;
+            y = requantize(x * f, \(id)_multiplier[i], (int)\(id)_shift[i] + \(p)_TABLE_FRACTION_BITS - e);
+      #else
+            int64_t qv = pool > 0 ? pool : 0;
+            int length = qv == 0 ? 0 : 64 - __builtin_clzll((uint64_t)qv);
+            int cut = length > 30 ? length - 30 : 0;
+            y = requantize(x * (qv >> cut), \(id)_multiplier[i], (int)\(id)_shift[i] - cut);
+      #endif
+            out[i * plane + q] = clamp(y, \(p)_OUTPUT_MIN, \(p)_OUTPUT_MAX);
+          }
+      }
+
+      """
+  }
 
   /// One layer from its header: geometry and PyTorch weight layout from the defines, requantization and the
   /// fused LeakyReLU as the header's comments state them.
