@@ -95,7 +95,9 @@ extension SecurityStudy {
         "Each cell: accuracy points the attack costs (marked - attacked), the bit error rate it leaves, and in how many seeds the mark is still detected; mean ± std over seeds. The unmarked controls are read under a marked run's key of their seed: a detection there is a false alarm.",
         "",
       ]
-      let header = ["attack"] + settings
+      let (labels, common) = Self.labels(settings)
+      if !common.isEmpty { lines += ["Every marked column: \(common.joined(separator: " ")).", ""] }
+      let header = ["attack"] + labels
       lines.append("| " + header.joined(separator: " | ") + " |")
       lines.append("|" + String(repeating: "---|", count: header.count))
       for attack in attacks {
@@ -127,8 +129,9 @@ extension SecurityStudy {
       for family in families {
         for (suffix, title, value) in [("cost", "accuracy points lost", { (e: Entry) in e.cost.mean }),
                                        ("ber", "bit error rate", { (e: Entry) in e.bitErrorRate.mean })] {
-          let series = settings.map { setting in
-            SVGPlot.Series(name: setting, points: entries.filter { $0.setting == setting && $0.family == family }
+          let labels = Self.labels(settings).labels
+          let series = zip(settings, labels).map { setting, label in
+            SVGPlot.Series(name: label, points: entries.filter { $0.setting == setting && $0.family == family }
               .map { (x: $0.strength, y: value($0)) }.sorted { $0.x < $1.x })
           }.filter { !$0.points.isEmpty }
           result.append(("robustness-\(family.rawValue)-\(suffix).svg",
@@ -151,6 +154,21 @@ extension SecurityStudy {
       let plots = self.plots
       for (name, plot) in plots { try plot.write(to: folder.appendingPathComponent(name)) }
       return plots.count
+    }
+
+    /// Column names without the `key=value` words every marked setting shares (e.g. `code=none`), which are
+    /// returned once instead: "substitution alpha=30.0" rather than the whole setting string.
+    static func labels(_ settings: [String]) -> (labels: [String], common: [String]) {
+      let marked = settings.filter { $0 != controlSetting }
+      guard marked.count > 1, let first = marked.first else { return (settings, []) }
+      let words = marked.map { $0.split(separator: " ").map(String.init) }
+      let common = first.split(separator: " ").map(String.init).filter { word in
+        word.contains("=") && words.allSatisfy { $0.contains(word) }
+      }
+      let labels = settings.map { setting in
+        setting == controlSetting ? setting : setting.split(separator: " ").map(String.init).filter { !common.contains($0) }.joined(separator: " ")
+      }
+      return (labels, common)
     }
 
     static func format(_ s: Spread, _ format: String) -> String {

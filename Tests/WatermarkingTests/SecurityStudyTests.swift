@@ -106,6 +106,12 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertEqual(strong.bitErrorRate.mean, 0.25, accuracy: 1e-12)
     XCTAssertNil(table.entry("WaterMAS alpha=1.0", "gaussian-noise:1"))
     XCTAssertTrue(table.markdown.contains("| gaussian-noise:1 | - | 46.00 ± 8.49 / 0.250 ± 0.354 / 1/2 |"), table.markdown)
+    XCTAssertTrue(table.markdown.contains("| attack | WaterMAS alpha=1.0 | WaterMAS alpha=30.0 |"), table.markdown)
+    let labelled = SecurityStudy.Robustness.labels(["substitution alpha=1.0 code=none magnitudes=half-normal",
+                                                    "WaterMAS rho=0.05 alpha=30.0 code=none magnitudes=half-normal",
+                                                    SecurityStudy.Robustness.controlSetting])
+    XCTAssertEqual(labelled.labels, ["substitution alpha=1.0", "WaterMAS rho=0.05 alpha=30.0", SecurityStudy.Robustness.controlSetting])
+    XCTAssertEqual(labelled.common, ["code=none", "magnitudes=half-normal"])
     XCTAssertEqual(table.csv.split(separator: "\n").count, 1 + 3)
     XCTAssertEqual(table.plots.map(\.name), ["robustness-gaussian-noise-cost.svg", "robustness-gaussian-noise-ber.svg"])
     XCTAssertTrue(SecurityStudy.Robustness(Array(runs.suffix(1))).entries.isEmpty)
