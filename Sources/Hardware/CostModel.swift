@@ -223,12 +223,16 @@ public struct CostModel: Sendable {
       // Outputs per cycle = (outH*outW*Cout) / cycles = lanes * outPixels / (k^2 * Cin * workPixels).
       let workPixels = stage.kind == .convolution ? stage.outputHeight * stage.outputWidth : stage.inputHeight * stage.inputWidth
       units = Self.ceilDiv(lanes * stage.outputHeight * stage.outputWidth, k * k * stage.inChannels * workPixels)
-      // A fused LeakyReLU scales negative outputs by a constant after requantizing: priced as a second requantizer.
-      let requantizers = Double(units) * (stage.fusedLeakyReLU == true ? 2 : 1)
-      dsp += requantizers * u.requantizer.dsp
-      lut += requantizers * u.requantizer.lut
-      ff += requantizers * u.requantizer.ff
+      dsp += Double(units) * u.requantizer.dsp
+      lut += Double(units) * u.requantizer.lut
+      ff += Double(units) * u.requantizer.ff
       bram += Double(units) * u.requantizer.bram36
+      if stage.fusedLeakyReLU == true {
+        // A fused LeakyReLU scales negative outputs by a constant after each requantizer (lichen_leaky).
+        dsp += Double(units) * u.leakyReLUUnit.dsp
+        lut += Double(units) * u.leakyReLUUnit.lut
+        ff += Double(units) * u.leakyReLUUnit.ff
+      }
     case .gdn, .igdn:
       let (a, b) = Self.laneOperands(stage)
       dsp += Double(Self.ceilDiv(lanes * Self.dspHalvesPerProduct(a, b, kind: board.dspKind, packable: false), 2))

@@ -45,9 +45,12 @@ public struct UnitCosts: Codable, Sendable, Equatable {
   public var stageControl: Cost
   /// One Gaussian scale-index unit (comparisons against the 63 scale thresholds; one element per cycle).
   public var scaleIndex: Cost?
+  /// One LeakyReLU unit after a requantizer (the mean-scale hyperprior's h_a and h_s); nil: priced as a second
+  /// requantizer.
+  public var leakyReLU: Cost?
 
   public init(format: String = UnitCosts.format, status: String, source: String, peLane: [String: Cost], requantizer: Cost,
-              gdnNormalizer: Cost, stageControl: Cost, scaleIndex: Cost?) {
+              gdnNormalizer: Cost, stageControl: Cost, scaleIndex: Cost?, leakyReLU: Cost? = nil) {
     self.format = format
     self.status = status
     self.source = source
@@ -56,12 +59,17 @@ public struct UnitCosts: Codable, Sendable, Equatable {
     self.gdnNormalizer = gdnNormalizer
     self.stageControl = stageControl
     self.scaleIndex = scaleIndex
+    self.leakyReLU = leakyReLU
   }
 
   /// Default scale-index unit when the file has none (a pipelined 6-step binary search with its threshold ROM).
   public static let defaultScaleIndex = Cost(lut: 220, ff: 140)
 
   public var scaleIndexUnit: Cost { scaleIndex ?? Self.defaultScaleIndex }
+
+  /// The LeakyReLU unit: measured when the file has it, else a second requantizer (an upper bound: the unit is a
+  /// requantizer of a narrower value).
+  public var leakyReLUUnit: Cost { leakyReLU ?? requantizer }
 
   /// The bundled file.
   public static func bundled() throws -> UnitCosts {
@@ -107,6 +115,7 @@ public struct UnitCosts: Codable, Sendable, Equatable {
     var costs = [("requantizer", requantizer), ("gdnNormalizer", gdnNormalizer), ("stageControl", stageControl)]
     costs += peLane.sorted { $0.key < $1.key }.map { ("peLane[\(JSONDiagnostics.quoted($0.key))]", $0.value) }
     if let scaleIndex { costs.append(("scaleIndex", scaleIndex)) }
+    if let leakyReLU { costs.append(("leakyReLU", leakyReLU)) }
     for (field, cost) in costs {
       for (name, value) in [("lut", cost.lut), ("ff", cost.ff), ("dsp", cost.dsp), ("bram36", cost.bram36)]
       where !(value.isFinite && value >= 0 && value <= Self.maxUnitCost) {

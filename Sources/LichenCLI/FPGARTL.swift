@@ -14,7 +14,8 @@ struct FPGARTL: GlobalOptionsCommand {
     commandName: "rtl",
     abstract: "Generate Verilog for a PE array, the GDN unit or the packed MAC, compare it with the integer engine (Icarus Verilog), synthesize it (Yosys).",
     discussion: """
-      --unit pe: a PI x PO convolution PE array with per-lane requantizers; --unit gdn: the GDN normalization \
+      --unit pe: a PI x PO convolution PE array with per-lane requantizers (--leaky-relu: and a LeakyReLU \
+      unit after each); --unit gdn: the GDN normalization \
       unit (--variant standard, inverse, simplified, inverse-simplified or all); --unit packed: two products \
       a*w1 and a*w2 with one DSP48E2 multiply (WP486 int8 packing), groups of up to --beats beats; \
       --unit costs: synthesize the 8x8, 16x8 and 16x16 PE lanes, the requantizer, the standard GDN unit and \
@@ -33,6 +34,8 @@ struct FPGARTL: GlobalOptionsCommand {
   @Option(help: "Accumulator bits (default: activation + weight + 16).") var accBits: Int?
   @Option(help: "Bias bits (default: the accumulator bits; 64 = the engine's full Int64).") var biasBits: Int?
   @Option(help: "Signed bits of the requantization shift.") var shiftBits = 8
+  @Flag(help: "PE array: a LeakyReLU unit after each requantizer (the mean-scale hyperprior's h_a and h_s).")
+  var leakyRelu = false
   @Option(help: "GDN table index bits.") var indexBits = 6
   @Option(help: "GDN table fraction bits.") var fractionBits = 16
   @Option(help: "Folder for the Verilog, testbench, simulation and synthesis files.") var out: String
@@ -47,11 +50,12 @@ struct FPGARTL: GlobalOptionsCommand {
   func run() throws {
     let command = (["lichen", "fpga", "rtl"] + CommandLine.arguments.dropFirst().drop { $0 == "fpga" || $0 == "rtl" })
       .joined(separator: " ")
-    let request = RTLRequest(
+    var request = RTLRequest(
       inputLanes: pi, outputLanes: po, weightBits: weightBits, activationBits: activationBits, beats: beats,
       outputBits: outputBits, accumulatorBits: accBits, biasBits: biasBits, shiftBits: shiftBits, indexBits: indexBits,
       fractionBits: fractionBits, vectors: vectors, seed: seed, synthesize: synthesize,
       directory: URL(fileURLWithPath: out), command: command)
+    request.leakyReLU = leakyRelu
     guard let outcome = try request.run(unit, variant: variant, log: { print($0) }) else {
       throw ValidationError("--variant must be standard, inverse, simplified, inverse-simplified or all, got \(variant)")
     }

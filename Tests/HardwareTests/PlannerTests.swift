@@ -90,6 +90,31 @@ final class PlannerTests: XCTestCase {
     }
   }
 
+  /// A fused LeakyReLU adds one measured `lichen_leaky` unit per requantizer (the bundled costs have it);
+  /// a cost file without the entry prices it as a second requantizer.
+  func testFusedLeakyReLUCostsOneLeakyUnitPerRequantizer() throws {
+    let costs = try Self.costs()
+    let leaky = try XCTUnwrap(costs.leakyReLU, "the bundled unit costs measure the LeakyReLU unit")
+    XCTAssertLessThan(leaky.lut, costs.requantizer.lut)
+    var stage = Self.conv("h_a.0", 8, 8, k: 3, size: 16, bits: 16)
+    for unitCosts in [costs, UnitCosts(status: costs.status, source: costs.source, peLane: costs.peLane, requantizer: costs.requantizer,
+                                       gdnNormalizer: costs.gdnNormalizer, stageControl: costs.stageControl,
+                                       scaleIndex: costs.scaleIndex)] {
+      let model = CostModel(board: Self.board(), unitCosts: unitCosts)
+      for lanes in [1, 8, 64] {
+        stage.fusedLeakyReLU = nil
+        let plain = model.cost(stage, lanes: lanes)
+        stage.fusedLeakyReLU = true
+        let fused = model.cost(stage, lanes: lanes)
+        let unit = unitCosts.leakyReLUUnit
+        XCTAssertEqual(fused.outputUnits, plain.outputUnits)
+        XCTAssertEqual(fused.resources.lut - plain.resources.lut, Int((Double(plain.outputUnits) * unit.lut).rounded()), accuracy: 1)
+        XCTAssertEqual(fused.resources.ff - plain.resources.ff, Int((Double(plain.outputUnits) * unit.ff).rounded()), accuracy: 1)
+        XCTAssertEqual(fused.resources.dsp - plain.resources.dsp, Int((Double(plain.outputUnits) * unit.dsp).rounded()), accuracy: 1)
+      }
+    }
+  }
+
   func testInfeasiblePlanNamesTheResourceAndShortfall() throws {
     let stages = [Self.conv("g_a.0", 8, 8, k: 5, size: 64), Self.conv("g_a.1", 8, 8, k: 5, size: 32)]
     let graph = LayerGraph(model: "tiny", bitsSource: "scheme", scheme: nil, n: 8, m: 8, gdnVariant: "standard", part: .encoder,

@@ -34,6 +34,23 @@ final class RTLSimulationTests: XCTestCase {
     XCTAssertTrue(result.passed)
   }
 
+  /// The PE array with a LeakyReLU unit per lane (mean-scale h_a / h_s): blocks with and without a slope,
+  /// slopes of 0, about 0.01 and just below 1, against the engine's fused LeakyReLU.
+  func testLeakyPEArrayMatchesIntegerEngine() throws {
+    try requireIcarus()
+    let config = try PEArrayConfig(inputLanes: 2, outputLanes: 3, activationBits: 8, weightBits: 8, leakyReLU: true)
+    XCTAssertEqual(config.latency, PEArrayConfig.macLatency + 2 * RequantizerVerilog.latency)
+    let stimulus = try PEArrayVectors.make(config, vectors: 2000, seed: 5)
+    XCTAssertTrue(stimulus.verilog.contains("module lichen_leaky"))
+    let result = try RTLVerification.verifyPEArray(config, vectors: 2000, seed: 5, directory: temporaryDirectory("pe-leaky"))
+    XCTAssertEqual(result.outputWords, 2000)
+    XCTAssertEqual(result.mismatches, 0, "\(result.firstMismatches.prefix(3))")
+    // Some outputs were negative and scaled: the test would see a missing or wrong slope.
+    let plain = try PEArrayVectors.make(try PEArrayConfig(inputLanes: 2, outputLanes: 3, activationBits: 8, weightBits: 8), vectors: 10, seed: 5)
+    XCTAssertFalse(plain.verilog.contains("lichen_leaky"))
+    XCTAssertThrowsError(try PEArrayConfig(shiftBits: 6, leakyReLU: true))
+  }
+
   func testGDNUnitsMatchIntegerEngine() throws {
     try requireIcarus()
     for variant in GDNUnitConfig.Variant.allCases {

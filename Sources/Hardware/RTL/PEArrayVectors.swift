@@ -7,7 +7,8 @@ import IntegerEngine
 /// channels, PO output channels) on a 1x1 image. Edge cases are mixed in:
 /// extreme and zero operands, the longest dot product the accumulator
 /// holds, saturating and vanishing scales, extreme biases, fused ReLU and
-/// odd clamp ranges. Vectors are streamed as stimulus lines with random
+/// odd clamp ranges, and (for an array with the LeakyReLU unit) blocks with a negative slope, including 0 and
+/// slopes just below 1. Vectors are streamed as stimulus lines with random
 /// bubbles; per-lane constants sit on the line where `param_strobe` samples them.
 enum PEArrayVectors {
   struct Vector {
@@ -22,6 +23,8 @@ enum PEArrayVectors {
 
   struct Block {
     var lower: Int64, upper: Int64, relu: Bool
+    /// The fused LeakyReLU's slope (below 1); nil for none.
+    var slope: FixedPointScale? = nil
     var vectors: [Vector] = []
     var range: ActivationRange {
       let r = ActivationRange(lower: Int32(lower), upper: Int32(upper))
@@ -37,6 +40,10 @@ enum PEArrayVectors {
     var made = 0
     while made < count {
       var block = randomRange(c, &rng)
+      if c.hasLeakyReLU && rng.chance(0.5) {
+        block.relu = false
+        block.slope = randomSlope(&rng)
+      }
       let n = Swift.min(vectorsPerBlock, count - made)
       for _ in 0..<n { block.vectors.append(randomVector(c, &rng)) }
       made += n
@@ -48,25 +55,27 @@ enum PEArrayVectors {
     flat.reserveCapacity(count)
     for block in blocks {
       for v in block.vectors {
-        expected.append(try engineOutput(c, v, block.range))
+        expected.append(try engineOutput(c, v, block.range, slope: block.slope))
         flat.append((block, v))
       }
     }
     let (layout, text, lines) = stimulus(c, blocks, &rng)
     return RTLStimulus(
-      unit: "pe-array PI=\(c.inputLanes) PO=\(c.outputLanes) a\(c.activationBits) w\(c.weightBits) acc\(c.accumulatorBits)",
+      unit: "pe-array PI=\(c.inputLanes) PO=\(c.outputLanes) a\(c.activationBits) w\(c.weightBits) acc\(c.accumulatorBits)"
+        + (c.hasLeakyReLU ? " leaky" : ""),
       module: PEArrayConfig.arrayModuleName, verilog: PEArrayVerilog.source(c), layout: layout, text: text,
       lines: lines, outputLanes: c.outputLanes, outputBits: c.outputBits, expected: expected,
       describe: { k in describe(flat[k].0, flat[k].1) })
   }
 
   /// The integer engine's output for one dot product.
-  static func engineOutput(_ c: PEArrayConfig, _ v: Vector, _ range: ActivationRange) throws -> [Int64] {
+  static func engineOutput(_ c: PEArrayConfig, _ v: Vector, _ range: ActivationRange, slope: FixedPointScale? = nil) throws
+    -> [Int64] {
     let k = v.beats * c.inputLanes
     let conv = try IntConvolution(
       kind: .convolution, inChannels: k, outChannels: c.outputLanes, kernel: 1, stride: 1, padding: 0,
       weights: v.weights, bias: v.bias, requantization: v.scales, outputRange: range,
-      inputBound: 1 << (c.activationBits - 1))
+      inputBound: 1 << (c.activationBits - 1), negativeSlope: slope)
     let x = try IntTensor(channels: k, height: 1, width: 1, values: v.activations)
     return try conv(x).values.map { Int64($0) }
   }
@@ -74,6 +83,7 @@ enum PEArrayVectors {
   static func describe(_ b: Block, _ v: Vector) -> String {
     "beats \(v.beats), act \(v.activations), weights[o][i] \(v.weights), bias \(v.bias), "
       + "mult \(v.scales.map(\.multiplier)), shift \(v.scales.map(\.shift)), range [\(b.lower), \(b.upper)] relu \(b.relu)"
+      + (b.slope.map { " leaky slope \($0.multiplier) / 2^\($0.shift)" } ?? "")
   }
 
   // MARK: - random draws
@@ -91,6 +101,17 @@ enum PEArrayVectors {
     default:  // inverted range: the clamp returns `upper`, in hardware as in the engine
       let a = rng.int(Int(lo)...Int(hi)), b = rng.int(Int(lo)...Int(hi))
       return Block(lower: Int64(Swift.max(a, b)), upper: Int64(Swift.min(a, b)), relu: relu)
+    }
+  }
+
+  /// A LeakyReLU slope below 1: mostly about 0.01 (CompressAI's default), sometimes 0, tiny, or just below 1.
+  static func randomSlope(_ rng: inout RTLRandom) -> FixedPointScale {
+    let multiplier = Int64(1 << 30) + Int64(rng.below(1 << 30))
+    switch rng.int(0...9) {
+    case 0: return FixedPointScale(multiplier: 0, shift: 0)
+    case 1: return FixedPointScale(multiplier: (1 << 31) - 1, shift: 31)  // 1 - 2^-31
+    case 2: return FixedPointScale(multiplier: multiplier, shift: rng.int(31...90))
+    default: return FixedPointScale(multiplier: multiplier, shift: rng.int(36...38))  // 0.004 ... 0.03
     }
   }
 
@@ -195,12 +216,21 @@ enum PEArrayVectors {
     let fLower = layout.add("lower", width: c.outputBits)
     let fUpper = layout.add("upper", width: c.outputBits)
     let fRelu = layout.add("relu", width: 1)
+    let leakyFields = c.hasLeakyReLU
+      ? (enable: layout.add("leaky", width: 1), mult: layout.add("slope_mult", width: 31),
+         shift: layout.add("slope_shift", width: c.shiftBits))
+      : nil
     var lines: [BitLine] = []
     func newLine(_ b: Block) -> BitLine {
       var line = BitLine(layout)
       line.set(fLower, b.lower)
       line.set(fUpper, b.upper)
       line.set(fRelu, b.relu ? 1 : 0)
+      if let leakyFields, let slope = b.slope {
+        line.set(leakyFields.enable, 1)
+        line.set(leakyFields.mult, slope.multiplier)
+        line.set(leakyFields.shift, Int64(slope.shift))
+      }
       return line
     }
     let pi = c.inputLanes, po = c.outputLanes
@@ -232,7 +262,7 @@ enum PEArrayVectors {
         }
       }
       // drain with this block's range before the next block changes it
-      while lines.count <= lastBeatLine + PEArrayConfig.latency + 2 { lines.append(newLine(block)) }
+      while lines.count <= lastBeatLine + c.latency + 2 { lines.append(newLine(block)) }
     }
     var text: [UInt8] = []
     text.reserveCapacity(lines.count * (layout.hexDigits + 1))

@@ -20,9 +20,13 @@ public struct PEArrayConfig: Sendable, Equatable, Codable {
   public var shiftBits: Int
   /// Output activation bits (the clamp range must fit them).
   public var outputBits: Int
+  /// A LeakyReLU unit after each requantizer (`lichen_leaky`, the mean-scale hyperprior's h_a and h_s); nil or
+  /// false for none.
+  public var leakyReLU: Bool?
 
   public init(inputLanes: Int = 4, outputLanes: Int = 4, activationBits: Int = 8, weightBits: Int = 8,
-              accumulatorBits: Int? = nil, biasBits: Int? = nil, shiftBits: Int = 8, outputBits: Int? = nil) throws {
+              accumulatorBits: Int? = nil, biasBits: Int? = nil, shiftBits: Int = 8, outputBits: Int? = nil,
+              leakyReLU: Bool = false) throws {
     self.inputLanes = inputLanes
     self.outputLanes = outputLanes
     self.activationBits = activationBits
@@ -32,6 +36,7 @@ public struct PEArrayConfig: Sendable, Equatable, Codable {
     self.biasBits = biasBits ?? acc
     self.shiftBits = shiftBits
     self.outputBits = outputBits ?? activationBits
+    self.leakyReLU = leakyReLU ? true : nil
     try validate()
   }
 
@@ -50,6 +55,9 @@ public struct PEArrayConfig: Sendable, Equatable, Codable {
     }
     guard (2...64).contains(biasBits) else { throw RTLError("bias bits must be 2...64, got \(biasBits)") }
     guard (2...12).contains(shiftBits) else { throw RTLError("shift bits must be 2...12, got \(shiftBits)") }
+    guard !hasLeakyReLU || shiftBits >= 8 else {
+      throw RTLError("a LeakyReLU's slope (below 1, e.g. 0.01 = m / 2^37) needs 8 or more shift bits, got \(shiftBits)")
+    }
   }
 
   public var lanes: Int { inputLanes * outputLanes }
@@ -70,8 +78,9 @@ public struct PEArrayConfig: Sendable, Equatable, Codable {
 
   /// Pipeline depth from a beat with `in_last` to the `param_strobe` cycle.
   public static let macLatency = 3
-  /// From the last beat to `out_valid`.
-  public static var latency: Int { macLatency + RequantizerVerilog.latency }
+  /// From the last beat to `out_valid`: the MAC, the requantizer and, with `leakyReLU`, the LeakyReLU unit.
+  public var latency: Int { Self.macLatency + RequantizerVerilog.latency + (hasLeakyReLU ? LeakyReLUVerilog.latency : 0) }
+  var hasLeakyReLU: Bool { leakyReLU ?? false }
   public static let macModuleName = "lichen_pe_mac"
   public static let arrayModuleName = "lichen_pe_array"
 }
@@ -85,7 +94,7 @@ enum RTLMath {
 enum PEArrayVerilog {
   /// lichen_pe_mac, lichen_requant and lichen_pe_array with this configuration as parameter defaults.
   static func source(_ c: PEArrayConfig) -> String {
-    macModule(c) + RequantizerVerilog.source + arrayModule(c)
+    macModule(c) + RequantizerVerilog.source + (c.hasLeakyReLU ? LeakyReLUVerilog.source : "") + arrayModule(c)
   }
 
   static func macModule(_ c: PEArrayConfig) -> String {
@@ -148,13 +157,32 @@ enum PEArrayVerilog {
   }
 
   static func arrayModule(_ c: PEArrayConfig) -> String {
-    """
+    let leaky = c.hasLeakyReLU
+    let leakyComment = leaky
+      ? "\n// Each lane's requantized value then goes through lichen_leaky: with leaky high, a negative value\n"
+        + "// is scaled by slope_mult / 2^slope_shift (layer constants), as the engine's fused LeakyReLU."
+      : ""
+    let leakyPorts = leaky
+      ? "  input  wire leaky,\n  input  wire [30:0] slope_mult,\n  input  wire signed [SW-1:0] slope_shift,\n" : ""
+    // Without the LeakyReLU each requantizer drives the output lane; with it, the lane's lichen_leaky does.
+    let requantOutputs = leaky ? ".out_valid(requantized_valid[go]), .y(requantized[go*OB +: OB])"
+      : ".out_valid(lane_valid[go]), .y(y[go*OB +: OB])"
+    let leakyWires = leaky ? "  wire [PO*OB-1:0] requantized;\n  wire [PO-1:0] requantized_valid;\n" : ""
+    let leakyUnit = leaky
+      ? """
+              lichen_leaky #(.SW(SW), .OB(OB)) slope (
+                .clk(clk), .in_valid(requantized_valid[go]), .enable(leaky), .x(requantized[go*OB +: OB]),
+                .mult(slope_mult), .shift(slope_shift), .out_valid(lane_valid[go]), .y(y[go*OB +: OB]));
+
+        """
+      : ""
+    return """
 
     // lichen_pe_array: lichen_pe_mac plus one lichen_requant per output lane.
     // bias/mult/shift (per output lane) are sampled while param_strobe is high
     // (3 cycles after the last beat: the stage controller reads them from the
     // per-channel constants in time). lower/upper/relu are layer constants.
-    // out_valid/y follow param_strobe by 5 cycles (8 after the last beat).
+    // out_valid/y follow param_strobe by \(c.latency - PEArrayConfig.macLatency) cycles (\(c.latency) after the last beat).\(leakyComment)
     module lichen_pe_array #(
       parameter PI = \(c.inputLanes),
       parameter PO = \(c.outputLanes),
@@ -180,12 +208,12 @@ enum PEArrayVerilog {
       input  wire signed [OB-1:0] lower,
       input  wire signed [OB-1:0] upper,
       input  wire relu,
-      output wire out_valid,
+    \(leakyPorts)  output wire out_valid,
       output wire [PO*OB-1:0] y
     );
       wire [PO*ACCW-1:0] acc;
       wire [PO-1:0] lane_valid;
-      // fused ReLU: the lower end of the range becomes max(lower, 0) (ActivationRange.rectified)
+    \(leakyWires)  // fused ReLU: the lower end of the range becomes max(lower, 0) (ActivationRange.rectified)
       wire signed [OB-1:0] low = (relu && lower < 0) ? {OB{1'b0}} : lower;
       lichen_pe_mac #(.PI(PI), .PO(PO), .AB(AB), .WB(WB), .SUMW(SUMW), .ACCW(ACCW)) mac (
         .clk(clk), .in_valid(in_valid), .in_first(in_first), .in_last(in_last), .act(act), .wgt(wgt),
@@ -196,8 +224,8 @@ enum PEArrayVerilog {
           lichen_requant #(.ACCW(ACCW), .BIASW(BIASW), .VW(VW), .SW(SW), .OB(OB)) unit (
             .clk(clk), .in_valid(param_strobe), .acc(acc[go*ACCW +: ACCW]), .bias(bias[go*BIASW +: BIASW]),
             .mult(mult[go*31 +: 31]), .shift(shift[go*SW +: SW]), .lower(low), .upper(upper),
-            .out_valid(lane_valid[go]), .y(y[go*OB +: OB]));
-        end
+            \(requantOutputs));
+    \(leakyUnit)    end
       endgenerate
       assign out_valid = lane_valid[0];
     endmodule

@@ -80,8 +80,8 @@ public struct RTLReport: Codable, Sendable {
     case .pe:
       let c = o.pe
       report.peArray = c
-      report.latency["lichen_pe_array"] = PEArrayConfig.latency
-      let name = "pe_array_\(c.inputLanes)x\(c.outputLanes)_a\(c.activationBits)w\(c.weightBits)"
+      report.latency["lichen_pe_array"] = c.latency
+      let name = "pe_array_\(c.inputLanes)x\(c.outputLanes)_a\(c.activationBits)w\(c.weightBits)" + (c.hasLeakyReLU ? "_leaky" : "")
       try write(PEArrayVerilog.source(c), name + ".v")
       if o.vectors > 0 {
         let r = try RTLVerification.verifyPEArray(c, vectors: o.vectors, seed: o.seed,
@@ -100,6 +100,14 @@ public struct RTLReport: Codable, Sendable {
         report.synthesis = ["array": array, "mac": mac, "requantizer": rq]
         report.perLane = ["peLane": MeasuredUnitCosts.Cost(mac, per: c.lanes), "requantizer": MeasuredUnitCosts.Cost(rq),
                           "array": MeasuredUnitCosts.Cost(array, per: c.lanes, bram: true)]
+        if c.hasLeakyReLU {
+          // One output lane's LeakyReLU unit (the planner's leakyReLU unit cost).
+          let leaky = try YosysSynthesis.run(verilog: PEArrayVerilog.source(c), top: LeakyReLUVerilog.moduleName,
+                                             parameters: ["SW": c.shiftBits, "OB": c.outputBits], directory: dir)
+          log("LeakyReLU: " + RTLUnitCosts.describe(leaky))
+          report.synthesis["leakyReLU"] = leaky
+          report.perLane["leakyReLU"] = MeasuredUnitCosts.Cost(leaky)
+        }
       }
     case .gdn:
       report.gdnUnits = o.gdn

@@ -23,6 +23,8 @@ public struct RTLRequest: Sendable {
   /// nil: the accumulator bits.
   public var biasBits: Int?
   public var shiftBits: Int
+  /// The PE array with a LeakyReLU unit after each requantizer (`lichen_leaky`).
+  public var leakyReLU = false
   public var indexBits: Int
   public var fractionBits: Int
   /// Random vectors per unit (0: no simulation).
@@ -84,7 +86,7 @@ public struct RTLRequest: Sendable {
     case .pe, .gdn:
       let pe = try PEArrayConfig(inputLanes: inputLanes, outputLanes: outputLanes, activationBits: activationBits ?? 8,
                                  weightBits: weightBits, accumulatorBits: accumulatorBits, biasBits: biasBits,
-                                 shiftBits: shiftBits, outputBits: outputBits)
+                                 shiftBits: shiftBits, outputBits: outputBits, leakyReLU: leakyReLU)
       guard let variants = GDNUnitConfig.Variant.named(variant) else { return nil }
       let gdn = try variants.map {
         try GDNUnitConfig(variant: $0, indexBits: indexBits, fractionBits: fractionBits,

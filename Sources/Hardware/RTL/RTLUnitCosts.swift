@@ -10,7 +10,8 @@ import Foundation
 ///   shift, clamp), the widest of the lane classes' configurations;
 /// - gdnNormalizer: the standard GDN unit (table ROM, interpolation, x * f,
 ///   its requantizer);
-/// - stageControl: `lichen_stage_control`.
+/// - stageControl: `lichen_stage_control`;
+/// - leakyReLU: `lichen_leaky` at 16-bit outputs (a requantizer of the OB-bit value beside its delay line).
 /// "lut" counts every LUT (logic, shift registers, distributed RAM).
 public struct MeasuredUnitCosts: Codable, Sendable {
   public struct Cost: Codable, Sendable, Equatable {
@@ -37,6 +38,7 @@ public struct MeasuredUnitCosts: Codable, Sendable {
   public var requantizer: Cost
   public var gdnNormalizer: Cost
   public var stageControl: Cost
+  public var leakyReLU: Cost?
 }
 
 /// Everything behind a unit-cost measurement: each synthesis and the tools.
@@ -53,7 +55,7 @@ public enum RTLUnitCosts {
   public static let sourceNote =
     "; lut = every LUT (logic + shift registers); peLane = lichen_pe_mac 4x4 / 16 lanes (Yosys maps one product per DSP48E2, no int8 pair packing); "
     + "requantizer = the widest lichen_requant (16x16 lanes: 49-bit acc + bias); gdnNormalizer = lichen_gdn_standard (x16, table 6/16, its requantizer included); "
-    + "stageControl = lichen_stage_control"
+    + "stageControl = lichen_stage_control; leakyReLU = lichen_leaky (16-bit outputs; the mean-scale h_a / h_s LeakyReLU after a requantizer)"
 
   /// Lane classes measured: (activation bits, weight bits).
   public static let laneClasses = [(8, 8), (16, 8), (16, 16)]
@@ -86,12 +88,19 @@ public enum RTLUnitCosts {
                                          directory: directory.appendingPathComponent("control"))
     log("stage control: \(describe(control))")
     synthesis["stage-control"] = control
+    let leakyArray = try PEArrayConfig(inputLanes: inputLanes, outputLanes: outputLanes, activationBits: 16, weightBits: 16,
+                                       leakyReLU: true)
+    let leaky = try YosysSynthesis.run(verilog: PEArrayVerilog.source(leakyArray), top: LeakyReLUVerilog.moduleName,
+                                       parameters: ["SW": leakyArray.shiftBits, "OB": leakyArray.outputBits],
+                                       directory: directory.appendingPathComponent("leaky"))
+    log("LeakyReLU: \(describe(leaky))")
+    synthesis["leaky-relu"] = leaky
     // the widest requantizer (by LUTs, then DSPs) stands for all: conservative
     let widest = requantizers.max { ($0.lut, $0.dsp ?? 0) < ($1.lut, $1.dsp ?? 0) } ?? requantizers[0]
     let costs = MeasuredUnitCosts(
       source: source + sourceNote, peLane: lanes, requantizer: widest,
       gdnNormalizer: MeasuredUnitCosts.Cost(gdnReport, bram: true),
-      stageControl: MeasuredUnitCosts.Cost(control, dsp: false))
+      stageControl: MeasuredUnitCosts.Cost(control, dsp: false), leakyReLU: MeasuredUnitCosts.Cost(leaky))
     return UnitCostMeasurement(costs: costs, inputLanes: inputLanes, outputLanes: outputLanes, synthesis: synthesis,
                                tools: RTLReport.toolVersions())
   }
