@@ -112,8 +112,8 @@ public enum HLSExport {
       body += "/* layout \(c.kind == .convolution ? "[out][in][ky][kx]" : "[in][out][ky][kx]") (PyTorch) */\n"
       body += array("\(id)_weight", shape: shape, values: c.weights.map(Int64.init), minimumType: "int8_t")
       body += array("\(id)_bias", shape: [c.outChannels], values: c.bias, minimumType: "int32_t")
-      body += "/* acc = bias + sum of products (64-bit); y = clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift), OUTPUT_MIN, OUTPUT_MAX),"
-        + " the product in 128 bits */\n"
+      body += "/* acc = bias + sum of products (64-bit); y = clamp(floor((acc * multiplier + 2^(shift-1)) / 2^shift), OUTPUT_MIN, OUTPUT_MAX)"
+        + " (acc * multiplier * 2^-shift when shift <= 0), the product in 128 bits, saturated to 64 */\n"
       body += array("\(id)_multiplier", shape: [c.outChannels], values: c.requantization.map(\.multiplier), minimumType: "int32_t")
       body += array("\(id)_shift", shape: [c.outChannels], values: c.requantization.map { Int64($0.shift) })
       return header(id, comment: "\(name): \(kind) \(c.inChannels) -> \(c.outChannels), kernel \(c.kernel), stride \(c.stride), padding \(c.padding) (\(model))", body: body)
