@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import IntegerEngine
 import Quantization
+import Torch
 import XCTest
 
 @testable import Hardware
@@ -15,6 +16,10 @@ import XCTest
 /// mean, y symbol, y_hat). Skips when no C compiler is in /usr/bin.
 final class HLSHeaderCTests: XCTestCase {
   func testMeanScaleHeadersReproduceTheIntegerEngineInC() throws {
+    for seed in Self.seeds { try checkMeanScaleHeaders(seed: seed) }
+  }
+
+  func checkMeanScaleHeaders(seed: UInt64) throws {
     guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
     let (integer, configuration, _) = try HLSExportTests.tinyMeanScaleIntegerModel()
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
@@ -26,7 +31,7 @@ final class HLSHeaderCTests: XCTestCase {
     XCTAssertTrue(index.contains("#define LICHEN_PREDICTS_MEANS 1"))
     XCTAssertTrue(index.contains("#define LICHEN_H_A_READS_MAGNITUDE 0"))
 
-    var random = SystemRandomNumberGenerator()
+    var random = SplitMix64(seed: seed)
     func tensor(_ layer: IntegerLayer, height: Int, width: Int, values: ClosedRange<Int16>) throws -> IntTensor {
       guard case .convolution(let c) = layer else { throw XCTSkip("not a convolution") }
       let bound = Int16(clamping: c.inputBound)
@@ -106,6 +111,10 @@ final class HLSHeaderCTests: XCTestCase {
 
   /// The simplified GDN's headers (a 1/P table, and the inverse's plain product without a table) in C.
   func testSimplifiedGDNHeadersReproduceTheIntegerEngineInC() throws {
+    for seed in Self.seeds { try checkSimplifiedGDNHeaders(seed: seed) }
+  }
+
+  func checkSimplifiedGDNHeaders(seed: UInt64) throws {
     guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
     let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .simplified, seed: 5)
     try model.update()
@@ -120,7 +129,7 @@ final class HLSHeaderCTests: XCTestCase {
     let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-simplified", scheme: "hybrid",
                                      resolution: Resolution(width: 128, height: 64), part: .full)
     try HLSExport.write(integer, name: "tiny-simplified", design: .graph(graph), to: folder)
-    var random = SystemRandomNumberGenerator()
+    var random = SplitMix64(seed: seed)
     var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
     for (id, transform, index) in [("g_a_1", integer.analysis, 1), ("g_a_3", integer.analysis, 3),
                                    ("g_s_1", integer.synthesis, 1), ("g_s_3", integer.synthesis, 3)] {
@@ -144,20 +153,27 @@ final class HLSHeaderCTests: XCTestCase {
   }
 
   /// Every GDN kind with trained-looking parameters (the tiny models' untrained GDNs have all-zero gammas, so
-  /// their pools are beta alone): random gammas, betas from 2^16 to 2^40, an output scale that undoes f(beta).
+  /// their pools are beta alone): random gammas, betas from 2^16 to 2^40, an output scale that undoes f at a
+  /// typical pool.
   func testGDNHeadersOfEveryKindReproduceTheIntegerEngineInC() throws {
+    for seed in Self.seeds { try checkGDNHeadersOfEveryKind(seed: seed) }
+  }
+
+  func checkGDNHeadersOfEveryKind(seed: UInt64) throws {
     guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    var random = SystemRandomNumberGenerator()
+    var random = SplitMix64(seed: seed)
     let channels = 6
     var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
     for (n, (kind, inverse)) in [(IntGDN.Kind.standard, false), (.standard, true), (.simplified, false), (.simplified, true)].enumerated() {
       let gamma = (0..<(channels * channels)).map { _ in Int64.random(in: 0...255, using: &random) }
       let beta = (0..<channels).map { _ in Int64(1) << Int64.random(in: 16...40, using: &random) + Int64.random(in: 0...999, using: &random) }
+      // The scale undoes f at a typical pool (gammas about 128, |x| about 10,000), so most outputs stay inside int16.
+      let typicalTerm = kind == .standard ? 1e8 : 1e4
       let output = try beta.map { b -> FixedPointScale in
-        let p = Double(b)
+        let p = Double(b) + 128 * Double(channels) * typicalTerm
         switch (kind, inverse) {
         case (.standard, false): return try FixedPointScale(approximating: p.squareRoot())
         case (.standard, true): return try FixedPointScale(approximating: 1 / p.squareRoot())
@@ -191,13 +207,18 @@ final class HLSHeaderCTests: XCTestCase {
     }
   }
 
+  /// Seeds of the random inputs (LICHEN_HLS_SEEDS=N runs seeds 1...N).
+  static var seeds: ClosedRange<UInt64> {
+    1...(UInt64(ProcessInfo.processInfo.environment["LICHEN_HLS_SEEDS"] ?? "") ?? 2)
+  }
+
   static var compiler: String? {
     ["/usr/bin/cc", "/usr/bin/gcc", "/usr/bin/clang"].first(where: FileManager.default.isExecutableFile)
   }
 
   /// The input of the GDN at `index` of `transform`: random values in the output range of the convolution before
   /// it (what the layer meets), a third of them near zero (small pools).
-  static func gdnInput(_ transform: IntegerTransform, _ index: Int, using random: inout SystemRandomNumberGenerator) throws
+  static func gdnInput(_ transform: IntegerTransform, _ index: Int, using random: inout SplitMix64) throws
     -> IntTensor {
     guard case .gdn(let g) = transform.layers[index], case .convolution(let before) = transform.layers[index - 1] else {
       throw XCTSkip("not a GDN after a convolution")
