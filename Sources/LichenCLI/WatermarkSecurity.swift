@@ -24,6 +24,7 @@ struct WatermarkSecurity: GlobalOptionsCommand {
   func run() throws {
     let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
     for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
+    for line in folder.precisionMismatches { say("note: \(line)") }
     guard !folder.runs.isEmpty else { throw WatermarkError("\(runs) holds no finished marked run") }
     let tables = SecurityStudy.Tables(folder, criteria: SecurityStudy.Criteria(
       maximumCost: maximumCost, minimumRemovalCost: minimumRemovalCost, maximumKeyFound: maximumKeyFound))
@@ -49,6 +50,7 @@ struct WatermarkRobustness: GlobalOptionsCommand {
   func run() throws {
     let folder = try SecurityStudy.load(runsDirectory: URL(fileURLWithPath: runs))
     for (name, missing) in folder.incomplete { say("skipped \(name): no \(missing)") }
+    for line in folder.precisionMismatches { say("note: \(line)") }
     let robustness = SecurityStudy.Robustness(folder)
     guard !robustness.entries.isEmpty else { throw WatermarkError("\(runs) holds no marked run with a robustness.json") }
     print(robustness.markdown, terminator: "")

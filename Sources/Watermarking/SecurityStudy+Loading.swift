@@ -12,13 +12,19 @@ extension SecurityStudy {
     /// Whole-model attack rows on the unmarked controls (their `robustness.json`, read under a marked run's
     /// key), by seed.
     public var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
+    /// Marked runs trained in another precision than their seed's control (a run's cost then compares
+    /// precisions too): one line each.
+    public var precisionMismatches: [String] = []
   }
 
   /// Reads every finished run under `runsDirectory`: a folder with `model.safetensors` and `eval.json`
   /// is an unmarked control when its model carries no watermark, else a marked run that also needs
   /// `key.json`, `attack.json` (`watermark attack --json`) and `secrecy.json` (`watermark secrecy --json`),
   /// and may hold `robustness.json` (`watermark attack --json` with whole-model attacks).
-  /// The seed is the model's training seed (metadata), else the key's. Unfinished folders are skipped.
+  /// The seed is the model's training seed (metadata), else the key's. Unfinished folders are skipped. A marked
+  /// model trained in another precision than float32 (its `precision` metadata, e.g. bfloat16 autocast) is a
+  /// setting of its own: "precision=..." is added to its setting, so seeds of different precisions never pool.
+  /// Files without the metadata (older ones) are taken as they come and never reported as mismatched.
   public static func load(runsDirectory: URL) throws -> Folder {
     let manager = FileManager.default
     guard let names = try? manager.contentsOfDirectory(atPath: runsDirectory.path) else {
@@ -26,6 +32,8 @@ extension SecurityStudy {
     }
     var controls: [UInt64: Double] = [:]
     var controlModels: [UInt64: URL] = [:]
+    var controlPrecisions: [UInt64: String] = [:]
+    var markedPrecisions: [String: String] = [:]
     var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
     var marked: [(name: String, run: Run)] = []
     var incomplete: [(name: String, missing: String)] = []
@@ -42,6 +50,7 @@ extension SecurityStudy {
         guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
         controls[seed] = accuracy
         controlModels[seed] = modelURL
+        controlPrecisions[seed] = metadata[MetadataKey.precision]
         if let rows = try robustnessRows(in: folder) { controlRobustness[seed] = rows }
         continue
       }
@@ -53,8 +62,11 @@ extension SecurityStudy {
       let key = try WatermarkKey.read(from: files[0])
       keys[name] = (key, modelURL)
       let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
+      let precision = metadata[MetadataKey.precision]  // nil: a model file older than the metadata
+      markedPrecisions[name] = precision
       marked.append((name, Run(
-        setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)"),
+        setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)")
+          + (precision.map { $0 == "float32" ? "" : " precision=\($0)" } ?? ""),
         method: metadata[MetadataKey.watermarkMethod] ?? "unknown", alpha: key.mapping.alpha, magnitudes: magnitudes,
         seed: trainingSeed ?? key.seed, accuracy: accuracy, controlAccuracy: nil,
         attacks: try decode([AttackSweepRow].self, from: files[1]),
@@ -75,7 +87,13 @@ extension SecurityStudy {
       }
       return run
     }
-    return Folder(runs: runs, controls: controls, incomplete: incomplete, controlRobustness: controlRobustness)
+    var mismatches: [String] = []
+    for (name, run) in marked {
+      guard let mine = markedPrecisions[name], let theirs = controlPrecisions[run.seed], mine != theirs else { continue }
+      mismatches.append("\(name) trained in \(mine), its control (seed \(run.seed)) in \(theirs): its cost compares the precisions too")
+    }
+    return Folder(runs: runs, controls: controls, incomplete: incomplete, controlRobustness: controlRobustness,
+                  precisionMismatches: mismatches)
   }
 
   /// A run folder's optional `robustness.json` (nil when it has none).

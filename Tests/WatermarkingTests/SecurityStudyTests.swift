@@ -154,7 +154,7 @@ final class SecurityStudyTests: XCTestCase {
       try Data("{\"accuracy\": \(accuracy), \"loss\": 0.5}".utf8).write(to: url.appendingPathComponent("eval.json"))
       return url
     }
-    _ = try folder("control-s3", metadata: [MetadataKey.seed: "3"], accuracy: 0.91, model: control)
+    _ = try folder("control-s3", metadata: [MetadataKey.seed: "3", MetadataKey.precision: "float32"], accuracy: 0.91, model: control)
     let marked = try folder("watermas-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "WaterMAS rho=0.05",
                                                       MetadataKey.watermarkMethod: "watermas"], accuracy: 0.9, model: model)
     try key.write(to: marked.appendingPathComponent("key.json"))
@@ -192,6 +192,23 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertTrue(run.detected)
     let cell = try XCTUnwrap(SecurityStudy.cells(study.runs).first)
     XCTAssertEqual([cell.falseNegatives, cell.falsePositives, cell.controlsTested], [0, 0, 1])
+    XCTAssertEqual(study.precisionMismatches, [], "no precision metadata: nothing to compare")
+
+    // A marked model trained under bfloat16 autocast is a setting of its own, and its float32 control is named.
+    let bf16 = try folder("watermas-bf16-s3", metadata: [MetadataKey.seed: "3", MetadataKey.watermark: "WaterMAS rho=0.05",
+                                                         MetadataKey.watermarkMethod: "watermas",
+                                                         MetadataKey.precision: "bfloat16-autocast"], accuracy: 0.9, model: model)
+    for file in ["key.json", "attack.json", "secrecy.json"] {
+      try FileManager.default.copyItem(at: marked.appendingPathComponent(file), to: bf16.appendingPathComponent(file))
+    }
+    let mixed = try SecurityStudy.load(runsDirectory: root)
+    XCTAssertEqual(Set(mixed.runs.map(\.setting)),
+                   ["WaterMAS rho=0.05 magnitudes=half-normal", "WaterMAS rho=0.05 magnitudes=half-normal precision=bfloat16-autocast"])
+    XCTAssertEqual(SecurityStudy.cells(mixed.runs).count, 2, "precisions never pool")
+    XCTAssertEqual(mixed.precisionMismatches.count, 1)
+    XCTAssertTrue(mixed.precisionMismatches.first?.hasPrefix("watermas-bf16-s3 trained in bfloat16-autocast, its control (seed 3) in float32") ?? false,
+                  "\(mixed.precisionMismatches)")
+    try FileManager.default.removeItem(at: bf16)
 
     // A control without its seed, or a broken JSON, is an error naming the file.
     try Data("{".utf8).write(to: marked.appendingPathComponent("attack.json"))
