@@ -11,8 +11,9 @@ import XCTest
 /// integer model's graph matches the float model's shapes; a plan of it
 /// round-trips through JSON.
 final class HLSExportTests: XCTestCase {
-  static func tinyIntegerModel() throws -> (IntegerHyperprior, ModelConfiguration) {
-    let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .standard, seed: 3)
+  static func tinyIntegerModel(gdnVariant: GDNVariant = .standard, seed: UInt64 = 3) throws
+    -> (IntegerHyperprior, ModelConfiguration) {
+    let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: gdnVariant, seed: seed)
     try model.update()
     model.setTraining(false)
     var pixels = [Float](repeating: 0, count: 3 * 64 * 64)
@@ -20,7 +21,7 @@ final class HLSExportTests: XCTestCase {
     let image = try RGBImage(width: 64, height: 64, pixels: pixels)
     let stats = try CalibrationStatistics.collect(model: model, images: [image])
     let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme("hybrid"), statistics: stats)
-    return (integer, ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12))
+    return (integer, ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: gdnVariant))
   }
 
   static func tinyMeanScaleIntegerModel() throws -> (IntegerHyperprior, ModelConfiguration, MeanScaleHyperprior) {

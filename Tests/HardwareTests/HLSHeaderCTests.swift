@@ -1,8 +1,5 @@
-import Compression
 import Foundation
-import Imaging
 import IntegerEngine
-import Quantization
 import Torch
 import XCTest
 
@@ -40,7 +37,7 @@ final class HLSHeaderCTests: XCTestCase {
                            values: (0..<(c.inChannels * height * width)).map { _ in Int16.random(in: range, using: &random) })
     }
     // The layers under test, their inputs and the engine's outputs.
-    let cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = [
+    let cases: [LayerCase] = [
       ("g_a_0", integer.analysis.layers[0], try tensor(integer.analysis.layers[0], height: 9, width: 7, values: 0...255)),
       ("g_a_1", integer.analysis.layers[1], try Self.gdnInput(integer.analysis, 1, using: &random)),
       ("g_s_1", integer.synthesis.layers[1], try Self.gdnInput(integer.synthesis, 1, using: &random)),
@@ -64,16 +61,8 @@ final class HLSHeaderCTests: XCTestCase {
     let symbols = zip(yQ, meanValues).map { integer.ySymbol($0, mean: $1) }
     let yHats = zip(symbols, meanValues).map { integer.yHat(symbol: $0, mean: $1) }
 
-    var source = Self.prelude
-    for c in cases {
-      source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init))
-    }
-    source += Self.array("hs_output", hsOutput.values.map(Int64.init)) + Self.array("y_q", yQ.map(Int64.init))
-    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
-    for c in cases {
-      source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
-        + "\(c.layer.outputChannels) * oh * ow);\n"
-    }
+    var source = Self.program(cases, arrays: Self.array("hs_output", hsOutput.values.map(Int64.init)) + Self.array("y_q", yQ.map(Int64.init)),
+                              moreMain: "")
     source += """
         const int m = (int)(sizeof(hs_output) / sizeof(hs_output[0])) / 2;
         for (int j = 0; j < m; j++) {
@@ -98,11 +87,7 @@ final class HLSHeaderCTests: XCTestCase {
 
       """
     let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
-    for c in cases {
-      let expected = try c.layer(c.input, threads: 1)
-      XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
-      XCTAssertEqual(lines[c.id], expected.values.map(Int64.init), c.id)
-    }
+    try assertLayersMatch(cases, lines)
     XCTAssertEqual(lines["indexes"], indexes.map(Int64.init))
     XCTAssertEqual(lines["means"], meanValues)
     XCTAssertEqual(lines["symbols"], symbols.map(Int64.init))
@@ -116,40 +101,22 @@ final class HLSHeaderCTests: XCTestCase {
 
   func checkSimplifiedGDNHeaders(seed: UInt64) throws {
     guard let compiler = Self.compiler else { throw XCTSkip("no C compiler (cc, gcc or clang) in /usr/bin") }
-    let model = try ScaleHyperprior(n: 8, m: 12, gdnVariant: .simplified, seed: 5)
-    try model.update()
-    model.setTraining(false)
-    var pixels = [Float](repeating: 0, count: 3 * 64 * 64)
-    for i in pixels.indices { pixels[i] = Float((i * 11 + i / 64) % 256) / 255 }
-    let stats = try CalibrationStatistics.collect(model: model, images: [try RGBImage(width: 64, height: 64, pixels: pixels)])
-    let (integer, _) = try IntegerConverter.convert(model, scheme: try QuantizationScheme("hybrid"), statistics: stats)
+    let (integer, configuration) = try HLSExportTests.tinyIntegerModel(gdnVariant: .simplified, seed: 5)
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lichen-hls-c-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let configuration = ModelConfiguration(architecture: .scaleHyperprior, n: 8, m: 12, gdnVariant: .simplified)
     let graph = try LayerGraph.build(integer: integer, configuration: configuration, source: "tiny-simplified", scheme: "hybrid",
                                      resolution: Resolution(width: 128, height: 64), part: .full)
     try HLSExport.write(integer, name: "tiny-simplified", design: .graph(graph), to: folder)
     var random = SplitMix64(seed: seed)
-    var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
+    var cases: [LayerCase] = []
     for (id, transform, index) in [("g_a_1", integer.analysis, 1), ("g_a_3", integer.analysis, 3),
                                    ("g_s_1", integer.synthesis, 1), ("g_s_3", integer.synthesis, 3)] {
       guard case .gdn(let gdn) = transform.layers[index], gdn.kind == .simplified else { return XCTFail("\(id) is not a simplified GDN") }
       cases.append((id, transform.layers[index], try Self.gdnInput(transform, index, using: &random)))
     }
-    var source = Self.prelude
-    for c in cases { source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init)) }
-    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
-    for c in cases {
-      source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
-        + "\(c.layer.outputChannels) * oh * ow);\n"
-    }
-    source += "  return 0;\n}\n"
+    let source = Self.program(cases)
     let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
-    for c in cases {
-      let expected = try c.layer(c.input, threads: 1)
-      XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
-      XCTAssertEqual(lines[c.id], expected.values.map(Int64.init), c.id)
-    }
+    try assertLayersMatch(cases, lines)
   }
 
   /// Every GDN kind with trained-looking parameters (the tiny models' untrained GDNs have all-zero gammas, so
@@ -166,7 +133,7 @@ final class HLSHeaderCTests: XCTestCase {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var random = SplitMix64(seed: seed)
     let channels = 6
-    var cases: [(id: String, layer: IntegerLayer, input: IntTensor)] = []
+    var cases: [LayerCase] = []
     for (n, (kind, inverse)) in [(IntGDN.Kind.standard, false), (.standard, true), (.simplified, false), (.simplified, true)].enumerated() {
       let gamma = (0..<(channels * channels)).map { _ in Int64.random(in: 0...255, using: &random) }
       let beta = (0..<channels).map { _ in Int64(1) << Int64.random(in: 16...40, using: &random) + Int64.random(in: 0...999, using: &random) }
@@ -191,15 +158,30 @@ final class HLSHeaderCTests: XCTestCase {
         .write(to: folder.appendingPathComponent("\(HLSExport.identifier(name)).h"))
       cases.append((HLSExport.identifier(name), .gdn(gdn), try IntTensor(channels: channels, height: 4, width: 5, values: values)))
     }
-    var source = Self.prelude(including: cases.map { "\($0.id).h" })
-    for c in cases { source += Self.function(c.id, c.layer) + Self.array("\(c.id)_input", c.input.values.map(Int64.init)) }
-    source += "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
+    let source = Self.program(cases, including: cases.map { "\($0.id).h" })
+    let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
+    try assertLayersMatch(cases, lines)
+  }
+
+  /// A layer under test: its identifier in the headers, the engine's layer and an input.
+  typealias LayerCase = (id: String, layer: IntegerLayer, input: IntTensor)
+
+  /// A C program including `headers`: each case's function (`function`) and input, `arrays`, and a `main` that
+  /// runs and prints every case, then `moreMain` (which must close `main`; by default it returns).
+  static func program(_ cases: [LayerCase], including headers: [String] = [HLSExport.indexHeader], arrays: String = "",
+                      moreMain: String = "  return 0;\n}\n") -> String {
+    var source = prelude(including: headers)
+    for c in cases { source += function(c.id, c.layer) + array("\(c.id)_input", c.input.values.map(Int64.init)) }
+    source += arrays + "int main(void) {\n  static int64_t out[1 << 16]; int oh, ow;\n"
     for c in cases {
       source += "  run_\(c.id)(\(c.id)_input, \(c.input.height), \(c.input.width), out, &oh, &ow); print(\"\(c.id)\", out, "
         + "\(c.layer.outputChannels) * oh * ow);\n"
     }
-    source += "  return 0;\n}\n"
-    let lines = try Self.compileAndRun(source, compiler: compiler, in: folder)
+    return source + moreMain
+  }
+
+  /// Each case's C output equals the engine's, and the engine's reaches inside the output range.
+  func assertLayersMatch(_ cases: [LayerCase], _ lines: [String: [Int64]]) throws {
     for c in cases {
       let expected = try c.layer(c.input, threads: 1)
       XCTAssertTrue(Self.unsaturated(c.layer, expected), "\(c.id): most outputs on the clamp or zero")
@@ -258,8 +240,6 @@ final class HLSHeaderCTests: XCTestCase {
 
   /// Requantization as the headers' comments state it (128-bit product, round half up, saturated), the clamp and
   /// a printer.
-  static var prelude: String { prelude(including: [HLSExport.indexHeader]) }
-
   static func prelude(including headers: [String]) -> String {
     "#include <stdint.h>\n#include <stdio.h>\n" + headers.map { "#include \"\($0)\"\n" }.joined() + preludeFunctions
   }
