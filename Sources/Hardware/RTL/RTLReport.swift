@@ -103,7 +103,7 @@ public struct RTLReport: Codable, Sendable {
         if c.hasLeakyReLU {
           // One output lane's LeakyReLU unit (the planner's leakyReLU unit cost).
           let leaky = try YosysSynthesis.run(verilog: PEArrayVerilog.source(c), top: LeakyReLUVerilog.moduleName,
-                                             parameters: ["SW": c.shiftBits, "OB": c.outputBits], directory: dir)
+                                             parameters: RTLUnitCosts.leakyReLUParameters(c), directory: dir)
           log("LeakyReLU: " + RTLUnitCosts.describe(leaky))
           report.synthesis["leakyReLU"] = leaky
           report.perLane["leakyReLU"] = MeasuredUnitCosts.Cost(leaky)

@@ -91,7 +91,7 @@ public enum RTLUnitCosts {
     let leakyArray = try PEArrayConfig(inputLanes: inputLanes, outputLanes: outputLanes, activationBits: 16, weightBits: 16,
                                        leakyReLU: true)
     let leaky = try YosysSynthesis.run(verilog: PEArrayVerilog.source(leakyArray), top: LeakyReLUVerilog.moduleName,
-                                       parameters: ["SW": leakyArray.shiftBits, "OB": leakyArray.outputBits],
+                                       parameters: leakyReLUParameters(leakyArray),
                                        directory: directory.appendingPathComponent("leaky"))
     log("LeakyReLU: \(describe(leaky))")
     synthesis["leaky-relu"] = leaky
@@ -104,6 +104,9 @@ public enum RTLUnitCosts {
     return UnitCostMeasurement(costs: costs, inputLanes: inputLanes, outputLanes: outputLanes, synthesis: synthesis,
                                tools: RTLReport.toolVersions())
   }
+
+  /// `lichen_leaky`'s parameters for the output lanes of `c`.
+  static func leakyReLUParameters(_ c: PEArrayConfig) -> [String: Int] { ["SW": c.shiftBits, "OB": c.outputBits] }
 
   static func requantizerParameters(_ c: PEArrayConfig) -> [String: Int] {
     ["ACCW": c.accumulatorBits, "BIASW": c.biasBits, "VW": c.valueBits, "SW": c.shiftBits, "OB": c.outputBits]
