@@ -68,6 +68,10 @@ struct ClassifierTrainingOptions: ParsableArguments {
   @Flag(inversion: .prefixedNo, help: "Random crop (4-pixel padding) and horizontal flip.") var augment = true
   @Option(help: "Cutout (DeVries & Taylor 2017): a random N x N square of each training image set to the mean (16 for CIFAR-10 in the paper; default 0: off).")
   var cutout = 0
+  @Option(help: "Mixup (Zhang et al. 2018): blend each training image with a partner from its batch by a weight drawn from Beta(ALPHA, ALPHA) each step, and the two labels' losses alike (1 for CIFAR-10 in the paper; default: off).")
+  var mixup: Double?
+  @Option(help: "CutMix (Yun et al. 2019): paste a box of a partner image covering a Beta(ALPHA, ALPHA)-drawn share of each training image, the labels' losses weighted by area (1 in the paper; default: off). With --mixup, each step uses one of the two at even odds.")
+  var cutmix: Double?
   @Option(help: "Use only the first N training images.") var limit: Int?
   @Option(help: "Evaluate on only the first N test images.") var evalLimit: Int?
   @Option(help: "Seed of weights, data order, augmentation and dropout.") var seed: UInt64 = 0
@@ -80,6 +84,9 @@ struct ClassifierTrainingOptions: ParsableArguments {
       throw ValidationError("--width, --epochs, --batch-size and --checkpoint-every must be positive")
     }
     guard cutout >= 0 else { throw ValidationError("--cutout must be 0 (off) or a side in pixels, not \(cutout)") }
+    for (flag, alpha) in [("--mixup", mixup), ("--cutmix", cutmix)] {
+      if let alpha, !(alpha > 0 && alpha.isFinite) { throw ValidationError("\(flag) must be a positive alpha, not \(alpha)") }
+    }
     _ = try parseList(milestones, "--milestones")
     if let depths { _ = try parseList(depths, "--depths") }
   }
@@ -99,7 +106,9 @@ struct ClassifierTrainingOptions: ParsableArguments {
         optimizer: optimizer, learningRate: lr, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay,
         schedule: schedule, stepSizeEpochs: stepSize, milestones: try parseList(milestones, "--milestones"),
         gamma: gamma, warmupEpochs: warmupEpochs, labelSmoothing: labelSmoothing, clipNorm: clipNorm, emaDecay: emaDecay, bfloat16Autocast: bf16, channelsLast: channelsLast,
-        augmentation: Augmentation(cropPadding: augment ? 4 : 0, horizontalFlip: augment, cutout: cutout), seed: seed, checkpointEvery: checkpointEvery)
+        augmentation: Augmentation(cropPadding: augment ? 4 : 0, horizontalFlip: augment, cutout: cutout),
+        batchMixing: mixup == nil && cutmix == nil ? nil : BatchMixing(mixupAlpha: mixup, cutMixAlpha: cutmix),
+        seed: seed, checkpointEvery: checkpointEvery)
     }
   }
 

@@ -120,6 +120,12 @@ final class CLITests: XCTestCase {
     try assertCleanError(["watermark", "check-manifest", "/missing-manifest.json"], contains: "/missing-manifest.json: cannot be read")
     try assertCleanError(["classify", "export", "--model-file", "/missing-model.safetensors", "--out", dir.appendingPathComponent("x.safetensors").path],
                          contains: "/missing-model.safetensors")
+    // Option values the parser refuses: its usage error (the message, then the usage lines), non-zero exit.
+    for (flag, value) in [("--mixup", "0"), ("--cutmix", "nan")] {
+      let outcome = try Self.run(["classify", "train", flag, value, "--out", dir.appendingPathComponent("run").path])
+      XCTAssertNotEqual(outcome.status, 0)
+      XCTAssertTrue(outcome.standardError.hasPrefix("Error: \(flag) must be a positive alpha"), outcome.standardError)
+    }
     try assertCleanError(["watermark", "security", "--runs", "/nonexistent-folder"], contains: "/nonexistent-folder: not a readable folder")
     try assertCleanError(["watermark", "security", "--runs", dir.path], contains: "holds no finished marked run")
     try assertCleanError(["watermark", "robustness", "--runs", "/nonexistent-folder", "--out", dir.path],

@@ -7,5 +7,5 @@ typealias SeededGenerator = SplitMix64
 
 /// The independent random streams of a run.
 enum RandomStream: UInt64 {
-  case epochOrder = 11, augmentation = 12, dropout = 13, initialization = 14
+  case epochOrder = 11, augmentation = 12, dropout = 13, initialization = 14, batchMixing = 15
 }

@@ -64,11 +64,25 @@ public final class ClassificationTask: VisionTask {
   public func loss(of batch: HostBatch, step: Int) throws -> StepLoss {
     let (images, labels) = try batch.tensors()
     let labelSmoothing = config.labelSmoothing
+    let crossEntropy = { (logits: Tensor, labels: Tensor) in try Loss.crossEntropy(logits, labels, labelSmoothing: labelSmoothing) }
+    let accuracy = { (logits: Tensor, labels: Tensor) in
+      try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() / Double(logits.shape[0])
+    }
+    guard let mixing = config.batchMixing else {
+      return crossEntropyStepLoss(step: step, shard: sampler.shard, network: classifier, images: images, labels: labels,
+                                  loss: crossEntropy, accuracy: accuracy)
+    }
+    let shard = sampler.shard
+    var rng = SeededGenerator(seed: config.seed, stream: RandomStream.batchMixing.rawValue,
+                              step: step * shard.count + shard.index)
+    let (count, _, height, width) = try images.size4("batch")
+    let draw = mixing.draw(count: count, height: height, width: width, using: &rng)
+    // Accuracy against both labels, weighted like the loss.
     return crossEntropyStepLoss(
-      step: step, shard: sampler.shard, network: classifier, images: images, labels: labels,
-      loss: { try Loss.crossEntropy($0, $1, labelSmoothing: labelSmoothing) },
+      step: step, shard: shard, network: classifier, images: try draw.mix(images), labels: labels,
+      loss: { try draw.mixedLoss($0, $1, crossEntropy) },
       accuracy: { logits, labels in
-        try logits.argmax(dim: 1).eq(labels).to(.float64).sum().item() / Double(logits.shape[0])
+        try accuracy(logits, labels) * draw.lambda + accuracy(logits, draw.partnerLabels(labels)) * (1 - draw.lambda)
       })
   }
 

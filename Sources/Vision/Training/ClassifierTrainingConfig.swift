@@ -45,6 +45,8 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
   /// Global gradient-norm clip; 0 turns it off.
   public var clipNorm = 0.0
   public var augmentation: Augmentation = .standard
+  /// Mixup and/or CutMix on every training batch; nil: off (and in checkpoints written before it existed).
+  public var batchMixing: BatchMixing?
   public var normalization: Normalization
   /// Seeds the weights, the data order, the augmentation and the dropout.
   public var seed: UInt64 = 0
@@ -85,6 +87,7 @@ public struct ClassifierTrainingConfig: Codable, Sendable, Equatable {
       throw VisionError(.invalidArgument, "warm-up epochs must be at least 0 and fewer than the run's \(epochs) epochs")
     }
     if let emaDecay, !(0..<1).contains(emaDecay) { throw VisionError(.invalidArgument, "weight-average decay must be in [0, 1)") }
+    try batchMixing?.validate()
     try normalization.check(channels: model.inputChannels)
   }
 

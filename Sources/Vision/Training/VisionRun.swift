@@ -11,12 +11,13 @@ extension ClassifierTrainingConfig {
   ///     count is kept for `validate()` to refuse.
   ///   - bfloat16Autocast, channelsLast: false leaves the field unset (off, as in checkpoints written before it
   ///     existed).
+  ///   - batchMixing: mixup / CutMix; nil: off.
   public init(
     model: ClassifierConfiguration, normalization: Normalization, epochs: Int, maximumSteps: Int?, batchSize: Int,
     optimizer: ClassifierOptimizer, learningRate: Double?, momentum: Double, nesterov: Bool, weightDecay: Double?,
     schedule: ClassifierSchedule, stepSizeEpochs: Int, milestones: [Int], gamma: Double, warmupEpochs: Int = 0,
     labelSmoothing: Double, clipNorm: Double, emaDecay: Double?, bfloat16Autocast: Bool, channelsLast: Bool = false,
-    augmentation: Augmentation, seed: UInt64, checkpointEvery: Int
+    augmentation: Augmentation, batchMixing: BatchMixing? = nil, seed: UInt64, checkpointEvery: Int
   ) {
     self.init(model: model, normalization: normalization)
     self.epochs = epochs
@@ -38,6 +39,7 @@ extension ClassifierTrainingConfig {
     self.bfloat16Autocast = bfloat16Autocast ? true : nil
     self.channelsLast = channelsLast ? true : nil
     self.augmentation = augmentation
+    self.batchMixing = batchMixing
     self.seed = seed
     self.checkpointEvery = checkpointEvery
   }
