@@ -17,7 +17,7 @@ campaign=(
   "resnet18-fashion-mnist-w0.5|resnet18|fashion-mnist|0.5|10|||"
   "vgg16-w1-cutout16|vgg16|cifar10|1||--cutout 16|88"
   "resnet18-w1-cutout16|resnet18|cifar10|1||--cutout 16|90"
-  "swin-t-w0.5-cutout16|swin-t|cifar10|0.5||--cutout 16|75"
+  "swin-t-w0.5-mixup-cutmix|swin-t|cifar10|0.5||--mixup 0.8 --cutmix 1|75"
 )
 
 if [ "${1:-}" = --list ]; then
