@@ -8,7 +8,8 @@
 #
 # Usage: scripts/continue-quality.sh QUALITY STEPS RUN_DIR   (QUALITY: q2 | q3 | q4 | q5)
 # Env: LICHEN (binary, default .build/release/lichen), PHOTOS (default ../shared/data/photos-train),
-#   KODAK (default ../shared/data/kodak), THREADS (default 2), INIT (start model, default hyperprior-QUALITY)
+#   KODAK (default ../shared/data/kodak), THREADS (default 2), INIT (start model, default hyperprior-QUALITY),
+#   EXTRA (more `lichen train` options, e.g. "--bf16"; a resumed run must be given the same)
 set -euo pipefail
 quality=${1:?usage: continue-quality.sh QUALITY STEPS RUN_DIR}
 steps=${2:?usage: continue-quality.sh QUALITY STEPS RUN_DIR}
@@ -27,7 +28,7 @@ if [ ! -f "$run/model.safetensors" ]; then
   [ -f "$run/checkpoint.safetensors" ] && start=(--resume)
   OMP_WAIT_POLICY=PASSIVE "$lichen" train --threads "$threads" --data "$photos" --N 128 --M 192 --crop 128 --batch-size 8 \
     --lambda "$lambda" --learning-rate 1e-4 --steps "$steps" --lr-milestones "$((steps / 2)),$((steps * 5 / 6))" \
-    --lr-gamma 0.3 --ema-decay 0.999 --validate-every 500 --checkpoint-every 250 --seed 1 "${start[@]}" --out "$run"
+    --lr-gamma 0.3 --ema-decay 0.999 --validate-every 500 --checkpoint-every 250 --seed 1 ${EXTRA:-} "${start[@]}" --out "$run"
 fi
 for model in "hyperprior-$quality" "$run/model.safetensors"; do
   json="$run/kodak-$(basename "$model" .safetensors).json"
