@@ -86,8 +86,12 @@ fine_tune() {  # folder, command...
   "$@" --out "$folder" "${resume[@]}" > "$folder.log" 2>&1 || { tail -3 "$folder.log"; return 1; }
 }
 
+# Controls are trained with the marked runs' flags; one trained under bfloat16 autocast gets a name of its own,
+# so a folder can hold both precisions' controls (`watermark security` pairs each marked run with its own).
+control_prefix=control
+[[ " ${TRAIN_FLAGS:-} " == *" --bf16 "* ]] && control_prefix=control-bf16
 for seed in "${seeds[@]}"; do
-  control="$runs/control-s$seed"
+  control="$runs/$control_prefix-s$seed"
   echo "== control, seed $seed"
   fine_tune "$control" "$lichen" classify train "${schedule[@]}" --seed "$seed"
   for method in "${methods[@]}"; do

@@ -25,16 +25,17 @@ extension SecurityStudy {
   /// model trained in another precision than float32 (its `precision` metadata, e.g. bfloat16 autocast) is a
   /// setting of its own: "precision=..." is added to its setting, so seeds of different precisions never pool.
   /// Files without the metadata (older ones) are taken as they come and never reported as mismatched.
+  /// A folder may hold controls of several precisions for one seed: each marked run is compared with
+  /// the control of its own seed and precision where there is one, else with the seed's float32 control
+  /// (reported as a mismatch when both precisions are known); `controls` and the robustness table's
+  /// control column use each seed's float32 control (else the one without metadata, else any).
   public static func load(runsDirectory: URL) throws -> Folder {
     let manager = FileManager.default
     guard let names = try? manager.contentsOfDirectory(atPath: runsDirectory.path) else {
       throw WatermarkError("\(runsDirectory.path): not a readable folder")
     }
-    var controls: [UInt64: Double] = [:]
-    var controlModels: [UInt64: URL] = [:]
-    var controlPrecisions: [UInt64: String] = [:]
+    var controlsBySeed: [UInt64: [Control]] = [:]
     var markedPrecisions: [String: String] = [:]
-    var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
     var marked: [(name: String, run: Run)] = []
     var incomplete: [(name: String, missing: String)] = []
     var keys: [String: (key: WatermarkKey, model: URL)] = [:]
@@ -48,10 +49,9 @@ extension SecurityStudy {
       let trainingSeed = metadata[MetadataKey.seed].flatMap { UInt64($0) }
       guard let description = metadata[MetadataKey.watermark] else {
         guard let seed = trainingSeed else { throw WatermarkError("\(modelURL.path): no training seed in its metadata") }
-        controls[seed] = accuracy
-        controlModels[seed] = modelURL
-        controlPrecisions[seed] = metadata[MetadataKey.precision]
-        if let rows = try robustnessRows(in: folder) { controlRobustness[seed] = rows }
+        controlsBySeed[seed, default: []].append(Control(
+          accuracy: accuracy, model: modelURL, precision: metadata[MetadataKey.precision],
+          robustness: try robustnessRows(in: folder)))
         continue
       }
       let files = ["key.json", "attack.json", "secrecy.json"].map { folder.appendingPathComponent($0) }
@@ -72,28 +72,46 @@ extension SecurityStudy {
         attacks: try decode([AttackSweepRow].self, from: files[1]),
         secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: try robustnessRows(in: folder))))
     }
-    var controlEntries: [UInt64: [String: TensorRecord]] = [:]
+    let preferred = controlsBySeed.compactMapValues { Control.preferred(among: $0) }
+    var controlEntries: [URL: [String: TensorRecord]] = [:]
+    var mismatches: [String] = []
     let runs = try marked.map { entry -> Run in
       var run = entry.run
-      run.controlAccuracy = controls[run.seed]
+      let mine = markedPrecisions[entry.name]
+      let sameSeed = controlsBySeed[run.seed] ?? []
+      guard let control = sameSeed.first(where: { $0.precision == mine }) ?? preferred[run.seed] else { return run }
+      if let mine, let theirs = control.precision, mine != theirs {
+        mismatches.append("\(entry.name) trained in \(mine), its control (seed \(run.seed)) in \(theirs): its cost compares the precisions too")
+      }
+      run.controlAccuracy = control.accuracy
       // MPAI-NNW's false positives: the control, read under this run's key, against the payload
       // the marked model carries.
-      if let controlURL = controlModels[run.seed], let (key, modelURL) = keys[entry.name] {
+      if let (key, modelURL) = keys[entry.name] {
         let payload = try Extractor.extract(fromStateDict: SafeTensors.read(from: modelURL).tensors, key: key).payload
-        if controlEntries[run.seed] == nil { controlEntries[run.seed] = try SafeTensors.read(from: controlURL).tensors }
-        let check = try Extractor.extract(fromStateDict: controlEntries[run.seed] ?? [:], key: key, expected: payload)
+        if controlEntries[control.model] == nil { controlEntries[control.model] = try SafeTensors.read(from: control.model).tensors }
+        let check = try Extractor.extract(fromStateDict: controlEntries[control.model] ?? [:], key: key, expected: payload)
         run.controlFalsePositiveProbability = check.falsePositiveProbability
         run.controlDetected = check.detected
       }
       return run
     }
-    var mismatches: [String] = []
-    for (name, run) in marked {
-      guard let mine = markedPrecisions[name], let theirs = controlPrecisions[run.seed], mine != theirs else { continue }
-      mismatches.append("\(name) trained in \(mine), its control (seed \(run.seed)) in \(theirs): its cost compares the precisions too")
+    return Folder(runs: runs, controls: preferred.mapValues(\.accuracy), incomplete: incomplete,
+                  controlRobustness: preferred.compactMapValues(\.robustness), precisionMismatches: mismatches)
+  }
+
+  /// An unmarked control as read from its folder.
+  private struct Control {
+    var accuracy: Double
+    var model: URL
+    /// Its `precision` metadata; nil for files older than it.
+    var precision: String?
+    var robustness: [AttackSweepRow]?
+
+    /// The control a seed's tables use: float32, else one without precision metadata, else the first
+    /// (folders are read in name order).
+    static func preferred(among controls: [Control]) -> Control? {
+      controls.first { $0.precision == "float32" } ?? controls.first { $0.precision == nil } ?? controls.first
     }
-    return Folder(runs: runs, controls: controls, incomplete: incomplete, controlRobustness: controlRobustness,
-                  precisionMismatches: mismatches)
   }
 
   /// A run folder's optional `robustness.json` (nil when it has none).

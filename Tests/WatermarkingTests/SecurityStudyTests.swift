@@ -208,7 +208,20 @@ final class SecurityStudyTests: XCTestCase {
     XCTAssertEqual(mixed.precisionMismatches.count, 1)
     XCTAssertTrue(mixed.precisionMismatches.first?.hasPrefix("watermas-bf16-s3 trained in bfloat16-autocast, its control (seed 3) in float32") ?? false,
                   "\(mixed.precisionMismatches)")
+    // With a control of its own precision beside the float32 one, each marked run is compared with its
+    // own; the tables' controls stay the float32 ones.
+    let bf16Control = try folder("control-bf16-s3", metadata: [MetadataKey.seed: "3", MetadataKey.precision: "bfloat16-autocast"],
+                                 accuracy: 0.88, model: control)
+    let paired = try SecurityStudy.load(runsDirectory: root)
+    XCTAssertEqual(paired.precisionMismatches, [])
+    XCTAssertEqual(paired.controls, [3: 0.91])
+    XCTAssertEqual(paired.controlRobustness[3]?.map(\.accuracy), [0.7])
+    let controlAccuracies = Dictionary(uniqueKeysWithValues: paired.runs.map { ($0.setting, $0.controlAccuracy) })
+    XCTAssertEqual(controlAccuracies["WaterMAS rho=0.05 magnitudes=half-normal precision=bfloat16-autocast"], 0.88)
+    XCTAssertEqual(controlAccuracies["WaterMAS rho=0.05 magnitudes=half-normal"], 0.91,
+                   "a run without precision metadata takes the seed's float32 control")
     try FileManager.default.removeItem(at: bf16)
+    try FileManager.default.removeItem(at: bf16Control)
 
     // A control without its seed, or a broken JSON, is an error naming the file.
     try Data("{".utf8).write(to: marked.appendingPathComponent("attack.json"))
