@@ -66,11 +66,10 @@ public enum KeyGenerator {
     if spread == .halfNormal {
       // Its own stream, so the positions (and old keys' positions) do not depend on the spread.
       var draw = SplitMix64(seed: seed, stream: 0x6D61_676E_6974_7564, step: 0)  // "magnitud"
-      func uniform() -> Double { (Double(draw.next() >> 11) + 0.5) * 0x1p-53 }
       scales = positions.map { _ in
         while true {
-          // Box-Muller; redraw below the floor.
-          let z = abs((-2 * Foundation.log(uniform())).squareRoot() * Foundation.cos(2 * Double.pi * uniform()))
+          // Half-normal; redraw below the floor.
+          let z = abs(draw.standardNormal())
           if z >= halfNormalFloor { return z }
         }
       }

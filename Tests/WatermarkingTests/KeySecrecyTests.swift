@@ -58,6 +58,9 @@ final class KeySecrecyTests: XCTestCase {
     XCTAssertEqual(scales.count, 96)
     XCTAssertTrue(scales.allSatisfy { $0 >= KeyGenerator.halfNormalFloor && $0 < 6 })
     XCTAssertEqual(Set(scales).count, 96, "no factor repeats")
+    // Keys are regenerated from their seed: the factors of seed 11 stay what they were when first made.
+    XCTAssertEqual(scales.prefix(4).map(\.bitPattern), [0x4000_bf0b_e14a_531f, 0x3fe1_5233_16cb_0a95, 0x3fed_a215_f31b_55fb,
+                                                     0x4007_9ffe_ddc8_2983])
     // Same positions as a one-magnitude key of the same seed.
     XCTAssertEqual(key.positions, try KeyGenerator.generate(for: m, payloadBits: bits.count, seed: 11, alpha: 1).positions)
     try key.validate()
