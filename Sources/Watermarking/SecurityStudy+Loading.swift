@@ -5,15 +5,15 @@ extension SecurityStudy {
   /// What a study's runs folder holds, as read by `load(runsDirectory:)`.
   public struct Folder: Sendable {
     public var runs: [Run]
-    /// Control test accuracy by seed.
+    /// Control test accuracy by seed (each seed's float32 control, see `load`).
     public var controls: [UInt64: Double]
     /// Marked folders left out because a measurement is missing (name and what is missing).
     public var incomplete: [(name: String, missing: String)]
     /// Whole-model attack rows on the unmarked controls (their `robustness.json`, read under a marked run's
     /// key), by seed.
     public var controlRobustness: [UInt64: [AttackSweepRow]] = [:]
-    /// Marked runs trained in another precision than their seed's control (a run's cost then compares
-    /// precisions too): one line each.
+    /// Marked runs trained in another precision than the control they are compared with (a run's cost
+    /// then compares precisions too): one line each.
     public var precisionMismatches: [String] = []
   }
 
@@ -35,10 +35,9 @@ extension SecurityStudy {
       throw WatermarkError("\(runsDirectory.path): not a readable folder")
     }
     var controlsBySeed: [UInt64: [Control]] = [:]
-    var markedPrecisions: [String: String] = [:]
-    var marked: [(name: String, run: Run)] = []
+    // Each marked run with its key, model file and precision metadata (nil: a file older than it).
+    var marked: [(name: String, run: Run, key: WatermarkKey, model: URL, precision: String?)] = []
     var incomplete: [(name: String, missing: String)] = []
-    var keys: [String: (key: WatermarkKey, model: URL)] = [:]
     for name in names.sorted() {
       let folder = runsDirectory.appendingPathComponent(name)
       let modelURL = folder.appendingPathComponent("model.safetensors")
@@ -60,39 +59,35 @@ extension SecurityStudy {
         continue
       }
       let key = try WatermarkKey.read(from: files[0])
-      keys[name] = (key, modelURL)
       let magnitudes = key.mapping.positionScales == nil ? "layer" : "half-normal"
-      let precision = metadata[MetadataKey.precision]  // nil: a model file older than the metadata
-      markedPrecisions[name] = precision
+      let precision = metadata[MetadataKey.precision]
       marked.append((name, Run(
         setting: description + (magnitudes == "layer" ? "" : " magnitudes=\(magnitudes)")
           + (precision.map { $0 == "float32" ? "" : " precision=\($0)" } ?? ""),
         method: metadata[MetadataKey.watermarkMethod] ?? "unknown", alpha: key.mapping.alpha, magnitudes: magnitudes,
         seed: trainingSeed ?? key.seed, accuracy: accuracy, controlAccuracy: nil,
         attacks: try decode([AttackSweepRow].self, from: files[1]),
-        secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: try robustnessRows(in: folder))))
+        secrecy: try decode([KeySecrecy.Row].self, from: files[2]), robustness: try robustnessRows(in: folder)),
+        key, modelURL, precision))
     }
     let preferred = controlsBySeed.compactMapValues { Control.preferred(among: $0) }
     var controlEntries: [URL: [String: TensorRecord]] = [:]
     var mismatches: [String] = []
     let runs = try marked.map { entry -> Run in
       var run = entry.run
-      let mine = markedPrecisions[entry.name]
       let sameSeed = controlsBySeed[run.seed] ?? []
-      guard let control = sameSeed.first(where: { $0.precision == mine }) ?? preferred[run.seed] else { return run }
-      if let mine, let theirs = control.precision, mine != theirs {
+      guard let control = sameSeed.first(where: { $0.precision == entry.precision }) ?? preferred[run.seed] else { return run }
+      if let mine = entry.precision, let theirs = control.precision, mine != theirs {
         mismatches.append("\(entry.name) trained in \(mine), its control (seed \(run.seed)) in \(theirs): its cost compares the precisions too")
       }
       run.controlAccuracy = control.accuracy
       // MPAI-NNW's false positives: the control, read under this run's key, against the payload
       // the marked model carries.
-      if let (key, modelURL) = keys[entry.name] {
-        let payload = try Extractor.extract(fromStateDict: SafeTensors.read(from: modelURL).tensors, key: key).payload
-        if controlEntries[control.model] == nil { controlEntries[control.model] = try SafeTensors.read(from: control.model).tensors }
-        let check = try Extractor.extract(fromStateDict: controlEntries[control.model] ?? [:], key: key, expected: payload)
-        run.controlFalsePositiveProbability = check.falsePositiveProbability
-        run.controlDetected = check.detected
-      }
+      let payload = try Extractor.extract(fromStateDict: SafeTensors.read(from: entry.model).tensors, key: entry.key).payload
+      if controlEntries[control.model] == nil { controlEntries[control.model] = try SafeTensors.read(from: control.model).tensors }
+      let check = try Extractor.extract(fromStateDict: controlEntries[control.model] ?? [:], key: entry.key, expected: payload)
+      run.controlFalsePositiveProbability = check.falsePositiveProbability
+      run.controlDetected = check.detected
       return run
     }
     return Folder(runs: runs, controls: preferred.mapValues(\.accuracy), incomplete: incomplete,

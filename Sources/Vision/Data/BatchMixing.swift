@@ -47,14 +47,11 @@ public struct BatchMixing: Codable, Sendable, Equatable {
 
   /// The draw for a batch of `count` images of `height` x `width` pixels.
   public func draw(count: Int, height: Int, width: Int, using rng: inout SplitMix64) -> Draw {
-    let cutMix: Double?, mixup: Double?
-    switch (mixupAlpha, cutMixAlpha) {
-    case (let m?, let c?): (mixup, cutMix) = rng.next() & 1 == 0 ? (m, nil) : (nil, c)
-    default: (mixup, cutMix) = (mixupAlpha, cutMixAlpha)
-    }
-    let lambda = rng.beta(mixup ?? cutMix ?? 1, mixup ?? cutMix ?? 1)
+    let isCutMix = mixupAlpha != nil && cutMixAlpha != nil ? rng.next() & 1 == 1 : cutMixAlpha != nil
+    let alpha = (isCutMix ? cutMixAlpha : mixupAlpha) ?? 1  // validated: the chosen one is set
+    let lambda = rng.beta(alpha, alpha)
     let partner = rng.permutation(count)
-    guard cutMix != nil else { return Draw(kind: .mixup, lambda: lambda, partner: partner) }
+    guard isCutMix else { return Draw(kind: .mixup, lambda: lambda, partner: partner) }
     // The box of Yun et al.'s reference code: sides sqrt(1 - lambda) of the image's, centred on a
     // uniformly drawn pixel and clipped, so the pasted area can be smaller than 1 - lambda.
     let side = (1 - lambda).squareRoot()
